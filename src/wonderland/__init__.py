@@ -1,0 +1,94 @@
+"""wonderland: differentiable programming on NumPy (and any Array-API library).
+
+Tensors with reverse-mode automatic differentiation, following the course
+"Alice's Adventures in a Differentiable Wonderland".
+"""
+
+from . import linalg
+from .creation import (
+    arange,
+    bool_,
+    eye,
+    float32,
+    float64,
+    full,
+    int32,
+    int64,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .primitives.elementwise import (
+    abs,
+    astype,
+    clip,
+    clone,
+    cos,
+    exp,
+    isfinite,
+    isnan,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    softplus,
+    sqrt,
+    tan,
+    tanh,
+    where,
+)
+from .primitives.linalg import dot, einsum, inner, matmul, outer
+from .primitives.reductions import (
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    softmax,
+    std,
+    sum,
+    var,
+)
+from .primitives.shape import (
+    broadcast_to,
+    cat,
+    concatenate,
+    flatten,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+clamp = clip
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "zeros_like",
+    "ones_like", "manual_seed", "randn", "rand", "float32", "float64", "int32", "int64",
+    "bool_", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "sum", "mean", "var", "std", "max", "min", "prod", "argmax", "argmin", "matmul", "dot",
+    "inner", "outer", "norm", "exp", "log", "log1p", "sqrt", "abs", "sign", "sin", "cos", "tan",
+    "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "where", "clip", "clamp",
+    "astype", "clone", "isfinite", "isnan", "reshape", "transpose", "permute", "squeeze",
+    "unsqueeze", "flatten", "stack", "concatenate", "cat", "broadcast_to", "logsumexp",
+    "softmax", "log_softmax", "einsum", "linalg",
+]

@@ -1,0 +1,179 @@
+"""The array backend: which namespace a tensor's data lives in, dtypes, and the few
+array functions the Array-API standard lacks (scatter-add, einsum, logsumexp).
+
+This is the one module that imports NumPy for computation; everything else calls
+the namespace of the data it holds, so CuPy, PyTorch or ``array_api_strict`` arrays
+work unchanged.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+numpy_namespace: ModuleType = array_api_compat.array_namespace(np.zeros(0))
+
+_NAMESPACES: dict[type, ModuleType] = {np.ndarray: numpy_namespace}
+
+
+def namespace(data: Any) -> ModuleType:
+    """The Array-API namespace of ``data`` (cached by array type)."""
+    kind = type(data)
+    xp = _NAMESPACES.get(kind)
+    if xp is None:
+        if isinstance(data, np.generic):
+            return numpy_namespace
+        xp = array_api_compat.array_namespace(data)
+        _NAMESPACES[kind] = xp
+    return xp
+
+
+def is_array(value: Any) -> bool:
+    """True for an array of any Array-API library (NumPy scalars included)."""
+    return isinstance(value, (np.ndarray, np.generic)) or array_api_compat.is_array_api_obj(value)
+
+
+def to_dtype(dtype: Any, xp: ModuleType = numpy_namespace) -> Any:
+    """A dtype of ``xp`` from a NumPy dtype, a string or a dtype of ``xp`` itself."""
+    if dtype is None:
+        return None
+    if xp is numpy_namespace:
+        return np.dtype(dtype)
+    if isinstance(dtype, (str, np.dtype, type)):
+        return getattr(xp, np.dtype(dtype).name)
+    return dtype
+
+
+def is_floating(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
+    """True for a real or complex floating dtype."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "fc"
+    return bool(xp.isdtype(dtype, ("real floating", "complex floating")))
+
+
+def dtype_name(dtype: Any) -> str:
+    return getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
+
+
+def asarray(value: Any, dtype: Any = None, xp: ModuleType | None = None, copy: bool | None = None):
+    """``value`` as an array of ``xp`` (NumPy by default). Python floats give float64."""
+    if xp is None:
+        xp = namespace(value) if is_array(value) else numpy_namespace
+    if xp is numpy_namespace:
+        out = np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype=dtype)
+        return out
+    return xp.asarray(value, dtype=to_dtype(dtype, xp), copy=copy)
+
+
+def to_numpy(data: Any) -> np.ndarray:
+    """A NumPy array with the values of ``data`` (from any library, any device)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    if array_api_compat.is_torch_array(data):
+        return data.detach().cpu().numpy()
+    if array_api_compat.is_cupy_array(data):
+        return data.get()
+    try:
+        return np.from_dlpack(data)
+    except Exception:  # noqa: BLE001 - libraries without DLPack export fall back to buffers
+        return np.asarray(data)
+
+
+def from_numpy(array: np.ndarray, like: Any):
+    """``array`` moved into the namespace (and device) of ``like``."""
+    xp = namespace(like)
+    if xp is numpy_namespace:
+        return array
+    return xp.asarray(array, device=array_api_compat.device(like))
+
+
+def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
+    if like is not None and xp is not numpy_namespace:
+        return xp.zeros(shape, dtype=dtype, device=array_api_compat.device(like))
+    return xp.zeros(shape, dtype=dtype)
+
+
+def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: Any):
+    """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
+    out = zeros(shape, dtype, xp, like=values)
+    if xp is numpy_namespace:
+        if _is_basic_index(index):
+            out[index] = values
+        else:
+            np.add.at(out, index, values)
+        return out
+    if _is_basic_index(index):
+        out[index] = values
+        return out
+    # Generic fallback: do the accumulation in NumPy, then move back.
+    host = np.zeros(shape, dtype=to_numpy(values).dtype)
+    np.add.at(host, _index_to_numpy(index), to_numpy(values))
+    return from_numpy(host, values)
+
+
+def _index_to_numpy(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_index_to_numpy(i) for i in index)
+    if is_array(index):
+        return to_numpy(index)
+    return index
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True when ``index`` holds only ints, slices, None and Ellipsis (no repeats possible)."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if not (item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer))):
+            return False
+    return True
+
+
+def is_basic_index(index: Any) -> bool:
+    return _is_basic_index(index)
+
+
+def einsum(xp: ModuleType, subscripts: str, *operands: Any):
+    """``einsum`` in the namespace of the operands (not in the Array-API standard)."""
+    native = getattr(xp, "einsum", None)
+    if native is not None:
+        return native(subscripts, *operands)
+    if xp is numpy_namespace:
+        return np.einsum(subscripts, *operands, optimize=True)
+    result = np.einsum(subscripts, *(to_numpy(o) for o in operands), optimize=True)
+    return from_numpy(np.asarray(result), operands[0])
+
+
+def logsumexp(xp: ModuleType, x: Any, axis: Any, keepdims: bool):
+    """Stable ``log(sum(exp(x)))`` over ``axis``."""
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
+    return out
+
+
+# Reproducible random numbers: one global generator, reset by ``manual_seed``.
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def random_normal(shape: tuple, dtype: Any) -> np.ndarray:
+    return _rng.standard_normal(shape).astype(dtype or float64, copy=False)
+
+
+def random_uniform(shape: tuple, dtype: Any) -> np.ndarray:
+    return _rng.random(shape).astype(dtype or float64, copy=False)

@@ -1,0 +1,68 @@
+"""Helpers to define primitives: the linear and elementwise shorthands of DESIGN.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from ..tensor import Primitive, Tensor, apply
+
+
+class Variadic:
+    """The reverse rules of a primitive with any number of arguments (stack, concat)."""
+
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
+
+    def __iter__(self):
+        i = 0
+        while True:
+            yield partial(self.rule, i)
+            i += 1
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        return partial(self.rule, i)
+
+
+def defprim(name: str, forward: Callable[..., Any], vjps: Any, jvp: Callable[..., Any] | None = None,
+            *, linear: str | None = None, **options: Any) -> Primitive:
+    """Define a primitive; ``linear="joint"`` or ``"multi"`` writes its forward rule.
+
+    A jointly linear primitive (add, sum, reshape) pushes the tangents through itself;
+    a multilinear one (mul, matmul) sums one term per argument with a tangent.
+    """
+    prim = Primitive(name, forward, vjps, jvp, **options)
+    if linear == "joint":
+        prim.jvp = partial(_joint_linear_jvp, prim)
+    elif linear == "multi":
+        prim.jvp = partial(_multilinear_jvp, prim)
+    return prim
+
+
+def _joint_linear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
+    parts = [t if t is not None else (0.0 if isinstance(a, Tensor) else a)
+             for t, a in zip(tangents, args)]
+    return apply(prim, *parts, **params)
+
+
+def _multilinear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = apply(prim, *args[:i], t, *args[i + 1:], **params)
+        total = term if total is None else total + term
+    return total
+
+
+def elementwise(name: str, forward: Callable[..., Any],
+                derivative: Callable[[Any, Any], Any], *, uses_ans: bool = False) -> Primitive:
+    """A unary elementwise primitive from its derivative ``f'(x)`` (given ``ans`` and ``x``)."""
+    return Primitive(
+        name, forward,
+        (lambda g, ans, x: g * derivative(ans, x),),
+        lambda tangents, ans, x: tangents[0] * derivative(ans, x),
+        uses_ans=uses_ans,
+        reads=() if uses_ans else (0,),
+    )

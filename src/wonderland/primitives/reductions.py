@@ -1,0 +1,396 @@
+"""Reductions: sum, max/min (ties share the gradient), prod, logsumexp as primitives;
+mean, var, std, norm, softmax and log_softmax as composites of primitives.
+
+Every reduction takes ``dim`` (int or tuple; ``axis`` is an alias) and ``keepdim``
+(``keepdims`` is an alias). Axes are stored negative, so rules work under batching.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..tensor import Tensor, _new, apply, as_tensor
+from .base import defprim
+from .elementwise import _float_input, exp, log, sqrt, where
+from .shape import _axis, broadcast_to, reshape
+
+
+def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
+    """The reduced axes as sorted negative positions (all axes for ``None``)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}: give dim or axis, not both")
+        dim = axis
+    if dim is None:
+        return tuple(range(-ndim, 0))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    positions = sorted({_axis(d, ndim, name) for d in dims}) if ndim else []
+    if ndim == 0 and any(d not in (0, -1) for d in dims):
+        raise IndexError(f"{name}: dimension {dims} is out of range for a 0-d tensor")
+    return tuple(p - ndim for p in positions)
+
+
+def _keep(keepdim: bool, keepdims: bool | None) -> bool:
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    n = len(shape)
+    return tuple(1 if i - n in axes else s for i, s in enumerate(shape))
+
+
+def _expand_back(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    """A cotangent of the reduced output, reshaped with the reduced axes kept (batch-safe)."""
+    out_ndim = x.ndim if keepdims else x.ndim - len(axes)
+    nb = g.ndim - out_ndim
+    return reshape(g, g.shape[:nb] + _kept_shape(x.shape, axes))
+
+
+# ----------------------------------------------------------------------- sum
+
+
+def _sum_vjp(g: Tensor, ans: Any, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    gk = _expand_back(g, x, axis, keepdims)
+    return broadcast_to(gk, gk.shape[: gk.ndim - x.ndim] + x.shape)
+
+
+sum_ = defprim("sum", lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
+               (_sum_vjp,),
+               lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0], axis=axis,
+                                                              keepdims=keepdims),
+               reads=())
+
+
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor:
+    """Sum over ``dim`` (all axes by default).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.sum(wl.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0).tolist()
+    [4.0, 6.0]
+    """
+    x = as_tensor(x)
+    axes = _dims(dim, axis, x.ndim, "sum")
+    return apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+def sum_to(g: Tensor, shape: tuple, nb: int = 0) -> Tensor:
+    """Sum ``g`` (with ``nb`` leading batch axes kept) down to ``batch + shape``: undoes broadcasting."""
+    gshape = g.shape
+    if gshape[nb:] == tuple(shape):
+        return g
+    lead = len(gshape) - nb - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot reduce a cotangent of shape {gshape} to shape {tuple(shape)}")
+    axes = [nb + i for i in range(lead)]
+    for i, s in enumerate(shape):
+        if s == 1 and gshape[nb + lead + i] != 1:
+            axes.append(nb + lead + i)
+        elif s != gshape[nb + lead + i]:
+            raise ValueError(f"cannot reduce a cotangent of shape {gshape} to shape "
+                             f"{tuple(shape)}")
+    out = apply(sum_, g, axis=tuple(a - g.ndim for a in axes), keepdims=False) if axes else g
+    return reshape(out, gshape[:nb] + tuple(shape))
+
+
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    """Arithmetic mean over ``dim`` (all axes by default).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.mean(wl.tensor([1.0, 2.0, 3.0])).item()
+    2.0
+    """
+    x = _float_input(x)
+    axes = _dims(dim, axis, x.ndim, "mean")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    total = apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    return total / count if count else total * math.nan
+
+
+def var(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None, correction: float = 0, ddof: float | None = None) -> Tensor:
+    """Variance over ``dim``; the population form by default (``correction=0``, alias ``ddof``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.var(wl.tensor([1.0, 2.0, 3.0, 4.0])).item()
+    1.25
+    """
+    x = _float_input(x)
+    axes = _dims(dim, axis, x.ndim, "var")
+    correction = correction if ddof is None else ddof
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    centred = x - mean(x, dim=axes, keepdim=True)
+    total = sum(centred * centred, dim=axes, keepdim=_keep(keepdim, keepdims))
+    return total / max(count - correction, 0)
+
+
+def std(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None, correction: float = 0, ddof: float | None = None) -> Tensor:
+    """Standard deviation over ``dim``; the population form by default.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.std(wl.tensor([1.0, 3.0])).item()
+    1.0
+    """
+    return sqrt(var(x, dim, keepdim, axis=axis, keepdims=keepdims, correction=correction,
+                    ddof=ddof))
+
+
+# ----------------------------------------------------------------------- max, min
+
+
+def _extremum_mask(ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    """Where ``x`` attains the extremum, each tie weighted 1/count (even split, as amax)."""
+    ak = reshape(ans, _kept_shape(x.shape, axis))
+    hits = where(x == ak, 1.0, 0.0)
+    return hits / apply(sum_, hits, axis=axis, keepdims=True)
+
+
+def _extremum_vjp(g: Tensor, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    return _expand_back(g, x, axis, keepdims) * _extremum_mask(ans, x, axis, keepdims)
+
+
+def _extremum_jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    return apply(sum_, tangents[0] * _extremum_mask(ans, x, axis, keepdims), axis=axis,
+                 keepdims=keepdims)
+
+
+max_ = defprim("max", lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
+               (_extremum_vjp,), _extremum_jvp, uses_ans=True)
+min_ = defprim("min", lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
+               (_extremum_vjp,), _extremum_jvp, uses_ans=True)
+
+
+def _extremum(prim: Any, name: str, x: Any, dim: Any, keepdim: bool, axis: Any,
+              keepdims: bool | None) -> Tensor:
+    x = as_tensor(x)
+    if x.size == 0:
+        raise ValueError(f"{name}: the tensor is empty (shape {x.shape})")
+    axes = _dims(dim, axis, x.ndim, name)
+    return apply(prim, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor:
+    """Largest value over ``dim`` (values only, as ``torch.amax``); ties share the gradient.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.max(wl.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).tolist()
+    [5.0, 7.0]
+    """
+    return _extremum(max_, "max", x, dim, keepdim, axis, keepdims)
+
+
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor:
+    """Smallest value over ``dim`` (values only, as ``torch.amin``); ties share the gradient.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.min(wl.tensor([3.0, 1.0, 2.0])).item()
+    1.0
+    """
+    return _extremum(min_, "min", x, dim, keepdim, axis, keepdims)
+
+
+def _arg(name: str, x: Any, dim: Any, keepdim: bool) -> Tensor:
+    x = as_tensor(x)
+    xp = x._xp
+    fn = xp.argmax if name == "argmax" else xp.argmin
+    if dim is None:
+        return _new(fn(xp.reshape(x._data, (-1,))), xp)
+    return _new(fn(x._data, axis=_axis(dim, x.ndim, name), keepdims=keepdim), xp)
+
+
+def argmax(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (over the flattened tensor when ``dim`` is None).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.argmax(wl.tensor([1.0, 5.0, 2.0])).item()
+    1
+    """
+    return _arg("argmax", x, dim, keepdim)
+
+
+def argmin(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value (over the flattened tensor when ``dim`` is None).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.argmin(wl.tensor([1.0, 5.0, 0.0])).item()
+    2
+    """
+    return _arg("argmin", x, dim, keepdim)
+
+
+# ----------------------------------------------------------------------- prod
+
+
+def _prod_grad(x: Tensor, ans: Tensor, axis: tuple) -> Tensor:
+    """The product of the other entries, exact with zeros present (no division by zero)."""
+    is_zero = x == 0
+    zeros = apply(sum_, where(is_zero, 1.0, 0.0), axis=axis, keepdims=True)
+    nonzero_prod = apply(prod_, where(is_zero, 1.0, x), axis=axis, keepdims=True)
+    safe_x = where(is_zero, 1.0, x)
+    no_zero = nonzero_prod / safe_x
+    one_zero = where(is_zero, nonzero_prod, 0.0)
+    return where(zeros == 0, no_zero, where(zeros == 1, one_zero, 0.0))
+
+
+prod_ = defprim(
+    "prod", lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
+    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims) * _prod_grad(x, ans, axis),),
+    lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0] * _prod_grad(x, ans, axis),
+                                                   axis=axis, keepdims=keepdims))
+
+
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    """Product over ``dim`` (all axes by default); exact gradients even with zeros.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.prod(wl.tensor([2.0, 3.0, 4.0])).item()
+    24.0
+    """
+    x = as_tensor(x)
+    axes = _dims(dim, axis, x.ndim, "prod")
+    return apply(prod_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+# ----------------------------------------------------------------------- logsumexp
+
+
+def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
+    return exp(x - reshape(ans, _kept_shape(x.shape, axis)))
+
+
+def _lse_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
+    from .. import backend
+
+    return backend.logsumexp(xp, x, axis, keepdims)
+
+
+logsumexp_ = defprim(
+    "logsumexp", _lse_forward,
+    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims)
+     * _lse_weights(ans, x, axis),),
+    lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0] * _lse_weights(ans, x, axis),
+                                                   axis=axis, keepdims=keepdims),
+    uses_ans=True)
+
+
+def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed stably.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> round(wl.logsumexp(wl.tensor([1000.0, 1000.0])).item(), 4)
+    1000.6931
+    """
+    x = _float_input(x)
+    axes = _dims(dim, axis, x.ndim, "logsumexp")
+    return apply(logsumexp_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+def softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (the last axis by default), stably.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.softmax(wl.tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+    return exp(log_softmax(x, dim, axis=axis))
+
+
+def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim`` (the last axis by default).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> round(wl.log_softmax(wl.tensor([0.0, 0.0]))[0].item(), 4)
+    -0.6931
+    """
+    x = _float_input(x)
+    return x - logsumexp(x, dim if axis is None else axis, keepdim=True)
+
+
+# ----------------------------------------------------------------------- norm
+
+
+def _norm2_vjp(g: Tensor, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    ak = reshape(ans, _kept_shape(x.shape, axis))
+    scale = where(ak == 0, 0.0, 1.0 / where(ak == 0, 1.0, ak))  # 0 at the origin (PyTorch)
+    return _expand_back(g, x, axis, keepdims) * (x * scale)
+
+
+def _norm2_jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+    ak = reshape(ans, _kept_shape(x.shape, axis))
+    scale = where(ak == 0, 0.0, 1.0 / where(ak == 0, 1.0, ak))
+    return apply(sum_, tangents[0] * (x * scale), axis=axis, keepdims=keepdims)
+
+
+def _norm2_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
+    return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+norm2_ = defprim("norm2", _norm2_forward, (_norm2_vjp,), _norm2_jvp, uses_ans=True)
+
+
+def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+         axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Vector norm of the entries over ``dim`` (all entries by default: Frobenius for a matrix).
+
+    ``ord`` is 2 (default), 1, ``inf``, ``-inf``, 0 (count of non-zeros) or any p > 0.
+    The gradient of the 2-norm at the origin is 0, as in PyTorch.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.norm(wl.tensor([3.0, 4.0])).item()
+    5.0
+    """
+    x = _float_input(x)
+    axes = _dims(dim, axis, x.ndim, "norm")
+    keep = _keep(keepdim, keepdims)
+    if ord is None or ord == 2 or ord == "fro":
+        return apply(norm2_, x, axis=axes, keepdims=keep)
+    from .elementwise import abs as abs_
+
+    if ord == 1:
+        return sum(abs_(x), dim=axes, keepdim=keep)
+    if ord == math.inf:
+        return max(abs_(x), dim=axes, keepdim=keep)
+    if ord == -math.inf:
+        return min(abs_(x), dim=axes, keepdim=keep)
+    if ord == 0:
+        return sum(where(x != 0, 1.0, 0.0), dim=axes, keepdim=keep)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return sum(abs_(x) ** ord, dim=axes, keepdim=keep) ** (1.0 / ord)
+    raise ValueError(f"norm: unsupported ord {ord!r}; use 2, 1, inf, -inf, 0 or p > 0")

@@ -1,0 +1,476 @@
+"""Shape primitives: reshape, permute, broadcast, indexing (and its scatter-add
+adjoint), in-place index writes, concatenate and stack; the rest are composites.
+
+Rules take leading batch axes into account (``nb`` axes in front of the primal's own),
+so that ``jacrev``/``jacfwd`` can push a whole basis through them in one pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor, _new, apply, as_tensor
+from .base import Variadic, defprim
+
+# ----------------------------------------------------------------------- reshape
+
+
+def _reshape_vjp(g: Tensor, ans: Any, x: Tensor, shape: tuple) -> Tensor:
+    nb = g.ndim - len(shape)
+    return reshape(g, g.shape[:nb] + x.shape)
+
+
+def _reshape_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
+    t = tangents[0]
+    return reshape(t, t.shape[: t.ndim - x.ndim] + shape)
+
+
+reshape_ = defprim("reshape", lambda xp, x, shape: xp.reshape(x, shape), (_reshape_vjp,),
+                   _reshape_jvp, reads=(), view=True)
+
+
+def _resolve_shape(shape: tuple, size: int, old: tuple) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {old} into {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {old} (size {size}) into "
+                         f"{shape} (size {known})")
+    return shape
+
+
+def reshape(x: Any, *shape: Any) -> Tensor:
+    """The same values in a new shape (``-1`` infers one dimension).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.reshape(wl.arange(6.0), (2, 3)).shape
+    (2, 3)
+    """
+    x = as_tensor(x)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = _resolve_shape(shape, x.size, x.shape)
+    if shape == x.shape:
+        return x
+    return apply(reshape_, x, shape=shape)
+
+
+# ----------------------------------------------------------------------- permute
+
+
+def _permute_vjp(g: Tensor, ans: Any, x: Tensor, axes: tuple) -> Tensor:
+    nb = g.ndim - len(axes)
+    inverse = sorted(range(len(axes)), key=axes.__getitem__)
+    return permute(g, tuple(range(nb)) + tuple(nb + i for i in inverse))
+
+
+def _permute_jvp(tangents: tuple, ans: Any, x: Tensor, axes: tuple) -> Tensor:
+    t = tangents[0]
+    nb = t.ndim - len(axes)
+    return permute(t, tuple(range(nb)) + tuple(nb + a for a in axes))
+
+
+permute_ = defprim("permute", lambda xp, x, axes: xp.permute_dims(x, axes), (_permute_vjp,),
+                   _permute_jvp, reads=(), view=True)
+
+
+def permute(x: Any, *axes: Any) -> Tensor:
+    """Reorder all axes: output axis ``i`` is input axis ``axes[i]``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.permute(wl.zeros(2, 3, 4), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
+    x = as_tensor(x)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    n = x.ndim
+    if len(axes) != n:
+        raise ValueError(f"permute: need {n} axes for a tensor of shape {x.shape}, got {axes}")
+    axes = tuple(_axis(a, n, "permute") for a in axes)
+    if sorted(axes) != list(range(n)):
+        raise ValueError(f"permute: axes {axes} are not a permutation of 0..{n - 1}")
+    if axes == tuple(range(n)):
+        return x
+    return apply(permute_, x, axes=axes)
+
+
+def _axis(axis: int, ndim: int, name: str) -> int:
+    """``axis`` as a non-negative position, with a clear error when out of range."""
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"{name}: dimension {axis} is out of range for a tensor with "
+                         f"{ndim} dimensions")
+    return axis % ndim
+
+
+def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two axes (PyTorch's ``transpose``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.transpose(wl.zeros(2, 3), 0, 1).shape
+    (3, 2)
+    """
+    x = as_tensor(x)
+    n = x.ndim
+    if n < 2 and dim0 in (-2, -1, 0) and dim1 in (-2, -1, 0):
+        return x
+    a, b = _axis(dim0, n, "transpose"), _axis(dim1, n, "transpose")
+    axes = list(range(n))
+    axes[a], axes[b] = axes[b], axes[a]
+    return permute(x, tuple(axes))
+
+
+def matrix_transpose(x: Any) -> Tensor:
+    """Swap the last two axes (``x.mT``)."""
+    return transpose(x, -2, -1)
+
+
+# ----------------------------------------------------------------------- broadcast
+
+
+def _broadcast_vjp(g: Tensor, ans: Any, x: Tensor, shape: tuple) -> Tensor:
+    from .reductions import sum_to
+
+    return sum_to(g, x.shape, g.ndim - len(shape))
+
+
+def _broadcast_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
+    t = tangents[0]
+    return broadcast_to(t, t.shape[: t.ndim - x.ndim] + shape)
+
+
+broadcast_to_ = defprim("broadcast_to", lambda xp, x, shape: xp.broadcast_to(x, shape),
+                        (_broadcast_vjp,), _broadcast_jvp, reads=(), view=True)
+
+
+def broadcast_to(x: Any, shape: Any) -> Tensor:
+    """A read-only view of ``x`` broadcast to ``shape``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.broadcast_to(wl.tensor([1.0, 2.0]), (3, 2)).shape
+    (3, 2)
+    """
+    x = as_tensor(x)
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return x
+    try:
+        return apply(broadcast_to_, x, shape=shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}") from None
+
+
+def squeeze(x: Any, dim: Any = None) -> Tensor:
+    """Remove axes of length one (all of them, or those in ``dim``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.squeeze(wl.zeros(1, 3, 1)).shape
+    (3,)
+    """
+    x = as_tensor(x)
+    shape = x.shape
+    if dim is None:
+        axes = {i for i, s in enumerate(shape) if s == 1}
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = {_axis(d, x.ndim, "squeeze") for d in dims}
+        axes = {a for a in axes if shape[a] == 1}  # PyTorch: other sizes are left alone
+    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in axes))
+
+
+def unsqueeze(x: Any, dim: int) -> Tensor:
+    """Insert an axis of length one at position ``dim``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.unsqueeze(wl.zeros(3), 0).shape
+    (1, 3)
+    """
+    x = as_tensor(x)
+    pos = _axis(dim, x.ndim + 1, "unsqueeze")
+    shape = x.shape
+    return reshape(x, shape[:pos] + (1,) + shape[pos:])
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes from ``start_dim`` to ``end_dim`` into one.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.flatten(wl.zeros(2, 3, 4), 1).shape
+    (2, 12)
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    a, b = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    shape = x.shape
+    merged = 1
+    for s in shape[a: b + 1]:
+        merged *= s
+    return reshape(x, shape[:a] + (merged,) + shape[b + 1:])
+
+
+# ----------------------------------------------------------------------- indexing
+
+
+def _batched(index: Any, nb: int) -> tuple:
+    index = index if isinstance(index, tuple) else (index,)
+    return (slice(None),) * nb + index
+
+
+def _getitem_vjp(g: Tensor, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
+    nb = g.ndim - out_ndim
+    return index_add(g, _batched(index, nb), g.shape[:nb] + x.shape)
+
+
+def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
+    t = tangents[0]
+    return getitem_raw(t, _batched(index, t.ndim - x.ndim))
+
+
+def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
+    return x[index]
+
+
+getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
+                        view=True)
+getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=())
+
+
+def _raw_index(index: Any, xp: Any) -> Any:
+    """Tensors inside an index become arrays of the tensor's namespace; lists become arrays."""
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i, xp) for i in index)
+    if isinstance(index, Tensor):
+        if backend.is_floating(index._data.dtype, index._xp):
+            raise IndexError(f"tensors used as indices must be integer or bool, got "
+                             f"{backend.dtype_name(index._data.dtype)}")
+        return index._data
+    if isinstance(index, list):
+        return backend.asarray(index, xp=xp) if xp is not backend.numpy_namespace \
+            else backend.asarray(index)
+    return index
+
+
+def getitem_raw(x: Tensor, index: Any) -> Tensor:
+    """Index with an index already made of raw arrays."""
+    data = x._data
+    try:
+        probe = data[index]
+    except IndexError as exc:
+        raise IndexError(f"index {_describe(index)} is invalid for a tensor of shape "
+                         f"{x.shape}: {exc}") from None
+    prim = getitem_view_ if backend.is_basic_index(index) else getitem_copy_
+    if not (x._rg or x._fw is not None):
+        out = _new(probe, x._xp)
+        if prim.view:
+            out._vc = x._vc
+            out._base = x if x._base is None else x._base
+        return out
+    return apply(prim, x, index=index, out_ndim=len(probe.shape))
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]``: basic, advanced and boolean indexing, differentiable."""
+    return getitem_raw(x, _raw_index(index, x._xp))
+
+
+def _describe(index: Any) -> str:
+    if isinstance(index, tuple):
+        return "(" + ", ".join(_describe(i) for i in index) + ")"
+    if backend.is_array(index) and getattr(index, "ndim", 0) > 0:
+        return f"<array of shape {tuple(index.shape)}>"
+    return repr(index)
+
+
+def _index_add_forward(xp: Any, g: Any, index: Any, shape: tuple) -> Any:
+    return backend.scatter_add(xp, shape, index, g, g.dtype)
+
+
+def _index_add_vjp(gg: Tensor, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
+    nb = gg.ndim - len(shape)
+    return getitem_raw(gg, _batched(index, nb))
+
+
+def _index_add_jvp(tangents: tuple, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
+    t = tangents[0]
+    nb = t.ndim - g.ndim
+    return index_add(t, _batched(index, nb), t.shape[:nb] + shape)
+
+
+index_add_ = defprim("index_add", _index_add_forward, (_index_add_vjp,), _index_add_jvp,
+                     reads=())
+
+
+def index_add(values: Tensor, index: Any, shape: tuple) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate)."""
+    return apply(index_add_, values, index=index, shape=tuple(shape))
+
+
+def _index_put_forward(xp: Any, x: Any, value: Any, index: Any) -> Any:
+    out = xp.asarray(x, copy=True)
+    out[index] = value
+    return out
+
+
+def _index_put_x_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
+    return index_put(g, 0.0, _batched(index, g.ndim - x.ndim))
+
+
+def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
+    from .reductions import sum_to
+
+    nb = g.ndim - x.ndim
+    picked = getitem_raw(g, _batched(index, nb))
+    return sum_to(picked, as_tensor(value).shape, nb)
+
+
+def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
+    tx, tv = tangents
+    if tx is None:
+        tx = broadcast_to(0.0 * tv.sum(), tv.shape[: tv.ndim - as_tensor(value).ndim] + x.shape)
+    nb = tx.ndim - x.ndim
+    return index_put(tx, 0.0 if tv is None else tv, _batched(index, nb))
+
+
+index_put_ = defprim("index_put", _index_put_forward, (_index_put_x_vjp, _index_put_value_vjp),
+                     _index_put_jvp, reads=())
+
+
+def index_put(x: Tensor, value: Any, index: Any) -> Tensor:
+    """A copy of ``x`` with ``value`` written at ``index`` (the out-of-place ``x[index] = v``)."""
+    return apply(index_put_, x, value, index=index)
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value`` in place, recorded on the tape when grad is needed."""
+    index = _raw_index(index, x._xp)
+    if isinstance(value, (list, tuple)) or (not isinstance(value, (int, float, Tensor))):
+        value = as_tensor(value)
+    x._inplace(index_put_, value, "__setitem__", index=index)
+
+
+# ----------------------------------------------------------------------- concat, stack
+
+
+def _concat_vjp(i: int, g: Tensor, ans: Any, *args: Any, axis: int) -> Tensor:
+    start = 0
+    for a in args[:i]:
+        start += a.shape[axis]
+    stop = start + args[i].shape[axis]
+    return getitem_raw(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+
+
+def _zero_tangents(tangents: tuple, args: tuple) -> list:
+    """Tangents with zeros (of the batch shape) in place of the missing ones."""
+    nb = next(t.ndim - a.ndim for t, a in zip(tangents, args) if t is not None)
+    batch = next(t.shape[:nb] for t in tangents if t is not None)
+    like = next(t for t in tangents if t is not None)
+    return [t if t is not None else
+            _new(like._xp.zeros(batch + a.shape, dtype=like._data.dtype), like._xp)
+            for t, a in zip(tangents, args)]
+
+
+concat_ = defprim("concat", lambda xp, *arrays, axis: xp.concat(arrays, axis=axis),
+                  Variadic(_concat_vjp),
+                  lambda tangents, ans, *args, axis: apply(concat_, *_zero_tangents(tangents, args),
+                                                           axis=axis),
+                  reads=())
+
+
+def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (alias ``cat``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.concatenate([wl.zeros(2, 3), wl.ones(1, 3)]).shape
+    (3, 3)
+    """
+    dim = dim if axis is None else axis
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: need at least one tensor")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
+    pos = _axis(dim, ndim, "concatenate")
+    for i, t in enumerate(tensors):
+        if t.ndim != ndim or t.shape[:pos] + t.shape[pos + 1:] != \
+                tensors[0].shape[:pos] + tensors[0].shape[pos + 1:]:
+            raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, which does not "
+                             f"match {tensors[0].shape} outside dimension {pos}")
+    tensors = _common_namespace(tensors)
+    return apply(concat_, *tensors, axis=pos - ndim)
+
+
+cat = concatenate
+
+
+def _stack_vjp(i: int, g: Tensor, ans: Any, *args: Any, axis: int) -> Tensor:
+    return getitem_raw(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
+
+
+stack_ = defprim("stack", lambda xp, *arrays, axis: xp.stack(arrays, axis=axis),
+                 Variadic(_stack_vjp),
+                 lambda tangents, ans, *args, axis: apply(stack_, *_zero_tangents(tangents, args),
+                                                          axis=axis),
+                 reads=())
+
+
+def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.stack([wl.zeros(3), wl.ones(3)]).shape
+    (2, 3)
+    """
+    dim = dim if axis is None else axis
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: need at least one tensor")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has shape "
+                             f"{tensors[0].shape}; all must match")
+    ndim = tensors[0].ndim + 1
+    pos = _axis(dim, ndim, "stack")
+    tensors = _common_namespace(tensors)
+    return apply(stack_, *tensors, axis=pos - ndim)
+
+
+def _common_namespace(tensors: list) -> list:
+    """Promote to a common dtype (NumPy rules) so concat/stack accept mixed inputs."""
+    xp = tensors[0]._xp
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) > 1:
+        target = xp.result_type(*[t._data for t in tensors])
+        from .elementwise import astype
+
+        tensors = [astype(t, target) for t in tensors]
+    return tensors

@@ -1,0 +1,606 @@
+"""The Tensor, the grad mode, and the dispatch that records primitives on the tape.
+
+A Tensor holds an array of some Array-API namespace (``_data``, ``_xp``), whether it
+requires grad, its accumulated ``grad``, the node that made it (``None`` for a leaf)
+and a version counter shared with the tensors that alias its storage.
+
+The operators and methods are installed by ``wonderland.primitives``: each is a thin
+call into a primitive, whose forward, reverse and forward rules live in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from . import backend
+
+# ----------------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are being recorded for reverse mode."""
+    return _grad_enabled
+
+
+def set_grad_enabled(mode: bool) -> bool:
+    """Turn recording on or off; returns the previous mode."""
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = bool(mode)
+    return previous
+
+
+class _GradMode(contextlib.ContextDecorator):
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._previous = set_grad_enabled(self._mode)
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_enabled(self._previous)
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator: nothing inside is recorded on the tape.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> with wl.no_grad():
+    ...     y = x * 3
+    >>> y.requires_grad
+    False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator: recording is on inside, even within ``no_grad``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> with wl.no_grad(), wl.enable_grad():
+    ...     (x * 3).requires_grad
+    True
+    """
+
+    _mode = True
+
+
+# ----------------------------------------------------------------------- primitives
+
+
+class Primitive:
+    """One differentiable operation: forward, reverse rules (VJPs) and forward rule (JVP).
+
+    ``forward(xp, *arrays, **params)`` computes on raw arrays. ``vjps[i](g, ans, *args,
+    **params)`` gives the cotangent of argument ``i`` (``None`` marks an argument that is
+    not differentiable). ``jvp(tangents, ans, *args, **params)`` gives the output tangent
+    from the input tangents (``None`` for a zero tangent). Rules are written with
+    wonderland operations, so they are differentiable themselves. ``ans`` is the output
+    as a tensor when ``uses_ans`` is set, else ``None``. ``reads`` lists the argument
+    positions whose values the rules read (the version counter guards exactly those).
+    """
+
+    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: tuple,
+        jvp: Callable[..., Any] | None,
+        *,
+        uses_ans: bool = False,
+        reads: tuple[int, ...] | None = None,
+        view: bool = False,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.jvp = jvp
+        self.uses_ans = uses_ans
+        self.reads = reads  # None: every argument
+        self.view = view
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+class Node:
+    """A recorded application of a primitive: what the reverse rules need, nothing more."""
+
+    __slots__ = ("prim", "args", "params", "parents", "versions", "ans_data", "ans_vc",
+                 "ans_version")
+
+    def __init__(self, prim: Primitive, args: tuple, params: dict, parents: tuple) -> None:
+        self.prim = prim
+        self.args = args
+        self.params = params
+        self.parents = parents
+        reads = prim.reads
+        if reads is None:
+            self.versions = tuple([a._vc[0] if type(a) is Tensor else None for a in args])
+        elif reads:
+            self.versions = tuple([args[i]._vc[0] if type(args[i]) is Tensor else None
+                                   for i in reads])
+        else:
+            self.versions = ()
+        self.ans_data = None
+
+    def __repr__(self) -> str:
+        return f"<{self.prim.name} backward>"
+
+    @property
+    def name(self) -> str:
+        return self.prim.name
+
+
+def _new(data: Any, xp: Any) -> Tensor:
+    t = _object_new(Tensor)
+    t._data = data
+    t._xp = xp
+    t._rg = False
+    t.grad = None
+    t._node = None
+    t._vc = [0]
+    t._fw = None
+    t._base = None
+    return t
+
+
+_object_new = object.__new__
+
+
+def _as_operand(value: Any, like: Tensor) -> Any:
+    """A constant operand of a binary op: Tensors pass, scalars stay, arrays join like's namespace."""
+    if type(value) is Tensor or isinstance(value, (int, float, bool)):
+        return value
+    if isinstance(value, Tensor):
+        return value
+    return _new(backend.asarray(value, xp=like._xp if backend.is_array(value) else None), like._xp)
+
+
+def as_tensor(value: Any) -> Tensor:
+    """``value`` as a Tensor (Tensors pass through unchanged)."""
+    if isinstance(value, Tensor):
+        return value
+    data = backend.asarray(value)
+    return _new(data, backend.namespace(data))
+
+
+def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
+    """Attach a node to ``out`` when some argument requires grad."""
+    parents = tuple(a if (type(a) is Tensor and a._rg and rule is not None) else None
+                    for a, rule in zip(args, prim.vjps))
+    node = Node(prim, args, params, parents)
+    if prim.uses_ans:
+        node.ans_data = out._data
+        node.ans_vc = out._vc
+        node.ans_version = 0
+    out._node = node
+    out._rg = True
+
+
+def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
+    """Run ``prim`` on ``args`` (Tensors or constants); record it when grad is needed."""
+    xp = None
+    record = False
+    forward_mode = False
+    datas = []
+    for a in args:
+        if isinstance(a, Tensor):
+            if xp is None:
+                xp = a._xp
+            if a._rg:
+                record = True
+            if a._fw is not None:
+                forward_mode = True
+            datas.append(a._data)
+        else:
+            datas.append(a)
+    if xp is None:
+        xp = backend.numpy_namespace
+    out = _new(prim.forward(xp, *datas, **params), xp)
+    if prim.view:
+        base = args[0]
+        out._vc = base._vc
+        out._base = base if base._base is None else base._base
+    if record and _grad_enabled:
+        _record(prim, out, args, params)
+    if forward_mode:
+        _forward_hook(prim, out, args, params)
+    return out
+
+
+def apply_unary(prim: Primitive, x: Tensor) -> Tensor:
+    """The fast path of ``apply`` for one tensor argument and no parameters."""
+    out = _new(prim.forward(x._xp, x._data), x._xp)
+    if x._rg and _grad_enabled:
+        node = Node(prim, (x,), {}, (x,))
+        if prim.uses_ans:
+            node.ans_data = out._data
+            node.ans_vc = out._vc
+            node.ans_version = 0
+        out._node = node
+        out._rg = True
+    if x._fw is not None:
+        _forward_hook(prim, out, (x,), {})
+    return out
+
+
+def apply_binary(prim: Primitive, a: Tensor, b: Any) -> Tensor:
+    """The fast path of ``apply`` for a tensor and a tensor-or-scalar, no parameters."""
+    if type(b) is Tensor:
+        try:
+            data = prim.forward(a._xp, a._data, b._data)
+        except ValueError as exc:
+            raise _broadcast_error(prim, a, b, exc) from None
+        out = _new(data, a._xp)
+        if _grad_enabled and (a._rg or b._rg):
+            out._node = Node(prim, (a, b), {}, (a if a._rg else None, b if b._rg else None))
+            out._rg = True
+        if a._fw is not None or b._fw is not None:
+            _forward_hook(prim, out, (a, b), {})
+        return out
+    out = _new(prim.forward(a._xp, a._data, b), a._xp)
+    if a._rg and _grad_enabled:
+        out._node = Node(prim, (a, b), {}, (a, None))
+        out._rg = True
+    if a._fw is not None:
+        _forward_hook(prim, out, (a, b), {})
+    return out
+
+
+def _broadcast_error(prim: Primitive, a: Tensor, b: Tensor, exc: Exception) -> ValueError:
+    return ValueError(f"{prim.name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                      f"broadcast together")
+
+
+# Forward mode installs its hook here (wonderland.autodiff.forward); until a tangent
+# exists nothing calls it.
+def _forward_hook(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
+    raise RuntimeError("forward-mode tangents found but forward mode is not installed")
+
+
+def install_forward_hook(hook: Callable[[Primitive, Tensor, tuple, dict], None]) -> None:
+    global _forward_hook
+    _forward_hook = hook
+
+
+# ----------------------------------------------------------------------- the Tensor
+
+
+class Tensor:
+    """An array that can record the operations applied to it, for automatic differentiation.
+
+    Create tensors with :func:`wonderland.tensor` and friends. Arithmetic follows NumPy
+    broadcasting; gradients follow PyTorch semantics (they accumulate into ``.grad``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x ** 2).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("_data", "_xp", "_rg", "grad", "_node", "_vc", "_fw", "_base", "__weakref__")
+    __array_priority__ = 1000
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data._data
+        array = backend.asarray(data, dtype=dtype)
+        self._data = array
+        self._xp = backend.namespace(array)
+        self._rg = False
+        self.grad = None
+        self._node = None
+        self._vc = [0]
+        self._fw = None
+        self._base = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # -- attributes -----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape, a tuple of ints."""
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return len(self._data.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name)."""
+        return self.size
+
+    @property
+    def dtype(self) -> Any:
+        """The element type (a NumPy dtype for NumPy data)."""
+        return self._data.dtype
+
+    @property
+    def device(self) -> Any:
+        """The device the data lives on."""
+        import array_api_compat
+
+        return array_api_compat.device(self._data)
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for reverse mode."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not backend.is_floating(self._data.dtype, self._xp):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype "
+                f"{backend.dtype_name(self._data.dtype)}; convert first, e.g. "
+                f"wl.tensor(data, dtype=wl.float64)")
+        if not value and self._node is not None:
+            raise RuntimeError("requires_grad can only be turned off on a leaf tensor; "
+                               "use detach() instead")
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return the tensor."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor that no recorded operation produced."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node of the tape that produced this tensor (``None`` for a leaf)."""
+        return self._node
+
+    @property
+    def data(self) -> Tensor:
+        """A detached tensor sharing storage; changes through it bypass the version counter."""
+        return _new(self._data, self._xp)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = value._data if isinstance(value, Tensor) else backend.asarray(value, xp=self._xp)
+        self._data = value
+
+    # -- conversions ---------------------------------------------------------------
+    def numpy(self) -> Any:
+        """The values as a NumPy array (works on tensors that require grad)."""
+        return backend.to_numpy(self._data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        array = backend.to_numpy(self._data)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        if copy:
+            array = array.copy()
+        return array
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self._data.__dlpack_device__()
+
+    def item(self) -> int | float | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return backend.to_numpy(self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return backend.to_numpy(self._data).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if backend.is_floating(self._data.dtype, self._xp):
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .any() or .all()")
+        return bool(self.item())
+
+    def __len__(self) -> int:
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __format__(self, spec: str) -> str:
+        if self.size == 1 and spec:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "
+                            f"{self.shape}")
+        return repr(self)
+
+    def __repr__(self) -> str:
+        body = repr(self.numpy())
+        body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
+        body = body.replace("\n      ", "\n       ")
+        extra = ""
+        if self._node is not None:
+            extra = f", grad_fn=<{self._node.prim.name}>"
+        elif self._rg:
+            extra = ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    __str__ = __repr__
+
+    # -- reverse mode --------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+        Parameters
+        ----------
+        grad : array-like, optional
+            The cotangent, of this tensor's shape; may be omitted for one element.
+        retain_graph : bool, optional
+            Keep the graph for another backward pass (defaults to ``create_graph``).
+        create_graph : bool
+            Record the backward pass itself, for gradients of gradients.
+
+        Examples
+        --------
+        >>> import wonderland as wl
+        >>> x = wl.tensor(3.0, requires_grad=True)
+        >>> (x * x).backward()
+        >>> x.grad.item()
+        6.0
+        """
+        from .autodiff.reverse import backward
+
+        backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+                 create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor with the same values and storage, outside the graph (shares the version)."""
+        t = _new(self._data, self._xp)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place."""
+        self._node = None
+        self._rg = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Not needed here: use ``wl.grad`` or hooks-free ``backward`` on leaves."""
+        raise NotImplementedError("retain_grad is not supported; differentiate with respect "
+                                  "to a leaf, or use wl.vjp")
+
+    # -- in place ------------------------------------------------------------------
+    def _inplace(self, prim: Primitive, other: Any, opname: str, **params: Any) -> Tensor:
+        other = _as_operand(other, self)
+        other_rg = type(other) is Tensor and other._rg
+        if _grad_enabled and (self._rg or other_rg):
+            if self._node is None and self._rg:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad is used in the in-place operation "
+                    f"{opname}; do it inside wl.no_grad(), or write the out-of-place form")
+            if self._base is not None and (self._base._rg or self._rg):
+                raise RuntimeError(
+                    f"in-place {opname} on a view of a tensor that requires grad is not "
+                    f"supported; clone() the view first")
+            old = _new(self._data, self._xp)
+            if prim.reads is None or 0 in prim.reads:
+                old._data = self._xp.asarray(self._data, copy=True)
+            old._node, old._rg, old._vc, old._fw = self._node, self._rg, [0], self._fw
+            result = apply(prim, old, other, **params)
+            self._write(result._data, opname)
+            self._node, self._rg, self._fw = result._node, True, result._fw
+            if result._node is not None and prim.uses_ans:
+                result._node.ans_vc = self._vc
+                result._node.ans_version = self._vc[0] + 1
+        else:
+            other_data = other._data if type(other) is Tensor else other
+            if "index" in params:  # a plain write, no copy of the whole tensor
+                self._write_at(params["index"], other_data)
+            else:
+                self._write(prim.forward(self._xp, self._data, other_data), opname)
+        self._vc[0] += 1
+        return self
+
+    def _write(self, new: Any, opname: str) -> None:
+        """Store ``new`` into this tensor's storage (shape and dtype kind must allow it)."""
+        data = self._data
+        if tuple(new.shape) != tuple(data.shape):
+            raise RuntimeError(f"in-place {opname}: the result has shape {tuple(new.shape)} "
+                               f"but the tensor has shape {tuple(data.shape)}")
+        if new.dtype != data.dtype:
+            xp = self._xp
+            if backend.is_floating(new.dtype, xp) and not backend.is_floating(data.dtype, xp):
+                raise TypeError(f"in-place {opname}: a {backend.dtype_name(new.dtype)} result "
+                                f"cannot be stored in a {backend.dtype_name(data.dtype)} tensor")
+            new = xp.astype(new, data.dtype)
+        try:
+            data[...] = new
+        except (TypeError, ValueError):  # NumPy scalars and read-only arrays: rebind
+            self._data = new
+
+    def _write_at(self, index: Any, value: Any) -> None:
+        try:
+            self._data[index] = value
+        except (TypeError, ValueError) as exc:
+            if self._data.shape == () and index in ((), Ellipsis):
+                self._data = self._xp.asarray(value, dtype=self._data.dtype)
+            elif "read-only" in str(exc) or not hasattr(self._data, "__setitem__"):
+                data = self._xp.asarray(self._data, copy=True)
+                data[index] = value
+                self._data = data
+            else:
+                raise ValueError(f"cannot assign a value of shape "
+                                 f"{tuple(getattr(value, 'shape', ()))} to an indexed part of "
+                                 f"a tensor of shape {self.shape}: {exc}") from None
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (``x.grad.zero_()``)."""
+        return self.fill_(0)
+
+    def fill_(self, value: float) -> Tensor:
+        """Fill with ``value`` in place."""
+        if _grad_enabled and self._rg and self._node is None:
+            raise RuntimeError("a leaf tensor that requires grad is used in the in-place "
+                               "operation fill_; do it inside wl.no_grad()")
+        new = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
+        self._write(new, "fill_")
+        if self._node is not None:  # the values no longer depend on anything
+            self._node, self._rg = None, False
+        self._vc[0] += 1
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy the values of ``src`` into this tensor in place (broadcasting ``src``)."""
+        src = _as_operand(src, self)
+        if _grad_enabled and type(src) is Tensor and src._rg:
+            raise NotImplementedError("copy_ from a tensor that requires grad is not "
+                                      "differentiable; use out-of-place operations")
+        src_data = src._data if type(src) is Tensor else src
+        new = self._xp.broadcast_to(self._xp.asarray(src_data, dtype=self._data.dtype),
+                                    self._data.shape)
+        with no_grad():
+            self._write(new, "copy_")
+        self._vc[0] += 1
+        return self
+
