@@ -96,6 +96,13 @@ def from_numpy(array: np.ndarray, like: Any):
     return xp.asarray(array, device=array_api_compat.device(like))
 
 
+def ones_like(xp: ModuleType, x: Any):
+    """Ones shaped like ``x`` (NumPy's fast path avoids the compat wrapper)."""
+    if xp is numpy_namespace:
+        return np.ones(x.shape, dtype=x.dtype)
+    return xp.ones_like(x)
+
+
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
     if like is not None and xp is not numpy_namespace:
         return xp.zeros(shape, dtype=dtype, device=array_api_compat.device(like))

@@ -11,6 +11,7 @@ call into a primitive, whose forward, reverse and forward rules live in one plac
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -90,7 +91,7 @@ class Primitive:
     positions whose values the rules read (the version counter guards exactly those).
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view")
+    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw")
 
     def __init__(
         self,
@@ -102,6 +103,7 @@ class Primitive:
         uses_ans: bool = False,
         reads: tuple[int, ...] | None = None,
         view: bool = False,
+        raw: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -110,31 +112,40 @@ class Primitive:
         self.uses_ans = uses_ans
         self.reads = reads  # None: every argument
         self.view = view
+        self.raw = raw  # the operator itself (operator.mul) when forward is just that
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
+_sequence = itertools.count()
+
+
 class Node:
-    """A recorded application of a primitive: what the reverse rules need, nothing more."""
+    """A recorded application of a primitive: what the reverse rules need, nothing more.
 
-    __slots__ = ("prim", "args", "params", "parents", "versions", "ans_data", "ans_vc",
-                 "ans_version")
+    ``seq`` grows with every node made, so a node's inputs always have smaller numbers:
+    the reverse pass visits nodes by decreasing ``seq``, a topological order for free.
+    """
 
-    def __init__(self, prim: Primitive, args: tuple, params: dict, parents: tuple) -> None:
+    __slots__ = ("prim", "args", "params", "versions", "ans_data", "ans_vc", "ans_version",
+                 "seq")
+
+    def __init__(self, prim: Primitive, args: tuple, params: dict) -> None:
         self.prim = prim
-        self.args = args
+        self.args = args  # the parents are the arguments that require grad
         self.params = params
-        self.parents = parents
-        reads = prim.reads
-        if reads is None:
-            self.versions = tuple([a._vc[0] if type(a) is Tensor else None for a in args])
-        elif reads:
-            self.versions = tuple([args[i]._vc[0] if type(args[i]) is Tensor else None
-                                   for i in reads])
-        else:
-            self.versions = ()
+        reads = range(len(args)) if prim.reads is None else prim.reads
+        # The version counter guard: the version of each argument the rules read, by
+        # position (None: not read). An int stands for the first argument alone.
+        versions = [None] * len(args)
+        for i in reads:
+            a = args[i]
+            if type(a) is Tensor:
+                versions[i] = a._vc[0] if a._vc is not None else 0
+        self.versions = tuple(versions) if any(v is not None for v in versions) else None
         self.ans_data = None
+        self.seq = next(_sequence)
 
     def __repr__(self) -> str:
         return f"<{self.prim.name} backward>"
@@ -144,6 +155,9 @@ class Node:
         return self.prim.name
 
 
+_object_new = object.__new__
+
+
 def _new(data: Any, xp: Any) -> Tensor:
     t = _object_new(Tensor)
     t._data = data
@@ -151,20 +165,15 @@ def _new(data: Any, xp: Any) -> Tensor:
     t._rg = False
     t.grad = None
     t._node = None
-    t._vc = [0]
+    t._vc = None
     t._fw = None
     t._base = None
     return t
 
 
-_object_new = object.__new__
-
-
 def _as_operand(value: Any, like: Tensor) -> Any:
-    """A constant operand of a binary op: Tensors pass, scalars stay, arrays join like's namespace."""
-    if type(value) is Tensor or isinstance(value, (int, float, bool)):
-        return value
-    if isinstance(value, Tensor):
+    """A constant operand: Tensors pass, scalars stay, arrays join ``like``'s namespace."""
+    if isinstance(value, (Tensor, int, float)):
         return value
     return _new(backend.asarray(value, xp=like._xp if backend.is_array(value) else None), like._xp)
 
@@ -177,14 +186,20 @@ def as_tensor(value: Any) -> Tensor:
     return _new(data, backend.namespace(data))
 
 
+def version_counter(t: Tensor) -> list[int]:
+    """The shared version counter of ``t``, made on first need (most tensors never need one)."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
+
+
 def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
-    """Attach a node to ``out`` when some argument requires grad."""
-    parents = tuple(a if (type(a) is Tensor and a._rg and rule is not None) else None
-                    for a, rule in zip(args, prim.vjps))
-    node = Node(prim, args, params, parents)
+    """Attach a node to ``out`` for a primitive whose arguments require grad."""
+    node = Node(prim, args, params)
     if prim.uses_ans:
         node.ans_data = out._data
-        node.ans_vc = out._vc
+        node.ans_vc = version_counter(out)
         node.ans_version = 0
     out._node = node
     out._rg = True
@@ -212,7 +227,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     out = _new(prim.forward(xp, *datas, **params), xp)
     if prim.view:
         base = args[0]
-        out._vc = base._vc
+        out._vc = version_counter(base)
         out._base = base if base._base is None else base._base
     if record and _grad_enabled:
         _record(prim, out, args, params)
@@ -221,48 +236,123 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     return out
 
 
-def apply_unary(prim: Primitive, x: Tensor) -> Tensor:
-    """The fast path of ``apply`` for one tensor argument and no parameters."""
-    out = _new(prim.forward(x._xp, x._data), x._xp)
-    if x._rg and _grad_enabled:
-        node = Node(prim, (x,), {}, (x,))
-        if prim.uses_ans:
-            node.ans_data = out._data
-            node.ans_vc = out._vc
-            node.ans_version = 0
-        out._node = node
-        out._rg = True
-    if x._fw is not None:
-        _forward_hook(prim, out, (x,), {})
-    return out
+def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
+    """The fast entry point of a one-argument primitive: no parameters, one tensor."""
+    forward = prim.forward
+    uses_ans = prim.uses_ans
+    saves = bool(prim.reads)
 
-
-def apply_binary(prim: Primitive, a: Tensor, b: Any) -> Tensor:
-    """The fast path of ``apply`` for a tensor and a tensor-or-scalar, no parameters."""
-    if type(b) is Tensor:
+    def op(x: Any) -> Tensor:
+        if type(x) is not Tensor:
+            x = as_tensor(x)
+        xp = x._xp
         try:
-            data = prim.forward(a._xp, a._data, b._data)
-        except ValueError as exc:
-            raise _broadcast_error(prim, a, b, exc) from None
-        out = _new(data, a._xp)
-        if _grad_enabled and (a._rg or b._rg):
-            out._node = Node(prim, (a, b), {}, (a if a._rg else None, b if b._rg else None))
+            data = forward(xp, x._data)
+        except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
+            data = forward(xp, xp.astype(x._data, backend.to_dtype("float64", xp)))
+        out = _object_new(Tensor)
+        out._data = data
+        out._xp = xp
+        out.grad = None
+        out._vc = None
+        out._base = None
+        if x._rg and _grad_enabled:
+            node = _object_new(Node)
+            node.prim = prim
+            node.args = (x,)
+            node.params = _NO_PARAMS
+            node.versions = (x._vc[0] if x._vc is not None else 0) if saves else None
+            node.seq = next(_sequence)
+            if uses_ans:
+                node.ans_data = data
+                node.ans_vc = out._vc = [0]
+                node.ans_version = 0
+            else:
+                node.ans_data = None
+            out._node = node
             out._rg = True
-        if a._fw is not None or b._fw is not None:
-            _forward_hook(prim, out, (a, b), {})
+        else:
+            out._node = None
+            out._rg = False
+        if x._fw is not None:
+            out._fw = None
+            _forward_hook(prim, out, (x,), _NO_PARAMS)
+        else:
+            out._fw = None
         return out
-    out = _new(prim.forward(a._xp, a._data, b), a._xp)
-    if a._rg and _grad_enabled:
-        out._node = Node(prim, (a, b), {}, (a, None))
-        out._rg = True
-    if a._fw is not None:
-        _forward_hook(prim, out, (a, b), {})
-    return out
+
+    op.__name__ = prim.name
+    return op
 
 
-def _broadcast_error(prim: Primitive, a: Tensor, b: Tensor, exc: Exception) -> ValueError:
-    return ValueError(f"{prim.name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                      f"broadcast together")
+_NO_PARAMS: dict = {}
+_SCALARS = (int, float)
+
+
+def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tensor],
+                    reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
+    """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
+    primitive, for a tensor or Python scalar ``other``; ``slow`` handles the rest."""
+    forward = prim.forward
+    raw = prim.raw
+    reads_all = prim.reads is None
+
+    def op(self: Tensor, other: Any) -> Tensor:
+        if type(other) is Tensor:
+            other_data = other._data
+            other_rg = other._rg
+            other_fw = other._fw
+        elif isinstance(other, _SCALARS):
+            other_data = other
+            other_rg = False
+            other_fw = None
+        else:
+            return slow(prim, other, self) if reflected else slow(prim, self, other)
+        xp = self._xp
+        first, second = (other_data, self._data) if reflected else (self._data, other_data)
+        try:
+            data = raw(first, second) if raw is not None else forward(xp, first, second)
+        except ValueError:
+            raise ValueError(f"{prim.name}: shapes {self.shape} and {as_tensor(other).shape} "
+                             f"cannot be broadcast together") from None
+        out = _object_new(Tensor)
+        out._data = data
+        out._xp = xp
+        out.grad = None
+        out._vc = None
+        out._base = None
+        out._fw = None
+        if _grad_enabled and (self._rg or other_rg):
+            node = _object_new(Node)
+            node.prim = prim
+            node.args = (other, self) if reflected else (self, other)
+            node.params = _NO_PARAMS
+            if reads_all:
+                mine = self._vc[0] if self._vc is not None else 0
+                if type(other) is Tensor:
+                    theirs = other._vc[0] if other._vc is not None else 0
+                    node.versions = (theirs, mine) if reflected else (mine, theirs)
+                else:
+                    node.versions = (None, mine) if reflected else mine
+            else:
+                node.versions = None
+            node.ans_data = None
+            node.seq = next(_sequence)
+            out._node = node
+            out._rg = True
+        else:
+            out._node = None
+            out._rg = False
+        if self._fw is not None or other_fw is not None:
+            _forward_hook(prim, out, node_args(self, other, reflected), _NO_PARAMS)
+        return out
+
+    op.__name__ = prim.name
+    return op
+
+
+def node_args(self: Tensor, other: Any, reflected: bool) -> tuple:
+    return (other, self) if reflected else (self, other)
 
 
 # Forward mode installs its hook here (wonderland.autodiff.forward); until a tangent
@@ -275,6 +365,18 @@ def install_forward_hook(hook: Callable[[Primitive, Tensor, tuple, dict], None])
     global _forward_hook
     _forward_hook = hook
 
+
+def _reverse() -> Any:
+    """The reverse-pass module (layer 3), imported on first use."""
+    global _reverse_module
+    if _reverse_module is None:
+        from .autodiff import reverse
+
+        _reverse_module = reverse
+    return _reverse_module
+
+
+_reverse_module = None
 
 # ----------------------------------------------------------------------- the Tensor
 
@@ -307,7 +409,7 @@ class Tensor:
         self._rg = False
         self.grad = None
         self._node = None
-        self._vc = [0]
+        self._vc = None
         self._fw = None
         self._base = None
         if requires_grad:
@@ -488,15 +590,14 @@ class Tensor:
         >>> x.grad.item()
         6.0
         """
-        from .autodiff.reverse import backward
-
-        backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+        retain = create_graph if retain_graph is None else retain_graph
+        _reverse().backward(self, grad, retain_graph=retain,
                  create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """A tensor with the same values and storage, outside the graph (shares the version)."""
         t = _new(self._data, self._xp)
-        t._vc = self._vc
+        t._vc = version_counter(self)
         return t
 
     def detach_(self) -> Tensor:
@@ -526,12 +627,12 @@ class Tensor:
             old = _new(self._data, self._xp)
             if prim.reads is None or 0 in prim.reads:
                 old._data = self._xp.asarray(self._data, copy=True)
-            old._node, old._rg, old._vc, old._fw = self._node, self._rg, [0], self._fw
+            old._node, old._rg, old._fw = self._node, self._rg, self._fw
             result = apply(prim, old, other, **params)
             self._write(result._data, opname)
             self._node, self._rg, self._fw = result._node, True, result._fw
             if result._node is not None and prim.uses_ans:
-                result._node.ans_vc = self._vc
+                result._node.ans_vc = version_counter(self)
                 result._node.ans_version = self._vc[0] + 1
         else:
             other_data = other._data if type(other) is Tensor else other
@@ -539,7 +640,7 @@ class Tensor:
                 self._write_at(params["index"], other_data)
             else:
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
-        self._vc[0] += 1
+        version_counter(self)[0] += 1
         return self
 
     def _write(self, new: Any, opname: str) -> None:
@@ -587,7 +688,7 @@ class Tensor:
         self._write(new, "fill_")
         if self._node is not None:  # the values no longer depend on anything
             self._node, self._rg = None, False
-        self._vc[0] += 1
+        version_counter(self)[0] += 1
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -601,6 +702,6 @@ class Tensor:
                                     self._data.shape)
         with no_grad():
             self._write(new, "copy_")
-        self._vc[0] += 1
+        version_counter(self)[0] += 1
         return self
 

@@ -8,11 +8,12 @@ cotangent summed back to its input's shape, gradients accumulated, graph freed.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Any
 
 from .. import backend
 from ..primitives.reductions import sum_to
-from ..tensor import Node, Tensor, _new, set_grad_enabled
+from ..tensor import Node, Tensor, _new, set_grad_enabled, version_counter
 
 
 def _seed(root: Tensor, grad: Any) -> Tensor:
@@ -21,7 +22,7 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
             raise ValueError(
                 f"backward() of a tensor of shape {root.shape} needs grad=: an array of that "
                 f"shape (gradients are defined for scalar outputs)")
-        return _new(root._xp.ones_like(root._data), root._xp)
+        return _new(backend.ones_like(root._xp, root._data), root._xp)
     g = grad if isinstance(grad, Tensor) else _new(backend.asarray(grad, xp=root._xp
                                                                    if backend.is_array(grad)
                                                                    else None), root._xp)
@@ -31,49 +32,38 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
     return g
 
 
-def _order(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from ``roots``, each before the nodes it depends on (iterative DFS)."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in roots]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in node.parents:
-            if p is not None and p._node is not None and id(p._node) not in seen:
-                stack.append((p._node, False))
-    order.reverse()
-    return order
-
-
 def _check_versions(node: Node) -> None:
     args = node.args
     if args is None:
         raise RuntimeError(
             f"trying to backward through the graph a second time (at {node.prim.name}); its "
             f"saved values were freed. Pass retain_graph=True to the first backward()")
-    reads = node.prim.reads
-    positions = range(len(args)) if reads is None else reads
-    for pos, version in zip(positions, node.versions):
-        if version is not None and args[pos]._vc[0] != version:
+    versions = node.versions
+    if versions is None:
+        versions = ()
+    elif type(versions) is int:
+        versions = (versions,)
+    for pos, version in enumerate(versions):
+        if version is None:
+            continue
+        now = _version(args[pos])
+        if now != version:
             raise RuntimeError(
                 f"a tensor needed to differentiate {node.prim.name} (argument {pos}, shape "
                 f"{args[pos].shape}) was modified by an in-place operation (version "
-                f"{args[pos]._vc[0]}, saved at version {version}); clone it before modifying")
+                f"{now}, saved at version {version}); clone it before modifying")
     if node.ans_data is not None and node.ans_vc[0] != node.ans_version:
         raise RuntimeError(
             f"the output of {node.prim.name} was modified by an in-place operation, but "
             f"its gradient needs it; clone it before modifying")
 
 
+def _version(t: Tensor) -> int:
+    return t._vc[0] if t._vc is not None else 0
+
+
 def _fit(g: Any, parent: Tensor, node: Node, nb: int) -> Tensor:
-    """The cotangent of ``parent``: broadcasting undone, dtype checked."""
+    """The cotangent of ``parent``: broadcasting undone, dtype checked (the slow path)."""
     if not isinstance(g, Tensor):
         g = _new(backend.asarray(g, xp=parent._xp) if backend.is_array(g)
                  else parent._xp.asarray(g), parent._xp)
@@ -96,64 +86,108 @@ def _fit(g: Any, parent: Tensor, node: Node, nb: int) -> Tensor:
 def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
          targets: list[Tensor] | None, nb: int) -> dict[int, Tensor] | None:
     """The reverse pass. With ``targets`` it returns their cotangents by id, else it
-    accumulates into the leaves' ``.grad``."""
+    accumulates into the leaves' ``.grad``.
+
+    Nodes are visited by decreasing creation number (a topological order), each pushed
+    on a heap when its first cotangent arrives: one pass, no recursion, and only the
+    part of the graph that the roots reach.
+    """
     grads: dict[int, Tensor] = {}
-    captured: dict[int, Tensor] = {}
-    wanted_nodes: dict[int, int] = {}
-    wanted_leaves: set[int] = set()
-    if targets is not None:
-        for t in targets:
-            if t._node is None:
-                wanted_leaves.add(id(t))
-            else:
-                wanted_nodes[id(t._node)] = id(t)
-    root_nodes = []
+    leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
+    heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
-        if root._node is None:  # a leaf differentiated with respect to itself
-            if targets is not None:
-                if id(root) in wanted_leaves:
-                    _add(captured, id(root), seed)
-            elif root._rg:
-                _accumulate(root, seed, create_graph)
+        node = root._node
+        if node is None:  # a leaf differentiated with respect to itself
+            _add_leaf(leaves, root, seed)
             continue
-        key = id(root._node)
+        key = id(node)
+        if key not in grads:
+            heappush(heap, (-node.seq, node))
         _add(grads, key, seed)
-        root_nodes.append(root._node)
+    wanted_nodes = {id(t._node): t for t in targets if t._node is not None} if targets else None
+    captured: dict[int, Tensor] = {}
     previous = set_grad_enabled(create_graph)
     try:
-        for node in _order(root_nodes):
+        while heap:
+            node = heappop(heap)[1]
             key = id(node)
-            g = grads.pop(key, None)
-            if g is None:
-                continue
-            if key in wanted_nodes:
-                _add(captured, wanted_nodes[key], g)
-            _check_versions(node)
+            g = grads.pop(key)
+            if wanted_nodes and key in wanted_nodes:
+                _add(captured, id(wanted_nodes[key]), g)
+            versions = node.versions
+            if node.args is None or node.ans_data is not None:
+                _check_versions(node)
+            elif versions is not None:
+                if type(versions) is int:
+                    first = node.args[0]
+                    if (first._vc[0] if first._vc is not None else 0) != versions:
+                        _check_versions(node)
+                else:
+                    _check_versions(node)
             prim = node.prim
             ans = None
             if prim.uses_ans:
                 ans = _new(node.ans_data, _xp_of(node))
                 ans._node, ans._rg = node, True
             args, params, rules = node.args, node.params, prim.vjps
-            for i, parent in enumerate(node.parents):
-                if parent is None:
+            i = -1
+            for parent in args:
+                i += 1
+                if type(parent) is not Tensor or not parent._rg:
                     continue
-                gi = _fit(rules[i](g, ans, *args, **params), parent, node, nb)
+                rule = rules[i]
+                if rule is None:
+                    continue
+                gi = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                if type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
+                    gi = _fit(gi, parent, node, nb)
                 pnode = parent._node
                 if pnode is None:
-                    if targets is None:
-                        if parent._rg:
-                            _accumulate(parent, gi, create_graph)
-                    elif id(parent) in wanted_leaves:
-                        _add(captured, id(parent), gi)
+                    pkey = id(parent)
+                    entry = leaves.get(pkey)
+                    if entry is None:
+                        leaves[pkey] = [parent, gi]
+                    else:
+                        entry[1] = entry[1] + gi
                 else:
-                    _add(grads, id(pnode), gi)
+                    pkey = id(pnode)
+                    old = grads.get(pkey)
+                    if old is None:
+                        grads[pkey] = gi
+                        heappush(heap, (-pnode.seq, pnode))
+                    else:
+                        grads[pkey] = old + gi
             if not retain_graph:
                 node.args = None
                 node.ans_data = None
+        if targets is not None:
+            for leaf, g in leaves.values():
+                _add(captured, id(leaf), g)
+            return captured
+        for leaf, g in leaves.values():
+            if leaf._rg:
+                if g._data.dtype != leaf._data.dtype:
+                    g = _fit(g, leaf, leaf._node or _LEAF, nb)
+                _accumulate(leaf, g, create_graph)
     finally:
         set_grad_enabled(previous)
-    return captured if targets is not None else None
+    return None
+
+
+class _Leaf:
+    class prim:  # noqa: N801 - stands in for a node in error messages
+        name = "a leaf"
+
+
+_LEAF = _Leaf()
+
+
+def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Tensor) -> None:
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
 
 
 def _xp_of(node: Node) -> Any:
@@ -179,7 +213,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf.grad = leaf.grad + g
     else:
         leaf.grad._write(leaf.grad._data + g._data, "gradient accumulation")
-        leaf.grad._vc[0] += 1
+        version_counter(leaf.grad)[0] += 1
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
@@ -189,7 +223,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
         raise RuntimeError("backward(): the tensor does not require grad and has no graph; "
                            "create its inputs with requires_grad=True")
     seed = _seed(root, grad)
-    if grad is not None and seed is grad:
+    if grad is not None and (seed is grad or seed._data is getattr(grad, "_data", grad)):
         seed = _new(seed._xp.asarray(seed._data, copy=True), seed._xp)
     _run([root], [seed], retain_graph, create_graph, None, 0)
 

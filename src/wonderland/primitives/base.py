@@ -25,7 +25,8 @@ class Variadic:
         return partial(self.rule, i)
 
 
-def defprim(name: str, forward: Callable[..., Any], vjps: Any, jvp: Callable[..., Any] | None = None,
+def defprim(name: str, forward: Callable[..., Any], vjps: Any,
+            jvp: Callable[..., Any] | None = None,
             *, linear: str | None = None, **options: Any) -> Primitive:
     """Define a primitive; ``linear="joint"`` or ``"multi"`` writes its forward rule.
 

@@ -11,17 +11,20 @@ import operator
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, apply, apply_binary, apply_unary, as_tensor
+from ..tensor import Tensor, _new, apply, as_tensor, unary_function
 from .base import defprim, elementwise
 
 # ----------------------------------------------------------------------- arithmetic
 
 add = defprim("add", lambda xp, a, b: a + b,
-              (lambda g, ans, a, b: g, lambda g, ans, a, b: g), linear="joint", reads=())
+              (lambda g, ans, a, b: g, lambda g, ans, a, b: g), linear="joint", reads=(),
+              raw=operator.add)
 sub = defprim("sub", lambda xp, a, b: a - b,
-              (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), linear="joint", reads=())
+              (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), linear="joint", reads=(),
+              raw=operator.sub)
 mul = defprim("mul", lambda xp, a, b: a * b,
-              (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a), linear="multi")
+              (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a), linear="multi",
+              raw=operator.mul)
 neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=())
 
 
@@ -35,13 +38,14 @@ def _div_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
 
 
 div = defprim("div", lambda xp, a, b: a / b,
-              (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)), _div_jvp)
+              (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)), _div_jvp,
+              raw=operator.truediv)
 
 
 def _pow_base_derivative(a: Any, b: Any) -> Any:
     if isinstance(b, (int, float)) and b == 2:
-        return 2.0 * a
-    return b * a ** (b - 1)
+        return a * 2.0
+    return a ** (b - 1) * b
 
 
 def _pow_exponent_derivative(ans: Any, a: Any, b: Any) -> Any:
@@ -64,7 +68,8 @@ def _pow_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
 
 pow_ = defprim("pow", lambda xp, a, b: a ** b,
                (lambda g, ans, a, b: g * _pow_base_derivative(a, b),
-                lambda g, ans, a, b: g * _pow_exponent_derivative(ans, a, b)), _pow_jvp)
+                lambda g, ans, a, b: g * _pow_exponent_derivative(ans, a, b)), _pow_jvp,
+               raw=operator.pow)
 
 # ----------------------------------------------------------------------- unary
 
@@ -102,16 +107,10 @@ def _float_input(x: Any) -> Tensor:
     return x
 
 
-def _unary_function(prim: Any, doc_name: str, example: str, needs_float: bool = True):
-    def function(x: Any) -> Tensor:
-        if type(x) is not Tensor or (needs_float and x._data.dtype.kind not in "fc"):
-            x = _float_input(x) if needs_float else as_tensor(x)
-        return apply_unary(prim, x)
-
-    function.__name__ = function.__qualname__ = doc_name
-    function.__doc__ = f"""Elementwise ``{doc_name}``, differentiable.
-
-    Integer inputs are promoted to float64.
+def _unary_function(prim: Any, name: str, example: str):
+    function = unary_function(prim)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"""Elementwise ``{name}``, differentiable.
 
     Examples
     --------
@@ -133,17 +132,10 @@ sigmoid = _unary_function(sigmoid_, "sigmoid",
                           "wl.sigmoid(wl.tensor([0.0])).tolist()\n    [0.5]")
 softplus = _unary_function(softplus_, "softplus",
                            "round(wl.softplus(wl.tensor([0.0])).item(), 4)\n    0.6931")
-abs = _unary_function(abs_, "abs", "wl.abs(wl.tensor([-2.0])).tolist()\n    [2.0]",  # noqa: A001
-                      needs_float=False)
-sign = _unary_function(sign_, "sign", "wl.sign(wl.tensor([-2.0, 0.0])).tolist()\n    [-1.0, 0.0]",
-                       needs_float=False)
-relu = _unary_function(relu_, "relu", "wl.relu(wl.tensor([-1.0, 2.0])).tolist()\n    [0.0, 2.0]",
-                       needs_float=False)
-
-
-def negative(x: Any) -> Tensor:
-    """``-x``, differentiable."""
-    return apply_unary(neg, as_tensor(x))
+abs = _unary_function(abs_, "abs", "wl.abs(wl.tensor([-2.0])).tolist()\n    [2.0]")  # noqa: A001
+sign = _unary_function(sign_, "sign", "wl.sign(wl.tensor([-2.0, 0.0])).tolist()\n    [-1.0, 0.0]")
+relu = _unary_function(relu_, "relu", "wl.relu(wl.tensor([-1.0, 2.0])).tolist()\n    [0.0, 2.0]")
+negative = _unary_function(neg, "negative", "wl.negative(wl.tensor([1.0])).tolist()\n    [-1.0]")
 
 
 # ----------------------------------------------------------------------- binary helpers
@@ -154,7 +146,11 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
     if type(a) is Tensor:
         if type(b) is not Tensor and not isinstance(b, (int, float)):
             b = _constant_like(b, a)
-        return apply_binary(prim, a, b)
+        try:
+            return apply(prim, a, b)
+        except ValueError:
+            raise ValueError(f"{prim.name}: shapes {a.shape} and {as_tensor(b).shape} cannot "
+                             f"be broadcast together") from None
     if type(b) is Tensor:
         if not isinstance(a, (int, float)):
             a = _constant_like(a, b)
@@ -163,7 +159,7 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
         except ValueError as exc:
             raise ValueError(f"{prim.name}: shapes {tuple(as_tensor(a).shape)} and "
                              f"{tuple(b.shape)} cannot be broadcast together") from exc
-    return apply_binary(prim, as_tensor(a), b if isinstance(b, (int, float)) else as_tensor(b))
+    return _binary(prim, as_tensor(a), b)
 
 
 def _constant_like(value: Any, like: Tensor) -> Tensor:
@@ -433,4 +429,7 @@ def clone(x: Any) -> Tensor:
     >>> wl.clone(wl.tensor([1.0])).tolist()
     [1.0]
     """
-    return apply_unary(clone_, as_tensor(x))
+    return _clone(x)
+
+
+_clone = unary_function(clone_)

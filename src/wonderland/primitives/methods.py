@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Tensor, apply_binary, apply_unary
+from ..tensor import Tensor, binary_operator
 from . import elementwise as ew
 from . import linalg, reductions, shape
 
@@ -13,20 +13,12 @@ _add, _sub, _mul, _div, _pow = ew.add, ew.sub, ew.mul, ew.div, ew.pow_
 
 def _fast(prim: Any):
     """Operator ``self op other``: tensors and Python scalars go straight to the primitive."""
-
-    def op(self: Tensor, other: Any) -> Tensor:
-        if type(other) is Tensor or isinstance(other, (int, float)):
-            return apply_binary(prim, self, other)
-        return ew._binary(prim, self, other)
-
-    return op
+    return binary_operator(prim, ew._binary)
 
 
 def _reflected(prim: Any):
-    def op(self: Tensor, other: Any) -> Tensor:
-        return ew._binary(prim, other, self)
-
-    return op
+    """Operator ``other op self`` for a left operand that is not a tensor."""
+    return binary_operator(prim, ew._binary, reflected=True)
 
 
 def _inplace(prim: Any, name: str):
@@ -51,9 +43,9 @@ def _install() -> None:
     T.__rpow__ = _reflected(_pow)
     T.__matmul__ = lambda self, other: linalg.matmul(self, other)
     T.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
-    T.__neg__ = lambda self: apply_unary(ew.neg, self)
+    T.__neg__ = ew.negative
     T.__pos__ = lambda self: self
-    T.__abs__ = lambda self: ew.abs(self)
+    T.__abs__ = ew.abs
     T.__lt__ = lambda self, other: ew.less(self, other)
     T.__le__ = lambda self, other: ew.less_equal(self, other)
     T.__gt__ = lambda self, other: ew.greater(self, other)

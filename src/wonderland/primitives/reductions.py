@@ -12,7 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor, _new, apply, as_tensor
 from .base import defprim
-from .elementwise import _float_input, exp, log, sqrt, where
+from .elementwise import _float_input, exp, sqrt, where
 from .shape import _axis, broadcast_to, reshape
 
 
@@ -78,7 +78,7 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
 
 
 def sum_to(g: Tensor, shape: tuple, nb: int = 0) -> Tensor:
-    """Sum ``g`` (with ``nb`` leading batch axes kept) down to ``batch + shape``: undoes broadcasting."""
+    """Sum ``g`` down to ``batch + shape`` (``nb`` leading batch axes kept): undoes broadcasting."""
     gshape = g.shape
     if gshape[nb:] == tuple(shape):
         return g
@@ -259,7 +259,8 @@ def _prod_grad(x: Tensor, ans: Tensor, axis: tuple) -> Tensor:
 
 prod_ = defprim(
     "prod", lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
-    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims) * _prod_grad(x, ans, axis),),
+    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims)
+     * _prod_grad(x, ans, axis),),
     lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0] * _prod_grad(x, ans, axis),
                                                    axis=axis, keepdims=keepdims))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, apply, as_tensor
+from ..tensor import Tensor, _new, apply, as_tensor, version_counter
 from .base import Variadic, defprim
 
 # ----------------------------------------------------------------------- reshape
@@ -287,7 +287,7 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
     if not (x._rg or x._fw is not None):
         out = _new(probe, x._xp)
         if prim.view:
-            out._vc = x._vc
+            out._vc = version_counter(x)
             out._base = x if x._base is None else x._base
         return out
     return apply(prim, x, index=index, out_ndim=len(probe.shape))
