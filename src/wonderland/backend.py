@@ -60,6 +60,13 @@ def is_floating(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
     return bool(xp.isdtype(dtype, ("real floating", "complex floating")))
 
 
+def is_bool(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
+    """True for the boolean dtype."""
+    if isinstance(dtype, np.dtype):
+        return dtype == bool_
+    return bool(xp.isdtype(dtype, "bool"))
+
+
 def dtype_name(dtype: Any) -> str:
     return getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
 
@@ -109,6 +116,27 @@ def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
     return xp.zeros(shape, dtype=dtype)
 
 
+def complete_index(index: Any) -> Any:
+    """``index`` as a tuple ending in ``...`` when it has none (strict libraries want it)."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not _is_basic_index(items) or any(i is Ellipsis for i in items):
+        return index
+    return items + (Ellipsis,)
+
+
+def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
+    """``x[index]``; an integer-array index on the first axis falls back to ``take``."""
+    try:
+        return x[index]
+    except IndexError:
+        items = index if isinstance(index, tuple) else (index,)
+        first, rest = items[0], items[1:]
+        if (xp is not numpy_namespace and is_array(first) and getattr(first, "ndim", 0) == 1
+                and all(i is Ellipsis or i == slice(None) for i in rest)):
+            return xp.take(x, first, axis=0)
+        raise
+
+
 def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: Any):
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
     out = zeros(shape, dtype, xp, like=values)
@@ -119,6 +147,10 @@ def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: An
             np.add.at(out, index, values)
         return out
     if _is_basic_index(index):
+        items = index if isinstance(index, tuple) else (index,)
+        if any(i is None for i in items):  # strict libraries refuse None in assignments
+            index = tuple(i for i in items if i is not None)
+            values = xp.reshape(values, tuple(out[index].shape))
         out[index] = values
         return out
     # Generic fallback: do the accumulation in NumPy, then move back.

@@ -38,6 +38,17 @@ def set_grad_enabled(mode: bool) -> bool:
 class _GradMode(contextlib.ContextDecorator):
     _mode = True
 
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        instance = super().__new__(cls)
+        if func is not None:  # used bare, as ``@wl.no_grad`` (PyTorch allows both forms)
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
+            return instance(func)
+        return instance
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        pass
+
     def __enter__(self) -> None:
         self._previous = set_grad_enabled(self._mode)
 
@@ -128,13 +139,17 @@ class Node:
     the reverse pass visits nodes by decreasing ``seq``, a topological order for free.
     """
 
-    __slots__ = ("prim", "args", "params", "versions", "ans_data", "ans_vc", "ans_version",
-                 "seq")
+    __slots__ = ("prim", "args", "params", "edges", "versions", "ans_data", "ans_vc",
+                 "ans_version", "seq")
 
     def __init__(self, prim: Primitive, args: tuple, params: dict) -> None:
         self.prim = prim
-        self.args = args  # the parents are the arguments that require grad
+        self.args = args
         self.params = params
+        # Where each argument's cotangent goes, fixed now (an in-place op may later give
+        # the argument a new history): its node, the leaf itself, or None (no grad).
+        self.edges = tuple([_edge(a) if rule is not None else None
+                            for a, rule in zip(args, prim.vjps)])
         reads = range(len(args)) if prim.reads is None else prim.reads
         # The version counter guard: the version of each argument the rules read, by
         # position (None: not read). An int stands for the first argument alone.
@@ -156,6 +171,13 @@ class Node:
 
 
 _object_new = object.__new__
+
+
+def _edge(a: Any) -> Any:
+    """The edge to an argument: its node, the leaf itself, or None when it needs no grad."""
+    if type(a) is not Tensor or not a._rg:
+        return None
+    return a if a._node is None else a._node
 
 
 def _new(data: Any, xp: Any) -> Tensor:
@@ -260,6 +282,7 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             node = _object_new(Node)
             node.prim = prim
             node.args = (x,)
+            node.edges = (x if x._node is None else x._node,)
             node.params = _NO_PARAMS
             node.versions = (x._vc[0] if x._vc is not None else 0) if saves else None
             node.seq = next(_sequence)
@@ -325,7 +348,12 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
         if _grad_enabled and (self._rg or other_rg):
             node = _object_new(Node)
             node.prim = prim
-            node.args = (other, self) if reflected else (self, other)
+            mine = (self if self._node is None else self._node) if self._rg else None
+            theirs = (other if other._node is None else other._node) if other_rg else None
+            if reflected:
+                node.args, node.edges = (other, self), (theirs, mine)
+            else:
+                node.args, node.edges = (self, other), (mine, theirs)
             node.params = _NO_PARAMS
             if reads_all:
                 mine = self._vc[0] if self._vc is not None else 0

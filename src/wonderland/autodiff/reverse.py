@@ -92,7 +92,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     on a heap when its first cotangent arrives: one pass, no recursion, and only the
     part of the graph that the roots reach.
     """
-    grads: dict[int, Tensor] = {}
+    grads: dict[Node, Tensor] = {}  # keyed by identity (nodes define no __eq__)
     leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
@@ -100,20 +100,18 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed)
             continue
-        key = id(node)
-        if key not in grads:
+        if node not in grads:
             heappush(heap, (-node.seq, node))
-        _add(grads, key, seed)
-    wanted_nodes = {id(t._node): t for t in targets if t._node is not None} if targets else None
+        _add(grads, node, seed)
+    wanted_nodes = {t._node: t for t in targets if t._node is not None} if targets else None
     captured: dict[int, Tensor] = {}
     previous = set_grad_enabled(create_graph)
     try:
         while heap:
             node = heappop(heap)[1]
-            key = id(node)
-            g = grads.pop(key)
-            if wanted_nodes and key in wanted_nodes:
-                _add(captured, id(wanted_nodes[key]), g)
+            g = grads.pop(node)
+            if wanted_nodes and node in wanted_nodes:
+                _add(captured, id(wanted_nodes[node]), g)
             versions = node.versions
             if node.args is None or node.ans_data is not None:
                 _check_versions(node)
@@ -131,32 +129,28 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 ans._node, ans._rg = node, True
             args, params, rules = node.args, node.params, prim.vjps
             i = -1
-            for parent in args:
+            for edge in node.edges:
                 i += 1
-                if type(parent) is not Tensor or not parent._rg:
+                if edge is None:
                     continue
-                rule = rules[i]
-                if rule is None:
-                    continue
-                gi = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                parent = args[i]
+                gi = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
                 if type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
                     gi = _fit(gi, parent, node, nb)
-                pnode = parent._node
-                if pnode is None:
-                    pkey = id(parent)
+                if type(edge) is Tensor:  # a leaf
+                    pkey = id(edge)
                     entry = leaves.get(pkey)
                     if entry is None:
-                        leaves[pkey] = [parent, gi]
+                        leaves[pkey] = [edge, gi]
                     else:
                         entry[1] = entry[1] + gi
                 else:
-                    pkey = id(pnode)
-                    old = grads.get(pkey)
+                    old = grads.get(edge)
                     if old is None:
-                        grads[pkey] = gi
-                        heappush(heap, (-pnode.seq, pnode))
+                        grads[edge] = gi
+                        heappush(heap, (-edge.seq, edge))
                     else:
-                        grads[pkey] = old + gi
+                        grads[edge] = old + gi
             if not retain_graph:
                 node.args = None
                 node.ans_data = None

@@ -7,6 +7,7 @@ Subgradients at kinks follow PyTorch: ``abs'(0) = 0``, ``relu'(0) = 0``, ties of
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -50,6 +51,10 @@ def _pow_base_derivative(a: Any, b: Any) -> Any:
 
 def _pow_exponent_derivative(ans: Any, a: Any, b: Any) -> Any:
     # d/db a**b = a**b log a; PyTorch's choice: 0 where a == 0 and b >= 0.
+    if isinstance(a, (int, float)):
+        if a == 0:
+            return where(b >= 0, 0.0, -math.inf)
+        return (a ** b) * (math.log(a) if a > 0 else math.nan)
     a = as_tensor(a)
     zero_base = a == 0
     safe = where(zero_base, 1.0, a)

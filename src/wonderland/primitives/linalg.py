@@ -178,24 +178,41 @@ def _batch_letters(n: int, taken: str) -> str:
 def _einsum_vjp(i: int, g: Tensor, ans: Any, *operands: Any, inputs: tuple,
                 output: str) -> Tensor:
     target = inputs[i]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"einsum: the gradient for repeated subscripts {target!r} "
-                                  f"(a diagonal) is not supported")
     nb = g.ndim - len(output)
-    batch = _batch_letters(nb, "".join(inputs) + output)
+    taken = "".join(inputs) + output
+    batch = _batch_letters(nb, taken)
     others = [spec for j, spec in enumerate(inputs) if j != i]
     present = set(output).union(*others) if others else set(output)
-    kept = "".join(c for c in target if c in present)
+    unique = "".join(dict.fromkeys(target))
+    kept = "".join(c for c in unique if c in present)
     specs = (batch + output,) + tuple(others)
     small = apply(einsum_, g, *[op for j, op in enumerate(operands) if j != i],
                   inputs=specs, output=batch + kept)
     if kept == target:
         return small
-    x_shape = operands[i].shape
-    shape = g.shape[:nb] + tuple(x_shape[k] if c in present else 1 for k, c in enumerate(target))
-    from .shape import broadcast_to
-
-    return broadcast_to(reshape(small, shape), g.shape[:nb] + tuple(x_shape))
+    # Rebuild the operand's layout: a repeated subscript (a diagonal) becomes a fresh
+    # letter tied to the first by an identity matrix; a subscript summed in this operand
+    # alone is broadcast back by a vector of ones.
+    sizes = dict(zip(target, operands[i].shape))
+    fresh = iter(c for c in _LETTERS if c not in taken + batch)
+    xp, dtype = g._xp, g._data.dtype
+    renamed, extra_specs, extra_ops, seen = "", [], [], set()
+    for c in target:
+        if c in seen:
+            n = next(fresh)
+            renamed += n
+            extra_specs.append(c + n)
+            extra_ops.append(_new(xp.eye(sizes[c], dtype=dtype), xp))
+        else:
+            seen.add(c)
+            renamed += c
+    covered = set(kept).union(*extra_specs) if extra_specs else set(kept)
+    for c in unique:
+        if c not in covered:
+            extra_specs.append(c)
+            extra_ops.append(_new(xp.ones((sizes[c],), dtype=dtype), xp))
+    return apply(einsum_, small, *extra_ops, inputs=(batch + kept, *extra_specs),
+                 output=batch + renamed)
 
 
 def _einsum_jvp(tangents: tuple, ans: Any, *operands: Any, inputs: tuple, output: str) -> Tensor:
@@ -297,7 +314,8 @@ def solve(a: Any, b: Any) -> Tensor:
     >>> wl.linalg.solve(wl.eye(2) * 2.0, wl.tensor([2.0, 4.0])).tolist()
     [1.0, 2.0]
     """
-    a, b = _float_input(a), _float_input(b)
+    a, b = as_tensor(a), as_tensor(b)
+    _need_float("solve", a, b)
     _need_square("solve", a)
     vector = b.ndim == 1
     rows = b.shape[0] if vector else (b.shape[-2] if b.ndim >= 2 else None)
@@ -326,7 +344,8 @@ def inv(a: Any) -> Tensor:
     >>> wl.linalg.inv(wl.eye(2) * 2.0).tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
-    a = _float_input(a)
+    a = as_tensor(a)
+    _need_float("inv", a)
     _need_square("inv", a)
     return apply(inv_prim, a)
 

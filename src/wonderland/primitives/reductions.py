@@ -7,9 +7,11 @@ Every reduction takes ``dim`` (int or tuple; ``axis`` is an alias) and ``keepdim
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
+from .. import backend
 from ..tensor import Tensor, _new, apply, as_tensor
 from .base import defprim
 from .elementwise import _float_input, exp, sqrt, where
@@ -73,6 +75,8 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     [4.0, 6.0]
     """
     x = as_tensor(x)
+    if backend.is_bool(x._data.dtype, x._xp):
+        x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count
     axes = _dims(dim, axis, x.ndim, "sum")
     return apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
@@ -133,7 +137,7 @@ def var(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
         count *= x.shape[a]
     centred = x - mean(x, dim=axes, keepdim=True)
     total = sum(centred * centred, dim=axes, keepdim=_keep(keepdim, keepdims))
-    return total / max(count - correction, 0)
+    return total / builtins.max(count - correction, 0)
 
 
 def std(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,

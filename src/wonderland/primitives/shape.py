@@ -252,7 +252,7 @@ def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int
 
 
 def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
-    return x[index]
+    return backend.getitem(xp, x, index)
 
 
 getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
@@ -278,8 +278,10 @@ def _raw_index(index: Any, xp: Any) -> Any:
 def getitem_raw(x: Tensor, index: Any) -> Tensor:
     """Index with an index already made of raw arrays."""
     data = x._data
+    if x._xp is not backend.numpy_namespace:
+        index = backend.complete_index(index)
     try:
-        probe = data[index]
+        probe = backend.getitem(x._xp, data, index)
     except IndexError as exc:
         raise IndexError(f"index {_describe(index)} is invalid for a tensor of shape "
                          f"{x.shape}: {exc}") from None

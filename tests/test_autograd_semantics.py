@@ -1,0 +1,588 @@
+"""Reverse-mode semantics (API.md §1, §9), PyTorch-style: accumulation, retain_graph,
+grad mode, in-place operations and the version counter, detach, indexing gradients,
+broadcasting, deep graphs and higher-order gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis.extra import numpy as hnp
+
+import wonderland as wl
+
+
+def g(t):
+    """The values of ``t.grad`` as a NumPy array (fails clearly when there is none)."""
+    assert t.grad is not None, "no gradient was accumulated"
+    return np.asarray(t.grad.numpy())
+
+
+# ---------------------------------------------------------------------- accumulation
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(g(x), [2.0, 4.0, 6.0])
+    (3.0 * x).sum().backward()
+    np.testing.assert_allclose(g(x), [5.0, 7.0, 9.0])
+
+
+def test_grad_zero_resets():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad.zero_()
+    np.testing.assert_array_equal(g(x), [0.0, 0.0])
+    (x * 5.0).sum().backward()
+    np.testing.assert_allclose(g(x), [5.0, 5.0])
+
+
+def test_grad_is_not_an_alias_of_the_seed():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    (x + 0.0).backward(grad=seed)
+    x.grad.zero_()
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_backward_with_grad_on_non_scalar(as_tensor):
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    seed = np.array([1.0, 10.0, 100.0])
+    y.backward(grad=wl.tensor(seed) if as_tensor else seed)
+    np.testing.assert_allclose(g(x), 2 * np.array([1.0, 2.0, 3.0]) * seed)
+
+
+def test_backward_positional_grad():
+    x = wl.tensor([[1.0, 2.0]], requires_grad=True)
+    (x * 2.0).backward(np.array([[1.0, -1.0]]))
+    np.testing.assert_allclose(g(x), [[2.0, -2.0]])
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 1, 1)])
+def test_backward_on_any_one_element_tensor(shape):
+    x = wl.tensor(np.full(shape, 3.0), requires_grad=True)
+    (x * x).backward()
+    np.testing.assert_allclose(g(x), np.full(shape, 6.0))
+    assert x.grad.shape == shape
+
+
+def test_backward_on_matmul_result_of_shape_1x1():
+    w = wl.tensor([[1.0, 2.0]], requires_grad=True)
+    v = wl.tensor([[3.0], [4.0]])
+    (w @ v).backward()
+    np.testing.assert_allclose(g(w), [[3.0, 4.0]])
+
+
+def test_backward_on_leaf_itself():
+    x = wl.tensor(2.0, requires_grad=True)
+    x.backward()
+    assert g(x) == 1.0
+
+
+# ---------------------------------------------------------------------- retain_graph
+
+
+def test_retain_graph_allows_second_backward():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    z = (x.sin() * x).sum()
+    z.backward(retain_graph=True)
+    first = g(x).copy()
+    z.backward()
+    np.testing.assert_allclose(g(x), 2 * first)
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    z = (x.exp() * x).sum()
+    z.backward()
+    with pytest.raises(RuntimeError):
+        z.backward()
+
+
+# ---------------------------------------------------------------------- grad mode
+
+
+def test_no_grad_context_manager():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    with wl.no_grad():
+        y = x * 2 + x.exp()
+        assert not wl.is_grad_enabled()
+    assert wl.is_grad_enabled()
+    assert not y.requires_grad
+    assert y.is_leaf
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_decorator_with_parentheses():
+    @wl.no_grad()
+    def f(t):
+        return (t * t).sum()
+
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    out = f(x)
+    assert not out.requires_grad
+    assert wl.is_grad_enabled()
+    assert (x * x).requires_grad
+
+
+def test_no_grad_decorator_without_parentheses():
+    # PyTorch (>= 2.1) accepts ``@torch.no_grad`` without parentheses; API.md says
+    # to follow PyTorch for the Tensor API where it is silent.
+    @wl.no_grad
+    def f(t):
+        return t * 3
+
+    x = wl.tensor([1.0], requires_grad=True)
+    assert not f(x).requires_grad
+
+
+def test_no_grad_restores_mode_after_exception():
+    with pytest.raises(ZeroDivisionError):
+        with wl.no_grad():
+            1 / 0  # noqa: B018
+    assert wl.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad():
+    x = wl.tensor(2.0, requires_grad=True)
+    with wl.no_grad():
+        with wl.enable_grad():
+            y = x * x
+        z = x * x
+    assert y.requires_grad
+    assert not z.requires_grad
+    y.backward()
+    assert g(x) == 4.0
+
+
+def test_enable_grad_as_decorator_inside_no_grad():
+    @wl.enable_grad()
+    def f(t):
+        return t * t
+
+    x = wl.tensor(3.0, requires_grad=True)
+    with wl.no_grad():
+        y = f(x)
+        assert not wl.is_grad_enabled()
+    assert y.requires_grad
+
+
+# ---------------------------------------------------------------------- in place
+
+
+def test_inplace_ops_on_non_leaf_are_differentiated():
+    xv = np.array([1.0, 2.0, 3.0])
+    x = wl.tensor(xv, requires_grad=True)
+    y = x * 1.0
+    y += x        # 2x
+    y *= x        # 2x^2
+    y -= 3.0 * x  # 2x^2 - 3x
+    y /= 2.0      # x^2 - 1.5x
+    np.testing.assert_allclose(y.numpy(), xv ** 2 - 1.5 * xv)
+    y.sum().backward()
+    np.testing.assert_allclose(g(x), 2 * xv - 1.5)
+
+
+def test_inplace_with_scalar_and_tensor_operand_gradient():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    w = wl.tensor([3.0, 4.0], requires_grad=True)
+    y = x + 0.0
+    y *= w
+    y.sum().backward()
+    np.testing.assert_allclose(g(x), [3.0, 4.0])
+    np.testing.assert_allclose(g(w), [1.0, 2.0])
+
+
+def test_inplace_keeps_object_identity():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    before = id(y)
+    y += 1.0
+    assert id(y) == before
+    assert y.requires_grad
+
+
+def test_setitem_gradient_zero_at_overwritten_position():
+    x = wl.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    y[0] = 0
+    np.testing.assert_array_equal(y.numpy(), [0.0, 2.0, 3.0, 4.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(g(x), [0.0, 1.0, 1.0, 1.0])
+
+
+def test_setitem_gradient_flows_into_assigned_value():
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = wl.tensor(5.0, requires_grad=True)
+    y = x * 2.0
+    y[1] = v * 3.0
+    np.testing.assert_allclose(y.numpy(), [2.0, 15.0, 6.0])
+    (y * wl.tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_allclose(g(x), [2.0, 0.0, 200.0])
+    np.testing.assert_allclose(g(v), 30.0)
+
+
+def test_setitem_slice_and_broadcast_value_gradient():
+    x = wl.tensor(np.ones((2, 3)), requires_grad=True)
+    v = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    y[1, :] = v
+    y.sum().backward()
+    np.testing.assert_array_equal(g(x), [[1, 1, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(g(v), [1.0, 1.0, 1.0])
+
+
+def test_setitem_on_plain_tensor_then_requires_grad_tensor():
+    # writing a differentiable value into a tensor that did not require grad
+    base = wl.zeros(3)
+    v = wl.tensor(2.0, requires_grad=True)
+    base[2] = v * v
+    assert base.requires_grad
+    base.sum().backward()
+    np.testing.assert_allclose(g(v), 4.0)
+
+
+def test_zero_on_non_leaf_cuts_dependence():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 5.0
+    y.zero_()
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0])
+    (y + x).sum().backward()
+    np.testing.assert_array_equal(g(x), [1.0, 1.0])
+
+
+def test_zero_on_leaf_inside_no_grad():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    with wl.no_grad():
+        x.zero_()
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+    assert x.requires_grad and x.is_leaf
+
+
+def test_sgd_step_inside_no_grad_keeps_leaf():
+    x = wl.tensor([1.0, -2.0], requires_grad=True)
+    lr = 0.1
+    for _ in range(3):
+        loss = (x * x).sum()
+        loss.backward()
+        with wl.no_grad():
+            x -= lr * x.grad
+        x.grad.zero_()
+    assert x.is_leaf
+    assert x.requires_grad
+    assert x.grad_fn is None
+    np.testing.assert_allclose(x.numpy(), np.array([1.0, -2.0]) * 0.8 ** 3)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(g(x), 2 * np.array([1.0, -2.0]) * 0.8 ** 3)
+
+
+@pytest.mark.parametrize("op", ["iadd", "isub", "imul", "idiv", "setitem", "zero_"])
+def test_inplace_on_leaf_requiring_grad_outside_no_grad_raises(op):
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        if op == "iadd":
+            x += 1.0
+        elif op == "isub":
+            x -= 1.0
+        elif op == "imul":
+            x *= 2.0
+        elif op == "idiv":
+            x /= 2.0
+        elif op == "setitem":
+            x[0] = 5.0
+        else:
+            x.zero_()
+
+
+@pytest.mark.parametrize("op", ["iadd", "isub", "imul", "idiv", "setitem"])
+def test_inplace_on_leaf_inside_no_grad_works(op):
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    with wl.no_grad():
+        if op == "iadd":
+            x += 1.0
+            want = [2.0, 3.0]
+        elif op == "isub":
+            x -= 1.0
+            want = [0.0, 1.0]
+        elif op == "imul":
+            x *= 2.0
+            want = [2.0, 4.0]
+        elif op == "idiv":
+            x /= 2.0
+            want = [0.5, 1.0]
+        else:
+            x[0] = 5.0
+            want = [5.0, 2.0]
+    np.testing.assert_allclose(x.numpy(), want)
+    assert x.requires_grad and x.is_leaf
+
+
+# ---------------------------------------------------------------------- version counter
+
+
+def _assert_names(excinfo, *words):
+    msg = str(excinfo.value)
+    assert any(w in msg for w in words), f"message does not name {words}: {msg!r}"
+
+
+def test_modifying_saved_input_of_mul_raises_at_backward():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = y * y
+    y += 1
+    with pytest.raises(RuntimeError) as excinfo:
+        z.sum().backward()
+    _assert_names(excinfo, "mul")
+
+
+def test_modifying_saved_input_of_sin_raises_at_backward():
+    x = wl.tensor([0.5, 1.0], requires_grad=True)
+    y = x * 2.0
+    z = y.sin()
+    y *= 3.0
+    with pytest.raises(RuntimeError) as excinfo:
+        z.sum().backward()
+    _assert_names(excinfo, "sin")
+
+
+def test_setitem_on_saved_input_raises_at_backward():
+    x = wl.tensor([0.5, 1.0], requires_grad=True)
+    y = x + 0.0
+    z = y.exp() * y
+    y[0] = 2.0
+    with pytest.raises(RuntimeError) as excinfo:
+        z.sum().backward()
+    _assert_names(excinfo, "mul", "exp")
+
+
+def test_modifying_saved_output_raises_at_backward():
+    x = wl.tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()  # the gradient of exp reads its output
+    y += 1.0
+    with pytest.raises(RuntimeError) as excinfo:
+        y.sum().backward()
+    _assert_names(excinfo, "exp")
+
+
+def test_modifying_through_detach_is_seen_by_version_counter():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = y * y
+    d = y.detach()
+    d[0] = 10.0
+    np.testing.assert_allclose(y.numpy(), [10.0, 2.0])  # shares storage
+    with pytest.raises(RuntimeError):
+        z.sum().backward()
+
+
+def test_modifying_through_data_bypasses_version_counter():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = y * y
+    y.data[0] = 10.0
+    z.sum().backward()  # no error, as PyTorch: .data bypasses the counter
+    np.testing.assert_allclose(g(x), [20.0, 4.0])
+
+
+def test_inplace_not_needed_by_graph_is_fine():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = y + 2.0  # add does not read its inputs' values
+    y *= 5.0
+    z.sum().backward()
+    np.testing.assert_array_equal(g(x), [1.0, 1.0])
+
+
+# ---------------------------------------------------------------------- detach
+
+
+def test_detach_is_outside_graph():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad
+    assert d.is_leaf
+    np.testing.assert_array_equal(d.numpy(), x.numpy())
+    (d * x).sum().backward()
+    np.testing.assert_array_equal(g(x), [1.0, 2.0])  # not 2x: d is a constant
+
+
+def test_detach_of_non_leaf():
+    x = wl.tensor(3.0, requires_grad=True)
+    y = x * x
+    z = y.detach() * x + y
+    z.backward()
+    np.testing.assert_allclose(g(x), 9.0 + 6.0)
+
+
+# ---------------------------------------------------------------------- indexing
+
+
+def test_repeated_integer_indices_accumulate():
+    x = wl.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    x[[0, 0, 1]].sum().backward()
+    np.testing.assert_array_equal(g(x), [2.0, 1.0, 0.0, 0.0])
+
+
+def test_repeated_integer_array_indices_accumulate_2d():
+    x = wl.tensor(np.zeros((3, 2)), requires_grad=True)
+    idx = np.array([2, 2, 2, 0])
+    (x[idx] * wl.tensor([[1.0, 2.0]])).sum().backward()
+    np.testing.assert_array_equal(g(x), [[1, 2], [0, 0], [3, 6]])
+
+
+def test_tensor_index_accumulates():
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[wl.tensor([2, 2])].sum().backward()
+    np.testing.assert_array_equal(g(x), [0.0, 0.0, 2.0])
+
+
+def test_boolean_mask_gradient():
+    xv = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    x = wl.tensor(xv, requires_grad=True)
+    (x[x > 0] ** 2).sum().backward()
+    np.testing.assert_array_equal(g(x), np.where(xv > 0, 2 * xv, 0.0))
+
+
+def test_basic_slicing_gradient():
+    x = wl.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    x[1, :, 1:3].sum().backward()
+    want = np.zeros((2, 3, 4))
+    want[1, :, 1:3] = 1
+    np.testing.assert_array_equal(g(x), want)
+    x.grad = None
+    (x[..., None] * 2.0).sum().backward()
+    np.testing.assert_array_equal(g(x), np.full((2, 3, 4), 2.0))
+
+
+# ---------------------------------------------------------------------- broadcasting
+
+
+def _unbroadcast(full, shape):
+    """Sum ``full`` back to ``shape`` (NumPy reference)."""
+    while full.ndim > len(shape):
+        full = full.sum(axis=0)
+    for i, s in enumerate(shape):
+        if s == 1 and full.shape[i] != 1:
+            full = full.sum(axis=i, keepdims=True)
+    return full
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=3))
+def test_gradient_has_input_shape_under_broadcasting(shapes):
+    (sa, sb), out = shapes.input_shapes, shapes.result_shape
+    av = np.arange(1.0, 1.0 + np.prod(sa)).reshape(sa)
+    bv = np.arange(2.0, 2.0 + np.prod(sb)).reshape(sb) * 0.5
+    a = wl.tensor(av, requires_grad=True)
+    b = wl.tensor(bv, requires_grad=True)
+    w = np.arange(np.prod(out), dtype=float).reshape(out) + 1.0
+    ((a * b + a / b - b) * wl.tensor(w)).sum().backward()
+    assert a.grad.shape == sa
+    assert b.grad.shape == sb
+    bb = np.broadcast_to(bv, out)
+    ab = np.broadcast_to(av, out)
+    np.testing.assert_allclose(g(a), _unbroadcast(w * (bb + 1 / bb), sa))
+    np.testing.assert_allclose(g(b), _unbroadcast(w * (ab - ab / bb ** 2 - 1), sb))
+
+
+def test_matmul_broadcast_batch_gradient_shapes():
+    a = wl.tensor(np.random.default_rng(0).normal(size=(2, 1, 5, 2)), requires_grad=True)
+    b = wl.tensor(np.random.default_rng(1).normal(size=(3, 2, 4)), requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == (2, 1, 5, 2)
+    assert b.grad.shape == (3, 2, 4)
+    av, bv = a.numpy(), b.numpy()
+    ga = np.ones((2, 3, 5, 4)) @ np.swapaxes(bv, -1, -2)
+    gb = np.swapaxes(np.broadcast_to(av, (2, 3, 5, 2)), -1, -2) @ np.ones((2, 3, 5, 4))
+    np.testing.assert_allclose(g(a), ga.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(g(b), gb.sum(axis=0))
+
+
+def test_max_gradient_split_among_ties():
+    x = wl.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
+    wl.max(x).backward()
+    np.testing.assert_allclose(g(x), [0.0, 0.5, 0.5, 0.0])
+
+
+# ---------------------------------------------------------------------- deep graphs
+
+
+def test_long_chain_does_not_recurse():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(50_000):
+        y = y + 0.0
+    for _ in range(50_000):
+        y = y * 1.0
+    y.sum().backward()
+    np.testing.assert_array_equal(g(x), [1.0, 1.0])
+    del y  # freeing a 100 000-node graph must not overflow the stack either
+
+
+def test_long_chain_of_unary_ops():
+    x = wl.tensor(0.3, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = -y
+    y.backward()
+    assert g(x) == 1.0
+
+
+# ---------------------------------------------------------------------- higher order
+
+
+def test_create_graph_second_derivative_of_cube():
+    x = wl.tensor(1.5, requires_grad=True)
+    (x ** 3).backward(create_graph=True)
+    dx = x.grad
+    np.testing.assert_allclose(dx.item(), 3 * 1.5 ** 2)
+    assert dx.requires_grad
+    x.grad = None
+    dx.backward()
+    np.testing.assert_allclose(g(x), 6 * 1.5)
+
+
+def test_create_graph_vector_second_derivative():
+    xv = np.array([0.5, -1.0, 2.0])
+    x = wl.tensor(xv, requires_grad=True)
+    (x.sin() * x).sum().backward(create_graph=True)
+    d1 = x.grad
+    np.testing.assert_allclose(d1.numpy(), np.sin(xv) + xv * np.cos(xv))
+    x.grad = None
+    d1.sum().backward()
+    np.testing.assert_allclose(g(x), 2 * np.cos(xv) - xv * np.sin(xv))
+
+
+def test_backward_twice_with_create_graph_accumulates_differentiable_grad():
+    x = wl.tensor(2.0, requires_grad=True)
+    y = x ** 3
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    d = x.grad
+    np.testing.assert_allclose(d.item(), 2 * 3 * 2.0 ** 2)
+    assert d.requires_grad
+    x.grad = None
+    d.backward()
+    np.testing.assert_allclose(g(x), 2 * 6 * 2.0)
+
+
+def test_third_derivative_by_repeated_create_graph():
+    x = wl.tensor(1.25, requires_grad=True)
+    (x ** 4).backward(create_graph=True)
+    d1 = x.grad
+    x.grad = None
+    d1.backward(create_graph=True)
+    d2 = x.grad
+    np.testing.assert_allclose(d2.item(), 12 * 1.25 ** 2)
+    x.grad = None
+    d2.backward()
+    np.testing.assert_allclose(g(x), 24 * 1.25)
+
+
+def test_without_create_graph_grad_is_constant():
+    x = wl.tensor(2.0, requires_grad=True)
+    (x ** 3).backward()
+    assert not x.grad.requires_grad
