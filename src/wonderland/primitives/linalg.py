@@ -11,7 +11,6 @@ from typing import Any
 from .. import backend
 from ..tensor import Tensor, _new, apply, as_tensor
 from .base import Variadic, defprim
-from .elementwise import _float_input
 from .shape import matrix_transpose, reshape, squeeze, unsqueeze
 
 # ----------------------------------------------------------------------- matmul
