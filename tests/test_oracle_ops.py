@@ -831,7 +831,7 @@ def test_kink_maximum_minimum_ties_split():
 @pytest.mark.parametrize("dim, keep", [(None, False), (None, True), (0, False), (1, True),
                                        (-1, False), ((0, 1), False), ((0, 2), True)])
 def test_kink_max_min_reduction_ties_split(dim, keep):
-    x = np.array([[[3.0, 1.0], [3.0, 2.0], [0.0, 2.0]],
+    x = np.array([[[3.0, 1.0], [3.0, 2.0], [2.0, 2.0]],
                   [[3.0, 2.0], [-1.0, 2.0], [3.0, 0.0]]])
     nd = x.ndim
     _kink(lambda x: wl.max(x, dim=dim, keepdim=keep),

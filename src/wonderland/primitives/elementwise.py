@@ -44,9 +44,13 @@ div = defprim("div", lambda xp, a, b: a / b,
 
 
 def _pow_base_derivative(a: Any, b: Any) -> Any:
-    if isinstance(b, (int, float)) and b == 2:
-        return a * 2.0
-    return a ** (b - 1) * b
+    if isinstance(b, (int, float)):
+        if b == 2:
+            return a * 2.0
+        if b == 0:  # 0 * a**-1 would be NaN at a = 0; the derivative is 0 (PyTorch)
+            return zeros_like(a) if isinstance(a, Tensor) else 0.0
+        return a ** (b - 1) * b
+    return where(b == 0, 0.0, a ** (b - 1) * b)
 
 
 def _pow_exponent_derivative(ans: Any, a: Any, b: Any) -> Any:

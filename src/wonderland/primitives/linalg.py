@@ -108,7 +108,10 @@ def inner(a: Any, b: Any) -> Tensor:
         return a * b
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"inner: last dimensions differ: shapes {a.shape} and {b.shape}")
-    return matmul(a, matrix_transpose(b) if b.ndim > 1 else b)
+    if b.ndim == 1:
+        return matmul(a, b)
+    rows = reshape(b, (-1, b.shape[-1]))  # out shape: a.shape[:-1] + b.shape[:-1]
+    return reshape(matmul(a, matrix_transpose(rows)), a.shape[:-1] + b.shape[:-1])
 
 
 def outer(a: Any, b: Any) -> Tensor:
