@@ -137,6 +137,26 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
         raise
 
 
+def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
+    """Sum raw ``g`` down to ``g.shape[:nb] + shape`` (undo broadcasting); ValueError if not."""
+    gshape = tuple(g.shape)
+    lead = len(gshape) - nb - len(shape)
+    if lead < 0:
+        if all(s == 1 for s in gshape[nb:]) or not gshape[nb:]:  # a smaller cotangent
+            return xp.broadcast_to(g, gshape[:nb] + tuple(shape))
+        raise ValueError(f"cannot reduce shape {gshape} to {tuple(shape)}")
+    axes = list(range(nb, nb + lead))
+    for i, s in enumerate(shape):
+        have = gshape[nb + lead + i]
+        if s == 1 and have != 1:
+            axes.append(nb + lead + i)
+        elif s != have:
+            raise ValueError(f"cannot reduce shape {gshape} to {tuple(shape)}")
+    if axes:
+        g = xp.sum(g, axis=tuple(axes))
+    return xp.reshape(g, gshape[:nb] + tuple(shape))
+
+
 def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: Any):
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
     out = zeros(shape, dtype, xp, like=values)
@@ -199,6 +219,53 @@ def logsumexp(xp: ModuleType, x: Any, axis: Any, keepdims: bool):
     if not keepdims:
         out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
     return out
+
+
+class RawOps:
+    """The functions that namespace-polymorphic rules call (``m.cos(x)``), on raw arrays.
+
+    A rule written against ``m`` runs on Tensors (``m`` holds wonderland's functions:
+    differentiable, for higher order) or on the raw arrays of one namespace (this class:
+    the fast reverse pass), from one definition.
+    """
+
+    def __init__(self, xp: ModuleType) -> None:
+        self.xp = xp
+        for name in ("cos", "sin", "sign", "log", "exp", "zeros_like", "reshape",
+                     "broadcast_to"):
+            setattr(self, name, getattr(xp, name))
+        if xp is numpy_namespace:
+            self.where = np.where
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        xp = self.xp
+        like = a if is_array(a) else b
+        if not is_array(a):
+            a = xp.asarray(a, dtype=like.dtype) if is_array(like) else xp.asarray(a)
+        if not is_array(b):
+            b = xp.asarray(b, dtype=like.dtype) if is_array(like) else xp.asarray(b)
+        return xp.where(condition, a, b)
+
+    def sigmoid(self, x: Any) -> Any:
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))  # never overflows
+        return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+_OPS: dict[type, Any] = {}
+
+
+def register_ops(kind: type, ops: Any) -> None:
+    """Say which ops namespace serves values of type ``kind`` (Tensor registers its own)."""
+    _OPS[kind] = ops
+
+
+def ops_for(value: Any) -> Any:
+    """The ops namespace for ``value``: wonderland's for a Tensor, raw ones for an array."""
+    ops = _OPS.get(type(value))
+    if ops is None:
+        ops = _OPS[type(value)] = RawOps(namespace(value))
+    return ops
 
 
 # Reproducible random numbers: one global generator, reset by ``manual_seed``.

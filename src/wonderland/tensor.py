@@ -102,7 +102,7 @@ class Primitive:
     positions whose values the rules read (the version counter guards exactly those).
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw")
+    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly")
 
     def __init__(
         self,
@@ -114,7 +114,8 @@ class Primitive:
         uses_ans: bool = False,
         reads: tuple[int, ...] | None = None,
         view: bool = False,
-        raw: Callable[[Any, Any], Any] | None = None,
+        raw: Callable[[Any, Any], Any] | str | None = None,
+        poly: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -123,7 +124,12 @@ class Primitive:
         self.uses_ans = uses_ans
         self.reads = reads  # None: every argument
         self.view = view
-        self.raw = raw  # the operator itself (operator.mul) when forward is just that
+        # forward's shortcut: the operator itself (operator.mul) for binary primitives,
+        # the namespace function's name ("sin") for unary ones
+        self.raw = raw
+        # The reverse rules are namespace-polymorphic: they also run on raw arrays (with
+        # raw ``ans``), which the reverse pass uses when it records nothing.
+        self.poly = poly
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -263,13 +269,20 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     forward = prim.forward
     uses_ans = prim.uses_ans
     saves = bool(prim.reads)
+    # The namespace's own function, per namespace, when the primitive names one
+    # (``xp.sin``): one call instead of two on the hot path.
+    direct: dict = {}
 
     def op(x: Any) -> Tensor:
         if type(x) is not Tensor:
             x = as_tensor(x)
         xp = x._xp
         try:
-            data = forward(xp, x._data)
+            fn = direct.get(xp)
+            if fn is None:
+                fn = direct[xp] = getattr(xp, prim.raw) if isinstance(prim.raw, str) else \
+                    (lambda data: forward(xp, data))
+            data = fn(x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
             data = forward(xp, xp.astype(x._data, backend.to_dtype("float64", xp)))
         out = _object_new(Tensor)

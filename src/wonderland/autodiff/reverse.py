@@ -83,6 +83,38 @@ def _fit(g: Any, parent: Tensor, node: Node, nb: int) -> Tensor:
     return g
 
 
+def _fit_raw(g: Any, parent: Tensor, node: Node, nb: int) -> Any:
+    """``_fit`` on raw arrays (the reverse pass that records nothing)."""
+    xp, pdata = parent._xp, parent._data
+    if not backend.is_array(g):
+        g = xp.asarray(g, dtype=pdata.dtype)
+    pshape = tuple(pdata.shape)
+    if tuple(g.shape[nb:]) != pshape or g.ndim - nb != len(pshape):
+        try:
+            g = backend.sum_to(xp, g, pshape, nb)
+        except ValueError:
+            raise RuntimeError(
+                f"the reverse rule of {node.prim.name} returned a cotangent of shape "
+                f"{tuple(g.shape)} for an input of shape {pshape}") from None
+    if g.dtype != pdata.dtype:
+        g = xp.astype(g, pdata.dtype)
+    return g
+
+
+def _check_node(node: Node) -> None:
+    """The version-counter guard, fast when nothing was modified."""
+    versions = node.versions
+    if node.args is None or node.ans_data is not None:
+        _check_versions(node)
+    elif versions is not None:
+        if type(versions) is int:
+            first = node.args[0]
+            if (first._vc[0] if first._vc is not None else 0) != versions:
+                _check_versions(node)
+        else:
+            _check_versions(node)
+
+
 def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
          targets: list[Tensor] | None, nb: int) -> dict[int, Tensor] | None:
     """The reverse pass. With ``targets`` it returns their cotangents by id, else it
@@ -90,12 +122,17 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
 
     Nodes are visited by decreasing creation number (a topological order), each pushed
     on a heap when its first cotangent arrives: one pass, no recursion, and only the
-    part of the graph that the roots reach.
+    part of the graph that the roots reach. When nothing is recorded (no
+    ``create_graph``) cotangents travel as raw arrays, and primitives whose rules are
+    namespace-polymorphic run them on raw arrays: no Tensor is made until the end.
     """
-    grads: dict[Node, Tensor] = {}  # keyed by identity (nodes define no __eq__)
+    raw = not create_graph
+    grads: dict[Node, Any] = {}  # keyed by identity (nodes define no __eq__)
     leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
+        if raw:
+            seed = seed._data
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed)
@@ -104,7 +141,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             heappush(heap, (-node.seq, node))
         _add(grads, node, seed)
     wanted_nodes = {t._node: t for t in targets if t._node is not None} if targets else None
-    captured: dict[int, Tensor] = {}
+    captured: dict[int, Any] = {}
     previous = set_grad_enabled(create_graph)
     try:
         while heap:
@@ -112,30 +149,45 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             g = grads.pop(node)
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
-            versions = node.versions
-            if node.args is None or node.ans_data is not None:
-                _check_versions(node)
-            elif versions is not None:
-                if type(versions) is int:
-                    first = node.args[0]
-                    if (first._vc[0] if first._vc is not None else 0) != versions:
-                        _check_versions(node)
-                else:
-                    _check_versions(node)
+            if node.ans_data is not None or node.args is None or node.versions is not None:
+                _check_node(node)
             prim = node.prim
-            ans = None
-            if prim.uses_ans:
-                ans = _new(node.ans_data, _xp_of(node))
-                ans._node, ans._rg = node, True
             args, params, rules = node.args, node.params, prim.vjps
+            if raw and prim.poly:  # rules on raw arrays
+                n = len(args)
+                if n == 1:
+                    call_args = (args[0]._data,)
+                elif n == 2:
+                    a0, a1 = args
+                    call_args = (a0._data if type(a0) is Tensor else a0,
+                                 a1._data if type(a1) is Tensor else a1)
+                else:
+                    call_args = tuple([a._data if type(a) is Tensor else a for a in args])
+                ans = node.ans_data
+                gg = g
+            else:
+                call_args = args
+                ans = None
+                if prim.uses_ans:
+                    ans = _new(node.ans_data, _xp_of(node))
+                    ans._node, ans._rg = node, True
+                gg = _new(g, _xp_of(node)) if raw else g
             i = -1
             for edge in node.edges:
                 i += 1
                 if edge is None:
                     continue
                 parent = args[i]
-                gi = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
-                if type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
+                if params:
+                    gi = rules[i](gg, ans, *call_args, **params)
+                else:
+                    gi = rules[i](gg, ans, *call_args)
+                if raw:
+                    if type(gi) is Tensor:
+                        gi = gi._data
+                    if nb or gi.shape != parent._data.shape or gi.dtype != parent._data.dtype:
+                        gi = _fit_raw(gi, parent, node, nb)
+                elif type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
                     gi = _fit(gi, parent, node, nb)
                 if type(edge) is Tensor:  # a leaf
                     pkey = id(edge)
@@ -157,10 +209,14 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         if targets is not None:
             for leaf, g in leaves.values():
                 _add(captured, id(leaf), g)
+            if raw:
+                return {key: _new(g, backend.namespace(g)) for key, g in captured.items()}
             return captured
         for leaf, g in leaves.values():
             if leaf._rg:
-                if g._data.dtype != leaf._data.dtype:
+                if raw:
+                    g = _new(g, leaf._xp)
+                if g._data.dtype != leaf._data.dtype or g._data.shape != leaf._data.shape:
                     g = _fit(g, leaf, leaf._node or _LEAF, nb)
                 _accumulate(leaf, g, create_graph)
     finally:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ..backend import ops_for
 from ..tensor import Primitive, Tensor, apply
 
 
@@ -57,13 +58,25 @@ def _multilinear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **p
     return total
 
 
-def elementwise(name: str, forward: Callable[..., Any],
-                derivative: Callable[[Any, Any], Any], *, uses_ans: bool = False) -> Primitive:
-    """A unary elementwise primitive from its derivative ``f'(x)`` (given ``ans`` and ``x``)."""
+def elementwise(name: str, forward: Callable[..., Any] | str,
+                derivative: Callable[[Any, Any, Any], Any], *, uses_ans: bool = False
+                ) -> Primitive:
+    """A unary elementwise primitive from its derivative ``f'(x)``, ``derivative(m, ans, x)``.
+
+    ``m`` is the ops namespace of the values (``backend.ops_for``): the same derivative
+    serves the reverse rule, the forward rule, on Tensors and on raw arrays.
+    ``forward`` may be the name of the namespace's own function (``"sin"``).
+    """
+    xp_name = forward if isinstance(forward, str) else None
+    if xp_name is not None:
+        def forward(xp: Any, x: Any) -> Any:
+            return getattr(xp, xp_name)(x)
     return Primitive(
         name, forward,
-        (lambda g, ans, x: g * derivative(ans, x),),
-        lambda tangents, ans, x: tangents[0] * derivative(ans, x),
+        (lambda g, ans, x: g * derivative(ops_for(g), ans, x),),
+        lambda tangents, ans, x: tangents[0] * derivative(ops_for(tangents[0]), ans, x),
         uses_ans=uses_ans,
         reads=() if uses_ans else (0,),
+        poly=True,
+        raw=xp_name,
     )

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import math
 import operator
+from types import SimpleNamespace
 from typing import Any
 
 from .. import backend
+from ..backend import ops_for
 from ..tensor import Tensor, _new, apply, as_tensor, unary_function
 from .base import defprim, elementwise
 
 # ----------------------------------------------------------------------- arithmetic
 
+# Rules written with operators only run on Tensors and on raw arrays alike (poly=True).
 add = defprim("add", lambda xp, a, b: a + b,
               (lambda g, ans, a, b: g, lambda g, ans, a, b: g), linear="joint", reads=(),
-              raw=operator.add)
+              raw=operator.add, poly=True)
 sub = defprim("sub", lambda xp, a, b: a - b,
               (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), linear="joint", reads=(),
-              raw=operator.sub)
+              raw=operator.sub, poly=True)
 mul = defprim("mul", lambda xp, a, b: a * b,
               (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a), linear="multi",
-              raw=operator.mul)
-neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=())
+              raw=operator.mul, poly=True)
+neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=(),
+              poly=True)
 
 
 def _div_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
@@ -40,45 +44,44 @@ def _div_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
 
 div = defprim("div", lambda xp, a, b: a / b,
               (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)), _div_jvp,
-              raw=operator.truediv)
+              raw=operator.truediv, poly=True)
 
 
-def _pow_base_derivative(a: Any, b: Any) -> Any:
+def _pow_base_derivative(m: Any, a: Any, b: Any) -> Any:
+    """d/da a**b, in the ops namespace ``m`` (Tensors or raw arrays)."""
     if isinstance(b, (int, float)):
         if b == 2:
             return a * 2.0
         if b == 0:  # 0 * a**-1 would be NaN at a = 0; the derivative is 0 (PyTorch)
-            return zeros_like(a) if isinstance(a, Tensor) else 0.0
+            return 0.0 if isinstance(a, (int, float)) else m.zeros_like(a)
         return a ** (b - 1) * b
-    return where(b == 0, 0.0, a ** (b - 1) * b)
+    return m.where(b == 0, 0.0, a ** (b - 1) * b)
 
 
-def _pow_exponent_derivative(ans: Any, a: Any, b: Any) -> Any:
-    # d/db a**b = a**b log a; PyTorch's choice: 0 where a == 0 and b >= 0.
+def _pow_exponent_derivative(m: Any, a: Any, b: Any) -> Any:
+    """d/db a**b = a**b log a; PyTorch's choice: 0 where a == 0 and b >= 0."""
     if isinstance(a, (int, float)):
         if a == 0:
-            return where(b >= 0, 0.0, -math.inf)
+            return m.where(b >= 0, 0.0, -math.inf)
         return (a ** b) * (math.log(a) if a > 0 else math.nan)
-    a = as_tensor(a)
     zero_base = a == 0
-    safe = where(zero_base, 1.0, a)
-    value = (a ** b) * log(safe)
-    return where(zero_base & (as_tensor(b) >= 0), 0.0, value)
+    value = (a ** b) * m.log(m.where(zero_base, 1.0, a))
+    return m.where(zero_base & (b >= 0), 0.0, value)
 
 
 def _pow_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
     ta, tb = tangents
-    out = None if ta is None else ta * _pow_base_derivative(a, b)
+    out = None if ta is None else ta * _pow_base_derivative(ops_for(ta), a, b)
     if tb is not None:
-        term = tb * _pow_exponent_derivative(ans, a, b)
+        term = tb * _pow_exponent_derivative(ops_for(tb), a, b)
         out = term if out is None else out + term
     return out
 
 
 pow_ = defprim("pow", lambda xp, a, b: a ** b,
-               (lambda g, ans, a, b: g * _pow_base_derivative(a, b),
-                lambda g, ans, a, b: g * _pow_exponent_derivative(ans, a, b)), _pow_jvp,
-               raw=operator.pow)
+               (lambda g, ans, a, b: g * _pow_base_derivative(ops_for(g), a, b),
+                lambda g, ans, a, b: g * _pow_exponent_derivative(ops_for(g), a, b)), _pow_jvp,
+               raw=operator.pow, poly=True)
 
 # ----------------------------------------------------------------------- unary
 
@@ -92,21 +95,24 @@ def _softplus(xp: Any, x: Any) -> Any:
     return xp.logaddexp(x, xp.zeros_like(x))
 
 
-exp_ = elementwise("exp", lambda xp, x: xp.exp(x), lambda ans, x: ans, uses_ans=True)
-log_ = elementwise("log", lambda xp, x: xp.log(x), lambda ans, x: 1.0 / x)
-log1p_ = elementwise("log1p", lambda xp, x: xp.log1p(x), lambda ans, x: 1.0 / (1.0 + x))
-sqrt_ = elementwise("sqrt", lambda xp, x: xp.sqrt(x), lambda ans, x: 0.5 / ans, uses_ans=True)
-abs_ = elementwise("abs", lambda xp, x: xp.abs(x), lambda ans, x: sign(x))
-sign_ = elementwise("sign", lambda xp, x: xp.sign(x), lambda ans, x: zeros_like(x))
-sin_ = elementwise("sin", lambda xp, x: xp.sin(x), lambda ans, x: cos(x))
-cos_ = elementwise("cos", lambda xp, x: xp.cos(x), lambda ans, x: -sin(x))
-tan_ = elementwise("tan", lambda xp, x: xp.tan(x), lambda ans, x: 1.0 + ans * ans, uses_ans=True)
-tanh_ = elementwise("tanh", lambda xp, x: xp.tanh(x), lambda ans, x: 1.0 - ans * ans,
+# Derivatives f'(x) as ``(m, ans, x) -> value``, ``m`` the ops namespace (see base.py).
+exp_ = elementwise("exp", "exp", lambda m, ans, x: ans, uses_ans=True)
+log_ = elementwise("log", "log", lambda m, ans, x: 1.0 / x)
+log1p_ = elementwise("log1p", "log1p", lambda m, ans, x: 1.0 / (1.0 + x))
+sqrt_ = elementwise("sqrt", "sqrt", lambda m, ans, x: 0.5 / ans,
                     uses_ans=True)
-sigmoid_ = elementwise("sigmoid", _sigmoid, lambda ans, x: ans * (1.0 - ans), uses_ans=True)
+abs_ = elementwise("abs", "abs", lambda m, ans, x: m.sign(x))
+sign_ = elementwise("sign", "sign", lambda m, ans, x: m.zeros_like(x))
+sin_ = elementwise("sin", "sin", lambda m, ans, x: m.cos(x))
+cos_ = elementwise("cos", "cos", lambda m, ans, x: -m.sin(x))
+tan_ = elementwise("tan", "tan", lambda m, ans, x: 1.0 + ans * ans,
+                   uses_ans=True)
+tanh_ = elementwise("tanh", "tanh", lambda m, ans, x: 1.0 - ans * ans,
+                    uses_ans=True)
+sigmoid_ = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses_ans=True)
 relu_ = elementwise("relu", lambda xp, x: xp.where(x > 0, x, xp.zeros_like(x)),
-                    lambda ans, x: where(x > 0, 1.0, 0.0))
-softplus_ = elementwise("softplus", _softplus, lambda ans, x: sigmoid(x))
+                    lambda m, ans, x: m.where(x > 0, 1.0, 0.0))
+softplus_ = elementwise("softplus", _softplus, lambda m, ans, x: m.sigmoid(x))
 
 
 def _float_input(x: Any) -> Tensor:
@@ -442,3 +448,9 @@ def clone(x: Any) -> Tensor:
 
 
 _clone = unary_function(clone_)
+
+
+# The ops namespace of Tensors, for namespace-polymorphic rules (base.elementwise).
+backend.register_ops(Tensor, SimpleNamespace(
+    cos=cos, sin=sin, sign=sign, log=log, exp=exp, zeros_like=zeros_like, where=where,
+    sigmoid=sigmoid))
