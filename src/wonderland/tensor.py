@@ -143,30 +143,41 @@ class Node:
 
     ``seq`` grows with every node made, so a node's inputs always have smaller numbers:
     the reverse pass visits nodes by decreasing ``seq``, a topological order for free.
+    The edges say where each argument's cotangent goes, fixed when recorded (an in-place
+    op may later give the argument a new history): its node, the leaf itself, or None.
+    ``versions`` is the version-counter guard: the versions of the arguments the rules
+    read, by position (an int stands for the first argument alone).
+
+    One and two arguments (nearly every node) sit in their own fields, ``a0, a1`` and
+    ``e0, e1``: no tuples to allocate on the hot path. More go in ``rest``/``erest``.
+    ``n`` is the number of arguments, -1 once the graph is freed.
     """
 
-    __slots__ = ("prim", "args", "params", "edges", "versions", "ans_data", "ans_vc",
-                 "ans_version", "seq")
+    __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params", "versions",
+                 "ans_data", "ans_vc", "ans_version", "seq")
 
-    def __init__(self, prim: Primitive, args: tuple, params: dict) -> None:
-        self.prim = prim
-        self.args = args
-        self.params = params
-        # Where each argument's cotangent goes, fixed now (an in-place op may later give
-        # the argument a new history): its node, the leaf itself, or None (no grad).
-        self.edges = tuple([_edge(a) if rule is not None else None
-                            for a, rule in zip(args, prim.vjps)])
-        reads = range(len(args)) if prim.reads is None else prim.reads
-        # The version counter guard: the version of each argument the rules read, by
-        # position (None: not read). An int stands for the first argument alone.
-        versions = [None] * len(args)
-        for i in reads:
-            a = args[i]
-            if type(a) is Tensor:
-                versions[i] = a._vc[0] if a._vc is not None else 0
-        self.versions = tuple(versions) if any(v is not None for v in versions) else None
-        self.ans_data = None
-        self.seq = next(_sequence)
+    @property
+    def args(self) -> tuple | None:
+        n = self.n
+        if n == 1:
+            return (self.a0,)
+        if n == 2:
+            return (self.a0, self.a1)
+        return None if n < 0 else self.rest
+
+    @property
+    def edges(self) -> tuple:
+        n = self.n
+        if n == 1:
+            return (self.e0,)
+        if n == 2:
+            return (self.e0, self.e1)
+        return () if n < 0 else self.erest
+
+    def free(self) -> None:
+        """Drop what the rules needed (after a backward pass without retain_graph)."""
+        self.n = -1
+        self.a0 = self.a1 = self.rest = self.ans_data = None
 
     def __repr__(self) -> str:
         return f"<{self.prim.name} backward>"
@@ -174,6 +185,32 @@ class Node:
     @property
     def name(self) -> str:
         return self.prim.name
+
+
+def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
+    """A node for ``prim`` applied to ``args`` (the general path)."""
+    node = _object_new(Node)
+    node.prim = prim
+    node.params = params
+    edges = tuple([_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)])
+    n = node.n = len(args)
+    if n == 1:
+        node.a0, node.e0 = args[0], edges[0]
+    elif n == 2:
+        node.a0, node.a1 = args
+        node.e0, node.e1 = edges
+    else:
+        node.rest, node.erest = args, edges
+    reads = range(n) if prim.reads is None else prim.reads
+    versions = [None] * n
+    for i in reads:
+        a = args[i]
+        if type(a) is Tensor:
+            versions[i] = a._vc[0] if a._vc is not None else 0
+    node.versions = tuple(versions) if any(v is not None for v in versions) else None
+    node.ans_data = None
+    node.seq = next(_sequence)
+    return node
 
 
 _object_new = object.__new__
@@ -224,7 +261,7 @@ def version_counter(t: Tensor) -> list[int]:
 
 def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """Attach a node to ``out`` for a primitive whose arguments require grad."""
-    node = Node(prim, args, params)
+    node = make_node(prim, args, params)
     if prim.uses_ans:
         node.ans_data = out._data
         node.ans_vc = version_counter(out)
@@ -294,8 +331,9 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
         if x._rg and _grad_enabled:
             node = _object_new(Node)
             node.prim = prim
-            node.args = (x,)
-            node.edges = (x if x._node is None else x._node,)
+            node.n = 1
+            node.a0 = x
+            node.e0 = x if x._node is None else x._node
             node.params = _NO_PARAMS
             node.versions = (x._vc[0] if x._vc is not None else 0) if saves else None
             node.seq = next(_sequence)
@@ -363,10 +401,11 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
             node.prim = prim
             mine = (self if self._node is None else self._node) if self._rg else None
             theirs = (other if other._node is None else other._node) if other_rg else None
+            node.n = 2
             if reflected:
-                node.args, node.edges = (other, self), (theirs, mine)
+                node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine
             else:
-                node.args, node.edges = (self, other), (mine, theirs)
+                node.a0, node.a1, node.e0, node.e1 = self, other, mine, theirs
             node.params = _NO_PARAMS
             if reads_all:
                 mine = self._vc[0] if self._vc is not None else 0

@@ -104,11 +104,11 @@ def _fit_raw(g: Any, parent: Tensor, node: Node, nb: int) -> Any:
 def _check_node(node: Node) -> None:
     """The version-counter guard, fast when nothing was modified."""
     versions = node.versions
-    if node.args is None or node.ans_data is not None:
+    if node.n < 0 or node.ans_data is not None:
         _check_versions(node)
     elif versions is not None:
         if type(versions) is int:
-            first = node.args[0]
+            first = node.a0
             if (first._vc[0] if first._vc is not None else 0) != versions:
                 _check_versions(node)
         else:
@@ -149,14 +149,20 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             g = grads.pop(node)
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
-            if node.ans_data is not None or node.args is None or node.versions is not None:
+            if node.ans_data is not None or node.n < 0 or node.versions is not None:
                 _check_node(node)
             prim = node.prim
-            args, params, rules = node.args, node.params, prim.vjps
+            params, rules = node.params, prim.vjps
+            n = node.n
+            if n == 1:
+                args, edges = (node.a0,), (node.e0,)
+            elif n == 2:
+                args, edges = (node.a0, node.a1), (node.e0, node.e1)
+            else:
+                args, edges = node.rest, node.erest
             if raw and prim.poly:  # rules on raw arrays
-                n = len(args)
                 if n == 1:
-                    call_args = (args[0]._data,)
+                    call_args = (node.a0._data,)
                 elif n == 2:
                     a0, a1 = args
                     call_args = (a0._data if type(a0) is Tensor else a0,
@@ -173,7 +179,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     ans._node, ans._rg = node, True
                 gg = _new(g, _xp_of(node)) if raw else g
             i = -1
-            for edge in node.edges:
+            for edge in edges:
                 i += 1
                 if edge is None:
                     continue
@@ -204,8 +210,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     else:
                         grads[edge] = old + gi
             if not retain_graph:
-                node.args = None
-                node.ans_data = None
+                node.free()
         if targets is not None:
             for leaf, g in leaves.values():
                 _add(captured, id(leaf), g)
