@@ -106,7 +106,9 @@ def from_numpy(array: np.ndarray, like: Any):
 def ones_like(xp: ModuleType, x: Any):
     """Ones shaped like ``x`` (NumPy's fast path avoids the compat wrapper)."""
     if xp is numpy_namespace:
-        return np.ones(x.shape, dtype=x.dtype)
+        out = np.empty(x.shape, dtype=x.dtype)
+        out.fill(1)
+        return out
     return xp.ones_like(x)
 
 

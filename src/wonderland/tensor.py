@@ -189,7 +189,7 @@ class Node:
 
 def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     """A node for ``prim`` applied to ``args`` (the general path)."""
-    node = _object_new(Node)
+    node = Node()
     node.prim = prim
     node.params = params
     edges = tuple([_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)])
@@ -329,7 +329,7 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
         out._vc = None
         out._base = None
         if x._rg and _grad_enabled:
-            node = _object_new(Node)
+            node = Node()
             node.prim = prim
             node.n = 1
             node.a0 = x
@@ -367,9 +367,10 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
                     reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
     primitive, for a tensor or Python scalar ``other``; ``slow`` handles the rest."""
-    forward = prim.forward
-    raw = prim.raw
+    raw = prim.raw  # the operator itself: operators exist only for such primitives
     reads_all = prim.reads is None
+    if not callable(raw):
+        raise TypeError(f"binary_operator needs a primitive with a raw operator, not {prim}")
 
     def op(self: Tensor, other: Any) -> Tensor:
         if type(other) is Tensor:
@@ -383,9 +384,8 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
         else:
             return slow(prim, other, self) if reflected else slow(prim, self, other)
         xp = self._xp
-        first, second = (other_data, self._data) if reflected else (self._data, other_data)
         try:
-            data = raw(first, second) if raw is not None else forward(xp, first, second)
+            data = raw(other_data, self._data) if reflected else raw(self._data, other_data)
         except ValueError:
             raise ValueError(f"{prim.name}: shapes {self.shape} and {as_tensor(other).shape} "
                              f"cannot be broadcast together") from None
@@ -397,7 +397,7 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
         out._base = None
         out._fw = None
         if _grad_enabled and (self._rg or other_rg):
-            node = _object_new(Node)
+            node = Node()
             node.prim = prim
             mine = (self if self._node is None else self._node) if self._rg else None
             theirs = (other if other._node is None else other._node) if other_rg else None
@@ -764,8 +764,10 @@ class Tensor:
         if _grad_enabled and self._rg and self._node is None:
             raise RuntimeError("a leaf tensor that requires grad is used in the in-place "
                                "operation fill_; do it inside wl.no_grad()")
-        new = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
-        self._write(new, "fill_")
+        try:
+            self._data[...] = value
+        except (TypeError, ValueError):  # NumPy scalars, read-only arrays: a new array
+            self._data = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
         if self._node is not None:  # the values no longer depend on anything
             self._node, self._rg = None, False
         version_counter(self)[0] += 1

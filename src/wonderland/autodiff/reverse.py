@@ -149,11 +149,23 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             g = grads.pop(node)
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
-            if node.ans_data is not None or node.n < 0 or node.versions is not None:
-                _check_node(node)
+            n = node.n
+            versions = node.versions
+            if versions is not None or node.ans_data is not None or n < 0:
+                if node.ans_data is not None or n < 0:
+                    _check_node(node)
+                elif type(versions) is int:
+                    if versions != _version(node.a0):
+                        _check_node(node)
+                elif n == 2:
+                    v0, v1 = versions
+                    if ((v0 is not None and v0 != _version(node.a0))
+                            or (v1 is not None and v1 != _version(node.a1))):
+                        _check_node(node)
+                else:
+                    _check_node(node)
             prim = node.prim
             params, rules = node.params, prim.vjps
-            n = node.n
             if n == 1:
                 args, edges = (node.a0,), (node.e0,)
             elif n == 2:
@@ -178,9 +190,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     ans = _new(node.ans_data, _xp_of(node))
                     ans._node, ans._rg = node, True
                 gg = _new(g, _xp_of(node)) if raw else g
-            i = -1
-            for edge in edges:
-                i += 1
+            for i, edge in enumerate(edges):
                 if edge is None:
                     continue
                 parent = args[i]
@@ -189,9 +199,10 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 else:
                     gi = rules[i](gg, ans, *call_args)
                 if raw:
-                    if type(gi) is Tensor:
-                        gi = gi._data
-                    if nb or gi.shape != parent._data.shape or gi.dtype != parent._data.dtype:
+                    if gg is not g:  # a Tensor rule: back to raw
+                        gi = gi._data if type(gi) is Tensor else gi
+                    pdata = parent._data
+                    if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
                         gi = _fit_raw(gi, parent, node, nb)
                 elif type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
                     gi = _fit(gi, parent, node, nb)
@@ -209,8 +220,9 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                         heappush(heap, (-edge.seq, edge))
                     else:
                         grads[edge] = old + gi
-            if not retain_graph:
-                node.free()
+            if not retain_graph:  # free what the rules needed (as Node.free, inlined)
+                node.n = -1
+                node.a0 = node.a1 = node.rest = node.ans_data = None
         if targets is not None:
             for leaf, g in leaves.values():
                 _add(captured, id(leaf), g)
