@@ -5,6 +5,19 @@ Tensors with reverse-mode automatic differentiation, following the course
 """
 
 from . import linalg
+from .autodiff import (
+    check_grad,
+    grad,
+    hessian,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    numerical_grad,
+    value_and_grad,
+    vjp,
+)
 from .creation import (
     arange,
     bool_,
@@ -93,4 +106,6 @@ __all__ = [
     "astype", "clone", "isfinite", "isnan", "reshape", "transpose", "permute", "squeeze",
     "unsqueeze", "flatten", "stack", "concatenate", "cat", "broadcast_to", "logsumexp",
     "softmax", "log_softmax", "einsum", "linalg",
+    "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
+    "linearize", "numerical_grad", "check_grad",
 ]

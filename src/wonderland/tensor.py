@@ -102,7 +102,8 @@ class Primitive:
     positions whose values the rules read (the version counter guards exactly those).
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly")
+    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly",
+                 "broadcasts")
 
     def __init__(
         self,
@@ -116,6 +117,7 @@ class Primitive:
         view: bool = False,
         raw: Callable[[Any, Any], Any] | str | None = None,
         poly: bool = False,
+        broadcasts: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -130,6 +132,9 @@ class Primitive:
         # The reverse rules are namespace-polymorphic: they also run on raw arrays (with
         # raw ``ans``), which the reverse pass uses when it records nothing.
         self.poly = poly
+        # Elementwise over broadcast arguments: forward mode pads batched tangents so
+        # their batch axes stay in front.
+        self.broadcasts = broadcasts
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

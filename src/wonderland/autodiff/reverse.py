@@ -116,7 +116,8 @@ def _check_node(node: Node) -> None:
 
 
 def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
-         targets: list[Tensor] | None, nb: int) -> dict[int, Tensor] | None:
+         targets: list[Tensor] | None, nb: int, on_tensors: bool = False
+         ) -> dict[int, Tensor] | None:
     """The reverse pass. With ``targets`` it returns their cotangents by id, else it
     accumulates into the leaves' ``.grad``.
 
@@ -125,8 +126,10 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     part of the graph that the roots reach. When nothing is recorded (no
     ``create_graph``) cotangents travel as raw arrays, and primitives whose rules are
     namespace-polymorphic run them on raw arrays: no Tensor is made until the end.
+    ``on_tensors`` runs the rules on Tensors even so (forward-mode tangents must ride
+    along through them).
     """
-    raw = not create_graph
+    raw = not (create_graph or on_tensors)
     grads: dict[Node, Any] = {}  # keyed by identity (nodes define no __eq__)
     leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
     heap: list[tuple[int, Node]] = []
@@ -297,8 +300,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
 
 def grad_of(outputs: list[Tensor], inputs: list[Tensor], seeds: list[Tensor],
             retain_graph: bool = False, create_graph: bool = False,
-            nb: int = 0) -> list[Tensor | None]:
+            nb: int = 0, on_tensors: bool = False) -> list[Tensor | None]:
     """Cotangents of ``inputs`` for cotangents ``seeds`` of ``outputs`` (``None`` where an
-    input does not influence the outputs). ``nb`` leading axes of the seeds are a batch."""
-    captured = _run(outputs, seeds, retain_graph, create_graph, inputs, nb)
+    input does not influence the outputs). ``nb`` leading axes of the seeds are a batch;
+    ``on_tensors`` keeps forward-mode tangents flowing through the rules."""
+    captured = _run(outputs, seeds, retain_graph, create_graph, inputs, nb, on_tensors)
     return [captured.get(id(t)) for t in inputs]

@@ -22,13 +22,13 @@ from .base import defprim, elementwise
 # Rules written with operators only run on Tensors and on raw arrays alike (poly=True).
 add = defprim("add", lambda xp, a, b: a + b,
               (lambda g, ans, a, b: g, lambda g, ans, a, b: g), linear="joint", reads=(),
-              raw=operator.add, poly=True)
+              raw=operator.add, poly=True, broadcasts=True)
 sub = defprim("sub", lambda xp, a, b: a - b,
               (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), linear="joint", reads=(),
-              raw=operator.sub, poly=True)
+              raw=operator.sub, poly=True, broadcasts=True)
 mul = defprim("mul", lambda xp, a, b: a * b,
               (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a), linear="multi",
-              raw=operator.mul, poly=True)
+              raw=operator.mul, poly=True, broadcasts=True)
 neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=(),
               poly=True)
 
@@ -44,7 +44,7 @@ def _div_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
 
 div = defprim("div", lambda xp, a, b: a / b,
               (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)), _div_jvp,
-              raw=operator.truediv, poly=True)
+              raw=operator.truediv, poly=True, broadcasts=True)
 
 
 def _pow_base_derivative(m: Any, a: Any, b: Any) -> Any:
@@ -81,7 +81,7 @@ def _pow_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
 pow_ = defprim("pow", lambda xp, a, b: a ** b,
                (lambda g, ans, a, b: g * _pow_base_derivative(ops_for(g), a, b),
                 lambda g, ans, a, b: g * _pow_exponent_derivative(ops_for(g), a, b)), _pow_jvp,
-               raw=operator.pow, poly=True)
+               raw=operator.pow, poly=True, broadcasts=True)
 
 # ----------------------------------------------------------------------- unary
 
@@ -231,13 +231,13 @@ maximum_ = defprim(
     else xp.where(a >= b, a, xp.asarray(b, dtype=a.dtype)),
     (lambda g, ans, a, b: _share(as_tensor(a) > b, as_tensor(a) == b, g),
      lambda g, ans, a, b: _share(as_tensor(b) > a, as_tensor(b) == a, g)),
-    _extremum_jvp(lambda a, b: as_tensor(a) > b))
+    _extremum_jvp(lambda a, b: as_tensor(a) > b), broadcasts=True)
 minimum_ = defprim(
     "minimum", lambda xp, a, b: xp.minimum(a, b) if not isinstance(b, (int, float))
     else xp.where(a <= b, a, xp.asarray(b, dtype=a.dtype)),
     (lambda g, ans, a, b: _share(as_tensor(a) < b, as_tensor(a) == b, g),
      lambda g, ans, a, b: _share(as_tensor(b) < a, as_tensor(b) == a, g)),
-    _extremum_jvp(lambda a, b: as_tensor(a) < b))
+    _extremum_jvp(lambda a, b: as_tensor(a) < b), broadcasts=True)
 
 # ----------------------------------------------------------------------- where, clip
 
@@ -262,7 +262,7 @@ def _where_jvp(tangents: tuple, ans: Any, cond: Any, a: Any, b: Any) -> Any:
 where_ = defprim("where", _where_forward,
                  (None, lambda g, ans, c, a, b: where(c, g, 0.0),
                   lambda g, ans, c, a, b: where(c, 0.0, g)),
-                 _where_jvp, reads=(0,))
+                 _where_jvp, reads=(0,), broadcasts=True)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -328,7 +328,7 @@ clip_ = defprim("clip", _clip_forward,
                 (_clip_x_vjp,
                  lambda g, ans, x, lo, hi: where(as_tensor(x) < lo, g, 0.0),
                  lambda g, ans, x, lo, hi: where(as_tensor(x) > hi, g, 0.0)),
-                _clip_jvp)
+                _clip_jvp, broadcasts=True)
 
 
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

@@ -16,31 +16,57 @@ from .shape import matrix_transpose, reshape, squeeze, unsqueeze
 # ----------------------------------------------------------------------- matmul
 
 
-def _matmul_vjp_a(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
-    if a.ndim == 1 and b.ndim == 1:
-        return unsqueeze(g, -1) * b
-    if a.ndim == 1:
-        return squeeze(unsqueeze(g, -2) @ matrix_transpose(b), -2)
+# The reverse rules use only operators, ``.mT`` and indexing, so they run on Tensors and
+# on raw arrays alike (poly), and accept leading batch axes on ``g`` (jacrev).
+def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if b.ndim == 1:
-        return unsqueeze(g, -1) * b
-    return g @ matrix_transpose(b)
+        return g[..., None] * b
+    if a.ndim == 1:
+        return g @ b.mT if b.ndim == 2 else (g[..., None, :] @ b.mT)[..., 0, :]
+    return g @ b.mT
 
 
-def _matmul_vjp_b(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
-    if a.ndim == 1 and b.ndim == 1:
-        return unsqueeze(g, -1) * a
+def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if a.ndim == 1:
-        return unsqueeze(a, -1) * unsqueeze(g, -2)
+        return g[..., None] * a if b.ndim == 1 else a[:, None] * g[..., None, :]
     if b.ndim == 1:
-        return squeeze(matrix_transpose(a) @ unsqueeze(g, -1), -1)
-    return matrix_transpose(a) @ g
+        return g @ a if a.ndim == 2 else (a.mT @ g[..., None])[..., 0]
+    return a.mT @ g
+
+
+def _pad(t: Tensor, core: tuple, ndim: int) -> Tensor:
+    """Tangent ``t`` (batch axes, then ``core``) with length-one axes inserted after its batch
+    axes, up to ``ndim`` axes of its own: batch axes stay in front when broadcasting."""
+    extra = ndim - len(core)
+    if extra <= 0:
+        return t
+    nb = t.ndim - len(core)
+    return reshape(t, t.shape[:nb] + (1,) * extra + tuple(core))
 
 
 def _matmul_jvp(tangents: tuple, ans: Any, a: Tensor, b: Tensor) -> Tensor:
     ta, tb = tangents
-    out = None if ta is None else matmul(ta, b)
+    out = None
+    if ta is not None:
+        if a.ndim == 1:
+            if b.ndim == 1:
+                out = (ta * b).sum(-1)
+            elif b.ndim == 2:
+                out = ta @ b
+            else:
+                out = (_pad(ta[..., None, :], (1,) + a.shape, b.ndim) @ b)[..., 0, :]
+        else:
+            out = (ta if b.ndim <= 2 else _pad(ta, a.shape, b.ndim)) @ b
     if tb is not None:
-        term = squeeze(matmul(a, unsqueeze(tb, -1)), -1) if b.ndim == 1 else matmul(a, tb)
+        if b.ndim == 1:
+            if a.ndim == 1:
+                term = (a * tb).sum(-1)
+            elif a.ndim == 2:
+                term = tb @ a.mT
+            else:
+                term = (a @ _pad(tb[..., None], b.shape + (1,), a.ndim))[..., 0]
+        else:
+            term = a @ _pad(tb, b.shape, a.ndim)
         out = term if out is None else out + term
     return out
 
@@ -49,7 +75,8 @@ def _matmul_forward(xp: Any, a: Any, b: Any) -> Any:
     return xp.matmul(a, b)
 
 
-matmul_ = defprim("matmul", _matmul_forward, (_matmul_vjp_a, _matmul_vjp_b), _matmul_jvp)
+matmul_ = defprim("matmul", _matmul_forward, (_matmul_vjp_a, _matmul_vjp_b), _matmul_jvp,
+                  poly=True)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

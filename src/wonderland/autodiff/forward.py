@@ -1,0 +1,134 @@
+"""Forward mode: tangents carried by tensors, one per level, pushed through each primitive
+by its forward rule (JVP) as the primitive runs.
+
+A tensor's ``_fw`` maps a level to its tangent there. Each ``jvp``/``jacfwd`` call opens
+a new level (numbers only grow, never reused). When a primitive runs on arguments with
+tangents, the tangent at level ``L`` is computed from the arguments *seen below L*
+(their tangents at levels < L kept, the rest dropped): a tangent at ``L`` only ever
+carries lower levels, which is what keeps nested transforms free of perturbation
+confusion. Tangents may have leading batch axes (``batch`` of the level), so ``jacfwd``
+pushes a whole basis in one pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from ..primitives.elementwise import clone_
+from ..primitives.shape import broadcast_to, reshape
+from ..tensor import Primitive, Tensor, _new, install_forward_hook, make_node
+
+_level_numbers = itertools.count(1)
+_batch_ndim: dict[int, int] = {}  # open levels -> number of leading batch axes
+
+
+def new_level(batch_ndim: int = 0) -> int:
+    """Open a forward-mode level whose tangents have ``batch_ndim`` leading batch axes."""
+    level = next(_level_numbers)
+    _batch_ndim[level] = batch_ndim
+    return level
+
+
+def close_level(level: int) -> None:
+    _batch_ndim.pop(level, None)
+
+
+def below(x: Any, level: int) -> Any:
+    """``x`` as seen below ``level``: same value and reverse-mode history, tangents at
+    levels < ``level`` only."""
+    if not isinstance(x, Tensor) or x._fw is None or all(k < level for k in x._fw):
+        return x
+    kept = {k: t for k, t in x._fw.items() if k < level}
+    twin = _new(x._data, x._xp)
+    twin._vc = x._vc
+    if x._rg:
+        if x._node is None:  # a leaf: route its gradient through an identity node
+            twin._node = make_node(clone_, (x,), {})
+        else:
+            twin._node = x._node
+        twin._rg = True
+    twin._fw = kept or None
+    return twin
+
+
+def with_tangent(x: Tensor, level: int, tangent: Tensor) -> Tensor:
+    """A tensor equal to ``x`` (reverse history kept) that carries ``tangent`` at ``level``."""
+    out = below(x, level)
+    if out is x:
+        out = _new(x._data, x._xp)
+        out._vc = x._vc
+        if x._rg:
+            out._node = x._node if x._node is not None else make_node(clone_, (x,), {})
+            out._rg = True
+        out._fw = dict(x._fw) if x._fw else None
+    fw = dict(out._fw) if out._fw else {}
+    fw[level] = tangent
+    out._fw = fw
+    return out
+
+
+def tangent_at(x: Any, level: int) -> Tensor | None:
+    """The tangent of ``x`` at ``level`` (None when it has none: a zero tangent)."""
+    if isinstance(x, Tensor) and x._fw is not None:
+        return x._fw.get(level)
+    return None
+
+
+def _pad_for_broadcast(t: Tensor, arg: Any, out_ndim: int, nb: int) -> Tensor:
+    """A batched tangent of a broadcast argument, with axes added after the batch axes."""
+    core = t.ndim - nb
+    if core >= out_ndim:
+        return t
+    return reshape(t, t.shape[:nb] + (1,) * (out_ndim - core) + t.shape[nb:])
+
+
+def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
+    """The computed tangent, shaped ``batch + out.shape`` and of ``out``'s dtype."""
+    if not isinstance(t, Tensor):
+        t = _new(out._xp.asarray(t, dtype=out._data.dtype), out._xp)
+    target = out.shape
+    if t.shape[nb:] != target or t.ndim - nb != len(target):
+        batch = t.shape[:nb]
+        core = t.shape[nb:]
+        if len(core) < len(target):
+            t = reshape(t, batch + (1,) * (len(target) - len(core)) + core)
+        try:
+            t = broadcast_to(t, batch + target)
+        except ValueError:
+            raise RuntimeError(f"the forward rule of {prim.name} returned a tangent of shape "
+                               f"{t.shape} for an output of shape {target}") from None
+    if t._data.dtype != out._data.dtype:
+        from ..primitives.elementwise import astype
+
+        t = astype(t, out._data.dtype)
+    return t
+
+
+def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
+    """The forward hook: give ``out`` its tangent at every level its arguments carry."""
+    levels = sorted({level for a in args if isinstance(a, Tensor) and a._fw
+                     for level in a._fw})
+    fw: dict[int, Tensor] = {}
+    for level in levels:
+        tangents = tuple(tangent_at(a, level) for a in args)
+        if all(t is None for t in tangents):
+            continue
+        nb = _batch_ndim.get(level, 0)
+        if prim.broadcasts and nb:
+            tangents = tuple(None if t is None else _pad_for_broadcast(t, a, out.ndim, nb)
+                             for t, a in zip(tangents, args))
+        low = tuple(below(a, level) for a in args)
+        ans = None
+        if prim.uses_ans:
+            ans = _new(out._data, out._xp)
+            ans._node, ans._rg, ans._vc = out._node, out._rg, out._vc
+            ans._fw = dict(fw) or None
+        t = prim.jvp(tangents, ans, *low, **params)
+        if t is None:
+            continue
+        fw[level] = _fit_tangent(t, out, nb, prim)
+    out._fw = fw or None
+
+
+install_forward_hook(_push)

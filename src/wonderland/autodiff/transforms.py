@@ -1,0 +1,436 @@
+"""The functional transforms of the text: gradients, directional derivatives, Jacobians,
+Hessians and the first-order Taylor model, as functions of functions (JAX's style).
+
+Reverse mode runs on the tape (``grad_of``); forward mode opens a level (``forward``).
+Both nest: an inner transform sees the outer one's tensors as ordinary inputs that
+happen to be traced, so ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` just work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import backend
+from ..primitives.elementwise import clone_
+from ..primitives.shape import permute, reshape
+from ..tensor import Tensor, _new, enable_grad, make_node
+from . import forward
+from .reverse import grad_of
+
+# ----------------------------------------------------------------------- inputs
+
+
+def _as_input(value: Any, what: str) -> Tensor:
+    """A float tensor from a number, list, array or Tensor (ints promoted to float64)."""
+    t = value if isinstance(value, Tensor) else None
+    if t is None:
+        data = backend.asarray(value)
+        if data.dtype == object:
+            raise TypeError(f"{what}: cannot differentiate with respect to {value!r}")
+        t = _new(data, backend.namespace(data))
+    if not backend.is_floating(t._data.dtype, t._xp):
+        if backend.is_bool(t._data.dtype, t._xp):
+            raise TypeError(f"{what}: cannot differentiate with respect to a bool input")
+        t2 = _new(t._xp.astype(t._data, backend.to_dtype("float64", t._xp)), t._xp)
+        t2._fw = t._fw
+        t = t2
+    return t
+
+
+def _argnums(argnums: int | Sequence[int], nargs: int, what: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{what}: argnums is empty")
+    for k in nums:
+        if not isinstance(k, int) or not -nargs <= k < nargs:
+            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
+                             f"called with {nargs} positional argument(s)")
+    return tuple(k % nargs for k in nums)
+
+
+def _reverse_input(x: Tensor) -> Tensor:
+    """A fresh tensor to differentiate with respect to: a leaf, or, when ``x`` is itself
+    traced by an outer transform, an identity node over it (the outer graph stays)."""
+    if x._rg:
+        t = _new(x._data, x._xp)
+        t._node = make_node(clone_, (x,), {})
+        t._rg = True
+        t._fw = x._fw
+        return t
+    t = _new(x._data, x._xp)
+    t._rg = True
+    t._fw = x._fw
+    return t
+
+
+def _traced(*tensors: Any) -> bool:
+    """Whether an outer transform traces any of these (so results must stay differentiable)."""
+    return any(isinstance(t, Tensor) and (t._rg or t._fw is not None) for t in tensors)
+
+
+def _check_output(out: Any, what: str) -> Tensor:
+    out = out if isinstance(out, Tensor) else _new(backend.asarray(out),
+                                                   backend.numpy_namespace)
+    if not backend.is_floating(out._data.dtype, out._xp):
+        raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)} "
+                        f"value, which is not differentiable (return a float tensor)")
+    return out
+
+
+def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return result, None
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"{what}: with has_aux=True the function must return a pair "
+                        f"(output, aux)")
+    return result
+
+
+def _detached(t: Tensor, keep: bool) -> Tensor:
+    return t if keep else _new(t._data, t._xp)
+
+
+# ----------------------------------------------------------------------- reverse mode
+
+
+def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool):
+    """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, nested)."""
+    args = list(args)
+    originals = [_as_input(args[k], what) for k in nums]
+    inputs = [_reverse_input(x) for x in originals]
+    for k, x in zip(nums, inputs):
+        args[k] = x
+    with enable_grad():
+        out, aux = _split_aux(f(*args), has_aux, what)
+    out = _check_output(out, what)
+    # An outer reverse transform needs the backward pass recorded; an outer forward one
+    # needs its tangents carried through the rules.
+    recorded = any(x._rg for x in originals)
+    nested = recorded or _traced(*originals) or out._fw is not None
+    return inputs, out, aux, (recorded, nested)
+
+
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable:
+    """``x -> (f(x), ∇f(x))``: the value and the gradient of a scalar function, in one pass.
+
+    Parameters
+    ----------
+    f : callable
+        Returns a scalar (a one-element tensor), or ``(scalar, aux)`` with ``has_aux``.
+    argnums : int or tuple of int
+        Which positional arguments to differentiate with respect to.
+    has_aux : bool
+        ``f`` returns ``(value, aux)``; the result is then ``((value, aux), grad)``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> value, g = wl.value_and_grad(lambda x: (x ** 2).sum())(wl.tensor([1.0, 2.0]))
+    >>> value.item(), g.tolist()
+    (5.0, [2.0, 4.0])
+    """
+    what = f"grad of {getattr(f, '__name__', 'f')}"
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        nums = _argnums(argnums, len(args), what)
+        inputs, out, aux, (recorded, nested) = _reverse(f, args, nums, what, has_aux)
+        if out.size != 1:
+            raise ValueError(f"{what}: the function must return a scalar to take its "
+                             f"gradient, got an output of shape {out.shape}; use "
+                             f"wl.jacobian or wl.vjp for non-scalar outputs")
+        seed = _new(backend.ones_like(out._xp, out._data), out._xp)
+        grads = grad_of([out], inputs, [seed], retain_graph=recorded, create_graph=recorded,
+                        on_tensors=nested)
+        grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
+        value = _detached(out, nested)
+        result = grads[0] if isinstance(argnums, int) else grads
+        return ((value, aux) if has_aux else value), result
+
+    return transformed
+
+
+def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """``x -> ∇f(x)``: the gradient of a scalar function, with the shape of its argument.
+
+    Transforms nest: ``wl.grad(wl.grad(f))`` is the second derivative.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> df = wl.grad(lambda x: 2 * x**4 + x**3 - 3 * x**2)
+    >>> df(2.0).item()
+    64.0
+    >>> wl.grad(wl.grad(lambda x: x ** 3))(2.0).item()
+    12.0
+    """
+    value_grad = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        result = value_grad(*args)
+        if has_aux:
+            (_, aux), g = result
+            return g, aux
+        return result[1]
+
+    return transformed
+
+
+def _zeros_if_none(g: Tensor | None, x: Tensor) -> Tensor:
+    if g is None:
+        return _new(x._xp.zeros_like(x._data), x._xp)
+    return g
+
+
+def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(v)`` gives ``vᵀ J`` for each primal, as a tuple.
+
+    ``vjp_fn`` may be called many times (the graph is kept).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> out, pullback = wl.vjp(lambda x: x * 3.0, wl.tensor([1.0, 2.0]))
+    >>> pullback(wl.tensor([1.0, 1.0]))[0].tolist()
+    [3.0, 3.0]
+    """
+    what = f"vjp of {getattr(f, '__name__', 'f')}"
+    nums = tuple(range(len(primals)))
+    inputs, out, _, (recorded, nested) = _reverse(f, primals, nums, what, False)
+
+    def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
+        v = cotangent if isinstance(cotangent, Tensor) else _new(
+            backend.asarray(cotangent), backend.numpy_namespace)
+        if v.shape != out.shape:
+            raise ValueError(f"{what}: the cotangent has shape {v.shape} but the output has "
+                             f"shape {out.shape}")
+        grads = grad_of([out], inputs, [v], retain_graph=True,
+                        create_graph=recorded or bool(v._rg), on_tensors=nested or _traced(v))
+        return tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
+
+    return _detached(out, nested), vjp_fn
+
+
+def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Jacobian by reverse mode: one backward pass of a whole identity basis.
+
+    Shape ``out.shape + in.shape``. Best when outputs are fewer than inputs.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> W = wl.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> wl.jacrev(lambda x: W @ x)(wl.ones(2)).tolist()
+    [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    """
+    what = f"jacrev of {getattr(f, '__name__', 'f')}"
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        nums = _argnums(argnums, len(args), what)
+        inputs, out, _, traced = _reverse(f, args, nums, what, False)
+        jacobians = _jacobian_from_reverse(out, inputs, traced)
+        return jacobians[0] if isinstance(argnums, int) else jacobians
+
+    return transformed
+
+
+def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple) -> tuple:
+    recorded, nested = traced
+    size = out.size
+    xp = out._xp
+    basis = xp.reshape(xp.eye(size, dtype=out._data.dtype), (size,) + out.shape)
+    grads = grad_of([out], inputs, [_new(basis, xp)], retain_graph=recorded,
+                    create_graph=recorded, nb=1, on_tensors=nested)
+    result = []
+    for g, x in zip(grads, inputs):
+        if g is None:
+            g = _new(xp.zeros((size,) + x.shape, dtype=x._data.dtype), xp)
+        result.append(reshape(g, out.shape + x.shape))
+    return tuple(result)
+
+
+# ----------------------------------------------------------------------- forward mode
+
+
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Tensor, Tensor]:
+    """``(f(*primals), J · tangents)`` by true forward mode: the directional derivative.
+
+    One evaluation of ``f`` carries the tangents along (about the cost of one more).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> value, slope = wl.jvp(lambda x: x ** 2, (wl.tensor(3.0),), (wl.tensor(1.0),))
+    >>> value.item(), slope.item()
+    (9.0, 6.0)
+    """
+    what = f"jvp of {getattr(f, '__name__', 'f')}"
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{what}: primals and tangents must be tuples (one entry per "
+                        f"argument)")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{what}: {len(primals)} primals but {len(tangents)} tangents")
+    xs = [_as_input(p, what) for p in primals]
+    ts = []
+    for i, (x, t) in enumerate(zip(xs, tangents)):
+        t = _as_input(t, what)
+        if t.shape != x.shape:
+            raise ValueError(f"{what}: tangent {i} has shape {t.shape} but primal {i} has "
+                             f"shape {x.shape}")
+        ts.append(t)
+    out, tangent = _push_forward(f, xs, ts, list(range(len(xs))), 0, what)
+    return out, tangent
+
+
+def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
+                  batch_ndim: int, what: str) -> tuple[Tensor, Tensor]:
+    level = forward.new_level(batch_ndim)
+    try:
+        args = list(args)
+        for k, t in zip(nums, tangents):
+            args[k] = forward.with_tangent(_as_input(args[k], what), level, t)
+        out = _check_output(f(*args), what)
+        tangent = forward.tangent_at(out, level)
+        primal = forward.below(out, level)
+    finally:
+        forward.close_level(level)
+    if tangent is None:  # the output does not depend on the inputs
+        shape = tangents[0].shape[:batch_ndim] + out.shape if tangents else out.shape
+        tangent = _new(out._xp.zeros(shape, dtype=out._data.dtype), out._xp)
+    return primal, tangent
+
+
+def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Jacobian by forward mode: the identity basis pushed as one batch of tangents.
+
+    Shape ``out.shape + in.shape``. Best when inputs are fewer than outputs.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> W = wl.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> wl.jacfwd(lambda x: W @ x)(wl.ones(2)).tolist()
+    [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    """
+    what = f"jacfwd of {getattr(f, '__name__', 'f')}"
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        nums = _argnums(argnums, len(args), what)
+        results = []
+        for k in nums:
+            x = _as_input(args[k], what)
+            size = x.size
+            xp = x._xp
+            basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
+            out, tangent = _push_forward(f, list(args), [basis], [k], 1, what)
+            # tangent: (size, *out.shape) -> out.shape + x.shape
+            moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
+            results.append(reshape(moved, out.shape + x.shape))
+        return results[0] if isinstance(argnums, int) else tuple(results)
+
+    return transformed
+
+
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto") -> Callable:
+    """The Jacobian, shape ``out.shape + in.shape`` (``(o, d)`` for vectors).
+
+    ``mode`` is ``"rev"``, ``"fwd"`` or ``"auto"``: forward when the inputs are fewer
+    than the outputs, else reverse.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> W = wl.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> wl.jacobian(lambda x: W @ x)(wl.ones(2)).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    if mode not in ("auto", "rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
+    if mode == "rev":
+        return jacrev(f, argnums)
+    if mode == "fwd":
+        return jacfwd(f, argnums)
+    what = f"jacobian of {getattr(f, '__name__', 'f')}"
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        nums = _argnums(argnums, len(args), what)
+        inputs, out, _, traced = _reverse(f, args, nums, what, False)
+        n_in = sum(x.size for x in inputs)
+        if n_in < out.size:  # forward mode pushes fewer directions
+            return jacfwd(f, argnums)(*args)
+        jacobians = _jacobian_from_reverse(out, inputs, traced)
+        return jacobians[0] if isinstance(argnums, int) else jacobians
+
+    return transformed
+
+
+def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Hessian of a scalar function: shape ``in.shape + in.shape`` (forward over reverse).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.hessian(lambda x: (x ** 3).sum())(wl.tensor([1.0, 2.0])).tolist()
+    [[6.0, 0.0], [0.0, 12.0]]
+    """
+    return jacfwd(grad(f, argnums), argnums)
+
+
+# ----------------------------------------------------------------------- Taylor model
+
+
+class Linearization:
+    """The first-order Taylor model of ``f`` at ``x0``: ``x -> f(x0) + J(x0) (x - x0)``.
+
+    ``value`` is ``f(x0)``; ``jvp(v)`` is ``J(x0) v`` (the pair that ``jax.linearize``
+    returns); ``jacobian`` is ``J(x0)``, the gradient for a scalar ``f``.
+    """
+
+    def __init__(self, f: Callable, x0: Any) -> None:
+        self.x0 = _as_input(x0, "linearize")
+        self.jacobian = jacobian(f)(self.x0)
+        self.value = _as_input(f(self.x0), "linearize")
+
+    def jvp(self, v: Any) -> Tensor:
+        """``J(x0) v``: the model's change along ``v``."""
+        v = _as_input(v, "linearize")
+        if v.shape != self.x0.shape:
+            raise ValueError(f"linearize: a direction of shape {v.shape} for a point of shape "
+                             f"{self.x0.shape}")
+        j = self.jacobian
+        flat = reshape(j, self.value.shape + (self.x0.size,))
+        return reshape(flat @ reshape(v, (self.x0.size,)), self.value.shape)
+
+    def __call__(self, x: Any) -> Tensor:
+        x = _as_input(x, "linearize")
+        return self.value + self.jvp(x - self.x0)
+
+    def __repr__(self) -> str:
+        return f"Linearization(value={self.value!r}, at={self.x0!r})"
+
+
+def linearize(f: Callable, x0: Any) -> Linearization:
+    """The text's first-order Taylor model: ``x -> f(x0) + <∇f(x0), x - x0>``.
+
+    Unlike ``jax.linearize`` it returns the model itself, a callable; its ``.value`` and
+    ``.jvp`` attributes are JAX's pair.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> model = wl.linearize(lambda x: x**2 - 1.5 * x, 0.5)
+    >>> f"{model(0.51).item():.4f}"
+    '-0.5050'
+    """
+    return Linearization(f, x0)
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
+           "linearize", "Linearization"]
