@@ -4,7 +4,7 @@ Tensors with reverse-mode automatic differentiation, following the course
 "Alice's Adventures in a Differentiable Wonderland".
 """
 
-from . import linalg
+from . import linalg, optim, plot
 from .autodiff import (
     check_grad,
     grad,
@@ -105,7 +105,7 @@ __all__ = [
     "clamp",
     "astype", "clone", "isfinite", "isnan", "reshape", "transpose", "permute", "squeeze",
     "unsqueeze", "flatten", "stack", "concatenate", "cat", "broadcast_to", "logsumexp",
-    "softmax", "log_softmax", "einsum", "linalg",
+    "softmax", "log_softmax", "einsum", "linalg", "optim", "plot",
     "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
     "linearize", "numerical_grad", "check_grad",
 ]

@@ -1,0 +1,229 @@
+"""Stateful optimizers over leaf tensors, PyTorch-style: ``step()`` after ``backward()``.
+
+Written with the public Tensor API only (updates happen in place under ``no_grad``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor, no_grad
+from .schedules import Schedule, as_schedule
+
+
+class Optimizer:
+    """The shared machinery: parameters, the step counter ``t`` and the step size ``η_t``.
+
+    Subclasses implement ``_update(p, g, lr, state)`` for one parameter.
+    """
+
+    _state_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule) -> None:
+        params = list(params) if not isinstance(params, Tensor) else [params]
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is a "
+                                f"{type(p).__name__}, not a Tensor")
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: parameter {i} (shape {p.shape}) must "
+                                 f"be a leaf tensor with requires_grad=True")
+        if not callable(lr) and (not isinstance(lr, (int, float)) or not lr > 0
+                                 or not math.isfinite(lr)):
+            raise ValueError(f"{type(self).__name__}: lr must be a positive number or a "
+                             f"schedule, got {lr!r}")
+        self.params = params
+        self.lr = lr
+        self._schedule = as_schedule(lr)
+        self.t = 0
+        self.state: list[dict[str, Tensor]] = [{} for _ in params]
+
+    def current_lr(self) -> float:
+        """``η_t`` for the next step."""
+        return float(self._schedule(self.t + 1))
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradients (``.grad`` becomes ``None``, as PyTorch's default)."""
+        for p in self.params:
+            p.grad = None
+
+    @no_grad()
+    def step(self) -> None:
+        """One update of every parameter that has a gradient, with step size ``η_t``."""
+        lr = self.current_lr()
+        if not lr >= 0 or not math.isfinite(lr):
+            raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
+                             f"{self.t + 1}")
+        self.t += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self._update(p, p.grad, lr, state)
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as plain values: step counter, hyperparameters, buffers."""
+        return {
+            "t": self.t,
+            "hyperparameters": self._hyperparameters(),
+            "state": [{k: backend.to_numpy(v._data).copy() for k, v in s.items()}
+                      for s in self.state],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state from ``state_dict()`` (same parameters, same shapes)."""
+        buffers = state["state"]
+        if len(buffers) != len(self.params):
+            raise ValueError(f"{type(self).__name__}: the state has {len(buffers)} parameters, "
+                             f"the optimizer has {len(self.params)}")
+        restored = []
+        for i, (p, saved) in enumerate(zip(self.params, buffers)):
+            entry = {}
+            for name, value in saved.items():
+                array = backend.to_numpy(backend.asarray(value))
+                if array.shape != p.shape:
+                    raise ValueError(f"{type(self).__name__}: buffer {name!r} of parameter {i} "
+                                     f"has shape {array.shape}, the parameter {p.shape}")
+                data = backend.from_numpy(array.astype(backend.to_numpy(p._data).dtype), p._data)
+                entry[name] = Tensor(data)
+            restored.append(entry)
+        self.t = int(state["t"])
+        self.state = restored
+        for name, value in state.get("hyperparameters", {}).items():
+            setattr(self, name, value)
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        out = {}
+        if not callable(self.lr):
+            out["lr"] = self.lr
+        return out
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
+        return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
+
+
+class GD(Optimizer):
+    """Gradient descent: ``x_t = x_{t-1} - η_t ∇f(x_{t-1})``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> opt = wl.optim.GD([x], lr=0.1)
+    >>> (x ** 2).backward(); opt.step()
+    >>> round(x.item(), 6)
+    1.6
+    """
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        p -= lr * g
+
+
+class Momentum(Optimizer):
+    """The heavy ball of the text: ``g_t = -η_t ∇f(x_{t-1}) + λ g_{t-1}``, ``x_t = x_{t-1} + g_t``,
+    ``g_0 = 0`` (PyTorch's ``SGD(momentum=λ)`` for a constant step size).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(1.0, requires_grad=True)
+    >>> opt = wl.optim.Momentum([x], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (x ** 2).backward(); opt.step()
+    >>> round(x.item(), 4)
+    0.46
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
+                 momentum: float = 0.9) -> None:
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"Momentum: momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        velocity = state.get("velocity")
+        velocity = -lr * g if velocity is None else -lr * g + self.momentum * velocity
+        state["velocity"] = velocity
+        p += velocity
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {**super()._hyperparameters(), "momentum": self.momentum}
+
+
+class Nesterov(Optimizer):
+    """Nesterov momentum, PyTorch's ``SGD(nesterov=True)`` update:
+    ``b_t = λ b_{t-1} + ∇f``, ``x_t = x_{t-1} - η_t (∇f + λ b_t)``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(1.0, requires_grad=True)
+    >>> opt = wl.optim.Nesterov([x], lr=0.1)
+    >>> (x ** 2).backward(); opt.step()
+    >>> round(x.item(), 4)
+    0.62
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
+                 momentum: float = 0.9) -> None:
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"Nesterov: momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        buffer = state.get("buffer")
+        buffer = g.clone() if buffer is None else self.momentum * buffer + g
+        state["buffer"] = buffer
+        p -= lr * (g + self.momentum * buffer)
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {**super()._hyperparameters(), "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), computed as PyTorch's ``optim.Adam``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(1.0, requires_grad=True)
+    >>> opt = wl.optim.Adam([x], lr=0.1)
+    >>> (x ** 2).backward(); opt.step()
+    >>> round(x.item(), 4)
+    0.9
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
+        if not eps >= 0:
+            raise ValueError(f"Adam: eps must be non-negative, got {eps!r}")
+        self.betas = (float(beta1), float(beta2))
+        self.eps = float(eps)
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        beta1, beta2 = self.betas
+        m = state.get("m")
+        v = state.get("v")
+        m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
+        v = (1 - beta2) * g * g if v is None else beta2 * v + (1 - beta2) * g * g
+        state["m"], state["v"] = m, v
+        bias1 = 1 - beta1 ** self.t
+        bias2 = 1 - beta2 ** self.t
+        denom = v.sqrt() / math.sqrt(bias2) + self.eps
+        p -= (lr / bias1) * m / denom
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {**super()._hyperparameters(), "betas": self.betas, "eps": self.eps}

@@ -1,0 +1,116 @@
+"""Step-size sequences ``η_t`` (the text's ``x_t = x_{t-1} - η_t ∇f(x_{t-1})``).
+
+Each schedule is a callable ``t -> η_t`` with ``t = 1`` for the first step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+Schedule = Callable[[int], float]
+
+
+def _positive(name: str, value: float) -> float:
+    value = float(value)
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def constant(lr: float) -> Schedule:
+    """``η_t = lr`` for every step.
+
+    Examples
+    --------
+    >>> from wonderland.optim import schedules
+    >>> schedules.constant(0.1)(5)
+    0.1
+    """
+    lr = _positive("lr", lr)
+    return _named(lambda t: lr, f"constant({lr})")
+
+
+def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
+    """``η_t = lr · gamma^⌊(t-1)/step_size⌋``: divide by ``1/gamma`` every ``step_size`` steps.
+
+    Examples
+    --------
+    >>> from wonderland.optim import schedules
+    >>> s = schedules.step_decay(1.0, step_size=2, gamma=0.5)
+    >>> [s(t) for t in (1, 2, 3, 4, 5)]
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    lr = _positive("lr", lr)
+    if int(step_size) < 1:
+        raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+    step_size = int(step_size)
+    gamma = _positive("gamma", gamma)
+    return _named(lambda t: lr * gamma ** ((t - 1) // step_size),
+                  f"step_decay({lr}, step_size={step_size}, gamma={gamma})")
+
+
+def exponential(lr: float, gamma: float) -> Schedule:
+    """``η_t = lr · gamma^(t-1)``.
+
+    Examples
+    --------
+    >>> from wonderland.optim import schedules
+    >>> schedules.exponential(1.0, 0.5)(3)
+    0.25
+    """
+    lr = _positive("lr", lr)
+    gamma = _positive("gamma", gamma)
+    return _named(lambda t: lr * gamma ** (t - 1), f"exponential({lr}, gamma={gamma})")
+
+
+def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
+    """``η_t = lr / (1 + decay · (t-1))^power``: the classic Robbins–Monro sequence.
+
+    Examples
+    --------
+    >>> from wonderland.optim import schedules
+    >>> schedules.inverse_time(1.0, decay=1.0)(3)
+    0.3333333333333333
+    """
+    lr = _positive("lr", lr)
+    if decay < 0:
+        raise ValueError(f"decay must be non-negative, got {decay!r}")
+    return _named(lambda t: lr / (1.0 + decay * (t - 1)) ** power,
+                  f"inverse_time({lr}, decay={decay}, power={power})")
+
+
+def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
+    """Cosine annealing from ``lr`` (t = 1) to ``lr_min`` (t = t_max + 1), then ``lr_min``.
+
+    Examples
+    --------
+    >>> from wonderland.optim import schedules
+    >>> s = schedules.cosine(1.0, t_max=2)
+    >>> [round(s(t), 3) for t in (1, 2, 3, 4)]
+    [1.0, 0.5, 0.0, 0.0]
+    """
+    lr = _positive("lr", lr)
+    if int(t_max) < 1:
+        raise ValueError(f"t_max must be a positive integer, got {t_max!r}")
+    t_max = int(t_max)
+
+    def schedule(t: int) -> float:
+        progress = min(t - 1, t_max) / t_max
+        return lr_min + 0.5 * (lr - lr_min) * (1.0 + math.cos(math.pi * progress))
+
+    return _named(schedule, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})")
+
+
+def _named(schedule: Schedule, text: str) -> Schedule:
+    schedule.__qualname__ = schedule.__name__ = text
+    return schedule
+
+
+def as_schedule(lr: float | Schedule) -> Schedule:
+    """A schedule from a float (constant) or a callable (checked on its first step)."""
+    if callable(lr):
+        return lr
+    if isinstance(lr, (int, float)):
+        return constant(lr)
+    raise TypeError(f"lr must be a positive number or a callable t -> lr, got {lr!r}")
