@@ -159,7 +159,7 @@ class Node:
     """
 
     __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params", "versions",
-                 "ans_data", "ans_vc", "ans_version", "seq")
+                 "ans_data", "ans_vc", "ans_version", "ans_fw", "seq")
 
     @property
     def args(self) -> tuple | None:

@@ -107,8 +107,9 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
 
 def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """The forward hook: give ``out`` its tangent at every level its arguments carry."""
+    # closed levels are stale: their tangents may linger on tensors a transform made
     levels = sorted({level for a in args if isinstance(a, Tensor) and a._fw
-                     for level in a._fw})
+                     for level in a._fw if level in _batch_ndim})
     fw: dict[int, Tensor] = {}
     for level in levels:
         tangents = tuple(tangent_at(a, level) for a in args)
@@ -129,6 +130,8 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
             continue
         fw[level] = _fit_tangent(t, out, nb, prim)
     out._fw = fw or None
+    if prim.uses_ans and out._node is not None and out._node.prim is prim:
+        out._node.ans_fw = out._fw  # the reverse rule's ``ans`` must carry them too
 
 
 install_forward_hook(_push)

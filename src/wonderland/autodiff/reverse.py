@@ -192,6 +192,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 if prim.uses_ans:
                     ans = _new(node.ans_data, _xp_of(node))
                     ans._node, ans._rg = node, True
+                    ans._fw = getattr(node, "ans_fw", None)
                 gg = _new(g, _xp_of(node)) if raw else g
             for i, edge in enumerate(edges):
                 if edge is None:

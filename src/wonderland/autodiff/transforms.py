@@ -95,21 +95,36 @@ def _detached(t: Tensor, keep: bool) -> Tensor:
 # ----------------------------------------------------------------------- reverse mode
 
 
-def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool):
-    """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, nested)."""
+_active_reverse = 0  # reverse transforms now evaluating their function
+
+
+def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool,
+             outputs: str = "one"):
+    """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, (recorded, nested)).
+
+    ``outputs="many"`` accepts a tuple of outputs (returned as a tuple)."""
+    global _active_reverse
     args = list(args)
     originals = [_as_input(args[k], what) for k in nums]
     inputs = [_reverse_input(x) for x in originals]
     for k, x in zip(nums, inputs):
         args[k] = x
-    with enable_grad():
-        out, aux = _split_aux(f(*args), has_aux, what)
-    out = _check_output(out, what)
+    # Inside an outer reverse transform, ``f`` may close over its traced values: the
+    # backward pass must then be recorded for the outer one to differentiate it.
+    inside_outer = _active_reverse > 0
+    _active_reverse += 1
+    try:
+        with enable_grad():
+            out, aux = _split_aux(f(*args), has_aux, what)
+    finally:
+        _active_reverse -= 1
+    many = outputs == "many" and isinstance(out, (tuple, list))
+    outs = tuple(_check_output(o, what) for o in (out if many else (out,)))
     # An outer reverse transform needs the backward pass recorded; an outer forward one
     # needs its tangents carried through the rules.
-    recorded = any(x._rg for x in originals)
-    nested = recorded or _traced(*originals) or out._fw is not None
-    return inputs, out, aux, (recorded, nested)
+    recorded = inside_outer or any(x._rg for x in originals)
+    nested = recorded or _traced(*originals) or any(o._fw is not None for o in outs)
+    return inputs, (outs if many else outs[0]), aux, (recorded, nested)
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
@@ -218,7 +233,9 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
 def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The Jacobian by reverse mode: one backward pass of a whole identity basis.
 
-    Shape ``out.shape + in.shape``. Best when outputs are fewer than inputs.
+    Shape ``out.shape + in.shape``. Best when outputs are fewer than inputs. For a tuple
+    ``argnums`` the result is a tuple over the arguments; for a function returning a tuple,
+    a tuple over its outputs (of tuples over arguments, as JAX).
 
     Examples
     --------
@@ -232,19 +249,28 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), what)
-        inputs, out, _, traced = _reverse(f, args, nums, what, False)
-        jacobians = _jacobian_from_reverse(out, inputs, traced)
-        return jacobians[0] if isinstance(argnums, int) else jacobians
+        inputs, out, _, traced = _reverse(f, args, nums, what, False, outputs="many")
+        outs = out if isinstance(out, tuple) else (out,)
+        per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
+                      for i, o in enumerate(outs)]
+        return _arrange(per_output, isinstance(out, tuple), isinstance(argnums, int))
 
     return transformed
 
 
-def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple) -> tuple:
+def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
+    """JAX's layout: outputs outside, arguments inside; singletons unwrapped."""
+    blocks = [jac[0] if one_argnum else jac for jac in per_output]
+    return tuple(blocks) if many_outputs else blocks[0]
+
+
+def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple,
+                           last: bool = True) -> tuple:
     recorded, nested = traced
     size = out.size
     xp = out._xp
     basis = xp.reshape(xp.eye(size, dtype=out._data.dtype), (size,) + out.shape)
-    grads = grad_of([out], inputs, [_new(basis, xp)], retain_graph=recorded,
+    grads = grad_of([out], inputs, [_new(basis, xp)], retain_graph=recorded or not last,
                     create_graph=recorded, nb=1, on_tensors=nested)
     result = []
     for g, x in zip(grads, inputs):
@@ -288,27 +314,37 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
 
 
 def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
-                  batch_ndim: int, what: str) -> tuple[Tensor, Tensor]:
+                  batch_ndim: int, what: str, outputs: str = "one") -> tuple[Any, Any]:
+    """Run ``f`` with ``tangents`` on the arguments at ``nums`` in a new level: the primal
+    output(s) and their tangent(s) (a tuple of each for a tuple of outputs)."""
     level = forward.new_level(batch_ndim)
     try:
         args = list(args)
         for k, t in zip(nums, tangents):
             args[k] = forward.with_tangent(_as_input(args[k], what), level, t)
-        out = _check_output(f(*args), what)
-        tangent = forward.tangent_at(out, level)
-        primal = forward.below(out, level)
+        result = f(*args)
+        many = outputs == "many" and isinstance(result, (tuple, list))
+        outs = [_check_output(o, what) for o in (result if many else (result,))]
+        pairs = []
+        for out in outs:
+            tangent = forward.tangent_at(out, level)
+            primal = forward.below(out, level)
+            if tangent is None:  # the output does not depend on the inputs
+                shape = tangents[0].shape[:batch_ndim] + out.shape if tangents else out.shape
+                tangent = _new(out._xp.zeros(shape, dtype=out._data.dtype), out._xp)
+            pairs.append((primal, tangent))
     finally:
         forward.close_level(level)
-    if tangent is None:  # the output does not depend on the inputs
-        shape = tangents[0].shape[:batch_ndim] + out.shape if tangents else out.shape
-        tangent = _new(out._xp.zeros(shape, dtype=out._data.dtype), out._xp)
-    return primal, tangent
+    if many:
+        return tuple(p for p, _ in pairs), tuple(t for _, t in pairs)
+    return pairs[0]
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The Jacobian by forward mode: the identity basis pushed as one batch of tangents.
 
-    Shape ``out.shape + in.shape``. Best when inputs are fewer than outputs.
+    Shape ``out.shape + in.shape``. Best when inputs are fewer than outputs. Tuples of
+    arguments and of outputs are laid out as in ``jacrev``.
 
     Examples
     --------
@@ -322,17 +358,24 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), what)
-        results = []
+        by_argument = []
+        many = False
         for k in nums:
             x = _as_input(args[k], what)
             size = x.size
             xp = x._xp
             basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
-            out, tangent = _push_forward(f, list(args), [basis], [k], 1, what)
-            # tangent: (size, *out.shape) -> out.shape + x.shape
-            moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
-            results.append(reshape(moved, out.shape + x.shape))
-        return results[0] if isinstance(argnums, int) else tuple(results)
+            outs, tangents = _push_forward(f, list(args), [basis], [k], 1, what, "many")
+            many = isinstance(outs, tuple)
+            blocks = []
+            for out, tangent in zip(outs if many else (outs,), tangents if many else (tangents,)):
+                # tangent: (size, *out.shape) -> out.shape + x.shape
+                moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
+                blocks.append(reshape(moved, out.shape + x.shape))
+            by_argument.append(blocks)
+        per_output = [tuple(blocks[i] for blocks in by_argument)
+                      for i in range(len(by_argument[0]))]
+        return _arrange(per_output, many, isinstance(argnums, int))
 
     return transformed
 

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from ..backend import ops_for
-from ..tensor import Primitive, Tensor, apply
+from ..tensor import Primitive, apply
 
 
 class Variadic:
@@ -43,8 +43,9 @@ def defprim(name: str, forward: Callable[..., Any], vjps: Any,
 
 
 def _joint_linear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
-    parts = [t if t is not None else (0.0 if isinstance(a, Tensor) else a)
-             for t, a in zip(tangents, args)]
+    # positional arguments are operands (constants have a zero tangent); settings travel
+    # as keyword parameters
+    parts = [0.0 if t is None else t for t in tangents]
     return apply(prim, *parts, **params)
 
 
