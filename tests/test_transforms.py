@@ -207,9 +207,10 @@ _JAX_TRANSFORMS = {"grad": jax.grad, "value_and_grad": jax.value_and_grad,
 
 @functools.cache
 def jax_ref(name: str, transform: str, argnums: Any) -> Any:
-    """The JAX reference for a case, computed once (JAX's eager transforms are slow)."""
+    """The JAX reference for a case, computed once and jitted (JAX's eager transforms are
+    slow)."""
     case = CASE_BY_NAME[name]
-    return _JAX_TRANSFORMS[transform](case.jax(), argnums)(*case.params)
+    return jax.jit(_JAX_TRANSFORMS[transform](case.jax(), argnums))(*case.params)
 
 
 def _with_argnums(cases):
@@ -273,14 +274,18 @@ def test_hessian_matches_jax(case):
         assert_tree_close(ours, theirs, path=f"hessian argnums={k}")
 
 
+_practice_grad_j = jax.jit(jax.grad(lambda x: practice(x, jnp)))
+_practice_hessian_j = jax.jit(jax.hessian(lambda x: practice(x, jnp)))
+_practice_rows_jac_j = jax.jit(jax.jacrev(lambda X: practice_rows(X, jnp)))
+
+
 @SETTINGS
 @given(coord, coord)
 def test_practice_function_grad_and_hessian_at_random_points(a, b):
     x = np.array([a, b])
     f_wl = lambda x: practice(x, wl)  # noqa: E731
-    f_j = lambda x: practice(x, jnp)  # noqa: E731
-    assert_tree_close(wl.grad(f_wl)(x), jax.grad(f_j)(x))
-    assert_tree_close(wl.hessian(f_wl)(x), jax.hessian(f_j)(x))
+    assert_tree_close(wl.grad(f_wl)(x), _practice_grad_j(x))
+    assert_tree_close(wl.hessian(f_wl)(x), _practice_hessian_j(x))
 
 
 @SETTINGS
@@ -289,8 +294,7 @@ def test_practice_rows_jacobians_at_random_points(rows):
     X = np.array(rows, dtype=np.float64)
     n = X.shape[0]
     f_wl = lambda X: practice_rows(X, wl)  # noqa: E731
-    f_j = lambda X: practice_rows(X, jnp)  # noqa: E731
-    expected = jax.jacrev(f_j)(X)
+    expected = _practice_rows_jac_j(X)
     for jac in (wl.jacrev(f_wl), wl.jacfwd(f_wl), wl.jacobian(f_wl)):
         J = jac(X)
         assert tuple(J.shape) == (n, n, 2)
@@ -368,7 +372,7 @@ X3 = np.array([0.4, -0.9, 1.3])
 
 @functools.cache
 def _vec_fn_second_derivative():
-    return jax.jacfwd(jax.jacrev(lambda x: vec_fn(x, jnp)))(X3)
+    return jax.jit(jax.jacfwd(jax.jacrev(lambda x: vec_fn(x, jnp))))(X3)
 
 NESTINGS = {
     "jacfwd(jacrev)": lambda f: wl.jacfwd(wl.jacrev(f)),
@@ -412,7 +416,7 @@ def test_grad_of_a_gradient_component():
     """grad(lambda x: grad(f)(x)[0]): a row of the Hessian."""
     x = np.array([0.7, -1.3])
     ours = wl.grad(lambda x: wl.grad(lambda y: practice(y, wl))(x)[0])(x)
-    theirs = jax.hessian(lambda x: practice(x, jnp))(x)[0]
+    theirs = _practice_hessian_j(x)[0]
     assert_tree_close(ours, theirs)
 
 
@@ -427,7 +431,7 @@ YA = np.array([0.5, 1.7, -0.4])
 @functools.cache
 def _two_arg_hessian():
     """JAX's ((H_xx, H_xy), (H_yx, H_yy))."""
-    return jax.hessian(lambda x, y: two_arg(x, y, jnp), argnums=(0, 1))(XA, YA)
+    return jax.jit(jax.hessian(lambda x, y: two_arg(x, y, jnp), argnums=(0, 1)))(XA, YA)
 
 
 @pytest.mark.parametrize("argnums", [0, 1])
