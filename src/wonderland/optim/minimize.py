@@ -112,6 +112,20 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
                     progress).run()
 
 
+def _norm(values: np.ndarray, axis: int | None = None) -> Any:
+    """The 2-norm, scaled so that huge but finite entries do not overflow to inf."""
+    values = np.asarray(values, dtype=float)
+    if axis is None:
+        values = values.reshape(-1)
+        axis = 0
+    scale = np.max(np.abs(values), axis=axis, keepdims=True) if values.size else np.zeros(1)
+    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    norms = np.squeeze(safe, axis=axis) * np.sqrt(np.sum((values / safe) ** 2, axis=axis))
+    # an inf or NaN entry makes the norm inf or NaN, as it should
+    return np.where(np.isfinite(np.squeeze(scale, axis=axis)), norms,
+                    np.squeeze(scale, axis=axis))
+
+
 def _start(x0: Any, batched: bool) -> Tensor:
     data = backend.asarray(x0._data if isinstance(x0, Tensor) else x0)
     xp = backend.namespace(data)
@@ -180,7 +194,7 @@ class _Loop:
         if value.size != 1:
             raise ValueError(f"minimize: f must return a scalar, got shape {value.shape}; "
                              f"use batched=True for f mapping (n, d) to (n,)")
-        return float(value.item()), g, float(np.linalg.norm(g.numpy()))
+        return float(value.item()), g, float(_norm(g.numpy()))
 
     def run(self) -> MinimizeResult:
         fun, g, gnorm = self.evaluate()
@@ -208,11 +222,11 @@ class _Loop:
             funs.append(fun)
             norms.append(gnorm)
             if self.callback is not None and self.callback(
-                    State(t, self.x.detach(), fun, gnorm)):
+                    State(t, self.x.detach().clone(), fun, gnorm)):
                 reason = "callback"
             elif gnorm < self.tol_grad:
                 reason = "tol_grad"
-            elif float(np.linalg.norm(current - previous)) < self.tol_x:
+            elif float(_norm(current - previous)) < self.tol_x:
                 reason = "tol_x"
         self.progress.close()
         reason = reason or "max_iter"
@@ -227,7 +241,7 @@ class _BatchedLoop(_Loop):
 
     def evaluate(self) -> tuple[np.ndarray, Tensor, np.ndarray]:
         value, g = self._value_and_grad_rows()
-        return value, g, np.linalg.norm(g.numpy(), axis=1)
+        return value, g, _norm(g.numpy(), axis=1)
 
     def _value_and_grad_rows(self) -> tuple[np.ndarray, Tensor]:
         rows = {}
@@ -281,10 +295,10 @@ class _BatchedLoop(_Loop):
             funs.append(fun.copy())
             norms.append(gnorm.copy())
             if self.callback is not None and self.callback(
-                    State(t, self.x.detach(), fun.copy(), gnorm.copy())):
+                    State(t, self.x.detach().clone(), fun.copy(), gnorm.copy())):
                 reason[reason == None] = "callback"  # noqa: E711
                 break
-            step = np.linalg.norm(current - previous, axis=1)
+            step = _norm(current - previous, axis=1)
             reason[moving & (gnorm < self.tol_grad)] = "tol_grad"
             reason[moving & (reason == None) & (step < self.tol_x)] = "tol_x"  # noqa: E711
         self.progress.close()

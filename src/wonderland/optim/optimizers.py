@@ -96,7 +96,8 @@ class Optimizer:
         self.t = int(state["t"])
         self.state = restored
         for name, value in state.get("hyperparameters", {}).items():
-            setattr(self, name, value)
+            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        self._schedule = as_schedule(self.lr)
 
     def _hyperparameters(self) -> dict[str, Any]:
         out = {}
