@@ -8,6 +8,7 @@ work unchanged.
 
 from __future__ import annotations
 
+import operator
 from types import ModuleType
 from typing import Any
 
@@ -157,6 +158,29 @@ def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
     if axes:
         g = xp.sum(g, axis=tuple(axes))
     return xp.reshape(g, gshape[:nb] + tuple(shape))
+
+
+_IN_PLACE = {operator.add: operator.iadd, operator.sub: operator.isub,
+             operator.mul: operator.imul, operator.truediv: operator.itruediv}
+
+
+def update_in_place(op: Any, data: Any, other: Any) -> bool:
+    """``data op= other`` in one pass when ``data`` is a writable NumPy array that can hold
+    the result; False when the caller must take the general path (which explains why)."""
+    inplace = _IN_PLACE.get(op)
+    if inplace is None or type(data) is not np.ndarray or not data.flags.writeable:
+        return False
+    if data.dtype.kind not in "fc":
+        return False
+    other_shape = getattr(other, "shape", ())
+    if len(other_shape) > data.ndim or any(
+            o not in (1, d) for o, d in zip(reversed(other_shape), reversed(data.shape))):
+        return False
+    try:
+        inplace(data, other)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: Any):

@@ -723,7 +723,7 @@ class Tensor:
             other_data = other._data if type(other) is Tensor else other
             if "index" in params:  # a plain write, no copy of the whole tensor
                 self._write_at(params["index"], other_data)
-            else:
+            elif not backend.update_in_place(prim.raw, self._data, other_data):
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
         version_counter(self)[0] += 1
         return self

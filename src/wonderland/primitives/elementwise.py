@@ -451,6 +451,18 @@ _clone = unary_function(clone_)
 
 
 # The ops namespace of Tensors, for namespace-polymorphic rules (base.elementwise).
+def _reshape(x: Any, shape: tuple) -> Tensor:
+    from .shape import reshape
+
+    return reshape(x, shape)
+
+
+def _broadcast_to(x: Any, shape: tuple) -> Tensor:
+    from .shape import broadcast_to
+
+    return broadcast_to(x, shape)
+
+
 backend.register_ops(Tensor, SimpleNamespace(
     cos=cos, sin=sin, sign=sign, log=log, exp=exp, zeros_like=zeros_like, where=where,
-    sigmoid=sigmoid))
+    sigmoid=sigmoid, reshape=_reshape, broadcast_to=_broadcast_to))

@@ -12,10 +12,11 @@ import math
 from typing import Any
 
 from .. import backend
+from ..backend import ops_for
 from ..tensor import Tensor, _new, apply, as_tensor
 from .base import defprim
 from .elementwise import _float_input, exp, sqrt, where
-from .shape import _axis, broadcast_to, reshape
+from .shape import _axis, reshape
 
 
 def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
@@ -42,26 +43,27 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i - n in axes else s for i, s in enumerate(shape))
 
 
-def _expand_back(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
-    """A cotangent of the reduced output, reshaped with the reduced axes kept (batch-safe)."""
+def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
+    """A cotangent of the reduced output, reshaped with the reduced axes kept (batch-safe;
+    Tensors or raw arrays)."""
     out_ndim = x.ndim if keepdims else x.ndim - len(axes)
     nb = g.ndim - out_ndim
-    return reshape(g, g.shape[:nb] + _kept_shape(x.shape, axes))
+    return ops_for(g).reshape(g, tuple(g.shape[:nb]) + _kept_shape(tuple(x.shape), axes))
 
 
 # ----------------------------------------------------------------------- sum
 
 
-def _sum_vjp(g: Tensor, ans: Any, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
     gk = _expand_back(g, x, axis, keepdims)
-    return broadcast_to(gk, gk.shape[: gk.ndim - x.ndim] + x.shape)
+    return ops_for(g).broadcast_to(gk, tuple(gk.shape[: gk.ndim - x.ndim]) + tuple(x.shape))
 
 
 sum_ = defprim("sum", lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
                (_sum_vjp,),
                lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0], axis=axis,
                                                               keepdims=keepdims),
-               reads=())
+               reads=(), poly=True)
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
