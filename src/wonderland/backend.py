@@ -114,7 +114,9 @@ def ones_like(xp: ModuleType, x: Any):
 
 
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
-    if like is not None and xp is not numpy_namespace:
+    if xp is numpy_namespace:
+        return np.zeros(shape, dtype=dtype)
+    if like is not None:
         return xp.zeros(shape, dtype=dtype, device=array_api_compat.device(like))
     return xp.zeros(shape, dtype=dtype)
 
@@ -262,6 +264,11 @@ class RawOps:
             setattr(self, name, getattr(xp, name))
         if xp is numpy_namespace:
             self.where = np.where
+            self.reshape = _numpy_reshape
+            self.broadcast_to = _numpy_broadcast_to
+
+    def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
+        return scatter_add(self.xp, shape, index, values, values.dtype)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         xp = self.xp
@@ -276,6 +283,20 @@ class RawOps:
         xp = self.xp
         e = xp.exp(-xp.abs(x))  # never overflows
         return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _numpy_reshape(x: Any, shape: tuple) -> Any:
+    return x.reshape(shape)  # the method: no Python-level wrapper
+
+
+def _numpy_broadcast_to(x: Any, shape: tuple) -> Any:
+    if x.shape == shape:
+        return x
+    if x.size == 1:  # a filled array: cheaper than a broadcast view for small arrays
+        out = np.empty(shape, dtype=x.dtype)
+        out.fill(x.reshape(()))
+        return out
+    return np.broadcast_to(x, shape)
 
 
 _OPS: dict[type, Any] = {}

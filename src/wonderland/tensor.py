@@ -294,7 +294,15 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
             datas.append(a)
     if xp is None:
         xp = backend.numpy_namespace
-    out = _new(prim.forward(xp, *datas, **params), xp)
+    return finish(prim, prim.forward(xp, *datas, **params), xp, args, params, record,
+                  forward_mode)
+
+
+def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, record: bool,
+           forward_mode: bool) -> Tensor:
+    """The output of ``prim`` from its computed ``data``: views share the version counter,
+    the node is recorded when ``record`` (an argument requires grad), tangents pushed."""
+    out = _new(data, xp)
     if prim.view:
         base = args[0]
         out._vc = version_counter(base)

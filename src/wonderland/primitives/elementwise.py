@@ -463,6 +463,12 @@ def _broadcast_to(x: Any, shape: tuple) -> Tensor:
     return broadcast_to(x, shape)
 
 
+def _index_add(values: Any, index: Any, shape: tuple) -> Tensor:
+    from .shape import index_add
+
+    return index_add(values, index, shape)
+
+
 backend.register_ops(Tensor, SimpleNamespace(
     cos=cos, sin=sin, sign=sign, log=log, exp=exp, zeros_like=zeros_like, where=where,
-    sigmoid=sigmoid, reshape=_reshape, broadcast_to=_broadcast_to))
+    sigmoid=sigmoid, reshape=_reshape, broadcast_to=_broadcast_to, index_add=_index_add))

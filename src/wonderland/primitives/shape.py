@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, apply, as_tensor, version_counter
+from ..backend import ops_for
+from ..tensor import Tensor, _new, apply, as_tensor, finish
 from .base import Variadic, defprim
 
 # ----------------------------------------------------------------------- reshape
@@ -241,9 +242,9 @@ def _batched(index: Any, nb: int) -> tuple:
     return (slice(None),) * nb + index
 
 
-def _getitem_vjp(g: Tensor, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
+def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
     nb = g.ndim - out_ndim
-    return index_add(g, _batched(index, nb), g.shape[:nb] + x.shape)
+    return ops_for(g).index_add(g, _batched(index, nb), tuple(g.shape[:nb]) + tuple(x.shape))
 
 
 def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
@@ -256,12 +257,20 @@ def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
 
 
 getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
-                        view=True)
-getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=())
+                        view=True, poly=True)
+getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
+                        poly=True)
+
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
 
 
 def _raw_index(index: Any, xp: Any) -> Any:
     """Tensors inside an index become arrays of the tensor's namespace; lists become arrays."""
+    if type(index) is tuple:
+        if all(type(i) in _BASIC for i in index):
+            return index
+        return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, tuple):
         return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, Tensor):
@@ -286,13 +295,8 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
         raise IndexError(f"index {_describe(index)} is invalid for a tensor of shape "
                          f"{x.shape}: {exc}") from None
     prim = getitem_view_ if backend.is_basic_index(index) else getitem_copy_
-    if not (x._rg or x._fw is not None):
-        out = _new(probe, x._xp)
-        if prim.view:
-            out._vc = version_counter(x)
-            out._base = x if x._base is None else x._base
-        return out
-    return apply(prim, x, index=index, out_ndim=len(probe.shape))
+    return finish(prim, probe, x._xp, (x,), {"index": index, "out_ndim": len(probe.shape)},
+                  x._rg, x._fw is not None)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
