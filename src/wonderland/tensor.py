@@ -416,9 +416,15 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
             theirs = (other if other._node is None else other._node) if other_rg else None
             node.n = 2
             if reflected:
-                node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine
+                node.a0 = other
+                node.a1 = self
+                node.e0 = theirs
+                node.e1 = mine
             else:
-                node.a0, node.a1, node.e0, node.e1 = self, other, mine, theirs
+                node.a0 = self
+                node.a1 = other
+                node.e0 = mine
+                node.e1 = theirs
             node.params = _NO_PARAMS
             if reads_all:
                 mine = self._vc[0] if self._vc is not None else 0

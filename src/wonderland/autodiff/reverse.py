@@ -147,8 +147,12 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     captured: dict[int, Any] = {}
     previous = set_grad_enabled(create_graph)
     try:
-        while heap:
-            node = heappop(heap)[1]
+        follow = None  # the next node when it is the only one pending: no heap round trip
+        while heap or follow is not None:
+            if follow is not None:
+                node, follow = follow, None
+            else:
+                node = heappop(heap)[1]
             g = grads.pop(node)
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
@@ -176,7 +180,9 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             else:
                 args, edges = node.rest, node.erest
             if raw and prim.poly:  # rules on raw arrays
-                if n == 1:
+                if prim.reads == ():  # the rules read no values (shapes at most): as they are
+                    call_args = args
+                elif n == 1:
                     call_args = (node.a0._data,)
                 elif n == 2:
                     a0, a1 = args
@@ -194,6 +200,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     ans._node, ans._rg = node, True
                     ans._fw = getattr(node, "ans_fw", None)
                 gg = _new(g, _xp_of(node)) if raw else g
+            fresh = None  # a node that got its first cotangent from this one
             for i, edge in enumerate(edges):
                 if edge is None:
                     continue
@@ -221,9 +228,16 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     old = grads.get(edge)
                     if old is None:
                         grads[edge] = gi
-                        heappush(heap, (-edge.seq, edge))
+                        if fresh is not None:
+                            heappush(heap, (-fresh.seq, fresh))
+                        fresh = edge
                     else:
                         grads[edge] = old + gi
+            if fresh is not None:
+                if heap:
+                    heappush(heap, (-fresh.seq, fresh))
+                else:
+                    follow = fresh
             if not retain_graph:  # free what the rules needed (as Node.free, inlined)
                 node.n = -1
                 node.a0 = node.a1 = node.rest = node.ans_data = None
