@@ -335,7 +335,7 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             data = fn(x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
             data = forward(xp, xp.astype(x._data, backend.to_dtype("float64", xp)))
-        out = _object_new(Tensor)
+        out = _object_new(Tensor)  # _new, inlined: this is the hot path
         out._data = data
         out._xp = xp
         out.grad = None
@@ -402,7 +402,7 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
         except ValueError:
             raise ValueError(f"{prim.name}: shapes {self.shape} and {as_tensor(other).shape} "
                              f"cannot be broadcast together") from None
-        out = _object_new(Tensor)
+        out = _object_new(Tensor)  # _new, inlined: this is the hot path
         out._data = data
         out._xp = xp
         out.grad = None

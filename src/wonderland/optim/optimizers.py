@@ -127,7 +127,22 @@ class GD(Optimizer):
         p -= lr * g
 
 
-class Momentum(Optimizer):
+class _WithMomentum(Optimizer):
+    """An optimizer with a momentum coefficient ``λ`` in ``[0, 1)``."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
+                 momentum: float = 0.9) -> None:
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1), got "
+                             f"{momentum!r}")
+        self.momentum = float(momentum)
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {**super()._hyperparameters(), "momentum": self.momentum}
+
+
+class Momentum(_WithMomentum):
     """The heavy ball of the text: ``g_t = -η_t ∇f(x_{t-1}) + λ g_{t-1}``, ``x_t = x_{t-1} + g_t``,
     ``g_0 = 0`` (PyTorch's ``SGD(momentum=λ)`` for a constant step size).
 
@@ -142,24 +157,14 @@ class Momentum(Optimizer):
     0.46
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
-                 momentum: float = 0.9) -> None:
-        super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"Momentum: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
-
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         velocity = state.get("velocity")
         velocity = -lr * g if velocity is None else -lr * g + self.momentum * velocity
         state["velocity"] = velocity
         p += velocity
 
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {**super()._hyperparameters(), "momentum": self.momentum}
 
-
-class Nesterov(Optimizer):
+class Nesterov(_WithMomentum):
     """Nesterov momentum, PyTorch's ``SGD(nesterov=True)`` update:
     ``b_t = λ b_{t-1} + ∇f``, ``x_t = x_{t-1} - η_t (∇f + λ b_t)``.
 
@@ -173,21 +178,11 @@ class Nesterov(Optimizer):
     0.62
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
-                 momentum: float = 0.9) -> None:
-        super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"Nesterov: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
-
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         buffer = state.get("buffer")
         buffer = g.clone() if buffer is None else self.momentum * buffer + g
         state["buffer"] = buffer
         p -= lr * (g + self.momentum * buffer)
-
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {**super()._hyperparameters(), "momentum": self.momentum}
 
 
 class Adam(Optimizer):
