@@ -159,7 +159,7 @@ class Node:
     """
 
     __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params", "versions",
-                 "ans_data", "ans_vc", "ans_version", "ans_fw", "seq")
+                 "ans_data", "ans_vc", "ans_version", "ans_fw", "seq", "g")
 
     @property
     def args(self) -> tuple | None:
@@ -215,6 +215,7 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     node.versions = tuple(versions) if any(v is not None for v in versions) else None
     node.ans_data = None
     node.seq = next(_sequence)
+    node.g = None  # the pending cotangent during a reverse pass
     return node
 
 
@@ -350,6 +351,7 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             node.params = _NO_PARAMS
             node.versions = (x._vc[0] if x._vc is not None else 0) if saves else None
             node.seq = next(_sequence)
+            node.g = None
             if uses_ans:
                 node.ans_data = data
                 node.ans_vc = out._vc = [0]
@@ -437,6 +439,7 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
                 node.versions = None
             node.ans_data = None
             node.seq = next(_sequence)
+            node.g = None
             out._node = node
             out._rg = True
         else:

@@ -130,7 +130,8 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     along through them).
     """
     raw = not (create_graph or on_tensors)
-    grads: dict[Node, Any] = {}  # keyed by identity (nodes define no __eq__)
+    # A node's pending cotangent sits in its ``g`` field while it waits on the heap (or
+    # in ``follow``); the ``finally`` below clears what an error leaves behind.
     leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
@@ -140,20 +141,23 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed)
             continue
-        if node not in grads:
+        if node.g is None:
+            node.g = seed
             heappush(heap, (-node.seq, node))
-        _add(grads, node, seed)
+        else:
+            node.g = node.g + seed
     wanted_nodes = {t._node: t for t in targets if t._node is not None} if targets else None
     captured: dict[int, Any] = {}
+    follow = None  # the next node when it is the only one pending: no heap round trip
     previous = set_grad_enabled(create_graph)
     try:
-        follow = None  # the next node when it is the only one pending: no heap round trip
         while heap or follow is not None:
             if follow is not None:
                 node, follow = follow, None
             else:
                 node = heappop(heap)[1]
-            g = grads.pop(node)
+            g = node.g
+            node.g = None
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
             n = node.n
@@ -225,14 +229,14 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     else:
                         entry[1] = entry[1] + gi
                 else:
-                    old = grads.get(edge)
+                    old = edge.g
                     if old is None:
-                        grads[edge] = gi
+                        edge.g = gi
                         if fresh is not None:
                             heappush(heap, (-fresh.seq, fresh))
                         fresh = edge
                     else:
-                        grads[edge] = old + gi
+                        edge.g = old + gi
             if fresh is not None:
                 if heap:
                     heappush(heap, (-fresh.seq, fresh))
@@ -256,6 +260,10 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 _accumulate(leaf, g, create_graph)
     finally:
         set_grad_enabled(previous)
+        for _, pending in heap:  # only after an error: leave no cotangent behind
+            pending.g = None
+        if follow is not None:
+            follow.g = None
     return None
 
 
