@@ -388,11 +388,12 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
         raise TypeError(f"binary_operator needs a primitive with a raw operator, not {prim}")
 
     def op(self: Tensor, other: Any) -> Tensor:
-        if type(other) is Tensor:
+        kind = type(other)
+        if kind is Tensor:
             other_data = other._data
             other_rg = other._rg
             other_fw = other._fw
-        elif isinstance(other, _SCALARS):
+        elif kind is float or kind is int or isinstance(other, _SCALARS):
             other_data = other
             other_rg = False
             other_fw = None
