@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..primitives.reductions import sum_to
-from ..tensor import Node, Tensor, _new, set_grad_enabled, version_counter
+from ..tensor import Node, Tensor, _new, identity_rule, set_grad_enabled, version_counter
 
 
 def _seed(root: Tensor, grad: Any) -> Tensor:
@@ -209,10 +209,13 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 if edge is None:
                     continue
                 parent = args[i]
-                if params:
-                    gi = rules[i](gg, ans, *call_args, **params)
+                rule = rules[i]
+                if rule is identity_rule:
+                    gi = gg
+                elif params:
+                    gi = rule(gg, ans, *call_args, **params)
                 else:
-                    gi = rules[i](gg, ans, *call_args)
+                    gi = rule(gg, ans, *call_args)
                 if raw:
                     if gg is not g:  # a Tensor rule: back to raw
                         gi = gi._data if type(gi) is Tensor else gi

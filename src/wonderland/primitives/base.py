@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from .. import backend
 from ..backend import ops_for
 from ..tensor import Primitive, apply
 
@@ -72,9 +73,10 @@ def elementwise(name: str, forward: Callable[..., Any] | str,
     if xp_name is not None:
         def forward(xp: Any, x: Any) -> Any:
             return getattr(xp, xp_name)(x)
+    known = backend._OPS  # ops_for, inlined on the reverse pass's hot path
     return Primitive(
         name, forward,
-        (lambda g, ans, x: g * derivative(ops_for(g), ans, x),),
+        (lambda g, ans, x: g * derivative(known.get(type(g)) or ops_for(g), ans, x),),
         lambda tangents, ans, x: tangents[0] * derivative(ops_for(tangents[0]), ans, x),
         uses_ans=uses_ans,
         reads=() if uses_ans else (0,),

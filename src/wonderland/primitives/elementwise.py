@@ -14,17 +14,17 @@ from typing import Any
 
 from .. import backend
 from ..backend import ops_for
-from ..tensor import Tensor, _new, apply, as_tensor, unary_function
+from ..tensor import Tensor, _new, apply, as_tensor, identity_rule, unary_function
 from .base import defprim, elementwise
 
 # ----------------------------------------------------------------------- arithmetic
 
 # Rules written with operators only run on Tensors and on raw arrays alike (poly=True).
 add = defprim("add", lambda xp, a, b: a + b,
-              (lambda g, ans, a, b: g, lambda g, ans, a, b: g), linear="joint", reads=(),
+              (identity_rule, identity_rule), linear="joint", reads=(),
               raw=operator.add, poly=True, broadcasts=True)
 sub = defprim("sub", lambda xp, a, b: a - b,
-              (lambda g, ans, a, b: g, lambda g, ans, a, b: -g), linear="joint", reads=(),
+              (identity_rule, lambda g, ans, a, b: -g), linear="joint", reads=(),
               raw=operator.sub, poly=True, broadcasts=True)
 mul = defprim("mul", lambda xp, a, b: a * b,
               (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a), linear="multi",
@@ -431,7 +431,7 @@ def isnan(x: Any) -> Tensor:
     return _new(x._xp.isnan(x._data), x._xp)
 
 
-clone_ = defprim("clone", lambda xp, x: xp.asarray(x, copy=True), (lambda g, ans, x: g,),
+clone_ = defprim("clone", lambda xp, x: xp.asarray(x, copy=True), (identity_rule,),
                  linear="joint", reads=())
 
 
