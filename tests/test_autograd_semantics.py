@@ -586,3 +586,23 @@ def test_without_create_graph_grad_is_constant():
     x = wl.tensor(2.0, requires_grad=True)
     (x ** 3).backward()
     assert not x.grad.requires_grad
+
+
+def test_retain_grad_keeps_the_gradient_of_a_non_leaf():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    y.retain_grad()
+    (y**2).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+
+
+def test_retain_grad_accumulates_and_is_harmless_on_a_leaf():
+    x = wl.tensor([1.0, -1.0], requires_grad=True)
+    x.retain_grad()
+    y = x.sin()
+    y.retain_grad()
+    (y * 2.0).sum().backward(retain_graph=True)
+    (y * 2.0).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), 4.0 * np.cos([1.0, -1.0]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -141,6 +142,9 @@ class Primitive:
 
 
 _sequence = itertools.count()
+
+# Non-leaf tensors whose gradient ``backward()`` should keep: node id -> weak reference.
+retained: dict[int, Any] = {}
 
 
 def identity_rule(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
@@ -716,9 +720,22 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
-        """Not needed here: use ``wl.grad`` or hooks-free ``backward`` on leaves."""
-        raise NotImplementedError("retain_grad is not supported; differentiate with respect "
-                                  "to a leaf, or use wl.vjp")
+        """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()`` (PyTorch).
+
+        Examples
+        --------
+        >>> import wonderland as wl
+        >>> x = wl.tensor(3.0, requires_grad=True)
+        >>> y = x * x
+        >>> y.retain_grad()
+        >>> (2 * y).backward()
+        >>> y.grad.item()
+        2.0
+        """
+        if self._node is None:
+            return  # a leaf keeps its gradient anyway
+        key = id(self._node)
+        retained[key] = weakref.ref(self, lambda _, key=key: retained.pop(key, None))
 
     # -- in place ------------------------------------------------------------------
     def _inplace(self, prim: Primitive, other: Any, opname: str, **params: Any) -> Tensor:

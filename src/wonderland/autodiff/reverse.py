@@ -13,7 +13,15 @@ from typing import Any
 
 from .. import backend
 from ..primitives.reductions import sum_to
-from ..tensor import Node, Tensor, _new, identity_rule, set_grad_enabled, version_counter
+from ..tensor import (
+    Node,
+    Tensor,
+    _new,
+    identity_rule,
+    retained,
+    set_grad_enabled,
+    version_counter,
+)
 
 
 def _seed(root: Tensor, grad: Any) -> Tensor:
@@ -160,6 +168,8 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             node.g = None
             if wanted_nodes and node in wanted_nodes:
                 _add(captured, id(wanted_nodes[node]), g)
+            if retained and targets is None and id(node) in retained:
+                _keep_grad(node, g, raw, create_graph)
             n = node.n
             versions = node.versions
             if versions is not None or node.ans_data is not None or n < 0:
@@ -268,6 +278,15 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         if follow is not None:
             follow.g = None
     return None
+
+
+def _keep_grad(node: Node, g: Any, raw: bool, create_graph: bool) -> None:
+    """``retain_grad()``: accumulate the cotangent into the non-leaf tensor's ``.grad``."""
+    tensor = retained[id(node)]()
+    if tensor is None or tensor._node is not node:
+        del retained[id(node)]
+        return
+    _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
 
 
 class _Leaf:
