@@ -124,7 +124,7 @@ def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
 def complete_index(index: Any) -> Any:
     """``index`` as a tuple ending in ``...`` when it has none (strict libraries want it)."""
     items = index if isinstance(index, tuple) else (index,)
-    if not _is_basic_index(items) or any(i is Ellipsis for i in items):
+    if not is_basic_index(items) or any(i is Ellipsis for i in items):
         return index
     return items + (Ellipsis,)
 
@@ -142,23 +142,31 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
         raise
 
 
-def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
-    """Sum raw ``g`` down to ``g.shape[:nb] + shape`` (undo broadcasting); ValueError if not."""
-    gshape = tuple(g.shape)
+def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...]:
+    """The axes of a cotangent of shape ``gshape`` (``nb`` leading batch axes) to sum so it
+    becomes ``gshape[:nb] + shape``: the axes broadcasting added or stretched.
+    ValueError when ``shape`` does not broadcast to ``gshape``."""
     lead = len(gshape) - nb - len(shape)
     if lead < 0:
-        if all(s == 1 for s in gshape[nb:]) or not gshape[nb:]:  # a smaller cotangent
-            return xp.broadcast_to(g, gshape[:nb] + tuple(shape))
-        raise ValueError(f"cannot reduce shape {gshape} to {tuple(shape)}")
+        raise ValueError(f"cannot reduce shape {tuple(gshape)} to {tuple(shape)}")
     axes = list(range(nb, nb + lead))
     for i, s in enumerate(shape):
         have = gshape[nb + lead + i]
         if s == 1 and have != 1:
             axes.append(nb + lead + i)
         elif s != have:
-            raise ValueError(f"cannot reduce shape {gshape} to {tuple(shape)}")
+            raise ValueError(f"cannot reduce shape {tuple(gshape)} to {tuple(shape)}")
+    return tuple(axes)
+
+
+def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
+    """Sum raw ``g`` down to ``g.shape[:nb] + shape`` (undo broadcasting); ValueError if not."""
+    gshape = tuple(g.shape)
+    if len(gshape) - nb < len(shape) and all(s == 1 for s in gshape[nb:]):
+        return xp.broadcast_to(g, gshape[:nb] + tuple(shape))  # a smaller cotangent
+    axes = unbroadcast_axes(gshape, shape, nb)
     if axes:
-        g = xp.sum(g, axis=tuple(axes))
+        g = xp.sum(g, axis=axes)
     return xp.reshape(g, gshape[:nb] + tuple(shape))
 
 
@@ -189,12 +197,12 @@ def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: An
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
     out = zeros(shape, dtype, xp, like=values)
     if xp is numpy_namespace:
-        if _is_basic_index(index):
+        if is_basic_index(index):
             out[index] = values
         else:
             np.add.at(out, index, values)
         return out
-    if _is_basic_index(index):
+    if is_basic_index(index):
         items = index if isinstance(index, tuple) else (index,)
         if any(i is None for i in items):  # strict libraries refuse None in assignments
             index = tuple(i for i in items if i is not None)
@@ -215,17 +223,13 @@ def _index_to_numpy(index: Any) -> Any:
     return index
 
 
-def _is_basic_index(index: Any) -> bool:
+def is_basic_index(index: Any) -> bool:
     """True when ``index`` holds only ints, slices, None and Ellipsis (no repeats possible)."""
     items = index if isinstance(index, tuple) else (index,)
     for item in items:
         if not (item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer))):
             return False
     return True
-
-
-def is_basic_index(index: Any) -> bool:
-    return _is_basic_index(index)
 
 
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):

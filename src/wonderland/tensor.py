@@ -189,11 +189,6 @@ class Node:
             return (self.e0, self.e1)
         return () if n < 0 else self.erest
 
-    def free(self) -> None:
-        """Drop what the rules needed (after a backward pass without retain_graph)."""
-        self.n = -1
-        self.a0 = self.a1 = self.rest = self.ans_data = None
-
     def __repr__(self) -> str:
         return f"<{self.prim.name} backward>"
 
@@ -457,15 +452,11 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
             out._node = None
             out._rg = False
         if self._fw is not None or other_fw is not None:
-            _forward_hook(prim, out, node_args(self, other, reflected), _NO_PARAMS)
+            _forward_hook(prim, out, (other, self) if reflected else (self, other), _NO_PARAMS)
         return out
 
     op.__name__ = prim.name
     return op
-
-
-def node_args(self: Tensor, other: Any, reflected: bool) -> tuple:
-    return (other, self) if reflected else (self, other)
 
 
 # Forward mode installs its hook here (wonderland.autodiff.forward); until a tangent

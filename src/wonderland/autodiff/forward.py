@@ -15,9 +15,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..primitives.elementwise import clone_
+from ..primitives.elementwise import alias
 from ..primitives.shape import broadcast_to, reshape
-from ..tensor import Primitive, Tensor, _new, install_forward_hook, make_node
+from ..tensor import Primitive, Tensor, _new, install_forward_hook
 
 _level_numbers = itertools.count(1)
 _batch_ndim: dict[int, int] = {}  # open levels -> number of leading batch axes
@@ -39,16 +39,8 @@ def below(x: Any, level: int) -> Any:
     levels < ``level`` only."""
     if not isinstance(x, Tensor) or x._fw is None or all(k < level for k in x._fw):
         return x
-    kept = {k: t for k, t in x._fw.items() if k < level}
-    twin = _new(x._data, x._xp)
-    twin._vc = x._vc
-    if x._rg:
-        if x._node is None:  # a leaf: route its gradient through an identity node
-            twin._node = make_node(clone_, (x,), {})
-        else:
-            twin._node = x._node
-        twin._rg = True
-    twin._fw = kept or None
+    twin = alias(x)
+    twin._fw = {k: t for k, t in x._fw.items() if k < level} or None
     return twin
 
 
@@ -56,12 +48,7 @@ def with_tangent(x: Tensor, level: int, tangent: Tensor) -> Tensor:
     """A tensor equal to ``x`` (reverse history kept) that carries ``tangent`` at ``level``."""
     out = below(x, level)
     if out is x:
-        out = _new(x._data, x._xp)
-        out._vc = x._vc
-        if x._rg:
-            out._node = x._node if x._node is not None else make_node(clone_, (x,), {})
-            out._rg = True
-        out._fw = dict(x._fw) if x._fw else None
+        out = alias(x)
     fw = dict(out._fw) if out._fw else {}
     fw[level] = tangent
     out._fw = fw
@@ -75,7 +62,7 @@ def tangent_at(x: Any, level: int) -> Tensor | None:
     return None
 
 
-def _pad_for_broadcast(t: Tensor, arg: Any, out_ndim: int, nb: int) -> Tensor:
+def _pad_for_broadcast(t: Tensor, out_ndim: int, nb: int) -> Tensor:
     """A batched tangent of a broadcast argument, with axes added after the batch axes."""
     core = t.ndim - nb
     if core >= out_ndim:
@@ -117,8 +104,8 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
             continue
         nb = _batch_ndim.get(level, 0)
         if prim.broadcasts and nb:
-            tangents = tuple(None if t is None else _pad_for_broadcast(t, a, out.ndim, nb)
-                             for t, a in zip(tangents, args))
+            tangents = tuple(None if t is None else _pad_for_broadcast(t, out.ndim, nb)
+                             for t in tangents)
         low = tuple(below(a, level) for a in args)
         ans = None
         if prim.uses_ans:

@@ -255,7 +255,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     heappush(heap, (-fresh.seq, fresh))
                 else:
                     follow = fresh
-            if not retain_graph:  # free what the rules needed (as Node.free, inlined)
+            if not retain_graph:  # free what the rules needed
                 node.n = -1
                 node.a0 = node.a1 = node.rest = node.ans_data = None
         if targets is not None:

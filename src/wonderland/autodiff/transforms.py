@@ -55,12 +55,11 @@ def _reverse_input(x: Tensor) -> Tensor:
     traced by an outer transform, an identity node over it (the outer graph stays)."""
     if x._rg:
         t = _new(x._data, x._xp)
-        t._node = make_node(clone_, (x,), {})
+        t._node = make_node(clone_, (x,), {})  # an identity node, even over a leaf
         t._rg = True
-        t._fw = x._fw
-        return t
-    t = _new(x._data, x._xp)
-    t._rg = True
+    else:
+        t = _new(x._data, x._xp)
+        t._rg = True
     t._fw = x._fw
     return t
 

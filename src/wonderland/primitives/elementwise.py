@@ -14,7 +14,16 @@ from typing import Any
 
 from .. import backend
 from ..backend import ops_for
-from ..tensor import Tensor, _new, apply, as_tensor, identity_rule, unary_function
+from ..creation import zeros_like
+from ..tensor import (
+    Tensor,
+    _new,
+    apply,
+    as_tensor,
+    identity_rule,
+    make_node,
+    unary_function,
+)
 from .base import defprim, elementwise
 
 # ----------------------------------------------------------------------- arithmetic
@@ -414,9 +423,6 @@ def logical_not(x: Any) -> Tensor:
                 or x._xp is not backend.numpy_namespace else ~x._data, x._xp)
 
 
-def zeros_like(x: Any) -> Tensor:
-    x = as_tensor(x)
-    return _new(x._xp.zeros_like(x._data), x._xp)
 
 
 def isfinite(x: Any) -> Tensor:
@@ -433,6 +439,19 @@ def isnan(x: Any) -> Tensor:
 
 clone_ = defprim("clone", lambda xp, x: xp.asarray(x, copy=True), (identity_rule,),
                  linear="joint", reads=())
+
+
+def alias(x: Tensor) -> Tensor:
+    """A new tensor with ``x``'s values (same storage and version) and reverse history: a
+    leaf that requires grad is reached through an identity node, so gradients still flow
+    to it. Transforms use it to hang their own tangents or inputs on ``x``."""
+    twin = _new(x._data, x._xp)
+    twin._vc = x._vc
+    if x._rg:
+        twin._node = x._node if x._node is not None else make_node(clone_, (x,), {})
+        twin._rg = True
+    twin._fw = x._fw
+    return twin
 
 
 def clone(x: Any) -> Tensor:

@@ -88,16 +88,7 @@ def sum_to(g: Tensor, shape: tuple, nb: int = 0) -> Tensor:
     gshape = g.shape
     if gshape[nb:] == tuple(shape):
         return g
-    lead = len(gshape) - nb - len(shape)
-    if lead < 0:
-        raise ValueError(f"cannot reduce a cotangent of shape {gshape} to shape {tuple(shape)}")
-    axes = [nb + i for i in range(lead)]
-    for i, s in enumerate(shape):
-        if s == 1 and gshape[nb + lead + i] != 1:
-            axes.append(nb + lead + i)
-        elif s != gshape[nb + lead + i]:
-            raise ValueError(f"cannot reduce a cotangent of shape {gshape} to shape "
-                             f"{tuple(shape)}")
+    axes = backend.unbroadcast_axes(gshape, tuple(shape), nb)
     out = apply(sum_, g, axis=tuple(a - g.ndim for a in axes), keepdims=False) if axes else g
     return reshape(out, gshape[:nb] + tuple(shape))
 
