@@ -25,6 +25,11 @@ numpy_namespace: ModuleType = array_api_compat.array_namespace(np.zeros(0))
 
 _NAMESPACES: dict[type, ModuleType] = {np.ndarray: numpy_namespace}
 
+# NumPy's float sum as the ufunc itself: the hot paths skip the Python-level wrappers.
+numpy_add_reduce = np.add.reduce
+numpy_zeros = np.zeros
+ndarray = np.ndarray
+
 
 def namespace(data: Any) -> ModuleType:
     """The Array-API namespace of ``data`` (cached by array type)."""

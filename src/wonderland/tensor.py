@@ -202,6 +202,17 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     node = Node()
     node.prim = prim
     node.params = params
+    node.ans_data = None
+    node.seq = next(_sequence)
+    node.g = None  # the pending cotangent during a reverse pass
+    if len(args) == 1 and type(args[0]) is Tensor:  # the common case, without tuples
+        a = args[0]
+        node.n = 1
+        node.a0 = a
+        node.e0 = (a if a._node is None else a._node) if a._rg and prim.vjps[0] is not None \
+            else None
+        node.versions = None if prim.reads == () else (a._vc[0] if a._vc is not None else 0)
+        return node
     edges = tuple([_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)])
     n = node.n = len(args)
     if n == 1:
@@ -218,9 +229,6 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
         if type(a) is Tensor:
             versions[i] = a._vc[0] if a._vc is not None else 0
     node.versions = tuple(versions) if any(v is not None for v in versions) else None
-    node.ans_data = None
-    node.seq = next(_sequence)
-    node.g = None  # the pending cotangent during a reverse pass
     return node
 
 

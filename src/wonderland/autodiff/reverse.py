@@ -238,9 +238,12 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                     pkey = id(edge)
                     entry = leaves.get(pkey)
                     if entry is None:
-                        leaves[pkey] = [edge, gi]
+                        leaves[pkey] = [edge, gi, False]
+                    elif entry[2] and raw:  # a sum this pass made: add in place
+                        entry[1] += gi
                     else:
                         entry[1] = entry[1] + gi
+                        entry[2] = True
                 else:
                     old = edge.g
                     if old is None:
@@ -259,18 +262,18 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 node.n = -1
                 node.a0 = node.a1 = node.rest = node.ans_data = None
         if targets is not None:
-            for leaf, g in leaves.values():
+            for leaf, g, _ in leaves.values():
                 _add(captured, id(leaf), g)
             if raw:
                 return {key: _new(g, backend.namespace(g)) for key, g in captured.items()}
             return captured
-        for leaf, g in leaves.values():
+        for leaf, g, owned in leaves.values():
             if leaf._rg:
                 if raw:
                     g = _new(g, leaf._xp)
                 if g._data.dtype != leaf._data.dtype or g._data.shape != leaf._data.shape:
                     g = _fit(g, leaf, leaf._node or _LEAF, nb)
-                _accumulate(leaf, g, create_graph)
+                _accumulate(leaf, g, create_graph, owned and raw)
     finally:
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
@@ -300,9 +303,10 @@ _LEAF = _Leaf()
 def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Tensor) -> None:
     entry = leaves.get(id(leaf))
     if entry is None:
-        leaves[id(leaf)] = [leaf, g]
+        leaves[id(leaf)] = [leaf, g, False]
     else:
         entry[1] = entry[1] + g
+        entry[2] = True
 
 
 def _xp_of(node: Node) -> Any:
@@ -317,13 +321,14 @@ def _add(table: dict[int, Tensor], key: int, g: Tensor) -> None:
     table[key] = g if old is None else old + g
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add ``g`` into ``leaf.grad`` (a fresh array the first time, never an alias)."""
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, owned: bool = False) -> None:
+    """Add ``g`` into ``leaf.grad`` (a fresh array the first time, never an alias; ``owned``:
+    ``g`` is a sum this pass made, which nothing else holds)."""
     if leaf.grad is None:
-        if create_graph:
+        if create_graph or owned:
             leaf.grad = g
         else:
-            leaf.grad = _new(leaf._xp.asarray(g._data, copy=True), leaf._xp)
+            leaf.grad = _new(backend.asarray(g._data, xp=leaf._xp, copy=True), leaf._xp)
     elif create_graph or leaf.grad._rg:
         leaf.grad = leaf.grad + g
     else:

@@ -1,16 +1,19 @@
 """Stateful optimizers over leaf tensors, PyTorch-style: ``step()`` after ``backward()``.
 
-Written with the public Tensor API only (updates happen in place under ``no_grad``).
+GD and the momentum methods update the raw arrays in place (one pass each, no graph);
+Adam is written with Tensor operations under ``no_grad``. Either way a parameter's
+version counter moves, so a graph that saved it refuses to run backward.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor, _new, set_grad_enabled, version_counter
 from .schedules import Schedule, as_schedule
 
 
@@ -52,7 +55,6 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    @no_grad()
     def step(self) -> None:
         """One update of every parameter that has a gradient, with step size ``η_t``."""
         lr = self.current_lr()
@@ -60,9 +62,13 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
                              f"{self.t + 1}")
         self.t += 1
-        for p, state in zip(self.params, self.state):
-            if p.grad is not None:
-                self._update(p, p.grad, lr, state)
+        previous = set_grad_enabled(False)
+        try:
+            for p, state in zip(self.params, self.state):
+                if p.grad is not None:
+                    self._update(p, p.grad, lr, state)
+        finally:
+            set_grad_enabled(previous)
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         raise NotImplementedError
@@ -110,6 +116,13 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
 
 
+def _add_in_place(p: Tensor, delta: Any) -> None:
+    """``p += delta`` on the raw storage (rebinding arrays that cannot be written)."""
+    if not backend.update_in_place(operator.add, p._data, delta):
+        p._write(p._data + delta, "step")
+    version_counter(p)[0] += 1
+
+
 class GD(Optimizer):
     """Gradient descent: ``x_t = x_{t-1} - η_t ∇f(x_{t-1})``.
 
@@ -124,7 +137,7 @@ class GD(Optimizer):
     """
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
-        p -= lr * g
+        _add_in_place(p, -lr * g._data)
 
 
 class _WithMomentum(Optimizer):
@@ -159,9 +172,11 @@ class Momentum(_WithMomentum):
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         velocity = state.get("velocity")
-        velocity = -lr * g if velocity is None else -lr * g + self.momentum * velocity
-        state["velocity"] = velocity
-        p += velocity
+        step = -lr * g._data
+        if velocity is not None:
+            step = step + self.momentum * velocity._data
+        state["velocity"] = _new(step, p._xp)
+        _add_in_place(p, step)
 
 
 class Nesterov(_WithMomentum):
@@ -180,9 +195,11 @@ class Nesterov(_WithMomentum):
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         buffer = state.get("buffer")
-        buffer = g.clone() if buffer is None else self.momentum * buffer + g
-        state["buffer"] = buffer
-        p -= lr * (g + self.momentum * buffer)
+        g = g._data
+        buffer = backend.asarray(g, xp=p._xp, copy=True) if buffer is None \
+            else self.momentum * buffer._data + g
+        state["buffer"] = _new(buffer, p._xp)
+        _add_in_place(p, -lr * (g + self.momentum * buffer))
 
 
 class Adam(Optimizer):

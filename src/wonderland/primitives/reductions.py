@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import ops_for
-from ..tensor import Tensor, _new, apply, as_tensor
+from ..tensor import Tensor, _new, apply, as_tensor, finish
 from .base import defprim
 from .elementwise import _float_input, exp, sqrt, where
 from .shape import _axis, reshape
@@ -55,12 +55,23 @@ def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 
 
 def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
+    if not g.shape:  # the sum of everything (no batch): the common case, one broadcast
+        return ops_for(g).broadcast_to(g, tuple(x.shape))
     gk = _expand_back(g, x, axis, keepdims)
     return ops_for(g).broadcast_to(gk, tuple(gk.shape[: gk.ndim - x.ndim]) + tuple(x.shape))
 
 
-sum_ = defprim("sum", lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
-               (_sum_vjp,),
+def _sum_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
+    if xp is backend.numpy_namespace and x.dtype.kind in "fc":  # the ufunc, no wrappers
+        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    return xp.sum(x, axis=axis, keepdims=keepdims)
+
+
+_add_reduce = backend.numpy_add_reduce
+_ALL_AXES = [()] + [tuple(range(-n, 0)) for n in range(1, 33)]  # by ndim: no tuple per call
+
+
+sum_ = defprim("sum", _sum_forward, (_sum_vjp,),
                lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0], axis=axis,
                                                               keepdims=keepdims),
                reads=(), poly=True)
@@ -76,6 +87,12 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     >>> wl.sum(wl.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0).tolist()
     [4.0, 6.0]
     """
+    if (type(x) is Tensor and dim is None and axis is None and keepdims is None
+            and not keepdim and x._xp is backend.numpy_namespace
+            and x._data.dtype.kind in "fc" and x._data.ndim <= 32):  # x.sum(), the common case
+        axes = _ALL_AXES[x._data.ndim]
+        return finish(sum_, _add_reduce(x._data, axis=axes), x._xp, (x,),
+                      {"axis": axes, "keepdims": False}, x._rg, x._fw is not None)
     x = as_tensor(x)
     if backend.is_bool(x._data.dtype, x._xp):
         x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count

@@ -153,7 +153,10 @@ def _broadcast_vjp(g: Tensor, ans: Any, x: Tensor, shape: tuple) -> Tensor:
 
 def _broadcast_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
     t = tangents[0]
-    return broadcast_to(t, t.shape[: t.ndim - x.ndim] + shape)
+    batch = t.shape[: t.ndim - x.ndim]
+    if x.ndim < len(shape):  # new leading axes go after the batch axes, not before them
+        t = reshape(t, batch + (1,) * (len(shape) - x.ndim) + x.shape)
+    return broadcast_to(t, batch + shape)
 
 
 broadcast_to_ = defprim("broadcast_to", lambda xp, x, shape: xp.broadcast_to(x, shape),
@@ -243,6 +246,11 @@ def _batched(index: Any, nb: int) -> tuple:
 
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
+    if type(g) is backend.ndarray and g.ndim == out_ndim and type(index) is tuple \
+            and all([type(i) in _SIMPLE for i in index]):  # x[:, 0] on NumPy: one write
+        out = backend.numpy_zeros(x.shape, g.dtype)
+        out[index] = g
+        return out
     nb = g.ndim - out_ndim
     return ops_for(g).index_add(g, _batched(index, nb), tuple(g.shape[:nb]) + tuple(x.shape))
 
@@ -299,8 +307,20 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
                   x._rg, x._fw is not None)
 
 
+_SIMPLE = (int, slice)
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``: basic, advanced and boolean indexing, differentiable."""
+    if type(index) is tuple and x._xp is backend.numpy_namespace and \
+            all([type(i) in _SIMPLE for i in index]):  # x[:, 0], the common case: a view
+        try:
+            data = x._data[index]
+        except IndexError:
+            pass  # the general path explains
+        else:
+            return finish(getitem_view_, data, x._xp, (x,),
+                          {"index": index, "out_ndim": data.ndim}, x._rg, x._fw is not None)
     return getitem_raw(x, _raw_index(index, x._xp))
 
 
