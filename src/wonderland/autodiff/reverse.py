@@ -109,20 +109,6 @@ def _fit_raw(g: Any, parent: Tensor, node: Node, nb: int) -> Any:
     return g
 
 
-def _check_node(node: Node) -> None:
-    """The version-counter guard, fast when nothing was modified."""
-    versions = node.versions
-    if node.n < 0 or node.ans_data is not None:
-        _check_versions(node)
-    elif versions is not None:
-        if type(versions) is int:
-            first = node.a0
-            if (first._vc[0] if first._vc is not None else 0) != versions:
-                _check_versions(node)
-        else:
-            _check_versions(node)
-
-
 def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
          targets: list[Tensor] | None, nb: int, on_tensors: bool = False
          ) -> dict[int, Tensor] | None:
@@ -155,112 +141,15 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         else:
             node.g = node.g + seed
     wanted_nodes = {t._node: t for t in targets if t._node is not None} if targets else None
+    watch = bool(wanted_nodes) or (targets is None and bool(retained))
     captured: dict[int, Any] = {}
-    follow = None  # the next node when it is the only one pending: no heap round trip
+    watching = (wanted_nodes, captured, targets, raw, create_graph) if watch else None
     previous = set_grad_enabled(create_graph)
     try:
-        while heap or follow is not None:
-            if follow is not None:
-                node, follow = follow, None
-            else:
-                node = heappop(heap)[1]
-            g = node.g
-            node.g = None
-            if wanted_nodes and node in wanted_nodes:
-                _add(captured, id(wanted_nodes[node]), g)
-            if retained and targets is None and id(node) in retained:
-                _keep_grad(node, g, raw, create_graph)
-            n = node.n
-            versions = node.versions
-            if versions is not None or node.ans_data is not None or n < 0:
-                if node.ans_data is not None or n < 0:
-                    _check_node(node)
-                elif type(versions) is int:
-                    if versions != _version(node.a0):
-                        _check_node(node)
-                elif n == 2:
-                    v0, v1 = versions
-                    if ((v0 is not None and v0 != _version(node.a0))
-                            or (v1 is not None and v1 != _version(node.a1))):
-                        _check_node(node)
-                else:
-                    _check_node(node)
-            prim = node.prim
-            params, rules = node.params, prim.vjps
-            if n == 1:
-                args, edges = (node.a0,), (node.e0,)
-            elif n == 2:
-                args, edges = (node.a0, node.a1), (node.e0, node.e1)
-            else:
-                args, edges = node.rest, node.erest
-            if raw and prim.poly:  # rules on raw arrays
-                if prim.reads == ():  # the rules read no values (shapes at most): as they are
-                    call_args = args
-                elif n == 1:
-                    call_args = (node.a0._data,)
-                elif n == 2:
-                    a0, a1 = args
-                    call_args = (a0._data if type(a0) is Tensor else a0,
-                                 a1._data if type(a1) is Tensor else a1)
-                else:
-                    call_args = tuple([a._data if type(a) is Tensor else a for a in args])
-                ans = node.ans_data
-                gg = g
-            else:
-                call_args = args
-                ans = None
-                if prim.uses_ans:
-                    ans = _new(node.ans_data, _xp_of(node))
-                    ans._node, ans._rg = node, True
-                    ans._fw = getattr(node, "ans_fw", None)
-                gg = _new(g, _xp_of(node)) if raw else g
-            fresh = None  # a node that got its first cotangent from this one
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                parent = args[i]
-                rule = rules[i]
-                if rule is identity_rule:
-                    gi = gg
-                elif params:
-                    gi = rule(gg, ans, *call_args, **params)
-                else:
-                    gi = rule(gg, ans, *call_args)
-                if raw:
-                    if gg is not g:  # a Tensor rule: back to raw
-                        gi = gi._data if type(gi) is Tensor else gi
-                    pdata = parent._data
-                    if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
-                        gi = _fit_raw(gi, parent, node, nb)
-                elif type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
-                    gi = _fit(gi, parent, node, nb)
-                if type(edge) is Tensor:  # a leaf
-                    pkey = id(edge)
-                    entry = leaves.get(pkey)
-                    if entry is None:
-                        leaves[pkey] = [edge, gi, False]
-                    elif entry[2] and raw:  # a sum this pass made: add in place
-                        entry[1] += gi
-                    else:
-                        entry[1] = entry[1] + gi
-                        entry[2] = True
-                else:
-                    old = edge.g
-                    if old is None:
-                        edge.g = gi
-                        if fresh is not None:
-                            heappush(heap, (-fresh.seq, fresh))
-                        fresh = edge
-                    else:
-                        edge.g = old + gi
-            if fresh is not None:
-                if heap:
-                    heappush(heap, (-fresh.seq, fresh))
-                else:
-                    follow = fresh
-            if not retain_graph:  # free what the rules needed
-                node.n = -1
-                node.a0 = node.a1 = node.rest = node.ans_data = None
+        if raw:
+            _visit_raw(heap, leaves, retain_graph, nb, watching)
+        else:
+            _visit(heap, leaves, retain_graph, nb, watching)
         if targets is not None:
             for leaf, g, _ in leaves.values():
                 _add(captured, id(leaf), g)
@@ -278,10 +167,224 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
-        if follow is not None:
-            follow.g = None
     return None
 
+
+def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any) -> None:
+    """The reverse pass's loop with Tensor cotangents (``create_graph``, or forward-mode
+    tangents riding along): every rule runs on Tensors, so what it does is recorded."""
+    while heap:
+        node = heappop(heap)[1]
+        g = node.g
+        node.g = None
+        if watching is not None:
+            _watch(node, g, *watching)
+        _guard(node)
+        prim = node.prim
+        args, edges, params = node.args, node.edges, node.params
+        ans = None
+        if prim.uses_ans:
+            ans = _new(node.ans_data, _xp_of(node))
+            ans._node, ans._rg = node, True
+            ans._fw = getattr(node, "ans_fw", None)
+        for i, edge in enumerate(edges):
+            if edge is None:
+                continue
+            rule = prim.vjps[i]
+            gi = g if rule is identity_rule else rule(g, ans, *args, **params)
+            parent = args[i]
+            if type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
+                gi = _fit(gi, parent, node, nb)
+            if type(edge) is Tensor:
+                _add_leaf(leaves, edge, gi)
+            elif edge.g is None:
+                edge.g = gi
+                heappush(heap, (-edge.seq, edge))
+            else:
+                edge.g = edge.g + gi
+        if not retain_graph:
+            _free(node)
+
+
+def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any) -> None:
+    """The reverse pass's loop on raw arrays, the common case, written for speed (it runs
+    once per node): one branch per arity instead of argument tuples, the version guard
+    inlined, and a node that is the only one pending taken next without the heap."""
+    follow = fresh = None
+    try:
+        while True:
+            if follow is not None:
+                node = follow
+                follow = None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                return
+            g = node.g
+            node.g = None
+            if watching is not None:
+                _watch(node, g, *watching)
+            versions = node.versions
+            if node.ans_data is not None or node.n < 0:
+                _guard(node)
+            elif versions is not None:
+                if type(versions) is int:
+                    vc = node.a0._vc
+                    if vc is not None and vc[0] != versions:
+                        _check_versions(node)
+                else:
+                    _guard(node)
+            prim = node.prim
+            n = node.n
+            if not prim.poly:  # rules written for Tensors only
+                parts = _rules_on_tensors(node, g)
+            elif n == 1:
+                rule = prim.vjps[0]
+                if node.e0 is None:
+                    parts = ()
+                elif rule is identity_rule:
+                    parts = (g,)
+                else:
+                    a0 = node.a0 if prim.reads == () else node.a0._data
+                    params = node.params
+                    parts = (rule(g, node.ans_data, a0, **params) if params
+                             else rule(g, node.ans_data, a0),)
+            elif n == 2:
+                a0, a1 = node.a0, node.a1
+                if prim.reads != ():
+                    a0 = a0._data if type(a0) is Tensor else a0
+                    a1 = a1._data if type(a1) is Tensor else a1
+                r0, r1 = prim.vjps
+                ans, params = node.ans_data, node.params
+                if node.e0 is None:
+                    g0 = None
+                elif r0 is identity_rule:
+                    g0 = g
+                else:
+                    g0 = r0(g, ans, a0, a1, **params) if params else r0(g, ans, a0, a1)
+                if node.e1 is None:
+                    g1 = None
+                elif r1 is identity_rule:
+                    g1 = g
+                else:
+                    g1 = r1(g, ans, a0, a1, **params) if params else r1(g, ans, a0, a1)
+                parts = (g0, g1)
+            else:
+                parts = _rules_on_raw(node, g)
+            fresh = None
+            i = 0
+            for gi in parts:
+                if gi is None:
+                    i += 1
+                    continue
+                if n > 2:
+                    parent, edge = node.rest[i], node.erest[i]
+                elif i == 0:
+                    parent, edge = node.a0, node.e0
+                else:
+                    parent, edge = node.a1, node.e1
+                i += 1
+                pdata = parent._data
+                if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
+                    gi = _fit_raw(gi, parent, node, nb)
+                if type(edge) is Tensor:  # a leaf
+                    entry = leaves.get(id(edge))
+                    if entry is None:
+                        leaves[id(edge)] = [edge, gi, False]
+                    elif entry[2]:  # a sum this pass made: add in place
+                        entry[1] += gi
+                    else:
+                        entry[1] = entry[1] + gi
+                        entry[2] = True
+                elif edge.g is None:
+                    edge.g = gi
+                    if fresh is not None:
+                        heappush(heap, (-fresh.seq, fresh))
+                    fresh = edge
+                else:
+                    edge.g = edge.g + gi
+            if fresh is not None:
+                if heap:
+                    heappush(heap, (-fresh.seq, fresh))
+                else:
+                    follow = fresh
+                fresh = None
+            if not retain_graph:
+                node.n = -1
+                node.a0 = node.a1 = node.rest = node.ans_data = None
+    except BaseException:
+        for pending in (follow, fresh):  # not on the heap: leave no cotangent behind
+            if pending is not None:
+                pending.g = None
+        raise
+
+
+def _rules_on_tensors(node: Node, g: Any) -> list:
+    """The cotangents of a node whose rules run on Tensors only, during a raw pass."""
+    xp = _xp_of(node)
+    ans = None
+    if node.prim.uses_ans:
+        ans = _new(node.ans_data, xp)
+        ans._node, ans._rg = node, True
+    gg = _new(g, xp)
+    args = node.args
+    out = []
+    for i, edge in enumerate(node.edges):
+        rule = node.prim.vjps[i]
+        if edge is None:
+            out.append(None)
+        elif rule is identity_rule:
+            out.append(g)
+        else:
+            gi = rule(gg, ans, *args, **node.params)
+            out.append(gi._data if type(gi) is Tensor else gi)
+    return out
+
+
+def _rules_on_raw(node: Node, g: Any) -> list:
+    """The cotangents of a node with more than two arguments, rules on raw arrays."""
+    prim = node.prim
+    args = node.rest
+    if prim.reads != ():
+        args = tuple([a._data if type(a) is Tensor else a for a in args])
+    out = []
+    for i, edge in enumerate(node.erest):
+        rule = prim.vjps[i]
+        if edge is None:
+            out.append(None)
+        elif rule is identity_rule:
+            out.append(g)
+        else:
+            out.append(rule(g, node.ans_data, *args, **node.params))
+    return out
+
+
+def _guard(node: Node) -> None:
+    """The version-counter guard: the saved arguments and output are as they were."""
+    versions = node.versions
+    if node.n < 0 or node.ans_data is not None:
+        _check_versions(node)
+    elif versions is not None:
+        if type(versions) is int:
+            versions = (versions,)
+        for pos, version in enumerate(versions):
+            if version is not None and _version(node.args[pos]) != version:
+                _check_versions(node)
+
+
+def _free(node: Node) -> None:
+    """Drop what the rules needed (the graph cannot run backward again)."""
+    node.n = -1
+    node.a0 = node.a1 = node.rest = node.ans_data = None
+
+
+def _watch(node: Node, g: Any, wanted_nodes: dict | None, captured: dict, targets: Any,
+           raw: bool, create_graph: bool) -> None:
+    """Cotangents asked for on the way: ``grad_of``'s non-leaf targets, ``retain_grad``."""
+    if wanted_nodes and node in wanted_nodes:
+        _add(captured, id(wanted_nodes[node]), g)
+    if retained and targets is None and id(node) in retained:
+        _keep_grad(node, g, raw, create_graph)
 
 def _keep_grad(node: Node, g: Any, raw: bool, create_graph: bool) -> None:
     """``retain_grad()``: accumulate the cotangent into the non-leaf tensor's ``.grad``."""
