@@ -118,6 +118,22 @@ def ones_like(xp: ModuleType, x: Any):
     return xp.ones_like(x)
 
 
+_UNITS: dict[tuple, Any] = {}
+
+
+def unit_like(xp: ModuleType, x: Any):
+    """Ones shaped like the one-element ``x``: the default seed of ``backward()``. NumPy's
+    are cached read-only arrays (the reverse pass never writes into a seed)."""
+    if xp is not numpy_namespace:
+        return xp.ones_like(x)
+    key = (x.dtype, x.shape)
+    unit = _UNITS.get(key)
+    if unit is None:
+        unit = _UNITS[key] = np.ones(x.shape, dtype=x.dtype)
+        unit.flags.writeable = False
+    return unit
+
+
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
     if xp is numpy_namespace:
         return np.zeros(shape, dtype=dtype)
@@ -188,8 +204,8 @@ def update_in_place(op: Any, data: Any, other: Any) -> bool:
     if data.dtype.kind not in "fc":
         return False
     other_shape = getattr(other, "shape", ())
-    if len(other_shape) > data.ndim or any(
-            o not in (1, d) for o, d in zip(reversed(other_shape), reversed(data.shape))):
+    if other_shape != data.shape and (len(other_shape) > data.ndim or any(
+            o not in (1, d) for o, d in zip(reversed(other_shape), reversed(data.shape)))):
         return False
     try:
         inplace(data, other)

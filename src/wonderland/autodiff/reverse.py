@@ -26,11 +26,11 @@ from ..tensor import (
 
 def _seed(root: Tensor, grad: Any) -> Tensor:
     if grad is None:
-        if root.size != 1:
+        if root._data.shape and root.size != 1:
             raise ValueError(
                 f"backward() of a tensor of shape {root.shape} needs grad=: an array of that "
                 f"shape (gradients are defined for scalar outputs)")
-        return _new(backend.ones_like(root._xp, root._data), root._xp)
+        return _new(backend.unit_like(root._xp, root._data), root._xp)
     g = grad if isinstance(grad, Tensor) else _new(backend.asarray(grad, xp=root._xp
                                                                    if backend.is_array(grad)
                                                                    else None), root._xp)
