@@ -102,6 +102,41 @@ def test_second_backward_without_retain_graph_raises():
         z.backward()
 
 
+def test_a_backward_that_fails_midway_leaves_no_stale_cotangent():
+    """A rule that raises (here NumPy's overflow, turned into an error) after another
+    rule of the same node has delivered: a second backward must not see that delivery."""
+    a_leaf = wl.tensor(1e10, requires_grad=True)
+    b = wl.tensor(1e-20, requires_grad=True)
+    a = a_leaf * 1.0  # a node between the failing node and the leaf
+    z = (a * b) * 1e300
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        z.backward(retain_graph=True)  # d/da = 1e300 * b is fine, d/db = 1e300 * a overflows
+    a_leaf.grad = b.grad = None
+    w = (a * b) * 2.0
+    w.backward()
+    assert a_leaf.grad.item() == 2e-20
+    assert b.grad.item() == 2e10
+
+
+def test_the_default_seed_is_never_shared_with_a_gradient():
+    """backward() without grad= seeds with ones; writing into a gradient afterwards must
+    not change what the next backward() computes."""
+    for _ in range(2):
+        x = wl.tensor(3.0, requires_grad=True)
+        (x + 0.0).backward()  # the seed reaches the leaf unchanged
+        assert x.grad.item() == 1.0
+        x.grad.numpy()[...] = 7.0  # the user's gradient is their own, writable array
+        assert x.grad.item() == 7.0
+
+
+def test_a_gradient_summed_from_several_uses_is_a_fresh_array():
+    x = wl.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    (x[:, 0] * 2.0 + x[:, 1] * 3.0 + x[:, 0]).sum().backward()
+    np.testing.assert_allclose(g(x), [[3.0, 3.0]] * 3)
+    x.grad.numpy()[...] = 0.0
+    np.testing.assert_allclose(x.numpy(), np.arange(6.0).reshape(3, 2))
+
+
 # ---------------------------------------------------------------------- grad mode
 
 

@@ -304,6 +304,38 @@ def test_gradients_accumulate_without_zero_grad():
     assert x.item() == pytest.approx(1.0 - 0.1 * 4.0, abs=1e-15)
 
 
+@pytest.mark.parametrize("opt_cls", [wl.optim.GD, wl.optim.Momentum, wl.optim.Nesterov,
+                                     wl.optim.Adam])
+def test_step_modifies_the_parameter_in_place_for_the_version_guard(opt_cls):
+    """A graph that saved the parameter before step() refuses to run backward after it."""
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    opt = opt_cls([x], lr=0.1)
+    stale = (x * x).sum()
+    (x * x).sum().backward()
+    storage = x.numpy()
+    opt.step()
+    assert np.shares_memory(storage, x.numpy())  # updated in place
+    with pytest.raises(RuntimeError, match="in-place"):
+        stale.backward()
+
+
+@pytest.mark.parametrize("momentum", [0.9, 0.5])
+def test_nesterov_equals_torch_when_gradients_accumulate(momentum):
+    """Without zero_grad the gradient accumulates in place; the momentum buffer must not
+    share its storage."""
+    x0 = np.array([0.3, -1.2, 2.0])
+    x = wl.tensor(x0.copy(), requires_grad=True)
+    xt = torch.tensor(x0.copy(), requires_grad=True)
+    ours = wl.optim.Nesterov([x], lr=0.05, momentum=momentum)
+    theirs = torch.optim.SGD([xt], lr=0.05, momentum=momentum, nesterov=True)
+    for _ in range(4):
+        (x**3).sum().backward()
+        ours.step()
+        (xt**3).sum().backward()
+        theirs.step()
+    np.testing.assert_allclose(x.numpy(), xt.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
 # ---------------------------------------------------------------------- state_dict
 
 

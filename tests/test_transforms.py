@@ -441,6 +441,20 @@ def test_hessian_of_a_function_of_two_arguments_per_argument(argnums):
     assert_tree_close(ours, theirs)
 
 
+@pytest.mark.parametrize("target", [(3,), (2, 3), (4, 1, 3)])
+@pytest.mark.parametrize("mode", ["jacfwd", "jacrev"])
+def test_jacobian_through_broadcast_to_a_higher_rank(target, mode):
+    """The batched tangent of a lower-rank input keeps its batch axis in front."""
+    def f(x, m):
+        return (m.broadcast_to(x.sum(), target) * x).sum(axis=0) if len(target) > 1 \
+            else m.broadcast_to(x.sum(), target) * x
+
+    x = np.array([0.5, -1.0, 2.0])
+    ours = getattr(wl, mode)(lambda t: f(t, wl))(x)
+    theirs = getattr(jax, mode)(lambda t: f(t, jnp))(jnp.asarray(x))
+    assert_tree_close(ours, theirs)
+
+
 def test_mixed_second_derivative_of_two_arguments_by_nesting():
     """d/dy (d/dx f): the off-diagonal block, by jacrev over grad."""
     ours = wl.jacrev(wl.grad(lambda x, y: two_arg(x, y, wl), argnums=0), argnums=1)(XA, YA)
