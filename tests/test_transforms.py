@@ -455,6 +455,71 @@ def test_jacobian_through_broadcast_to_a_higher_rank(target, mode):
     assert_tree_close(ours, theirs)
 
 
+X3 = np.arange(24.0).reshape(2, 3, 4) / 10
+INDICES = {
+    "arrays-apart": (np.array([0, 1]), slice(None), np.array([2, 3])),
+    "int-and-array-apart": (0, slice(None), np.array([1, 3])),
+    "arrays-2d-apart": (np.array([[0], [1]]), slice(None), np.array([1, 3])),
+    "bool-and-array-apart": (np.array([True, False]), slice(None), np.array([1, 3])),
+    "array-ellipsis-int": (np.array([1, 0]), Ellipsis, 2),
+    "int-array-adjacent": (slice(None), 0, np.array([1, 3])),
+    "basic": (slice(None), 1),
+    "bool-mask": (X3[..., 0] > 0.5,),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDICES))
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
+def test_jacobian_through_indexing_matches_jax(name, mode):
+    """Where NumPy moves advanced-index axes to the front, batch axes must stay first."""
+    index = INDICES[name]
+    ours = getattr(wl, mode)(lambda t: wl.sin(t[index]))(X3)
+    theirs = getattr(jax, mode)(lambda t: jnp.sin(t[index]))(jnp.asarray(X3))
+    assert_tree_close(ours, theirs)
+
+
+def _written(t: Any, index: Any, scalar: bool, m: Any) -> Any:
+    """``y[index] = v`` on an intermediate ``y``, ``v`` depending on the input."""
+    value = t.sum() if scalar else m.cos(t[index])
+    if m is wl:
+        y = t * 2.0
+        y[index] = value
+        return m.sin(y)
+    return m.sin((t * 2.0).at[index].set(value))
+
+
+@pytest.mark.parametrize("name", sorted(INDICES))
+@pytest.mark.parametrize("scalar", [False, True], ids=["slice-value", "scalar-value"])
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd", "hessian"])
+def test_derivatives_through_an_in_place_write_match_jax(name, scalar, mode):
+    index = INDICES[name]
+    reduce = (lambda y: y.sum()) if mode == "hessian" else (lambda y: y)
+    ours = getattr(wl, mode)(lambda t: reduce(_written(t, index, scalar, wl)))(X3)
+    theirs = getattr(jax, mode)(lambda t: reduce(_written(t, index, scalar, jnp)))(
+        jnp.asarray(X3))
+    assert_tree_close(ours, theirs)
+
+
+def test_jvp_through_an_in_place_write_matches_jax():
+    tangent = np.linspace(-1.0, 1.0, X3.size).reshape(X3.shape)
+    index = INDICES["basic"]
+    ours = wl.jvp(lambda t: _written(t, index, False, wl), (X3,), (tangent,))
+    theirs = jax.jvp(lambda t: _written(t, index, False, jnp), (jnp.asarray(X3),),
+                     (jnp.asarray(tangent),))
+    assert_tree_close(ours, theirs)
+
+
+def test_in_place_write_into_a_view_under_forward_mode_is_refused():
+    def f(t):
+        y = t * 2.0
+        view = y[1:3]
+        view += t[0:2]  # the base's tangent would silently miss the write
+        return y
+
+    with pytest.raises(RuntimeError, match=r"add_ on a view .* forward-mode tangents"):
+        wl.jvp(f, (np.arange(6.0),), (np.ones(6),))
+
+
 def test_mixed_second_derivative_of_two_arguments_by_nesting():
     """d/dy (d/dx f): the off-diagonal block, by jacrev over grad."""
     ours = wl.jacrev(wl.grad(lambda x, y: two_arg(x, y, wl), argnums=0), argnums=1)(XA, YA)

@@ -244,6 +244,11 @@ def _index_to_numpy(index: Any) -> Any:
     return index
 
 
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """The shape that ``shapes`` broadcast to (ValueError when they do not)."""
+    return tuple(np.broadcast_shapes(*shapes))
+
+
 def is_basic_index(index: Any) -> bool:
     """True when ``index`` holds only ints, slices, None and Ellipsis (no repeats possible)."""
     items = index if isinstance(index, tuple) else (index,)

@@ -740,14 +740,20 @@ class Tensor:
     def _inplace(self, prim: Primitive, other: Any, opname: str, **params: Any) -> Tensor:
         other = _as_operand(other, self)
         other_rg = type(other) is Tensor and other._rg
-        if _grad_enabled and (self._rg or other_rg):
-            if self._node is None and self._rg:
+        record = _grad_enabled and (self._rg or other_rg)
+        tangents = self._fw is not None or (type(other) is Tensor and other._fw is not None)
+        if record or tangents:  # the out-of-place op, its result stored in place
+            if record and self._node is None and self._rg:
                 raise RuntimeError(
                     f"a leaf tensor that requires grad is used in the in-place operation "
                     f"{opname}; do it inside wl.no_grad(), or write the out-of-place form")
-            if self._base is not None and (self._base._rg or self._rg):
+            base = self._base
+            if base is not None and ((record and (base._rg or self._rg))
+                                     or (tangents and (base._fw is not None or
+                                                       self._fw is not None))):
+                what = "requires grad" if record else "carries forward-mode tangents"
                 raise RuntimeError(
-                    f"in-place {opname} on a view of a tensor that requires grad is not "
+                    f"in-place {opname} on a view of a tensor that {what} is not "
                     f"supported; clone() the view first")
             old = _new(self._data, self._xp)
             if prim.reads is None or 0 in prim.reads:
@@ -755,7 +761,9 @@ class Tensor:
             old._node, old._rg, old._fw = self._node, self._rg, self._fw
             result = apply(prim, old, other, **params)
             self._write(result._data, opname)
-            self._node, self._rg, self._fw = result._node, True, result._fw
+            self._fw = result._fw
+            if record:
+                self._node, self._rg = result._node, True
             if result._node is not None and prim.uses_ans:
                 result._node.ans_vc = version_counter(self)
                 result._node.ans_version = self._vc[0] + 1

@@ -240,9 +240,45 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 # ----------------------------------------------------------------------- indexing
 
 
-def _batched(index: Any, nb: int) -> tuple:
-    index = index if isinstance(index, tuple) else (index,)
-    return (slice(None),) * nb + index
+def _batched(index: Any, batch: tuple, xp: Any) -> tuple:
+    """``index`` for an array with leading ``batch`` axes, keeping them in front of the
+    result.
+
+    Leading full slices do that, except where NumPy moves the advanced-index axes to the
+    front of the result (advanced indices not next to each other, as in ``x[0, :, [1, 2]]``):
+    there the batch axes are indexed by broadcast ranges instead, which join the advanced
+    axes in front, batch first.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    if not _advanced_moves_to_front(items):
+        return (slice(None),) * len(batch) + items
+    if any(_is_index_array(i) and backend.is_bool(i.dtype, xp) for i in items):
+        items = sum(((*xp.nonzero(i),) if _is_index_array(i) and backend.is_bool(i.dtype, xp)
+                     else (i,) for i in items), ())
+    advanced = [i for i in items if not isinstance(i, (slice, type(None), type(Ellipsis)))]
+    rank = len(backend.broadcast_shapes(*[tuple(getattr(i, "shape", ())) for i in advanced]))
+    nb = len(batch)
+    ranges = tuple(xp.reshape(xp.arange(size), (1,) * j + (size,) + (1,) * (nb - 1 - j + rank))
+                   for j, size in enumerate(batch))
+    return ranges + items
+
+
+def _advanced_moves_to_front(items: tuple) -> bool:
+    """NumPy's rule: with an array in the index, integers count as advanced indices too, and
+    advanced indices that are not all adjacent put their axes first."""
+    if not any(_is_index_array(i) for i in items):
+        return False
+    positions = [k for k, i in enumerate(items)
+                 if _is_index_array(i) or (isinstance(i, int) and not isinstance(i, bool))]
+    return positions[-1] - positions[0] + 1 != len(positions)
+
+
+def _is_index_array(item: Any) -> bool:
+    return backend.is_array(item) and getattr(item, "ndim", 0) > 0
+
+
+def _namespace_of(value: Any) -> Any:
+    return value._xp if type(value) is Tensor else backend.namespace(value)
 
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
@@ -251,13 +287,14 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
         out = backend.numpy_zeros(x.shape, g.dtype)
         out[index] = g
         return out
-    nb = g.ndim - out_ndim
-    return ops_for(g).index_add(g, _batched(index, nb), tuple(g.shape[:nb]) + tuple(x.shape))
+    batch = tuple(g.shape[: g.ndim - out_ndim])
+    return ops_for(g).index_add(g, _batched(index, batch, _namespace_of(g)),
+                                batch + tuple(x.shape))
 
 
 def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
     t = tangents[0]
-    return getitem_raw(t, _batched(index, t.ndim - x.ndim))
+    return getitem_raw(t, _batched(index, t.shape[: t.ndim - x.ndim], t._xp))
 
 
 def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
@@ -338,13 +375,13 @@ def _index_add_forward(xp: Any, g: Any, index: Any, shape: tuple) -> Any:
 
 def _index_add_vjp(gg: Tensor, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
     nb = gg.ndim - len(shape)
-    return getitem_raw(gg, _batched(index, nb))
+    return getitem_raw(gg, _batched(index, gg.shape[:nb], gg._xp))
 
 
 def _index_add_jvp(tangents: tuple, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
     t = tangents[0]
     nb = t.ndim - g.ndim
-    return index_add(t, _batched(index, nb), t.shape[:nb] + shape)
+    return index_add(t, _batched(index, t.shape[:nb], t._xp), t.shape[:nb] + shape)
 
 
 index_add_ = defprim("index_add", _index_add_forward, (_index_add_vjp,), _index_add_jvp,
@@ -363,14 +400,14 @@ def _index_put_forward(xp: Any, x: Any, value: Any, index: Any) -> Any:
 
 
 def _index_put_x_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
-    return index_put(g, 0.0, _batched(index, g.ndim - x.ndim))
+    return index_put(g, 0.0, _batched(index, g.shape[: g.ndim - x.ndim], g._xp))
 
 
 def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
     from .reductions import sum_to
 
     nb = g.ndim - x.ndim
-    picked = getitem_raw(g, _batched(index, nb))
+    picked = getitem_raw(g, _batched(index, g.shape[:nb], g._xp))
     return sum_to(picked, as_tensor(value).shape, nb)
 
 
@@ -379,7 +416,12 @@ def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any)
     if tx is None:
         tx = broadcast_to(0.0 * tv.sum(), tv.shape[: tv.ndim - as_tensor(value).ndim] + x.shape)
     nb = tx.ndim - x.ndim
-    return index_put(tx, 0.0 if tv is None else tv, _batched(index, nb))
+    if tv is not None:  # a value of lower rank than the selection: its batch axes in front
+        rank = len(backend.getitem(x._xp, x._data, index).shape)
+        value_shape = tv.shape[nb:]
+        if len(value_shape) < rank:
+            tv = reshape(tv, tv.shape[:nb] + (1,) * (rank - len(value_shape)) + value_shape)
+    return index_put(tx, 0.0 if tv is None else tv, _batched(index, tx.shape[:nb], tx._xp))
 
 
 index_put_ = defprim("index_put", _index_put_forward, (_index_put_x_vjp, _index_put_value_vjp),
