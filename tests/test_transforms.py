@@ -455,7 +455,7 @@ def test_jacobian_through_broadcast_to_a_higher_rank(target, mode):
     assert_tree_close(ours, theirs)
 
 
-X3 = np.arange(24.0).reshape(2, 3, 4) / 10
+CUBE = np.arange(24.0).reshape(2, 3, 4) / 10
 INDICES = {
     "arrays-apart": (np.array([0, 1]), slice(None), np.array([2, 3])),
     "int-and-array-apart": (0, slice(None), np.array([1, 3])),
@@ -464,7 +464,7 @@ INDICES = {
     "array-ellipsis-int": (np.array([1, 0]), Ellipsis, 2),
     "int-array-adjacent": (slice(None), 0, np.array([1, 3])),
     "basic": (slice(None), 1),
-    "bool-mask": (X3[..., 0] > 0.5,),
+    "bool-mask": (CUBE[..., 0] > 0.5,),
 }
 
 
@@ -473,8 +473,8 @@ INDICES = {
 def test_jacobian_through_indexing_matches_jax(name, mode):
     """Where NumPy moves advanced-index axes to the front, batch axes must stay first."""
     index = INDICES[name]
-    ours = getattr(wl, mode)(lambda t: wl.sin(t[index]))(X3)
-    theirs = getattr(jax, mode)(lambda t: jnp.sin(t[index]))(jnp.asarray(X3))
+    ours = getattr(wl, mode)(lambda t: wl.sin(t[index]))(CUBE)
+    theirs = getattr(jax, mode)(lambda t: jnp.sin(t[index]))(jnp.asarray(CUBE))
     assert_tree_close(ours, theirs)
 
 
@@ -494,17 +494,17 @@ def _written(t: Any, index: Any, scalar: bool, m: Any) -> Any:
 def test_derivatives_through_an_in_place_write_match_jax(name, scalar, mode):
     index = INDICES[name]
     reduce = (lambda y: y.sum()) if mode == "hessian" else (lambda y: y)
-    ours = getattr(wl, mode)(lambda t: reduce(_written(t, index, scalar, wl)))(X3)
+    ours = getattr(wl, mode)(lambda t: reduce(_written(t, index, scalar, wl)))(CUBE)
     theirs = getattr(jax, mode)(lambda t: reduce(_written(t, index, scalar, jnp)))(
-        jnp.asarray(X3))
+        jnp.asarray(CUBE))
     assert_tree_close(ours, theirs)
 
 
 def test_jvp_through_an_in_place_write_matches_jax():
-    tangent = np.linspace(-1.0, 1.0, X3.size).reshape(X3.shape)
+    tangent = np.linspace(-1.0, 1.0, CUBE.size).reshape(CUBE.shape)
     index = INDICES["basic"]
-    ours = wl.jvp(lambda t: _written(t, index, False, wl), (X3,), (tangent,))
-    theirs = jax.jvp(lambda t: _written(t, index, False, jnp), (jnp.asarray(X3),),
+    ours = wl.jvp(lambda t: _written(t, index, False, wl), (CUBE,), (tangent,))
+    theirs = jax.jvp(lambda t: _written(t, index, False, jnp), (jnp.asarray(CUBE),),
                      (jnp.asarray(tangent),))
     assert_tree_close(ours, theirs)
 
