@@ -231,6 +231,36 @@ def test_inplace_with_scalar_and_tensor_operand_gradient():
     np.testing.assert_allclose(g(w), [1.0, 2.0])
 
 
+def test_copy_is_differentiable_like_torch():
+    """``y.copy_(src)``: the gradient reaches ``src`` (summed over the broadcast), none
+    reaches what ``y`` held before."""
+    import torch
+
+    grads = []
+    for lib in (wl, torch):
+        src = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = lib.tensor([[0.5, -0.5]] * 3, requires_grad=True)
+        y = x * 2.0
+        y.copy_(src * 3.0)
+        (y * lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+        grads.append([np.asarray(src.grad.detach().numpy() if lib is torch else src.grad.numpy()),
+                      np.asarray(x.grad.detach().numpy() if lib is torch else x.grad.numpy())])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_copy_casts_and_broadcasts_like_torch():
+    import torch
+
+    ours = wl.zeros(2, 3, dtype=wl.int64)
+    ours.copy_(wl.tensor([1.7, -2.2, 0.5]))
+    theirs = torch.zeros(2, 3, dtype=torch.int64)
+    theirs.copy_(torch.tensor([1.7, -2.2, 0.5]))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        ours.copy_(wl.ones(4))
+
+
 def test_inplace_keeps_object_identity():
     x = wl.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2.0
@@ -314,7 +344,7 @@ def test_sgd_step_inside_no_grad_keeps_leaf():
     np.testing.assert_allclose(g(x), 2 * np.array([1.0, -2.0]) * 0.8 ** 3)
 
 
-@pytest.mark.parametrize("op", ["iadd", "isub", "imul", "idiv", "setitem", "zero_"])
+@pytest.mark.parametrize("op", ["iadd", "isub", "imul", "idiv", "setitem", "zero_", "copy_"])
 def test_inplace_on_leaf_requiring_grad_outside_no_grad_raises(op):
     x = wl.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError):
@@ -328,6 +358,8 @@ def test_inplace_on_leaf_requiring_grad_outside_no_grad_raises(op):
             x /= 2.0
         elif op == "setitem":
             x[0] = 5.0
+        elif op == "copy_":
+            x.copy_(wl.tensor([3.0, 4.0]))
         else:
             x.zero_()
 

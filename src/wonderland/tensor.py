@@ -826,17 +826,3 @@ class Tensor:
         version_counter(self)[0] += 1
         return self
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy the values of ``src`` into this tensor in place (broadcasting ``src``)."""
-        src = _as_operand(src, self)
-        if _grad_enabled and type(src) is Tensor and src._rg:
-            raise NotImplementedError("copy_ from a tensor that requires grad is not "
-                                      "differentiable; use out-of-place operations")
-        src_data = src._data if type(src) is Tensor else src
-        new = self._xp.broadcast_to(self._xp.asarray(src_data, dtype=self._data.dtype),
-                                    self._data.shape)
-        with no_grad():
-            self._write(new, "copy_")
-        version_counter(self)[0] += 1
-        return self
-

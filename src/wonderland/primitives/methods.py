@@ -62,6 +62,7 @@ def _install() -> None:
     T.__itruediv__ = T.div_ = _inplace(_div, "div_")
     T.__getitem__ = shape.getitem
     T.__setitem__ = shape.setitem
+    T.copy_ = shape.copy_
 
     for name in ("exp", "log", "log1p", "sqrt", "sign", "sin", "cos", "tan", "tanh", "sigmoid",
                  "relu", "softplus", "maximum", "minimum", "clip", "astype", "clone"):

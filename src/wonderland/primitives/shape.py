@@ -435,10 +435,31 @@ def index_put(x: Tensor, value: Any, index: Any) -> Tensor:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value`` in place, recorded on the tape when grad is needed."""
-    index = _raw_index(index, x._xp)
+    _write_into(x, _raw_index(index, x._xp), value, "__setitem__")
+
+
+def copy_(x: Tensor, src: Any) -> Tensor:
+    """Copy the values of ``src`` into ``x`` in place (broadcast, cast to ``x``'s dtype).
+
+    Like ``x[...] = src``: recorded when grad is needed, so the gradient reaches ``src``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> s = wl.tensor(2.0, requires_grad=True)
+    >>> y = wl.zeros(3) * 1.0
+    >>> y.copy_(s).sum().backward()
+    >>> s.grad.item()
+    3.0
+    """
+    _write_into(x, Ellipsis, src, "copy_")
+    return x
+
+
+def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> None:
     if isinstance(value, (list, tuple)) or (not isinstance(value, (int, float, Tensor))):
         value = as_tensor(value)
-    x._inplace(index_put_, value, "__setitem__", index=index)
+    x._inplace(index_put_, value, opname, index=index)
 
 
 # ----------------------------------------------------------------------- concat, stack
