@@ -209,7 +209,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any)
 def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any) -> None:
     """The reverse pass's loop on raw arrays, the common case, written for speed (it runs
     once per node): one branch per arity instead of argument tuples, the version guard
-    inlined, and a node that is the only one pending taken next without the heap."""
+    inlined, and a node that comes after everything pending taken next without the heap."""
     follow = fresh = None
     try:
         while True:
@@ -298,13 +298,18 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                         entry[2] = True
                 elif edge.g is None:
                     edge.g = gi
-                    if fresh is not None:
+                    if fresh is None:
+                        fresh = edge
+                    elif edge.seq > fresh.seq:  # keep the later node to take next
                         heappush(heap, (-fresh.seq, fresh))
-                    fresh = edge
+                        fresh = edge
+                    else:
+                        heappush(heap, (-edge.seq, edge))
                 else:
                     edge.g = edge.g + gi
             if fresh is not None:
-                if heap:
+                # the next node to visit when it comes after everything pending
+                if heap and heap[0][0] < -fresh.seq:
                     heappush(heap, (-fresh.seq, fresh))
                 else:
                     follow = fresh
