@@ -118,12 +118,13 @@ def test_a_backward_that_fails_midway_leaves_no_stale_cotangent():
     assert b.grad.item() == 2e10
 
 
-def test_the_default_seed_is_never_shared_with_a_gradient():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_the_default_seed_is_never_shared_with_a_gradient(create_graph):
     """backward() without grad= seeds with ones; writing into a gradient afterwards must
     not change what the next backward() computes."""
     for _ in range(2):
         x = wl.tensor(3.0, requires_grad=True)
-        (x + 0.0).backward()  # the seed reaches the leaf unchanged
+        (x + 0.0).backward(create_graph=create_graph)  # the seed reaches the leaf as it is
         assert x.grad.item() == 1.0
         x.grad.numpy()[...] = 7.0  # the user's gradient is their own, writable array
         assert x.grad.item() == 7.0

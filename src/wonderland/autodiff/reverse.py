@@ -451,8 +451,11 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
         raise RuntimeError("backward(): the tensor does not require grad and has no graph; "
                            "create its inputs with requires_grad=True")
     seed = _seed(root, grad)
-    if grad is not None and (seed is grad or seed._data is getattr(grad, "_data", grad)):
-        seed = _new(seed._xp.asarray(seed._data, copy=True), seed._xp)
+    # A recorded pass may hand the seed itself to a leaf as its .grad: never the caller's
+    # array, nor the shared read-only unit.
+    if (grad is not None and (seed is grad or seed._data is getattr(grad, "_data", grad))) \
+            or (grad is None and create_graph):
+        seed = _new(backend.asarray(seed._data, xp=seed._xp, copy=True), seed._xp)
     _run([root], [seed], retain_graph, create_graph, None, 0)
 
 
