@@ -232,6 +232,12 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                     vc = node.a0._vc
                     if vc is not None and vc[0] != versions:
                         _check_versions(node)
+                elif node.n == 2:
+                    v0, v1 = versions
+                    vc = node.a0._vc if v0 is not None else None
+                    vc1 = node.a1._vc if v1 is not None else None
+                    if (vc is not None and vc[0] != v0) or (vc1 is not None and vc1[0] != v1):
+                        _check_versions(node)
                 else:
                     _guard(node)
             prim = node.prim
@@ -372,8 +378,9 @@ def _guard(node: Node) -> None:
     elif versions is not None:
         if type(versions) is int:
             versions = (versions,)
+        args = node.args
         for pos, version in enumerate(versions):
-            if version is not None and _version(node.args[pos]) != version:
+            if version is not None and _version(args[pos]) != version:
                 _check_versions(node)
 
 
