@@ -1,0 +1,121 @@
+"""Where the time of the W2 workload goes: the practice function's momentum descent.
+
+Times, in interleaved rounds (so the machine's drift hits every row alike), per step of
+200 heavy-ball steps from 1000 starting points:
+
+- ``hand``: the hand-written NumPy gradient (anchors.py's limit);
+- ``floor``: the NumPy calls wonderland's recorded forward and backward make, by hand,
+  with no Python around them: what wonderland would cost with zero overhead;
+- ``forward``: wonderland's forward pass alone (recorded);
+- ``step``: wonderland's whole step (zero_grad, forward, backward, optimizer).
+
+Ratios are to ``hand``. ``step - floor`` is the Python overhead of recording and
+replaying the graph; ``floor - hand`` is the cost of the extra NumPy calls (the forward
+value, the unit cotangent of the sum, the scatters of the column views).
+
+Run: ``python benchmarks/practice_breakdown.py [--rounds 11] [--n 1000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import wonderland as wl
+
+STEPS, LR, MOMENTUM = 200, 0.1, 0.9
+
+
+def f_sum(x, m):
+    x1, x2 = x[:, 0], x[:, 1]
+    return (m.sin(x1) * m.cos(x2) + m.sin(0.5 * x1) * m.cos(0.5 * x2)).sum()
+
+
+def hand_gradient(x: np.ndarray) -> np.ndarray:
+    x1, x2 = x[:, 0], x[:, 1]
+    g = np.empty_like(x)
+    g[:, 0] = np.cos(x1) * np.cos(x2) + 0.5 * np.cos(0.5 * x1) * np.cos(0.5 * x2)
+    g[:, 1] = -np.sin(x1) * np.sin(x2) - 0.5 * np.sin(0.5 * x1) * np.sin(0.5 * x2)
+    return g
+
+
+def floor_gradient(x: np.ndarray) -> np.ndarray:
+    """The NumPy calls of wonderland's forward and backward, in its order."""
+    x1, x2 = x[:, 0], x[:, 1]
+    s1, c2 = np.sin(x1), np.cos(x2)
+    h1, h2 = 0.5 * x1, 0.5 * x2
+    s3, c4 = np.sin(h1), np.cos(h2)
+    np.add.reduce(s1 * c2 + s3 * c4)
+    ones = np.empty(x1.shape)
+    ones.fill(1.0)
+    a, b, c, d = ones * c2, ones * s1, ones * c4, ones * s3
+    gx2 = (b * -np.sin(x2)) + (d * -np.sin(h2)) * 0.5
+    gx1 = (a * np.cos(x1)) + (c * np.cos(h1)) * 0.5
+    g = np.zeros(x.shape)
+    g[:, 1] = gx2
+    first = np.zeros(x.shape)
+    first[:, 0] = gx1
+    g += first
+    return g
+
+
+def numpy_descent(gradient: Callable[[np.ndarray], np.ndarray], x0: np.ndarray) -> None:
+    x, v = x0.copy(), np.zeros_like(x0)
+    for _ in range(STEPS):
+        v = -LR * gradient(x) + MOMENTUM * v
+        x = x + v
+
+
+def wonderland_descent(x0: np.ndarray) -> None:
+    x = wl.tensor(x0.copy(), requires_grad=True)
+    opt = wl.optim.Momentum([x], lr=LR, momentum=MOMENTUM)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        f_sum(x, wl).backward()
+        opt.step()
+
+
+def wonderland_forward(x0: np.ndarray) -> None:
+    x = wl.tensor(x0.copy(), requires_grad=True)
+    for _ in range(STEPS):
+        f_sum(x, wl)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--n", type=int, default=1000, help="starting points")
+    args = parser.parse_args()
+    x0 = np.random.default_rng(2).uniform(0.0, 10.0, size=(args.n, 2))
+    rows = {
+        "hand": lambda: numpy_descent(hand_gradient, x0),
+        "floor": lambda: numpy_descent(floor_gradient, x0),
+        "forward": lambda: wonderland_forward(x0),
+        "step": lambda: wonderland_descent(x0),
+    }
+    for run in rows.values():  # warm up
+        run()
+    gc.collect()
+    gc.freeze()  # as anchors.py: the collector only sees what the runs make
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for r in range(args.rounds):
+        names = list(rows)[r % len(rows):] + list(rows)[:r % len(rows)]
+        for name in names:
+            gc.collect()
+            start = time.perf_counter()
+            rows[name]()
+            times[name].append(time.perf_counter() - start)
+    hand = statistics.median(times["hand"])
+    print(f"{'row':8s} {'us/step':>9s} {'x hand':>7s}")
+    for name, ts in times.items():
+        median = statistics.median(ts)
+        print(f"{name:8s} {median / STEPS * 1e6:9.1f} {median / hand:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
