@@ -125,8 +125,11 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     """
     raw = not (create_graph or on_tensors)
     # A node's pending cotangent sits in its ``g`` field while it waits on the heap (or
-    # in ``follow``); the ``finally`` below clears what an error leaves behind.
-    leaves: dict[int, list] = {}  # id -> [leaf, cotangent]: written once at the end
+    # in the loop's hands); after an error the ``finally`` below clears the heap's, the
+    # loop its own.
+    # id -> [leaf, cotangent, owned]: written once at the end; ``owned`` when the
+    # cotangent is a sum this pass made, which it may add into in place and hand over.
+    leaves: dict[int, list] = {}
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
         if raw:
