@@ -240,6 +240,14 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 # ----------------------------------------------------------------------- indexing
 
 
+_SIMPLE = (int, slice)
+
+
+def _simple(index: Any) -> bool:
+    """An index tuple of ints and slices only (``x[:, 0]``): a view, never repeats."""
+    return type(index) is tuple and all([type(i) in _SIMPLE for i in index])
+
+
 def _batched(index: Any, batch: tuple, xp: Any) -> tuple:
     """``index`` for an array with leading ``batch`` axes, keeping them in front of the
     result.
@@ -282,8 +290,7 @@ def _namespace_of(value: Any) -> Any:
 
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
-    if type(g) is backend.ndarray and g.ndim == out_ndim and type(index) is tuple \
-            and all([type(i) in _SIMPLE for i in index]):  # x[:, 0] on NumPy: one write
+    if type(g) is backend.ndarray and g.ndim == out_ndim and _simple(index):  # one write
         out = backend.numpy_zeros(x.shape, g.dtype)
         out[index] = g
         return out
@@ -344,13 +351,9 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
                   x._rg, x._fw is not None)
 
 
-_SIMPLE = (int, slice)
-
-
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``: basic, advanced and boolean indexing, differentiable."""
-    if type(index) is tuple and x._xp is backend.numpy_namespace and \
-            all([type(i) in _SIMPLE for i in index]):  # x[:, 0], the common case: a view
+    if x._xp is backend.numpy_namespace and _simple(index):  # x[:, 0], the common case
         try:
             data = x._data[index]
         except IndexError:
@@ -414,7 +417,7 @@ def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any)
 def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
     tx, tv = tangents
     if tx is None:
-        tx = broadcast_to(0.0 * tv.sum(), tv.shape[: tv.ndim - as_tensor(value).ndim] + x.shape)
+        tx = _zero_tangents((None, tv), (x, as_tensor(value)))[0]
     nb = tx.ndim - x.ndim
     if tv is not None:  # a value of lower rank than the selection: its batch axes in front
         rank = len(backend.getitem(x._xp, x._data, index).shape)
