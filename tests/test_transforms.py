@@ -445,9 +445,12 @@ def test_hessian_of_a_function_of_two_arguments_per_argument(argnums):
 @pytest.mark.parametrize("mode", ["jacfwd", "jacrev"])
 def test_jacobian_through_broadcast_to_a_higher_rank(target, mode):
     """The batched tangent of a lower-rank input keeps its batch axis in front."""
+    weights = np.array([1.0, -2.0, 3.0])  # the scalar's tangent differs per basis vector
+
     def f(x, m):
-        return (m.broadcast_to(x.sum(), target) * x).sum(axis=0) if len(target) > 1 \
-            else m.broadcast_to(x.sum(), target) * x
+        scalar = (x * const(m, weights)).sum()
+        return (m.broadcast_to(scalar, target) * x).sum(axis=0) if len(target) > 1 \
+            else m.broadcast_to(scalar, target) * x
 
     x = np.array([0.5, -1.0, 2.0])
     ours = getattr(wl, mode)(lambda t: f(t, wl))(x)
