@@ -6,12 +6,15 @@ Times, in interleaved rounds (so the machine's drift hits every row alike), per 
 - ``hand``: the hand-written NumPy gradient (anchors.py's limit);
 - ``floor``: the NumPy calls wonderland's recorded forward and backward make, by hand,
   with no Python around them: what wonderland would cost with zero overhead;
+- ``np_forward``: the NumPy calls of the forward pass alone, with the optimizer's;
 - ``forward``: wonderland's forward pass alone (recorded);
 - ``step``: wonderland's whole step (zero_grad, forward, backward, optimizer).
 
 Ratios are to ``hand``. ``step - floor`` is the Python overhead of recording and
 replaying the graph; ``floor - hand`` is the cost of the extra NumPy calls (the forward
-value, the unit cotangent of the sum, the scatters of the column views).
+value, the unit cotangent of the sum, the scatters of the column views). The last line,
+``forward + floor - np_forward``, is what a step would cost if the reverse pass and the
+optimizer added no Python at all.
 
 Run: ``python benchmarks/practice_breakdown.py [--rounds 11] [--n 1000]``
 """
@@ -64,6 +67,13 @@ def floor_gradient(x: np.ndarray) -> np.ndarray:
     return g
 
 
+def forward_only(x: np.ndarray) -> np.ndarray:
+    """The NumPy calls of the forward pass, and a zero gradient."""
+    x1, x2 = x[:, 0], x[:, 1]
+    np.add.reduce(np.sin(x1) * np.cos(x2) + np.sin(0.5 * x1) * np.cos(0.5 * x2))
+    return np.zeros_like(x)
+
+
 def numpy_descent(gradient: Callable[[np.ndarray], np.ndarray], x0: np.ndarray) -> None:
     x, v = x0.copy(), np.zeros_like(x0)
     for _ in range(STEPS):
@@ -95,6 +105,7 @@ def main() -> None:
     rows = {
         "hand": lambda: numpy_descent(hand_gradient, x0),
         "floor": lambda: numpy_descent(floor_gradient, x0),
+        "np_forward": lambda: numpy_descent(forward_only, x0),
         "forward": lambda: wonderland_forward(x0),
         "step": lambda: wonderland_descent(x0),
     }
@@ -110,11 +121,13 @@ def main() -> None:
             start = time.perf_counter()
             rows[name]()
             times[name].append(time.perf_counter() - start)
-    hand = statistics.median(times["hand"])
-    print(f"{'row':8s} {'us/step':>9s} {'x hand':>7s}")
-    for name, ts in times.items():
-        median = statistics.median(ts)
-        print(f"{name:8s} {median / STEPS * 1e6:9.1f} {median / hand:7.3f}")
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    hand = medians["hand"]
+    print(f"{'row':10s} {'us/step':>9s} {'x hand':>7s}")
+    for name, median in medians.items():
+        print(f"{name:10s} {median / STEPS * 1e6:9.1f} {median / hand:7.3f}")
+    free = medians["forward"] + medians["floor"] - medians["np_forward"]
+    print(f"with a reverse pass and optimizer free of Python: {free / hand:.3f} x hand")
 
 
 if __name__ == "__main__":
