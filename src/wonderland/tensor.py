@@ -278,6 +278,17 @@ def version_counter(t: Tensor) -> list[int]:
     return vc
 
 
+# The creation number at the latest in-place write: a node made after it has seen every
+# version as it still is, so the reverse pass skips its guard (the common case).
+last_write = [-1]
+
+
+def bump_version(t: Tensor) -> None:
+    """Say that ``t``'s storage was written in place."""
+    version_counter(t)[0] += 1
+    last_write[0] = next(_sequence)
+
+
 def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """Attach a node to ``out`` for a primitive whose arguments require grad."""
     node = make_node(prim, args, params)
@@ -773,7 +784,7 @@ class Tensor:
                 self._write_at(params["index"], other_data)
             elif not backend.update_in_place(prim.raw, self._data, other_data):
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
-        version_counter(self)[0] += 1
+        bump_version(self)
         return self
 
     def _write(self, new: Any, opname: str) -> None:
@@ -823,6 +834,6 @@ class Tensor:
             self._data = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
         if self._node is not None:  # the values no longer depend on anything
             self._node, self._rg = None, False
-        version_counter(self)[0] += 1
+        bump_version(self)
         return self
 

@@ -17,10 +17,11 @@ from ..tensor import (
     Node,
     Tensor,
     _new,
+    bump_version,
     identity_rule,
+    last_write,
     retained,
     set_grad_enabled,
-    version_counter,
 )
 
 
@@ -211,8 +212,9 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any)
 
 def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any) -> None:
     """The reverse pass's loop on raw arrays, the common case, written for speed (it runs
-    once per node): one branch per arity instead of argument tuples, the version guard
-    inlined, and a node that comes after everything pending taken next without the heap."""
+    once per node): one branch per arity instead of argument tuples; the version guard
+    only when something was written in place since the node was made; a node that comes
+    after everything pending taken next without the heap."""
     follow = fresh = None
     try:
         while True:
@@ -227,37 +229,40 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
             node.g = None
             if watching is not None:
                 _watch(node, g, *watching)
-            versions = node.versions
-            if node.ans_data is not None or node.n < 0:
-                _guard(node)
-            elif versions is not None:
-                if type(versions) is int:
-                    vc = node.a0._vc
-                    if vc is not None and vc[0] != versions:
-                        _check_versions(node)
-                elif node.n == 2:
-                    v0, v1 = versions
-                    vc = node.a0._vc if v0 is not None else None
-                    vc1 = node.a1._vc if v1 is not None else None
-                    if (vc is not None and vc[0] != v0) or (vc1 is not None and vc1[0] != v1):
-                        _check_versions(node)
-                else:
-                    _guard(node)
-            prim = node.prim
             n = node.n
+            if n < 0 or node.seq < last_write[0]:
+                _guard(node)
+            prim = node.prim
+            if n == 1 and prim.poly:  # one argument: its cotangent goes straight out
+                edge = node.e0
+                if edge is not None:
+                    rule = prim.vjps[0]
+                    if rule is identity_rule:
+                        gi = g
+                    else:
+                        a0 = node.a0 if prim.reads == () else node.a0._data
+                        params = node.params
+                        gi = rule(g, node.ans_data, a0, **params) if params \
+                            else rule(g, node.ans_data, a0)
+                    pdata = node.a0._data
+                    if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
+                        gi = _fit_raw(gi, node.a0, node, nb)
+                    if type(edge) is Tensor:
+                        _to_leaf(leaves, edge, gi)
+                    elif edge.g is None:
+                        edge.g = gi
+                        if heap and heap[0][0] < -edge.seq:
+                            heappush(heap, (-edge.seq, edge))
+                        else:
+                            follow = edge
+                    else:
+                        edge.g = edge.g + gi
+                if not retain_graph:
+                    node.n = -1
+                    node.a0 = node.ans_data = None
+                continue
             if not prim.poly:  # rules written for Tensors only
                 parts = _rules_on_tensors(node, g)
-            elif n == 1:
-                rule = prim.vjps[0]
-                if node.e0 is None:
-                    parts = ()
-                elif rule is identity_rule:
-                    parts = (g,)
-                else:
-                    a0 = node.a0 if prim.reads == () else node.a0._data
-                    params = node.params
-                    parts = (rule(g, node.ans_data, a0, **params) if params
-                             else rule(g, node.ans_data, a0),)
             elif n == 2:
                 a0, a1 = node.a0, node.a1
                 if prim.reads != ():
@@ -296,15 +301,8 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                 pdata = parent._data
                 if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
                     gi = _fit_raw(gi, parent, node, nb)
-                if type(edge) is Tensor:  # a leaf
-                    entry = leaves.get(id(edge))
-                    if entry is None:
-                        leaves[id(edge)] = [edge, gi, False]
-                    elif entry[2]:  # a sum this pass made: add in place
-                        entry[1] += gi
-                    else:
-                        entry[1] = entry[1] + gi
-                        entry[2] = True
+                if type(edge) is Tensor:
+                    _to_leaf(leaves, edge, gi)
                 elif edge.g is None:
                     edge.g = gi
                     if fresh is None:
@@ -331,6 +329,19 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
             if pending is not None:
                 pending.g = None
         raise
+
+
+def _to_leaf(leaves: dict, leaf: Tensor, g: Any) -> None:
+    """A raw cotangent for a leaf: kept, or added to what it has (in place into a sum
+    this pass made)."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g, False]
+    elif entry[2]:
+        entry[1] += g
+    else:
+        entry[1] = entry[1] + g
+        entry[2] = True
 
 
 def _rules_on_tensors(node: Node, g: Any) -> list:
@@ -451,7 +462,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, owned: bool = False
         leaf.grad = leaf.grad + g
     else:
         leaf.grad._write(leaf.grad._data + g._data, "gradient accumulation")
-        version_counter(leaf.grad)[0] += 1
+        bump_version(leaf.grad)
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,

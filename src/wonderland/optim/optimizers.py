@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, set_grad_enabled, version_counter
+from ..tensor import Tensor, _new, bump_version, set_grad_enabled
 from .schedules import Schedule, as_schedule
 
 
@@ -120,7 +120,7 @@ def _add_in_place(p: Tensor, delta: Any) -> None:
     """``p += delta`` on the raw storage (rebinding arrays that cannot be written)."""
     if not backend.update_in_place(operator.add, p._data, delta):
         p._write(p._data + delta, "step")
-    version_counter(p)[0] += 1
+    bump_version(p)
 
 
 class GD(Optimizer):
