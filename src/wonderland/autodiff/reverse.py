@@ -137,7 +137,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             seed = seed._data
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
-            _add_leaf(leaves, root, seed)
+            _add_leaf(leaves, root, seed, raw)
             continue
         if node.g is None:
             node.g = seed
@@ -200,7 +200,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any)
             if type(gi) is not Tensor or nb or gi._data.shape != parent._data.shape:
                 gi = _fit(gi, parent, node, nb)
             if type(edge) is Tensor:
-                _add_leaf(leaves, edge, gi)
+                _add_leaf(leaves, edge, gi, False)
             elif edge.g is None:
                 edge.g = gi
                 heappush(heap, (-edge.seq, edge))
@@ -248,7 +248,7 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                     if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
                         gi = _fit_raw(gi, node.a0, node, nb)
                     if type(edge) is Tensor:
-                        _to_leaf(leaves, edge, gi)
+                        _add_leaf(leaves, edge, gi, True)
                     elif edge.g is None:
                         edge.g = gi
                         if heap and heap[0][0] < -edge.seq:
@@ -261,9 +261,7 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                     node.n = -1
                     node.a0 = node.ans_data = None
                 continue
-            if not prim.poly:  # rules written for Tensors only
-                parts = _rules_on_tensors(node, g)
-            elif n == 2:
+            if n == 2 and prim.poly:
                 a0, a1 = node.a0, node.a1
                 if prim.reads != ():
                     a0 = a0._data if type(a0) is Tensor else a0
@@ -284,7 +282,7 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                     g1 = r1(g, ans, a0, a1, **params) if params else r1(g, ans, a0, a1)
                 parts = (g0, g1)
             else:
-                parts = _rules_on_raw(node, g)
+                parts = _other_rules(node, g)
             fresh = None
             i = 0
             for gi in parts:
@@ -302,7 +300,7 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                 if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
                     gi = _fit_raw(gi, parent, node, nb)
                 if type(edge) is Tensor:
-                    _to_leaf(leaves, edge, gi)
+                    _add_leaf(leaves, edge, gi, True)
                 elif edge.g is None:
                     edge.g = gi
                     if fresh is None:
@@ -331,56 +329,33 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
         raise
 
 
-def _to_leaf(leaves: dict, leaf: Tensor, g: Any) -> None:
-    """A raw cotangent for a leaf: kept, or added to what it has (in place into a sum
-    this pass made)."""
-    entry = leaves.get(id(leaf))
-    if entry is None:
-        leaves[id(leaf)] = [leaf, g, False]
-    elif entry[2]:
-        entry[1] += g
+def _other_rules(node: Node, g: Any) -> list:
+    """The cotangents, by argument, of a node the raw loop's arity branches do not take:
+    rules written for Tensors only (run on Tensors, results back to raw), or more than
+    two arguments."""
+    prim, args = node.prim, node.args
+    on_tensors = not prim.poly
+    if on_tensors:
+        xp = _xp_of(node)
+        ans = None
+        if prim.uses_ans:
+            ans = _new(node.ans_data, xp)
+            ans._node, ans._rg = node, True
+        gg = _new(g, xp)
     else:
-        entry[1] = entry[1] + g
-        entry[2] = True
-
-
-def _rules_on_tensors(node: Node, g: Any) -> list:
-    """The cotangents of a node whose rules run on Tensors only, during a raw pass."""
-    xp = _xp_of(node)
-    ans = None
-    if node.prim.uses_ans:
-        ans = _new(node.ans_data, xp)
-        ans._node, ans._rg = node, True
-    gg = _new(g, xp)
-    args = node.args
+        ans, gg = node.ans_data, g
+        if prim.reads != ():
+            args = tuple([a._data if type(a) is Tensor else a for a in args])
     out = []
     for i, edge in enumerate(node.edges):
-        rule = node.prim.vjps[i]
-        if edge is None:
-            out.append(None)
-        elif rule is identity_rule:
-            out.append(g)
-        else:
-            gi = rule(gg, ans, *args, **node.params)
-            out.append(gi._data if type(gi) is Tensor else gi)
-    return out
-
-
-def _rules_on_raw(node: Node, g: Any) -> list:
-    """The cotangents of a node with more than two arguments, rules on raw arrays."""
-    prim = node.prim
-    args = node.rest
-    if prim.reads != ():
-        args = tuple([a._data if type(a) is Tensor else a for a in args])
-    out = []
-    for i, edge in enumerate(node.erest):
         rule = prim.vjps[i]
         if edge is None:
             out.append(None)
         elif rule is identity_rule:
             out.append(g)
         else:
-            out.append(rule(g, node.ans_data, *args, **node.params))
+            gi = rule(gg, ans, *args, **node.params)
+            out.append(gi._data if on_tensors and type(gi) is Tensor else gi)
     return out
 
 
@@ -429,10 +404,14 @@ class _Leaf:
 _LEAF = _Leaf()
 
 
-def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Tensor) -> None:
+def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:
+    """A cotangent for a leaf: kept, or added to what it has (on raw arrays, in place into
+    a sum this pass made)."""
     entry = leaves.get(id(leaf))
     if entry is None:
         leaves[id(leaf)] = [leaf, g, False]
+    elif raw and entry[2]:
+        entry[1] += g
     else:
         entry[1] = entry[1] + g
         entry[2] = True
