@@ -104,7 +104,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly",
-                 "broadcasts")
+                 "broadcasts", "shape_only")
 
     def __init__(
         self,
@@ -126,6 +126,9 @@ class Primitive:
         self.jvp = jvp
         self.uses_ans = uses_ans
         self.reads = reads  # None: every argument
+        # The rules read no argument's values: the raw reverse pass hands them the Tensors
+        # (for their shapes) instead of the arrays.
+        self.shape_only = reads == ()
         self.view = view
         # forward's shortcut: the operator itself (operator.mul) for binary primitives,
         # the namespace function's name ("sin") for unary ones
@@ -339,11 +342,54 @@ def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, recor
     return out
 
 
+def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
+    """``finish`` for a primitive of the one tensor ``x`` (``x[:, 0]``, ``x.sum()``): the
+    same output, with no tuple of arguments and no calls on the way."""
+    out = _object_new(Tensor)  # _new, inlined: this is the hot path
+    out._data = data
+    out._xp = x._xp
+    out.grad = None
+    out._fw = None
+    if prim.view:  # shares x's storage, hence its version counter
+        vc = x._vc
+        if vc is None:
+            vc = x._vc = [0]
+        out._vc = vc
+        out._base = x if x._base is None else x._base
+    else:
+        out._vc = None
+        out._base = None
+    if x._rg and _grad_enabled:
+        node = Node()
+        node.prim = prim
+        node.n = 1
+        node.a0 = x
+        node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
+        node.params = params
+        node.versions = None if prim.shape_only else (x._vc[0] if x._vc is not None else 0)
+        node.seq = next(_sequence)
+        node.g = None
+        if prim.uses_ans:
+            node.ans_data = data
+            node.ans_vc = version_counter(out)
+            node.ans_version = 0
+        else:
+            node.ans_data = None
+        out._node = node
+        out._rg = True
+    else:
+        out._node = None
+        out._rg = False
+    if x._fw is not None:
+        _forward_hook(prim, out, (x,), params)
+    return out
+
+
 def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     """The fast entry point of a one-argument primitive: no parameters, one tensor."""
     forward = prim.forward
     uses_ans = prim.uses_ans
-    saves = bool(prim.reads)
+    saves = prim.reads is None or bool(prim.reads)
     # The namespace's own function, per namespace, when the primitive names one
     # (``xp.sin``): one call instead of two on the hot path.
     direct: dict = {}

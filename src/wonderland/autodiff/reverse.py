@@ -212,10 +212,11 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any)
 
 def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any) -> None:
     """The reverse pass's loop on raw arrays, the common case, written for speed (it runs
-    once per node): one branch per arity instead of argument tuples; the version guard
-    only when something was written in place since the node was made; a node that comes
-    after everything pending taken next without the heap."""
+    once per node): the version guard only when something was written in place since the
+    node was made; a node that comes after everything pending taken next without the heap;
+    one-argument nodes deliver their cotangent straight out."""
     follow = fresh = None
+    written = last_write[0]
     try:
         while True:
             if follow is not None:
@@ -229,24 +230,26 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
             node.g = None
             if watching is not None:
                 _watch(node, g, *watching)
-            n = node.n
-            if n < 0 or node.seq < last_write[0]:
+                written = last_write[0]  # retain_grad may have written a .grad in place
+            if node.seq < written:
                 _guard(node)
             prim = node.prim
-            if n == 1 and prim.poly:  # one argument: its cotangent goes straight out
+            n = node.n
+            if n == 1 and prim.poly:
                 edge = node.e0
                 if edge is not None:
                     rule = prim.vjps[0]
+                    parent = node.a0
+                    pdata = parent._data
                     if rule is identity_rule:
                         gi = g
+                    elif node.params:
+                        gi = rule(g, node.ans_data, parent if prim.shape_only else pdata,
+                                  **node.params)
                     else:
-                        a0 = node.a0 if prim.reads == () else node.a0._data
-                        params = node.params
-                        gi = rule(g, node.ans_data, a0, **params) if params \
-                            else rule(g, node.ans_data, a0)
-                    pdata = node.a0._data
+                        gi = rule(g, node.ans_data, parent if prim.shape_only else pdata)
                     if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
-                        gi = _fit_raw(gi, node.a0, node, nb)
+                        gi = _fit_raw(gi, parent, node, nb)
                     if type(edge) is Tensor:
                         _add_leaf(leaves, edge, gi, True)
                     elif edge.g is None:
@@ -262,40 +265,34 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                     node.a0 = node.ans_data = None
                 continue
             if n == 2 and prim.poly:
-                a0, a1 = node.a0, node.a1
-                if prim.reads != ():
-                    a0 = a0._data if type(a0) is Tensor else a0
-                    a1 = a1._data if type(a1) is Tensor else a1
+                a0, a1, e0, e1 = node.a0, node.a1, node.e0, node.e1
+                if prim.shape_only:
+                    x0, x1 = a0, a1
+                else:
+                    x0 = a0._data if type(a0) is Tensor else a0
+                    x1 = a1._data if type(a1) is Tensor else a1
                 r0, r1 = prim.vjps
                 ans, params = node.ans_data, node.params
-                if node.e0 is None:
+                if e0 is None:
                     g0 = None
                 elif r0 is identity_rule:
                     g0 = g
                 else:
-                    g0 = r0(g, ans, a0, a1, **params) if params else r0(g, ans, a0, a1)
-                if node.e1 is None:
+                    g0 = r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
+                if e1 is None:
                     g1 = None
                 elif r1 is identity_rule:
                     g1 = g
                 else:
-                    g1 = r1(g, ans, a0, a1, **params) if params else r1(g, ans, a0, a1)
-                parts = (g0, g1)
+                    g1 = r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
+                deliveries = ((a0, e0, g0), (a1, e1, g1))
             else:
-                parts = _other_rules(node, g)
-            fresh = None
-            i = 0
-            for gi in parts:
+                if n < 0:  # freed by an earlier pass: says so
+                    _check_versions(node)
+                deliveries = zip(node.args, node.edges, _other_rules(node, g))
+            for parent, edge, gi in deliveries:
                 if gi is None:
-                    i += 1
                     continue
-                if n > 2:
-                    parent, edge = node.rest[i], node.erest[i]
-                elif i == 0:
-                    parent, edge = node.a0, node.e0
-                else:
-                    parent, edge = node.a1, node.e1
-                i += 1
                 pdata = parent._data
                 if nb or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
                     gi = _fit_raw(gi, parent, node, nb)
@@ -344,7 +341,7 @@ def _other_rules(node: Node, g: Any) -> list:
         gg = _new(g, xp)
     else:
         ans, gg = node.ans_data, g
-        if prim.reads != ():
+        if not prim.shape_only:
             args = tuple([a._data if type(a) is Tensor else a for a in args])
     out = []
     for i, edge in enumerate(node.edges):

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import ops_for
-from ..tensor import Tensor, _new, apply, as_tensor, finish
+from ..tensor import Tensor, _new, apply, as_tensor, finish_one
 from .base import defprim
 from .elementwise import _float_input, exp, sqrt, where
 from .shape import _axis, reshape
@@ -91,8 +91,8 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
             and not keepdim and x._xp is backend.numpy_namespace
             and x._data.dtype.kind in "fc" and x._data.ndim <= 32):  # x.sum(), the common case
         axes = _ALL_AXES[x._data.ndim]
-        return finish(sum_, _add_reduce(x._data, axis=axes), x._xp, (x,),
-                      {"axis": axes, "keepdims": False}, x._rg, x._fw is not None)
+        return finish_one(sum_, _add_reduce(x._data, axis=axes), x,
+                          {"axis": axes, "keepdims": False})
     x = as_tensor(x)
     if backend.is_bool(x._data.dtype, x._xp):
         x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import ops_for
-from ..tensor import Tensor, _new, apply, as_tensor, finish
+from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
 from .base import Variadic, defprim
 
 # ----------------------------------------------------------------------- reshape
@@ -245,7 +245,12 @@ _SIMPLE = (int, slice)
 
 def _simple(index: Any) -> bool:
     """An index tuple of ints and slices only (``x[:, 0]``): a view, never repeats."""
-    return type(index) is tuple and all([type(i) in _SIMPLE for i in index])
+    if type(index) is not tuple:
+        return False
+    for i in index:
+        if type(i) is not slice and type(i) is not int:
+            return False
+    return True
 
 
 def _batched(index: Any, batch: tuple, xp: Any) -> tuple:
@@ -299,6 +304,15 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
                                 batch + tuple(x.shape))
 
 
+def _simple_getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
+    """``_getitem_vjp`` for an index known to be simple (``getitem_simple_``)."""
+    if type(g) is backend.ndarray and g.ndim == out_ndim:  # one write, into zeros
+        out = backend.numpy_zeros(x._data.shape, g.dtype)
+        out[index] = g
+        return out
+    return _getitem_vjp(g, ans, x, index, out_ndim)
+
+
 def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
     t = tangents[0]
     return getitem_raw(t, _batched(index, t.shape[: t.ndim - x.ndim], t._xp))
@@ -310,6 +324,9 @@ def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
 
 getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
                         view=True, poly=True)
+# ``x[:, 0]`` on NumPy, the common case: the index is known to be ints and slices.
+getitem_simple_ = defprim("getitem", _getitem_forward, (_simple_getitem_vjp,), _getitem_jvp,
+                          reads=(), view=True, poly=True)
 getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
                         poly=True)
 
@@ -359,8 +376,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         except IndexError:
             pass  # the general path explains
         else:
-            return finish(getitem_view_, data, x._xp, (x,),
-                          {"index": index, "out_ndim": data.ndim}, x._rg, x._fw is not None)
+            return finish_one(getitem_simple_, data, x, {"index": index, "out_ndim": data.ndim})
     return getitem_raw(x, _raw_index(index, x._xp))
 
 
