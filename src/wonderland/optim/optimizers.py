@@ -12,6 +12,8 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..tensor import Tensor, _new, bump_version, set_grad_enabled
 from .schedules import Schedule, as_schedule
@@ -24,6 +26,8 @@ class Optimizer:
     """
 
     _state_names: tuple[str, ...] = ()
+    # The update is written with Tensor operations (run under no_grad), not on raw arrays.
+    _on_tensors = False
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule) -> None:
         params = list(params) if not isinstance(params, Tensor) else [params]
@@ -43,11 +47,14 @@ class Optimizer:
         self.params = params
         self.lr = lr
         self._schedule = as_schedule(lr)
+        self._constant = float(lr) if not callable(lr) else None
         self.t = 0
         self.state: list[dict[str, Tensor]] = [{} for _ in params]
 
     def current_lr(self) -> float:
         """``η_t`` for the next step."""
+        if self._constant is not None:
+            return self._constant
         return float(self._schedule(self.t + 1))
 
     def zero_grad(self) -> None:
@@ -57,11 +64,18 @@ class Optimizer:
 
     def step(self) -> None:
         """One update of every parameter that has a gradient, with step size ``η_t``."""
-        lr = self.current_lr()
-        if not lr >= 0 or not math.isfinite(lr):
-            raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
-                             f"{self.t + 1}")
+        lr = self._constant
+        if lr is None:
+            lr = self.current_lr()
+            if not lr >= 0 or not math.isfinite(lr):
+                raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
+                                 f"{self.t + 1}")
         self.t += 1
+        if not self._on_tensors:  # raw arrays: nothing to record
+            for p, state in zip(self.params, self.state):
+                if p.grad is not None:
+                    self._update(p, p.grad, lr, state)
+            return
         previous = set_grad_enabled(False)
         try:
             for p, state in zip(self.params, self.state):
@@ -104,6 +118,7 @@ class Optimizer:
         for name, value in state.get("hyperparameters", {}).items():
             setattr(self, name, tuple(value) if isinstance(value, list) else value)
         self._schedule = as_schedule(self.lr)
+        self._constant = float(self.lr) if not callable(self.lr) else None
 
     def _hyperparameters(self) -> dict[str, Any]:
         out = {}
@@ -118,9 +133,16 @@ class Optimizer:
 
 def _add_in_place(p: Tensor, delta: Any) -> None:
     """``p += delta`` on the raw storage (rebinding arrays that cannot be written)."""
-    if not backend.update_in_place(operator.add, p._data, delta):
-        p._write(p._data + delta, "step")
+    data = p._data
+    if type(data) is np.ndarray and type(delta) is np.ndarray:
+        try:
+            data += delta  # the common case: one call, in place
+        except (TypeError, ValueError):  # read-only, a dtype that cannot hold it, a shape
+            p._write(p._data + delta, "step")
+    elif not backend.update_in_place(operator.add, data, delta):
+        p._write(data + delta, "step")
     bump_version(p)
+
 
 
 class GD(Optimizer):
@@ -225,6 +247,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: eps must be non-negative, got {eps!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
+
+    _on_tensors = True
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         beta1, beta2 = self.betas
