@@ -119,6 +119,9 @@ def ones_like(xp: ModuleType, x: Any):
 
 
 _UNITS: dict[tuple, Any] = {}
+# Ones of a sum's input shape, by (shape, dtype): the unit seed spread over ``x.sum()``.
+_SPREAD_UNITS: dict[tuple, Any] = {}
+_SPREAD_KEPT, _SPREAD_LARGEST = 64, 1 << 16  # how many are cached, and up to what size
 
 
 def unit_like(xp: ModuleType, x: Any):
@@ -129,9 +132,43 @@ def unit_like(xp: ModuleType, x: Any):
     key = (x.dtype, x.shape)
     unit = _UNITS.get(key)
     if unit is None:
-        unit = _UNITS[key] = np.ones(x.shape, dtype=x.dtype)
-        unit.flags.writeable = False
+        unit = _UNITS[key] = _read_only_ones(x.shape, x.dtype)
     return unit
+
+
+def _read_only_ones(shape: tuple, dtype: Any) -> np.ndarray:
+    ones = np.ones(shape, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def spread_unit(unit: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """Ones of ``shape`` for the cached seed ``unit`` (the cotangent of ``x`` in
+    ``x.sum().backward()``), cached read-only like the seed; None when ``unit`` is not a
+    cached seed or the shape is too large to keep."""
+    key = (shape, unit.dtype)
+    ones = _SPREAD_UNITS.get(key)
+    if ones is not None:
+        return ones
+    if _UNITS.get((unit.dtype, unit.shape)) is not unit:
+        return None
+    size = 1
+    for s in shape:
+        size *= s
+    if size > _SPREAD_LARGEST:
+        return None
+    if len(_SPREAD_UNITS) >= _SPREAD_KEPT:
+        _SPREAD_UNITS.clear()
+    ones = _SPREAD_UNITS[key] = _read_only_ones(shape, unit.dtype)
+    return ones
+
+
+def writable(x: Any) -> Any:
+    """``x``, or a copy of it when it is a read-only NumPy array (a cached seed, a broadcast
+    view): what a gradient handed to the user must be."""
+    if type(x) is np.ndarray and not x.flags.writeable:
+        return x.copy()
+    return x
 
 
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):

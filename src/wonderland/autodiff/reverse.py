@@ -158,7 +158,8 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             for leaf, g, _ in leaves.values():
                 _add(captured, id(leaf), g)
             if raw:
-                return {key: _new(g, backend.namespace(g)) for key, g in captured.items()}
+                return {key: _new(backend.writable(g), backend.namespace(g))
+                        for key, g in captured.items()}
             return captured
         for leaf, g, owned in leaves.values():
             if leaf._rg:

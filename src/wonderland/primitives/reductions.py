@@ -56,6 +56,10 @@ def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 
 def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
     if not g.shape:  # the sum of everything (no batch): the common case, one broadcast
+        if type(g) is backend.ndarray and not g.flags.writeable:  # the seed of backward()
+            ones = backend.spread_unit(g, tuple(x.shape))
+            if ones is not None:
+                return ones
         return ops_for(g).broadcast_to(g, tuple(x.shape))
     gk = _expand_back(g, x, axis, keepdims)
     return ops_for(g).broadcast_to(gk, tuple(gk.shape[: gk.ndim - x.ndim]) + tuple(x.shape))
