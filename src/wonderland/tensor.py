@@ -104,7 +104,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly",
-                 "broadcasts", "shape_only")
+                 "broadcasts", "shape_only", "scatter")
 
     def __init__(
         self,
@@ -119,6 +119,7 @@ class Primitive:
         raw: Callable[[Any, Any], Any] | str | None = None,
         poly: bool = False,
         broadcasts: bool = False,
+        scatter: Callable[..., None] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -139,6 +140,10 @@ class Primitive:
         # Elementwise over broadcast arguments: forward mode pads batched tangents so
         # their batch axes stay in front.
         self.broadcasts = broadcasts
+        # ``scatter(acc, g, **params)`` adds the cotangent of the one argument into ``acc``,
+        # an array of the argument's shape, in place: what the reverse rule would give,
+        # without the array of zeros around it (indexing a leaf, on raw NumPy arrays).
+        self.scatter = scatter
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

@@ -238,7 +238,10 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
             n = node.n
             if n == 1 and prim.poly:
                 edge = node.e0
-                if edge is not None:
+                if type(edge) is Tensor and prim.scatter is not None and not nb \
+                        and type(g) is backend.ndarray:
+                    _scatter_leaf(leaves, edge, g, prim, node.params)
+                elif edge is not None:
                     rule = prim.vjps[0]
                     parent = node.a0
                     pdata = parent._data
@@ -413,6 +416,22 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:
     else:
         entry[1] = entry[1] + g
         entry[2] = True
+
+
+def _scatter_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, prim: Any,
+                  params: dict) -> None:
+    """A cotangent for a leaf, added by ``prim.scatter`` into the leaf's sum (made here, of
+    zeros, when the leaf has none this pass owns)."""
+    entry = leaves.get(id(leaf))
+    data = leaf._data
+    if entry is None or not entry[2]:
+        acc = backend.numpy_zeros(data.shape, data.dtype)
+        if entry is None:
+            leaves[id(leaf)] = entry = [leaf, acc, True]
+        else:
+            acc += entry[1]
+            entry[1], entry[2] = acc, True
+    prim.scatter(entry[1], g, **params)
 
 
 def _xp_of(node: Node) -> Any:

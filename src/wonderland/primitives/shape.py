@@ -324,9 +324,14 @@ def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
 
 getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
                         view=True, poly=True)
+def _simple_getitem_scatter(acc: Any, g: Any, index: Any, out_ndim: int) -> None:
+    part = acc[index]  # a view: ints and slices only
+    part += g
+
+
 # ``x[:, 0]`` on NumPy, the common case: the index is known to be ints and slices.
 getitem_simple_ = defprim("getitem", _getitem_forward, (_simple_getitem_vjp,), _getitem_jvp,
-                          reads=(), view=True, poly=True)
+                          reads=(), view=True, poly=True, scatter=_simple_getitem_scatter)
 getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
                         poly=True)
 
