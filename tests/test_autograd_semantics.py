@@ -138,6 +138,82 @@ def test_a_gradient_summed_from_several_uses_is_a_fresh_array():
     np.testing.assert_allclose(x.numpy(), np.arange(6.0).reshape(3, 2))
 
 
+@pytest.mark.parametrize("first_use", ["index", "whole", "index_of_scalar"])
+def test_indexing_a_leaf_several_times_sums_every_use(first_use):
+    """x[i] of a leaf adds its cotangent straight into the leaf's sum: whatever reached the
+    leaf first (another index, the whole tensor) is kept, and one-element results too."""
+    xv = np.arange(1.0, 7.0).reshape(3, 2)
+    x = wl.tensor(xv, requires_grad=True)
+    if first_use == "index":
+        out = (x[:, 0] * x[:, 1]).sum() + (x[1, :] ** 2).sum()
+        want = np.stack([xv[:, 1], xv[:, 0]], axis=1)
+        want[1] += 2 * xv[1]
+    elif first_use == "whole":
+        out = (x * 3.0).sum() + wl.sin(x[2, 1]) + x[:, 0].sum()
+        want = np.full((3, 2), 3.0)
+        want[2, 1] += np.cos(xv[2, 1])
+        want[:, 0] += 1.0
+    else:  # one element, with a 0-d array as its cotangent
+        out = (x[2, 1] * wl.tensor(np.array(2.0))).sum() + x[0, 0] * x[2, 1]
+        want = np.zeros((3, 2))
+        want[2, 1], want[0, 0] = 2.0 + xv[0, 0], xv[2, 1]
+    out.backward()
+    np.testing.assert_allclose(g(x), want)
+    gx = wl.grad(lambda t: t[0] * 2.0 + t[-1] + t[0])(wl.tensor(xv[0]))  # grad_of too
+    np.testing.assert_allclose(gx.numpy(), [3.0, 1.0])
+
+
+def test_indexing_a_float32_leaf_with_a_float64_seed_keeps_float32():
+    x = wl.tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    x[:, 1].backward(np.array([1.5, 2.5]))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(g(x), [[0, 1.5, 0], [0, 2.5, 0]])
+
+
+def test_a_factor_passed_on_as_a_gradient_is_never_shared():
+    """The cotangent of a in (a * b).sum() is b itself on the way (no multiply by ones); the
+    gradient the user gets is their own array all the same."""
+    yv = np.array([3.0, 4.0])
+    y = wl.tensor(yv.copy())
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    (x * y).sum().backward()
+    gx = wl.grad(lambda t: (t * y).sum())(wl.tensor([1.0, 2.0]))
+    view = wl.tensor(np.arange(6.0).reshape(3, 2))
+    gv = wl.grad(lambda t: (view[:, 0] * t.reshape(-1)).sum())(wl.tensor([[1.0], [2.0], [3.0]]))
+    for grad, source in ((x.grad, y), (gx, y), (gv, view)):
+        assert not np.shares_memory(grad.numpy(), source.numpy())
+        grad.numpy()[...] = -1.0  # writable, and writing leaves the inputs alone
+    np.testing.assert_array_equal(y.numpy(), yv)
+    np.testing.assert_array_equal(view.numpy(), np.arange(6.0).reshape(3, 2))
+
+
+def test_vjp_never_returns_the_callers_cotangent_itself():
+    x = wl.tensor([1.0, 2.0])
+    seed = wl.tensor([[5.0], [6.0]])
+    for f in (lambda t: t.reshape(2, 1), lambda t: (t + 0.0).reshape(2, 1)):
+        _, pullback = wl.vjp(f, x)
+        result = pullback(seed)
+        gx = result[0] if isinstance(result, tuple) else result
+        np.testing.assert_array_equal(gx.numpy(), [5.0, 6.0])
+        assert not np.shares_memory(gx.numpy(), seed.numpy())
+
+
+@pytest.mark.parametrize("how", ["grad", "vjp"])
+def test_gradients_of_sums_are_writable_and_fresh(how):
+    """The reverse rule of a sum spreads its cotangent as a read-only array (a cached unit,
+    a broadcast view): the user gets a writable copy, never the cache."""
+    x = wl.tensor(np.ones((2, 3)))
+    for _ in range(2):
+        if how == "grad":
+            gx = wl.grad(lambda t: t.sum())(x)
+        else:
+            _, pullback = wl.vjp(lambda t: t.sum(axis=0), x)
+            result = pullback(wl.tensor([1.0, 1.0, 1.0]))
+            gx = result[0] if isinstance(result, tuple) else result
+        np.testing.assert_array_equal(gx.numpy(), np.ones((2, 3)))
+        gx.numpy()[...] = 5.0
+
+
 # ---------------------------------------------------------------------- grad mode
 
 

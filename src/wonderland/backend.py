@@ -122,6 +122,21 @@ _UNITS: dict[tuple, Any] = {}
 # Ones of a sum's input shape, by (shape, dtype): the unit seed spread over ``x.sum()``.
 _SPREAD_UNITS: dict[tuple, Any] = {}
 _SPREAD_KEPT, _SPREAD_LARGEST = 64, 1 << 16  # how many are cached, and up to what size
+# Their ids: a cotangent whose id is here is all ones (the cache keeps it alive, so no other
+# array has its id), and a product with it is the other factor.
+SPREAD_UNIT_IDS: set[int] = set()
+# The ids of arrays (by the array owning the memory) that others hold but that travel as
+# cotangents: the caller's seeds, a factor of a product with ones that a rule passed on.
+# The reverse pass copies a cotangent sharing their memory before handing it to the user,
+# and forgets them when it ends.
+PASSED_ON: set[int] = set()
+
+
+def pass_on(x: Any) -> Any:
+    """``x`` as a cotangent, noted as shared (see ``PASSED_ON``)."""
+    base = x.base
+    PASSED_ON.add(id(x) if base is None else id(base))
+    return x
 
 
 def unit_like(xp: ModuleType, x: Any):
@@ -159,7 +174,9 @@ def spread_unit(unit: np.ndarray, shape: tuple) -> np.ndarray | None:
         return None
     if len(_SPREAD_UNITS) >= _SPREAD_KEPT:
         _SPREAD_UNITS.clear()
+        SPREAD_UNIT_IDS.clear()
     ones = _SPREAD_UNITS[key] = _read_only_ones(shape, unit.dtype)
+    SPREAD_UNIT_IDS.add(id(ones))
     return ones
 
 

@@ -135,6 +135,8 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     for root, seed in zip(roots, seeds):
         if raw:
             seed = seed._data
+            if targets is not None and type(seed) is backend.ndarray:
+                backend.pass_on(seed)  # the caller's: returned only as a copy
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed, raw)
@@ -158,7 +160,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
             for leaf, g, _ in leaves.values():
                 _add(captured, id(leaf), g)
             if raw:
-                return {key: _new(backend.writable(g), backend.namespace(g))
+                return {key: _new(_handed_over(g), backend.namespace(g))
                         for key, g in captured.items()}
             return captured
         for leaf, g, owned in leaves.values():
@@ -172,6 +174,8 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
+        if _passed_on:
+            _passed_on.clear()
     return None
 
 
@@ -360,6 +364,9 @@ def _other_rules(node: Node, g: Any) -> list:
     return out
 
 
+_passed_on = backend.PASSED_ON
+
+
 def _guard(node: Node) -> None:
     """The version-counter guard: the saved arguments and output are as they were."""
     versions = node.versions
@@ -432,6 +439,15 @@ def _scatter_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, prim: Any,
             acc += entry[1]
             entry[1], entry[2] = acc, True
     prim.scatter(entry[1], g, **params)
+
+
+def _handed_over(g: Any) -> Any:
+    """A raw cotangent as a result for the user: a copy when it shares memory with an array
+    others hold (a seed, a factor a rule passed on), or is read-only (a cached unit)."""
+    if type(g) is backend.ndarray and (id(g if g.base is None else g.base) in _passed_on
+                                       or not g.flags.writeable):
+        return g.copy()
+    return g
 
 
 def _xp_of(node: Node) -> Any:

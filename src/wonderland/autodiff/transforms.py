@@ -156,7 +156,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
             raise ValueError(f"{what}: the function must return a scalar to take its "
                              f"gradient, got an output of shape {out.shape}; use "
                              f"wl.jacobian or wl.vjp for non-scalar outputs")
-        seed = _new(backend.ones_like(out._xp, out._data), out._xp)
+        # the cached unit when the pass records nothing (as backward()): its rules know it
+        unit = backend.ones_like if recorded or nested else backend.unit_like
+        seed = _new(unit(out._xp, out._data), out._xp)
         grads = grad_of([out], inputs, [seed], retain_graph=recorded, create_graph=recorded,
                         on_tensors=nested)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))

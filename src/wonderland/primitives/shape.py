@@ -325,8 +325,11 @@ def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
 getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
                         view=True, poly=True)
 def _simple_getitem_scatter(acc: Any, g: Any, index: Any, out_ndim: int) -> None:
-    part = acc[index]  # a view: ints and slices only
-    part += g
+    if out_ndim:
+        part = acc[index]  # a view (ints and slices only): added into in place
+        part += g
+    else:  # one element: NumPy gives a scalar, not a view
+        acc[index] += g
 
 
 # ``x[:, 0]`` on NumPy, the common case: the index is known to be ints and slices.
