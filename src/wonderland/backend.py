@@ -125,18 +125,17 @@ _SPREAD_KEPT, _SPREAD_LARGEST = 64, 1 << 16  # how many are cached, and up to wh
 # Their ids: a cotangent whose id is here is all ones (the cache keeps it alive, so no other
 # array has its id), and a product with it is the other factor.
 SPREAD_UNIT_IDS: set[int] = set()
-# The ids of arrays (by the array owning the memory) that others hold but that travel as
-# cotangents: the caller's seeds, a factor of a product with ones that a rule passed on.
-# The reverse pass copies a cotangent sharing their memory before handing it to the user,
-# and forgets them when it ends.
-PASSED_ON: set[int] = set()
+# Arrays that others hold but that travel as cotangents: the caller's seeds, a factor of
+# a product with ones that a rule passed on (``PASSED_ON.append(x) or x``). The reverse
+# pass copies a result sharing memory with one of them before handing it to the user,
+# and empties the list when it ends.
+PASSED_ON: list[Any] = []
 
 
-def pass_on(x: Any) -> Any:
-    """``x`` as a cotangent, noted as shared (see ``PASSED_ON``)."""
-    base = x.base
-    PASSED_ON.add(id(x) if base is None else id(base))
-    return x
+def shares_memory_with_passed(g: Any) -> bool:
+    """Whether the NumPy array ``g`` shares memory with an array in ``PASSED_ON``."""
+    owner = g if g.base is None else g.base
+    return any(owner is (x if x.base is None else x.base) for x in PASSED_ON)
 
 
 def unit_like(xp: ModuleType, x: Any):

@@ -136,7 +136,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
         if raw:
             seed = seed._data
             if targets is not None and type(seed) is backend.ndarray:
-                backend.pass_on(seed)  # the caller's: returned only as a copy
+                _passed_on.append(seed)  # the caller's: returned only as a copy
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed, raw)
@@ -444,8 +444,8 @@ def _scatter_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, prim: Any,
 def _handed_over(g: Any) -> Any:
     """A raw cotangent as a result for the user: a copy when it shares memory with an array
     others hold (a seed, a factor a rule passed on), or is read-only (a cached unit)."""
-    if type(g) is backend.ndarray and (id(g if g.base is None else g.base) in _passed_on
-                                       or not g.flags.writeable):
+    if type(g) is backend.ndarray and (not g.flags.writeable or _passed_on
+                                       and backend.shares_memory_with_passed(g)):
         return g.copy()
     return g
 

@@ -37,11 +37,11 @@ sub = defprim("sub", lambda xp, a, b: a - b,
               raw=operator.sub, poly=True, broadcasts=True)
 # A cotangent of ones (``(a * b).sum()``) times a factor of its shape is the factor
 # itself: no multiply (the reverse pass hands it to the user only as a copy).
-_units, _ndarray, _pass_on = backend.SPREAD_UNIT_IDS, backend.ndarray, backend.pass_on
+_units, _ndarray, _pass_on = backend.SPREAD_UNIT_IDS, backend.ndarray, backend.PASSED_ON.append
 mul = defprim("mul", lambda xp, a, b: a * b,
-              (lambda g, ans, a, b: _pass_on(b) if id(g) in _units and type(b) is _ndarray
+              (lambda g, ans, a, b: _pass_on(b) or b if id(g) in _units and type(b) is _ndarray
                and b.shape == g.shape else g * b,
-               lambda g, ans, a, b: _pass_on(a) if id(g) in _units and type(a) is _ndarray
+               lambda g, ans, a, b: _pass_on(a) or a if id(g) in _units and type(a) is _ndarray
                and a.shape == g.shape else g * a),
               linear="multi", raw=operator.mul, poly=True, broadcasts=True)
 neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=(),
