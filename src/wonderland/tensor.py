@@ -168,16 +168,17 @@ class Node:
     the reverse pass visits nodes by decreasing ``seq``, a topological order for free.
     The edges say where each argument's cotangent goes, fixed when recorded (an in-place
     op may later give the argument a new history): its node, the leaf itself, or None.
-    ``versions`` is the version-counter guard: the versions of the arguments the rules
-    read, by position (an int stands for the first argument alone).
+    The version-counter guard needs nothing stored: an argument the rules read (or the
+    output, ``ans_vc``) written in place after ``seq`` (after ``ans_since`` for the
+    output) is stale.
 
     One and two arguments (nearly every node) sit in their own fields, ``a0, a1`` and
     ``e0, e1``: no tuples to allocate on the hot path. More go in ``rest``/``erest``.
     ``n`` is the number of arguments, -1 once the graph is freed.
     """
 
-    __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params", "versions",
-                 "ans_data", "ans_vc", "ans_version", "ans_fw", "seq", "g")
+    __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params",
+                 "ans_data", "ans_vc", "ans_since", "ans_fw", "seq", "g")
 
     @property
     def args(self) -> tuple | None:
@@ -219,7 +220,6 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
         node.a0 = a
         node.e0 = (a if a._node is None else a._node) if a._rg and prim.vjps[0] is not None \
             else None
-        node.versions = None if prim.reads == () else (a._vc[0] if a._vc is not None else 0)
         return node
     edges = tuple([_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)])
     n = node.n = len(args)
@@ -230,13 +230,6 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
         node.e0, node.e1 = edges
     else:
         node.rest, node.erest = args, edges
-    reads = range(n) if prim.reads is None else prim.reads
-    versions = [None] * n
-    for i in reads:
-        a = args[i]
-        if type(a) is Tensor:
-            versions[i] = a._vc[0] if a._vc is not None else 0
-    node.versions = tuple(versions) if any(v is not None for v in versions) else None
     return node
 
 
@@ -279,10 +272,13 @@ def as_tensor(value: Any) -> Tensor:
 
 
 def version_counter(t: Tensor) -> list[int]:
-    """The shared version counter of ``t``, made on first need (most tensors never need one)."""
+    """The version counter of ``t``, shared with the tensors on its storage, made on first
+    need (most tensors never need one): ``[writes, epoch]``, how many in-place writes and
+    the creation number (``next(_sequence)``) at the latest. A node made before ``epoch``
+    saw an older value."""
     vc = t._vc
     if vc is None:
-        vc = t._vc = [0]
+        vc = t._vc = [0, -1]
     return vc
 
 
@@ -293,8 +289,9 @@ last_write = [-1]
 
 def bump_version(t: Tensor) -> None:
     """Say that ``t``'s storage was written in place."""
-    version_counter(t)[0] += 1
-    last_write[0] = next(_sequence)
+    vc = version_counter(t)
+    vc[0] += 1
+    vc[1] = last_write[0] = next(_sequence)
 
 
 def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
@@ -303,7 +300,7 @@ def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     if prim.uses_ans:
         node.ans_data = out._data
         node.ans_vc = version_counter(out)
-        node.ans_version = 0
+        node.ans_since = node.seq
     out._node = node
     out._rg = True
 
@@ -358,7 +355,7 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
     if prim.view:  # shares x's storage, hence its version counter
         vc = x._vc
         if vc is None:
-            vc = x._vc = [0]
+            vc = x._vc = [0, -1]
         out._vc = vc
         out._base = x if x._base is None else x._base
     else:
@@ -371,13 +368,12 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
         node.a0 = x
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
         node.params = params
-        node.versions = None if prim.shape_only else (x._vc[0] if x._vc is not None else 0)
         node.seq = next(_sequence)
         node.g = None
         if prim.uses_ans:
             node.ans_data = data
             node.ans_vc = version_counter(out)
-            node.ans_version = 0
+            node.ans_since = node.seq
         else:
             node.ans_data = None
         out._node = node
@@ -394,7 +390,6 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     """The fast entry point of a one-argument primitive: no parameters, one tensor."""
     forward = prim.forward
     uses_ans = prim.uses_ans
-    saves = prim.reads is None or bool(prim.reads)
     # The namespace's own function, per namespace, when the primitive names one
     # (``xp.sin``): one call instead of two on the hot path.
     direct: dict = {}
@@ -424,13 +419,12 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             node.a0 = x
             node.e0 = x if x._node is None else x._node
             node.params = _NO_PARAMS
-            node.versions = (x._vc[0] if x._vc is not None else 0) if saves else None
             node.seq = next(_sequence)
             node.g = None
             if uses_ans:
                 node.ans_data = data
-                node.ans_vc = out._vc = [0]
-                node.ans_version = 0
+                node.ans_vc = out._vc = [0, -1]
+                node.ans_since = node.seq
             else:
                 node.ans_data = None
             out._node = node
@@ -458,7 +452,6 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
     """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
     primitive, for a tensor or Python scalar ``other``; ``slow`` handles the rest."""
     raw = prim.raw  # the operator itself: operators exist only for such primitives
-    reads_all = prim.reads is None
     if not callable(raw):
         raise TypeError(f"binary_operator needs a primitive with a raw operator, not {prim}")
 
@@ -504,15 +497,6 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
                 node.e0 = mine
                 node.e1 = theirs
             node.params = _NO_PARAMS
-            if reads_all:
-                mine = self._vc[0] if self._vc is not None else 0
-                if type(other) is Tensor:
-                    theirs = other._vc[0] if other._vc is not None else 0
-                    node.versions = (theirs, mine) if reflected else (mine, theirs)
-                else:
-                    node.versions = (None, mine) if reflected else mine
-            else:
-                node.versions = None
             node.ans_data = None
             node.seq = next(_sequence)
             node.g = None
@@ -828,7 +812,6 @@ class Tensor:
                 self._node, self._rg = result._node, True
             if result._node is not None and prim.uses_ans:
                 result._node.ans_vc = version_counter(self)
-                result._node.ans_version = self._vc[0] + 1
         else:
             other_data = other._data if type(other) is Tensor else other
             if "index" in params:  # a plain write, no copy of the whole tensor
@@ -836,6 +819,8 @@ class Tensor:
             elif not backend.update_in_place(prim.raw, self._data, other_data):
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
         bump_version(self)
+        if record and prim.uses_ans and result._node is not None:
+            result._node.ans_since = self._vc[1]  # its output is this write
         return self
 
     def _write(self, new: Any, opname: str) -> None:

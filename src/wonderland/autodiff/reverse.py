@@ -42,33 +42,25 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
 
 
 def _check_versions(node: Node) -> None:
+    """Raise when the graph was freed, or when a value the rules read was written in place
+    after the node was made."""
     args = node.args
     if args is None:
         raise RuntimeError(
             f"trying to backward through the graph a second time (at {node.prim.name}); its "
             f"saved values were freed. Pass retain_graph=True to the first backward()")
-    versions = node.versions
-    if versions is None:
-        versions = ()
-    elif type(versions) is int:
-        versions = (versions,)
-    for pos, version in enumerate(versions):
-        if version is None:
-            continue
-        now = _version(args[pos])
-        if now != version:
+    reads = range(len(args)) if node.prim.reads is None else node.prim.reads
+    for pos in reads:
+        a = args[pos]
+        if type(a) is Tensor and a._vc is not None and a._vc[1] > node.seq:
             raise RuntimeError(
                 f"a tensor needed to differentiate {node.prim.name} (argument {pos}, shape "
-                f"{args[pos].shape}) was modified by an in-place operation (version "
-                f"{now}, saved at version {version}); clone it before modifying")
-    if node.ans_data is not None and node.ans_vc[0] != node.ans_version:
+                f"{a.shape}) was modified by an in-place operation after it was used (it is "
+                f"now at version {a._vc[0]}); clone it before modifying")
+    if node.ans_data is not None and node.ans_vc[1] > node.ans_since:
         raise RuntimeError(
             f"the output of {node.prim.name} was modified by an in-place operation, but "
             f"its gradient needs it; clone it before modifying")
-
-
-def _version(t: Tensor) -> int:
-    return t._vc[0] if t._vc is not None else 0
 
 
 def _fit(g: Any, parent: Tensor, node: Node, nb: int) -> Tensor:
@@ -188,7 +180,8 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any)
         node.g = None
         if watching is not None:
             _watch(node, g, *watching)
-        _guard(node)
+        if node.seq < last_write[0] or node.n < 0:
+            _check_versions(node)
         prim = node.prim
         args, edges, params = node.args, node.edges, node.params
         ans = None
@@ -237,7 +230,7 @@ def _visit_raw(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: 
                 _watch(node, g, *watching)
                 written = last_write[0]  # retain_grad may have written a .grad in place
             if node.seq < written:
-                _guard(node)
+                _check_versions(node)
             prim = node.prim
             n = node.n
             if n == 1 and prim.poly:
@@ -365,20 +358,6 @@ def _other_rules(node: Node, g: Any) -> list:
 
 
 _passed_on = backend.PASSED_ON
-
-
-def _guard(node: Node) -> None:
-    """The version-counter guard: the saved arguments and output are as they were."""
-    versions = node.versions
-    if node.n < 0 or node.ans_data is not None:
-        _check_versions(node)
-    elif versions is not None:
-        if type(versions) is int:
-            versions = (versions,)
-        args = node.args
-        for pos, version in enumerate(versions):
-            if version is not None and _version(args[pos]) != version:
-                _check_versions(node)
 
 
 def _free(node: Node) -> None:
