@@ -289,7 +289,9 @@ last_write = [-1]
 
 def bump_version(t: Tensor) -> None:
     """Say that ``t``'s storage was written in place."""
-    vc = version_counter(t)
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0, -1]
     vc[0] += 1
     vc[1] = last_write[0] = next(_sequence)
 

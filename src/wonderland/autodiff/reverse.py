@@ -25,13 +25,18 @@ from ..tensor import (
 )
 
 
+def _unit_seed(root: Tensor) -> Any:
+    """The default seed of ``backward()``: ones, for a one-element tensor only."""
+    if root._data.shape and root.size != 1:
+        raise ValueError(
+            f"backward() of a tensor of shape {root.shape} needs grad=: an array of that "
+            f"shape (gradients are defined for scalar outputs)")
+    return backend.unit_like(root._xp, root._data)
+
+
 def _seed(root: Tensor, grad: Any) -> Tensor:
     if grad is None:
-        if root._data.shape and root.size != 1:
-            raise ValueError(
-                f"backward() of a tensor of shape {root.shape} needs grad=: an array of that "
-                f"shape (gradients are defined for scalar outputs)")
-        return _new(backend.unit_like(root._xp, root._data), root._xp)
+        return _new(_unit_seed(root), root._xp)
     g = grad if isinstance(grad, Tensor) else _new(backend.asarray(grad, xp=root._xp
                                                                    if backend.is_array(grad)
                                                                    else None), root._xp)
@@ -102,11 +107,12 @@ def _fit_raw(g: Any, parent: Tensor, node: Node, nb: int) -> Any:
     return g
 
 
-def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
+def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
          targets: list[Tensor] | None, nb: int, on_tensors: bool = False
          ) -> dict[int, Tensor] | None:
     """The reverse pass. With ``targets`` it returns their cotangents by id, else it
-    accumulates into the leaves' ``.grad``.
+    accumulates into the leaves' ``.grad``. ``seeds`` are Tensors, or raw arrays that
+    nothing else holds when the pass runs on raw arrays.
 
     Nodes are visited by decreasing creation number (a topological order), each pushed
     on a heap when its first cotangent arrives: one pass, no recursion, and only the
@@ -125,7 +131,7 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
     leaves: dict[int, list] = {}
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
-        if raw:
+        if raw and type(seed) is Tensor:
             seed = seed._data
             if targets is not None and type(seed) is backend.ndarray:
                 _passed_on.append(seed)  # the caller's: returned only as a copy
@@ -155,13 +161,22 @@ def _run(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_gr
                 return {key: _new(_handed_over(g), backend.namespace(g))
                         for key, g in captured.items()}
             return captured
-        for leaf, g, owned in leaves.values():
+        if raw:
+            for leaf, g, owned in leaves.values():
+                if leaf._rg:
+                    data = leaf._data
+                    if g.dtype != data.dtype or g.shape != data.shape:
+                        g = _fit_raw(g, leaf, leaf._node or _LEAF, nb)
+                    if owned and leaf.grad is None:  # a sum this pass made: it, no copy
+                        leaf.grad = _new(g, leaf._xp)
+                    else:
+                        _accumulate(leaf, _new(g, leaf._xp), False, owned)
+            return None
+        for leaf, g, _ in leaves.values():
             if leaf._rg:
-                if raw:
-                    g = _new(g, leaf._xp)
                 if g._data.dtype != leaf._data.dtype or g._data.shape != leaf._data.shape:
                     g = _fit(g, leaf, leaf._node or _LEAF, nb)
-                _accumulate(leaf, g, create_graph, owned and raw)
+                _accumulate(leaf, g, create_graph, False)
     finally:
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
@@ -462,6 +477,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
     if not root._rg:
         raise RuntimeError("backward(): the tensor does not require grad and has no graph; "
                            "create its inputs with requires_grad=True")
+    if grad is None and not create_graph:  # the common case: the cached unit, raw arrays
+        _run([root], [_unit_seed(root)], retain_graph, False, None, 0)
+        return
     seed = _seed(root, grad)
     # A recorded pass may hand the seed itself to a leaf as its .grad: never the caller's
     # array, nor the shared read-only unit.

@@ -195,9 +195,10 @@ class Momentum(_WithMomentum):
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         velocity = state.get("velocity")
         step = -lr * g._data
-        if velocity is not None:
-            step = step + self.momentum * velocity._data
-        state["velocity"] = _new(step, p._xp)
+        if velocity is None:
+            state["velocity"] = _new(step, p._xp)
+        else:  # the buffer tensor keeps its identity, as PyTorch's momentum_buffer
+            step = velocity._data = step + self.momentum * velocity._data
         _add_in_place(p, step)
 
 
