@@ -423,16 +423,20 @@ def _scatter_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, prim: Any,
                   params: dict) -> None:
     """A cotangent for a leaf, added by ``prim.scatter`` into the leaf's sum (made here, of
     zeros, when the leaf has none this pass owns)."""
-    entry = leaves.get(id(leaf))
-    data = leaf._data
-    if entry is None or not entry[2]:
+    key = id(leaf)
+    entry = leaves.get(key)
+    if entry is None:
+        data = leaf._data
         acc = backend.numpy_zeros(data.shape, data.dtype)
-        if entry is None:
-            leaves[id(leaf)] = entry = [leaf, acc, True]
-        else:
-            acc += entry[1]
-            entry[1], entry[2] = acc, True
-    prim.scatter(entry[1], g, **params)
+        leaves[key] = [leaf, acc, True]
+    elif entry[2]:
+        acc = entry[1]
+    else:  # a cotangent that is not the pass's own: summed into fresh zeros
+        data = leaf._data
+        acc = backend.numpy_zeros(data.shape, data.dtype)
+        acc += entry[1]
+        entry[1], entry[2] = acc, True
+    prim.scatter(acc, g, **params)
 
 
 def _handed_over(g: Any) -> Any:

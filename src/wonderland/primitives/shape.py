@@ -379,7 +379,7 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``: basic, advanced and boolean indexing, differentiable."""
     if type(index) is tuple and x._xp is backend.numpy_namespace and _simple(index):
-        try:  # x[:, 0], the common case
+        try:  # x[:, 0], the common case: ints and slices, on NumPy
             data = x._data[index]
         except IndexError:
             pass  # the general path explains
