@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import matplotlib
 import numpy as np
 import pytest
@@ -181,3 +184,9 @@ def test_figures_save_as_png(name, batched, tmp_path):
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC
     assert len(data) > 1000
+
+
+def test_importing_wonderland_leaves_matplotlib_until_wl_plot_is_used():
+    code = ("import sys, wonderland as wl; assert 'matplotlib' not in sys.modules; "
+            "wl.plot.loss_curve; assert 'matplotlib' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,7 +4,7 @@ Tensors with reverse-mode automatic differentiation, following the course
 "Alice's Adventures in a Differentiable Wonderland".
 """
 
-from . import linalg, optim, plot
+from . import linalg, optim
 from .autodiff import (
     check_grad,
     grad,
@@ -94,6 +94,16 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 clamp = clip
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # wl.plot imports matplotlib (about a quarter of a second): only when first used
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'wonderland' has no attribute {name!r}")
+
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "zeros_like",
