@@ -391,7 +391,6 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
 def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     """The fast entry point of a one-argument primitive: no parameters, one tensor."""
     forward = prim.forward
-    uses_ans = prim.uses_ans
     # The namespace's own function, per namespace, when the primitive names one
     # (``xp.sin``): one call instead of two on the hot path.
     direct: dict = {}
@@ -408,38 +407,7 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             data = fn(x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
             data = forward(xp, xp.astype(x._data, backend.to_dtype("float64", xp)))
-        out = _object_new(Tensor)  # _new, inlined: this is the hot path
-        out._data = data
-        out._xp = xp
-        out.grad = None
-        out._vc = None
-        out._base = None
-        if x._rg and _grad_enabled:
-            node = Node()
-            node.prim = prim
-            node.n = 1
-            node.a0 = x
-            node.e0 = x if x._node is None else x._node
-            node.params = _NO_PARAMS
-            node.seq = next(_sequence)
-            node.g = None
-            if uses_ans:
-                node.ans_data = data
-                node.ans_vc = out._vc = [0, -1]
-                node.ans_since = node.seq
-            else:
-                node.ans_data = None
-            out._node = node
-            out._rg = True
-        else:
-            out._node = None
-            out._rg = False
-        if x._fw is not None:
-            out._fw = None
-            _forward_hook(prim, out, (x,), _NO_PARAMS)
-        else:
-            out._fw = None
-        return out
+        return finish_one(prim, data, x, _NO_PARAMS)
 
     op.__name__ = prim.name
     return op
