@@ -187,6 +187,22 @@ def test_a_factor_passed_on_as_a_gradient_is_never_shared():
     np.testing.assert_array_equal(view.numpy(), np.arange(6.0).reshape(3, 2))
 
 
+def test_a_read_only_cotangent_of_a_sum_is_spread_as_it_is():
+    """backward()'s unit seed is spread over x.sum() from a cache of ones: a read-only
+    cotangent that is not that seed is spread with its own value."""
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward()  # fills the cache of spread units
+    three = np.array(3.0)
+    three.flags.writeable = False
+    _, pullback = wl.vjp(lambda t: t.sum(), wl.tensor([1.0, 2.0]))
+    result = pullback(wl.tensor(three))
+    gx = result[0] if isinstance(result, tuple) else result
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 3.0])
+    x.grad = None
+    x.sum().backward(three)
+    np.testing.assert_array_equal(g(x), [3.0, 3.0])
+
+
 def test_vjp_never_returns_the_callers_cotangent_itself():
     x = wl.tensor([1.0, 2.0])
     seed = wl.tensor([[5.0], [6.0]])

@@ -160,12 +160,12 @@ def spread_unit(unit: np.ndarray, shape: tuple) -> np.ndarray | None:
     """Ones of ``shape`` for the cached seed ``unit`` (the cotangent of ``x`` in
     ``x.sum().backward()``), cached read-only like the seed; None when ``unit`` is not a
     cached seed or the shape is too large to keep."""
+    if _UNITS.get((unit.dtype, unit.shape)) is not unit:  # some other read-only value
+        return None
     key = (shape, unit.dtype)
     ones = _SPREAD_UNITS.get(key)
     if ones is not None:
         return ones
-    if _UNITS.get((unit.dtype, unit.shape)) is not unit:
-        return None
     size = 1
     for s in shape:
         size *= s
@@ -177,14 +177,6 @@ def spread_unit(unit: np.ndarray, shape: tuple) -> np.ndarray | None:
     ones = _SPREAD_UNITS[key] = _read_only_ones(shape, unit.dtype)
     SPREAD_UNIT_IDS.add(id(ones))
     return ones
-
-
-def writable(x: Any) -> Any:
-    """``x``, or a copy of it when it is a read-only NumPy array (a cached seed, a broadcast
-    view): what a gradient handed to the user must be."""
-    if type(x) is np.ndarray and not x.flags.writeable:
-        return x.copy()
-    return x
 
 
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
