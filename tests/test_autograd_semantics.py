@@ -203,8 +203,10 @@ def test_a_read_only_cotangent_of_a_sum_is_spread_as_it_is():
     np.testing.assert_array_equal(g(x), [3.0, 3.0])
 
 
-def test_vjp_never_returns_the_callers_cotangent_itself():
-    x = wl.tensor([1.0, 2.0])
+@pytest.mark.parametrize("recorded", [False, True])
+def test_vjp_never_returns_the_callers_cotangent_itself(recorded):
+    """Also when the input requires grad (the pass is then recorded, for higher order)."""
+    x = wl.tensor([1.0, 2.0], requires_grad=recorded)
     seed = wl.tensor([[5.0], [6.0]])
     for f in (lambda t: t.reshape(2, 1), lambda t: (t + 0.0).reshape(2, 1)):
         _, pullback = wl.vjp(f, x)
@@ -214,11 +216,12 @@ def test_vjp_never_returns_the_callers_cotangent_itself():
         assert not np.shares_memory(gx.numpy(), seed.numpy())
 
 
+@pytest.mark.parametrize("recorded", [False, True])
 @pytest.mark.parametrize("how", ["grad", "vjp"])
-def test_gradients_of_sums_are_writable_and_fresh(how):
+def test_gradients_of_sums_are_writable_and_fresh(how, recorded):
     """The reverse rule of a sum spreads its cotangent as a read-only array (a cached unit,
     a broadcast view): the user gets a writable copy, never the cache."""
-    x = wl.tensor(np.ones((2, 3)))
+    x = wl.tensor(np.ones((2, 3)), requires_grad=recorded)
     for _ in range(2):
         if how == "grad":
             gx = wl.grad(lambda t: t.sum())(x)

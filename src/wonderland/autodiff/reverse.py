@@ -160,7 +160,7 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
             if raw:
                 return {key: _new(_handed_over(g), backend.namespace(g))
                         for key, g in captured.items()}
-            return captured
+            return {key: _handed_over_tensor(g, seeds) for key, g in captured.items()}
         if raw:
             for leaf, g, owned in leaves.values():
                 if leaf._rg:
@@ -446,6 +446,21 @@ def _handed_over(g: Any) -> Any:
                                        and backend.shares_memory_with_passed(g)):
         return g.copy()
     return g
+
+
+def _handed_over_tensor(g: Tensor, seeds: list[Any]) -> Tensor:
+    """``_handed_over`` for a recorded pass: a differentiable copy (``clone``) when the
+    result is a seed passed through or a read-only array (a broadcast view)."""
+    data = g._data
+    if type(data) is not backend.ndarray:
+        return g
+    owner = data if data.base is None else data.base
+    for seed in seeds:
+        seed_data = seed._data if type(seed) is Tensor else seed
+        if type(seed_data) is backend.ndarray and owner is (
+                seed_data if seed_data.base is None else seed_data.base):
+            return g.clone()
+    return g.clone() if not data.flags.writeable else g
 
 
 def _xp_of(node: Node) -> Any:
