@@ -130,6 +130,14 @@ def test_the_default_seed_is_never_shared_with_a_gradient(create_graph):
         assert x.grad.item() == 7.0
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_the_gradient_of_a_sum_is_writable(create_graph):
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward(create_graph=create_graph)
+    x.grad.numpy()[0] = 5.0
+    np.testing.assert_array_equal(g(x), [5.0, 1.0])
+
+
 def test_a_gradient_summed_from_several_uses_is_a_fresh_array():
     x = wl.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     (x[:, 0] * 2.0 + x[:, 1] * 3.0 + x[:, 0]).sum().backward()

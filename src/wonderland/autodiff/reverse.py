@@ -176,7 +176,7 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
             if leaf._rg:
                 if g._data.dtype != leaf._data.dtype or g._data.shape != leaf._data.shape:
                     g = _fit(g, leaf, leaf._node or _LEAF, nb)
-                _accumulate(leaf, g, create_graph, False)
+                _accumulate(leaf, _handed_over_tensor(g, seeds), create_graph, False)
     finally:
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
