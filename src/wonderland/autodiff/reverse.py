@@ -123,6 +123,7 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
     along through them).
     """
     raw = not (create_graph or on_tensors)
+    passed_before = len(_passed_on)  # a pass run by a rule inside this one keeps ours
     # A node's pending cotangent sits in its ``g`` field while it waits on the heap (or
     # in the loop's hands); after an error the ``finally`` below clears the heap's, the
     # loop its own.
@@ -181,8 +182,8 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
-        if _passed_on:
-            _passed_on.clear()
+        if len(_passed_on) > passed_before:
+            del _passed_on[passed_before:]
     return None
 
 
