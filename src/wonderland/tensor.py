@@ -780,8 +780,6 @@ class Tensor:
             self._fw = result._fw
             if record:
                 self._node, self._rg = result._node, True
-            if result._node is not None and prim.uses_ans:
-                result._node.ans_vc = version_counter(self)
         else:
             other_data = other._data if type(other) is Tensor else other
             if "index" in params:  # a plain write, no copy of the whole tensor
@@ -789,8 +787,9 @@ class Tensor:
             elif not backend.update_in_place(prim.raw, self._data, other_data):
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
         bump_version(self)
-        if record and prim.uses_ans and result._node is not None:
-            result._node.ans_since = self._vc[1]  # its output is this write
+        if record and prim.uses_ans and result._node is not None:  # its output: this write
+            result._node.ans_vc = self._vc
+            result._node.ans_since = self._vc[1]
         return self
 
     def _write(self, new: Any, opname: str) -> None:

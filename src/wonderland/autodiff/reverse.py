@@ -132,10 +132,11 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
     leaves: dict[int, list] = {}
     heap: list[tuple[int, Node]] = []
     for root, seed in zip(roots, seeds):
+        if type(seed) is Tensor and (targets is not None or not raw) \
+                and type(seed._data) is backend.ndarray:
+            _passed_on.append(seed._data)  # the caller's: handed back only as a copy
         if raw and type(seed) is Tensor:
             seed = seed._data
-            if targets is not None and type(seed) is backend.ndarray:
-                _passed_on.append(seed)  # the caller's: returned only as a copy
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _add_leaf(leaves, root, seed, raw)
@@ -159,9 +160,9 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
             for leaf, g, _ in leaves.values():
                 _add(captured, id(leaf), g)
             if raw:
-                return {key: _new(_handed_over(g), backend.namespace(g))
+                return {key: _new(g.copy() if _shared(g) else g, backend.namespace(g))
                         for key, g in captured.items()}
-            return {key: _handed_over_tensor(g, seeds) for key, g in captured.items()}
+            return {key: g.clone() if _shared(g._data) else g for key, g in captured.items()}
         if raw:
             for leaf, g, owned in leaves.values():
                 if leaf._rg:
@@ -177,7 +178,7 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
             if leaf._rg:
                 if g._data.dtype != leaf._data.dtype or g._data.shape != leaf._data.shape:
                     g = _fit(g, leaf, leaf._node or _LEAF, nb)
-                _accumulate(leaf, _handed_over_tensor(g, seeds), create_graph, False)
+                _accumulate(leaf, g.clone() if _shared(g._data) else g, create_graph, False)
     finally:
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
@@ -440,28 +441,13 @@ def _scatter_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, prim: Any,
     prim.scatter(acc, g, **params)
 
 
-def _handed_over(g: Any) -> Any:
-    """A raw cotangent as a result for the user: a copy when it shares memory with an array
-    others hold (a seed, a factor a rule passed on), or is read-only (a cached unit)."""
-    if type(g) is backend.ndarray and (not g.flags.writeable or _passed_on
-                                       and backend.shares_memory_with_passed(g)):
-        return g.copy()
-    return g
-
-
-def _handed_over_tensor(g: Tensor, seeds: list[Any]) -> Tensor:
-    """``_handed_over`` for a recorded pass: a differentiable copy (``clone``) when the
-    result is a seed passed through or a read-only array (a broadcast view)."""
-    data = g._data
-    if type(data) is not backend.ndarray:
-        return g
-    owner = data if data.base is None else data.base
-    for seed in seeds:
-        seed_data = seed._data if type(seed) is Tensor else seed
-        if type(seed_data) is backend.ndarray and owner is (
-                seed_data if seed_data.base is None else seed_data.base):
-            return g.clone()
-    return g.clone() if not data.flags.writeable else g
+def _shared(g: Any) -> bool:
+    """Whether a cotangent must not go to the user as it is: a NumPy array that is
+    read-only (a cached unit, a broadcast view) or shares memory with an array others hold
+    (a seed, a factor a rule passed on). Raw passes hand over a copy, recorded ones a
+    ``clone`` (differentiable)."""
+    return type(g) is backend.ndarray and (
+        not g.flags.writeable or bool(_passed_on) and backend.shares_memory_with_passed(g))
 
 
 def _xp_of(node: Node) -> Any:

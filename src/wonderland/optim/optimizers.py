@@ -64,25 +64,20 @@ class Optimizer:
 
     def step(self) -> None:
         """One update of every parameter that has a gradient, with step size ``η_t``."""
-        lr = self._constant
-        if lr is None:
-            lr = self.current_lr()
-            if not lr >= 0 or not math.isfinite(lr):
-                raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
-                                 f"{self.t + 1}")
+        lr = self.current_lr()
+        if self._constant is None and (not lr >= 0 or not math.isfinite(lr)):
+            raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
+                             f"{self.t + 1}")
         self.t += 1
-        if not self._on_tensors:  # raw arrays: nothing to record
-            for p, state in zip(self.params, self.state):
-                if p.grad is not None:
-                    self._update(p, p.grad, lr, state)
-            return
-        previous = set_grad_enabled(False)
+        # raw-array updates record nothing; Tensor ones run with recording off
+        previous = set_grad_enabled(False) if self._on_tensors else None
         try:
             for p, state in zip(self.params, self.state):
                 if p.grad is not None:
                     self._update(p, p.grad, lr, state)
         finally:
-            set_grad_enabled(previous)
+            if previous is not None:
+                set_grad_enabled(previous)
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         raise NotImplementedError
@@ -142,7 +137,6 @@ def _add_in_place(p: Tensor, delta: Any) -> None:
     elif not backend.update_in_place(operator.add, data, delta):
         p._write(data + delta, "step")
     bump_version(p)
-
 
 
 class GD(Optimizer):
