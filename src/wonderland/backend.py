@@ -25,12 +25,6 @@ numpy_namespace: ModuleType = array_api_compat.array_namespace(np.zeros(0))
 
 _NAMESPACES: dict[type, ModuleType] = {np.ndarray: numpy_namespace}
 
-# NumPy's float sum as the ufunc itself: the hot paths skip the Python-level wrappers.
-numpy_add_reduce = np.add.reduce
-numpy_zeros = np.zeros
-ndarray = np.ndarray
-
-
 def namespace(data: Any) -> ModuleType:
     """The Array-API namespace of ``data`` (cached by array type)."""
     kind = type(data)
@@ -52,10 +46,13 @@ def to_dtype(dtype: Any, xp: ModuleType = numpy_namespace) -> Any:
     """A dtype of ``xp`` from a NumPy dtype, a string or a dtype of ``xp`` itself."""
     if dtype is None:
         return None
-    if xp is numpy_namespace:
-        return np.dtype(dtype)
     if isinstance(dtype, (str, np.dtype, type)):
-        return getattr(xp, np.dtype(dtype).name)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"unknown dtype {dtype!r}; use float32, float64, int64 or bool, "
+                            f"e.g. dtype='float64'") from None
+        return dtype if xp is numpy_namespace else getattr(xp, dtype.name)
     return dtype
 
 
@@ -64,6 +61,13 @@ def is_floating(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
     if isinstance(dtype, np.dtype):
         return dtype.kind in "fc"
     return bool(xp.isdtype(dtype, ("real floating", "complex floating")))
+
+
+def is_complex(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
+    """True for a complex floating dtype."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "c"
+    return bool(xp.isdtype(dtype, "complex floating"))
 
 
 def is_bool(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
@@ -107,76 +111,6 @@ def from_numpy(array: np.ndarray, like: Any):
     if xp is numpy_namespace:
         return array
     return xp.asarray(array, device=array_api_compat.device(like))
-
-
-def ones_like(xp: ModuleType, x: Any):
-    """Ones shaped like ``x`` (NumPy's fast path avoids the compat wrapper)."""
-    if xp is numpy_namespace:
-        out = np.empty(x.shape, dtype=x.dtype)
-        out.fill(1)
-        return out
-    return xp.ones_like(x)
-
-
-_UNITS: dict[tuple, Any] = {}
-# Ones of a sum's input shape, by (shape, dtype): the unit seed spread over ``x.sum()``.
-_SPREAD_UNITS: dict[tuple, Any] = {}
-_SPREAD_KEPT, _SPREAD_LARGEST = 64, 1 << 16  # how many are cached, and up to what size
-# Their ids: a cotangent whose id is here is all ones (the cache keeps it alive, so no other
-# array has its id), and a product with it is the other factor.
-SPREAD_UNIT_IDS: set[int] = set()
-# Arrays that others hold but that travel as cotangents: the caller's seeds, a factor of
-# a product with ones that a rule passed on (``PASSED_ON.append(x) or x``). The reverse
-# pass copies a result sharing memory with one of them before handing it to the user,
-# and empties the list when it ends.
-PASSED_ON: list[Any] = []
-
-
-def shares_memory_with_passed(g: Any) -> bool:
-    """Whether the NumPy array ``g`` shares memory with an array in ``PASSED_ON``."""
-    owner = g if g.base is None else g.base
-    return any(owner is (x if x.base is None else x.base) for x in PASSED_ON)
-
-
-def unit_like(xp: ModuleType, x: Any):
-    """Ones shaped like the one-element ``x``: the default seed of ``backward()``. NumPy's
-    are cached read-only arrays (the reverse pass never writes into a seed)."""
-    if xp is not numpy_namespace:
-        return xp.ones_like(x)
-    key = (x.dtype, x.shape)
-    unit = _UNITS.get(key)
-    if unit is None:
-        unit = _UNITS[key] = _read_only_ones(x.shape, x.dtype)
-    return unit
-
-
-def _read_only_ones(shape: tuple, dtype: Any) -> np.ndarray:
-    ones = np.ones(shape, dtype=dtype)
-    ones.flags.writeable = False
-    return ones
-
-
-def spread_unit(unit: np.ndarray, shape: tuple) -> np.ndarray | None:
-    """Ones of ``shape`` for the cached seed ``unit`` (the cotangent of ``x`` in
-    ``x.sum().backward()``), cached read-only like the seed; None when ``unit`` is not a
-    cached seed or the shape is too large to keep."""
-    if _UNITS.get((unit.dtype, unit.shape)) is not unit:  # some other read-only value
-        return None
-    key = (shape, unit.dtype)
-    ones = _SPREAD_UNITS.get(key)
-    if ones is not None:
-        return ones
-    size = 1
-    for s in shape:
-        size *= s
-    if size > _SPREAD_LARGEST:
-        return None
-    if len(_SPREAD_UNITS) >= _SPREAD_KEPT:
-        _SPREAD_UNITS.clear()
-        SPREAD_UNIT_IDS.clear()
-    ones = _SPREAD_UNITS[key] = _read_only_ones(shape, unit.dtype)
-    SPREAD_UNIT_IDS.add(id(ones))
-    return ones
 
 
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
@@ -325,11 +259,9 @@ def logsumexp(xp: ModuleType, x: Any, axis: Any, keepdims: bool):
 
 
 class RawOps:
-    """The functions that namespace-polymorphic rules call (``m.cos(x)``), on raw arrays.
-
-    A rule written against ``m`` runs on Tensors (``m`` holds wonderland's functions:
-    differentiable, for higher order) or on the raw arrays of one namespace (this class:
-    the fast reverse pass), from one definition.
+    """The functions that rules written for both kinds of values call (``m.cos(x)``), on
+    the raw arrays of one namespace: what a reverse pass that records nothing runs. The
+    primitives layer holds the same names for Tensors (differentiable, for higher order).
     """
 
     def __init__(self, xp: ModuleType) -> None:
@@ -344,6 +276,12 @@ class RawOps:
 
     def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
         return scatter_add(self.xp, shape, index, values, values.dtype)
+
+    def sum_to(self, g: Any, shape: tuple, nb: int = 0) -> Any:
+        return sum_to(self.xp, g, shape, nb)
+
+    def astype(self, x: Any, dtype: Any) -> Any:
+        return self.xp.astype(x, dtype)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         xp = self.xp
@@ -374,19 +312,14 @@ def _numpy_broadcast_to(x: Any, shape: tuple) -> Any:
     return np.broadcast_to(x, shape)
 
 
-_OPS: dict[type, Any] = {}
+RAW_OPS: dict[type, RawOps] = {}
 
 
-def register_ops(kind: type, ops: Any) -> None:
-    """Say which ops namespace serves values of type ``kind`` (Tensor registers its own)."""
-    _OPS[kind] = ops
-
-
-def ops_for(value: Any) -> Any:
-    """The ops namespace for ``value``: wonderland's for a Tensor, raw ones for an array."""
-    ops = _OPS.get(type(value))
+def raw_ops(value: Any) -> RawOps:
+    """The functions rules call on raw arrays of ``value``'s type (cached by type)."""
+    ops = RAW_OPS.get(type(value))
     if ops is None:
-        ops = _OPS[type(value)] = RawOps(namespace(value))
+        ops = RAW_OPS[type(value)] = RawOps(namespace(value))
     return ops
 
 

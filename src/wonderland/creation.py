@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from types import ModuleType
 from typing import Any
 
 from . import backend
@@ -14,20 +16,48 @@ int64 = backend.int64
 bool_ = backend.bool_
 
 
-def _shape(shape: tuple) -> tuple[int, ...]:
-    """``*shape`` or one tuple, as a tuple of ints."""
+def _integer(value: Any, rule: str) -> int:
+    """``value`` as an int: Python and NumPy integers pass; bools, floats, strings do not
+    (they would be truncated or misread). ``rule`` starts the error, e.g. "eye: n must be
+    an integer"."""
+    if not isinstance(value, bool | backend.np.bool_):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{rule}, got {value!r} ({type(value).__name__})")
+
+
+def _shape(shape: tuple, what: str) -> tuple[int, ...]:
+    """``*shape`` or one tuple (or list), as a tuple of non-negative ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    try:
-        out = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"a shape must be integers, got {shape!r}") from None
+    out = tuple(_integer(s, f"{what}: a shape must be integers") for s in shape)
     if any(s < 0 for s in out):
-        raise ValueError(f"a shape cannot have negative sizes, got {out}")
+        raise ValueError(f"{what}: a shape cannot have negative sizes, got {out}")
     return out
 
 
-def _finish(data: Any, requires_grad: bool) -> Tensor:
+_NUMERIC_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex
+
+
+def _dtype(dtype: Any, what: str, xp: ModuleType = backend.numpy_namespace) -> Any:
+    """``dtype`` as a dtype of ``xp`` (``None`` stays ``None``); a ``TypeError`` naming it
+    when it is unknown or not numeric."""
+    try:
+        out = backend.to_dtype(dtype, xp)
+    except (TypeError, AttributeError):  # np.dtype("flot32"); a name xp lacks
+        out = backend.np.dtype(object)
+    if getattr(out, "kind", "f") not in _NUMERIC_KINDS:
+        raise TypeError(f"{what}: unknown or non-numeric dtype {dtype!r}; use e.g. float32, "
+                        f"float64, int64 or bool")
+    return out
+
+
+def _finish(data: Any, requires_grad: Any, what: str) -> Tensor:
+    if not isinstance(requires_grad, bool | backend.np.bool_):
+        raise TypeError(f"{what}: requires_grad must be a bool (True or False), got "
+                        f"{requires_grad!r} ({type(requires_grad).__name__})")
     t = _new(data, backend.namespace(data))
     if requires_grad:
         t.requires_grad = True
@@ -48,24 +78,30 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """
     if isinstance(data, Tensor):
         data = data._data
-        array = backend.asarray(data, dtype=backend.to_dtype(dtype, backend.namespace(data)),
+        array = backend.asarray(data, dtype=_dtype(dtype, "tensor", backend.namespace(data)),
                                 xp=backend.namespace(data), copy=True)
     elif backend.is_array(data) and not isinstance(data, backend.np.ndarray | backend.np.generic):
         xp = backend.namespace(data)
-        array = xp.asarray(data, dtype=backend.to_dtype(dtype, xp)) if dtype is not None else data
+        array = xp.asarray(data, dtype=_dtype(dtype, "tensor", xp)) if dtype is not None else data
     else:
+        dtype = _dtype(dtype, "tensor")
         try:
-            array = backend.asarray(data, dtype=backend.to_dtype(dtype))
+            array = backend.asarray(data, dtype=dtype)
         except (ValueError, TypeError) as exc:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
-        if array.dtype == object:
-            raise TypeError(f"cannot make a tensor from {data!r}: ragged or non-numeric data")
-    return _finish(array, requires_grad)
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: "
+                            f"{exc}") from None
+        if array.dtype.kind not in _NUMERIC_KINDS:
+            held = {"U": " of str", "S": " of bytes"}.get(array.dtype.kind, "")
+            name = type(data).__name__ + (held if isinstance(data, list | tuple) else "")
+            raise TypeError(f"tensor: cannot make a tensor from {name} {data!r:.60}: expected "
+                            f"numbers, (nested) lists of numbers or an array; ragged or "
+                            f"non-numeric data has no tensor")
+    return _finish(array, requires_grad, "tensor")
 
 
-def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool) -> Tensor:
-    dtype = backend.to_dtype(dtype) or float64
-    return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad)
+def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
+    dtype = _dtype(dtype, what) or float64
+    return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad, what)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -77,7 +113,7 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> wl.zeros(2, 3).shape
     (2, 3)
     """
-    return _filled(_shape(shape), 0, dtype, requires_grad)
+    return _filled(_shape(shape, "zeros"), 0, dtype, requires_grad, "zeros")
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -89,7 +125,7 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> wl.ones((2,)).tolist()
     [1.0, 1.0]
     """
-    return _filled(_shape(shape), 1, dtype, requires_grad)
+    return _filled(_shape(shape, "ones"), 1, dtype, requires_grad, "ones")
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -101,8 +137,8 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     >>> wl.full((2,), 7.0).tolist()
     [7.0, 7.0]
     """
-    shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,))
-    return _filled(shape, fill_value, dtype, requires_grad)
+    shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    return _filled(shape, fill_value, dtype, requires_grad, "full")
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -114,7 +150,7 @@ def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> wl.zeros_like(wl.ones(3)).tolist()
     [0.0, 0.0, 0.0]
     """
-    return _like(x, 0, dtype, requires_grad)
+    return _like(x, 0, dtype, requires_grad, "zeros_like")
 
 
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -126,14 +162,14 @@ def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> wl.ones_like(wl.zeros(2)).tolist()
     [1.0, 1.0]
     """
-    return _like(x, 1, dtype, requires_grad)
+    return _like(x, 1, dtype, requires_grad, "ones_like")
 
 
-def _like(x: Any, value: float, dtype: Any, requires_grad: bool) -> Tensor:
+def _like(x: Any, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
     x = tensor(x) if not isinstance(x, Tensor) else x
     xp = x._xp
-    data = xp.full(x._data.shape, value, dtype=backend.to_dtype(dtype, xp) or x._data.dtype)
-    return _finish(data, requires_grad)
+    data = xp.full(x._data.shape, value, dtype=_dtype(dtype, what, xp) or x._data.dtype)
+    return _finish(data, requires_grad, what)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -145,7 +181,12 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     >>> wl.eye(2).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    return _finish(backend.np.eye(n, m, dtype=backend.to_dtype(dtype) or float64), requires_grad)
+    n = _integer(n, "eye: n must be an integer")
+    m = None if m is None else _integer(m, "eye: m must be an integer")
+    if n < 0 or (m is not None and m < 0):
+        raise ValueError(f"eye: sizes cannot be negative, got n={n}, m={m}")
+    data = backend.np.eye(n, m, dtype=_dtype(dtype, "eye") or float64)
+    return _finish(data, requires_grad, "eye")
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
@@ -158,12 +199,17 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     >>> wl.arange(3).tolist()
     [0, 1, 2]
     """
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool | backend.np.bool_ | str | bytes):
+            raise TypeError(f"arange: {name} must be a number, got {value!r} "
+                            f"({type(value).__name__})")
     if step == 0:
         raise ValueError("arange: step must not be zero")
+    dtype = _dtype(dtype, "arange")
     data = backend.np.arange(start, stop, step) if stop is not None else backend.np.arange(start)
     if dtype is not None:
-        data = data.astype(backend.to_dtype(dtype))
-    return _finish(data, requires_grad)
+        data = data.astype(dtype)
+    return _finish(data, requires_grad, "arange")
 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
@@ -176,10 +222,11 @@ def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
     >>> wl.linspace(0, 1, 3).tolist()
     [0.0, 0.5, 1.0]
     """
+    num = _integer(num, "linspace: num must be an integer")
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
-    data = backend.np.linspace(start, stop, int(num), dtype=backend.to_dtype(dtype) or float64)
-    return _finish(data, requires_grad)
+    data = backend.np.linspace(start, stop, num, dtype=_dtype(dtype, "linspace") or float64)
+    return _finish(data, requires_grad, "linspace")
 
 
 def manual_seed(seed: int) -> None:
@@ -204,7 +251,8 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> wl.randn((4, 1)).shape
     (4, 1)
     """
-    return _finish(backend.random_normal(_shape(shape), backend.to_dtype(dtype)), requires_grad)
+    data = backend.random_normal(_shape(shape, "randn"), _dtype(dtype, "randn"))
+    return _finish(data, requires_grad, "randn")
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -216,4 +264,5 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> wl.rand(3).shape
     (3,)
     """
-    return _finish(backend.random_uniform(_shape(shape), backend.to_dtype(dtype)), requires_grad)
+    data = backend.random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
+    return _finish(data, requires_grad, "rand")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -91,74 +90,71 @@ class enable_grad(_GradMode):
 # ----------------------------------------------------------------------- primitives
 
 
-class Primitive:
-    """One differentiable operation: forward, reverse rules (VJPs) and forward rule (JVP).
+def identity_rule(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
+    """The reverse rule that passes the cotangent through (add, clone): the reverse pass
+    recognizes it and skips the call."""
+    return g
 
-    ``forward(xp, *arrays, **params)`` computes on raw arrays. ``vjps[i](g, ans, *args,
-    **params)`` gives the cotangent of argument ``i`` (``None`` marks an argument that is
-    not differentiable). ``jvp(tangents, ans, *args, **params)`` gives the output tangent
-    from the input tangents (``None`` for a zero tangent). Rules are written with
-    wonderland operations, so they are differentiable themselves. ``ans`` is the output
-    as a tensor when ``uses_ans`` is set, else ``None``. ``reads`` lists the argument
-    positions whose values the rules read (the version counter guards exactly those).
+
+class Primitive:
+    """One differentiable operation: its forward computation, reverse rules and forward rule.
+
+    ``forward(xp, *arrays, **params)`` computes on raw arrays of the namespace ``xp``.
+    ``vjps[i](g, ans, *args, **params)`` gives the cotangent of argument ``i`` (``None``
+    marks an argument that is not differentiable), written with wonderland operations so
+    that it is differentiable itself; ``raw_vjps`` are the same rules on raw arrays, for a
+    reverse pass that records nothing (rules written for Tensors only are wrapped once,
+    here). ``jvp(tangents, ans, *args, **params)`` gives the output tangent (a tangent is
+    ``None`` where it is zero). ``ans`` is the output when ``uses_ans``, else ``None``.
+    ``reads`` lists the arguments whose values the rules read, which the version counter
+    guards (``None``: all). ``view``: the output shares its first argument's storage.
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "uses_ans", "reads", "view", "raw", "poly",
-                 "broadcasts", "shape_only", "scatter")
+    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view")
 
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[..., Any],
-        vjps: tuple,
-        jvp: Callable[..., Any] | None,
-        *,
-        uses_ans: bool = False,
-        reads: tuple[int, ...] | None = None,
-        view: bool = False,
-        raw: Callable[[Any, Any], Any] | str | None = None,
-        poly: bool = False,
-        broadcasts: bool = False,
-        scatter: Callable[..., None] | None = None,
-    ) -> None:
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Any,
+                 jvp: Callable[..., Any] | None, *, raw_vjps: Any = None,
+                 uses_ans: bool = False, reads: tuple[int, ...] | None = None,
+                 view: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
+        self.raw_vjps = _on_arrays(vjps) if raw_vjps is None else raw_vjps
         self.jvp = jvp
         self.uses_ans = uses_ans
-        self.reads = reads  # None: every argument
-        # The rules read no argument's values: the raw reverse pass hands them the Tensors
-        # (for their shapes) instead of the arrays.
-        self.shape_only = reads == ()
+        self.reads = reads
         self.view = view
-        # forward's shortcut: the operator itself (operator.mul) for binary primitives,
-        # the namespace function's name ("sin") for unary ones
-        self.raw = raw
-        # The reverse rules are namespace-polymorphic: they also run on raw arrays (with
-        # raw ``ans``), which the reverse pass uses when it records nothing.
-        self.poly = poly
-        # Elementwise over broadcast arguments: forward mode pads batched tangents so
-        # their batch axes stay in front.
-        self.broadcasts = broadcasts
-        # ``scatter(acc, g, **params)`` adds the cotangent of the one argument into ``acc``,
-        # an array of the argument's shape, in place: what the reverse rule would give,
-        # without the array of zeros around it (indexing a leaf, on raw NumPy arrays).
-        self.scatter = scatter
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
+def _on_arrays(vjps: Any) -> Any:
+    """Rules written for Tensors, wrapped to take and give raw arrays."""
+    if not isinstance(vjps, tuple):  # a variadic table: wrap each rule as it is picked
+        return _ArrayRules(vjps)
+    return tuple(r if r is None or r is identity_rule else _array_rule(r) for r in vjps)
+
+
+class _ArrayRules:
+    def __init__(self, rules: Any) -> None:
+        self.rules = rules
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        return _array_rule(self.rules[i])
+
+
+def _array_rule(rule: Callable[..., Any]) -> Callable[..., Any]:
+    def on_arrays(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
+        xp = backend.namespace(g)
+        wrap = [_new(a, xp) if backend.is_array(a) else a for a in (g, ans, *args)]
+        out = rule(*wrap, **params)
+        return out._data if type(out) is Tensor else out
+
+    return on_arrays
+
+
 _sequence = itertools.count()
-
-# Non-leaf tensors whose gradient ``backward()`` should keep: node id -> weak reference.
-retained: dict[int, Any] = {}
-
-
-def identity_rule(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
-    """The reverse rule that passes the cotangent through (add, the first input of sub):
-    the reverse pass recognizes it and skips the call."""
-    return g
 
 
 class Node:
@@ -168,9 +164,9 @@ class Node:
     the reverse pass visits nodes by decreasing ``seq``, a topological order for free.
     The edges say where each argument's cotangent goes, fixed when recorded (an in-place
     op may later give the argument a new history): its node, the leaf itself, or None.
-    The version-counter guard needs nothing stored: an argument the rules read (or the
-    output, ``ans_vc``) written in place after ``seq`` (after ``ans_since`` for the
-    output) is stale.
+    ``g`` holds the cotangent pending during a reverse pass. The version guard needs
+    nothing stored: an argument the rules read (or the output, ``ans_vc``) written in
+    place after ``seq`` (after ``ans_since`` for the output) is stale.
 
     One and two arguments (nearly every node) sit in their own fields, ``a0, a1`` and
     ``e0, e1``: no tuples to allocate on the hot path. More go in ``rest``/``erest``.
@@ -183,27 +179,21 @@ class Node:
     @property
     def args(self) -> tuple | None:
         n = self.n
-        if n == 1:
-            return (self.a0,)
-        if n == 2:
-            return (self.a0, self.a1)
-        return None if n < 0 else self.rest
+        return None if n < 0 else (self.a0,) if n == 1 else (self.a0, self.a1) if n == 2 \
+            else self.rest
 
     @property
     def edges(self) -> tuple:
         n = self.n
-        if n == 1:
-            return (self.e0,)
-        if n == 2:
-            return (self.e0, self.e1)
-        return () if n < 0 else self.erest
-
-    def __repr__(self) -> str:
-        return f"<{self.prim.name} backward>"
+        return () if n < 0 else (self.e0,) if n == 1 else (self.e0, self.e1) if n == 2 \
+            else self.erest
 
     @property
     def name(self) -> str:
         return self.prim.name
+
+    def __repr__(self) -> str:
+        return f"<{self.prim.name} backward>"
 
 
 def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
@@ -213,15 +203,8 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     node.params = params
     node.ans_data = None
     node.seq = next(_sequence)
-    node.g = None  # the pending cotangent during a reverse pass
-    if len(args) == 1 and type(args[0]) is Tensor:  # the common case, without tuples
-        a = args[0]
-        node.n = 1
-        node.a0 = a
-        node.e0 = (a if a._node is None else a._node) if a._rg and prim.vjps[0] is not None \
-            else None
-        return node
-    edges = tuple([_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)])
+    node.g = None
+    edges = [_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)]
     n = node.n = len(args)
     if n == 1:
         node.a0, node.e0 = args[0], edges[0]
@@ -229,7 +212,7 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
         node.a0, node.a1 = args
         node.e0, node.e1 = edges
     else:
-        node.rest, node.erest = args, edges
+        node.rest, node.erest = args, tuple(edges)
     return node
 
 
@@ -248,19 +231,12 @@ def _new(data: Any, xp: Any) -> Tensor:
     t._data = data
     t._xp = xp
     t._rg = False
-    t.grad = None
+    t._grad = None
     t._node = None
     t._vc = None
     t._fw = None
     t._base = None
     return t
-
-
-def _as_operand(value: Any, like: Tensor) -> Any:
-    """A constant operand: Tensors pass, scalars stay, arrays join ``like``'s namespace."""
-    if isinstance(value, (Tensor, int, float)):
-        return value
-    return _new(backend.asarray(value, xp=like._xp if backend.is_array(value) else None), like._xp)
 
 
 def as_tensor(value: Any) -> Tensor:
@@ -289,100 +265,76 @@ last_write = [-1]
 
 def bump_version(t: Tensor) -> None:
     """Say that ``t``'s storage was written in place."""
-    vc = t._vc
-    if vc is None:
-        vc = t._vc = [0, -1]
+    vc = version_counter(t)
     vc[0] += 1
     vc[1] = last_write[0] = next(_sequence)
-
-
-def _record(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
-    """Attach a node to ``out`` for a primitive whose arguments require grad."""
-    node = make_node(prim, args, params)
-    if prim.uses_ans:
-        node.ans_data = out._data
-        node.ans_vc = version_counter(out)
-        node.ans_since = node.seq
-    out._node = node
-    out._rg = True
 
 
 def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     """Run ``prim`` on ``args`` (Tensors or constants); record it when grad is needed."""
     xp = None
-    record = False
-    forward_mode = False
+    record = forward_mode = False
     datas = []
     for a in args:
         if isinstance(a, Tensor):
-            if xp is None:
-                xp = a._xp
-            if a._rg:
-                record = True
-            if a._fw is not None:
-                forward_mode = True
+            xp = xp or a._xp
+            record = record or a._rg
+            forward_mode = forward_mode or a._fw is not None
             datas.append(a._data)
         else:
             datas.append(a)
-    if xp is None:
-        xp = backend.numpy_namespace
+    xp = xp or backend.numpy_namespace
     return finish(prim, prim.forward(xp, *datas, **params), xp, args, params, record,
                   forward_mode)
 
 
 def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, record: bool,
-           forward_mode: bool) -> Tensor:
-    """The output of ``prim`` from its computed ``data``: views share the version counter,
-    the node is recorded when ``record`` (an argument requires grad), tangents pushed."""
+           forward_mode: bool, view: bool | None = None) -> Tensor:
+    """The output of ``prim`` from its computed ``data``: a view shares the version counter
+    (``view`` overrides ``prim.view``), the node is recorded when ``record`` (an argument
+    requires grad), tangents pushed."""
     out = _new(data, xp)
-    if prim.view:
+    if prim.view if view is None else view:
         base = args[0]
         out._vc = version_counter(base)
         out._base = base if base._base is None else base._base
     if record and _grad_enabled:
-        _record(prim, out, args, params)
+        node = out._node = make_node(prim, args, params)
+        out._rg = True
+        if prim.uses_ans:
+            node.ans_data = data
+            node.ans_vc = version_counter(out)
+            node.ans_since = node.seq
     if forward_mode:
         _forward_hook(prim, out, args, params)
     return out
 
 
 def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
-    """``finish`` for a primitive of the one tensor ``x`` (``x[:, 0]``, ``x.sum()``): the
-    same output, with no tuple of arguments and no calls on the way."""
+    """``finish`` for a primitive of the one tensor ``x`` (``sin(x)``, ``x[:, 0]``,
+    ``x.sum()``): the same output, with no tuple of arguments and no calls on the way."""
     out = _object_new(Tensor)  # _new, inlined: this is the hot path
     out._data = data
     out._xp = x._xp
-    out.grad = None
-    out._fw = None
+    out._grad = out._fw = out._node = out._vc = out._base = None
+    out._rg = False
     if prim.view:  # shares x's storage, hence its version counter
-        vc = x._vc
-        if vc is None:
-            vc = x._vc = [0, -1]
-        out._vc = vc
+        out._vc = version_counter(x)
         out._base = x if x._base is None else x._base
-    else:
-        out._vc = None
-        out._base = None
     if x._rg and _grad_enabled:
-        node = Node()
+        node = out._node = Node()
         node.prim = prim
         node.n = 1
         node.a0 = x
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
         node.params = params
         node.seq = next(_sequence)
-        node.g = None
+        node.g = node.ans_data = None
         if prim.uses_ans:
             node.ans_data = data
             node.ans_vc = version_counter(out)
             node.ans_since = node.seq
-        else:
-            node.ans_data = None
-        out._node = node
         out._rg = True
-    else:
-        out._node = None
-        out._rg = False
     if x._fw is not None:
         _forward_hook(prim, out, (x,), params)
     return out
@@ -391,22 +343,14 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
 def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     """The fast entry point of a one-argument primitive: no parameters, one tensor."""
     forward = prim.forward
-    # The namespace's own function, per namespace, when the primitive names one
-    # (``xp.sin``): one call instead of two on the hot path.
-    direct: dict = {}
 
     def op(x: Any) -> Tensor:
         if type(x) is not Tensor:
             x = as_tensor(x)
-        xp = x._xp
         try:
-            fn = direct.get(xp)
-            if fn is None:
-                fn = direct[xp] = getattr(xp, prim.raw) if isinstance(prim.raw, str) else \
-                    (lambda data: forward(xp, data))
-            data = fn(x._data)
+            data = forward(x._xp, x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
-            data = forward(xp, xp.astype(x._data, backend.to_dtype("float64", xp)))
+            data = forward(x._xp, x._xp.astype(x._data, backend.to_dtype("float64", x._xp)))
         return finish_one(prim, data, x, _NO_PARAMS)
 
     op.__name__ = prim.name
@@ -414,73 +358,64 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
 
 
 _NO_PARAMS: dict = {}
-_SCALARS = (int, float)
 
 
 def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tensor],
                     reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
     primitive, for a tensor or Python scalar ``other``; ``slow`` handles the rest."""
-    raw = prim.raw  # the operator itself: operators exist only for such primitives
-    if not callable(raw):
-        raise TypeError(f"binary_operator needs a primitive with a raw operator, not {prim}")
+    forward = prim.forward
 
     def op(self: Tensor, other: Any) -> Tensor:
         kind = type(other)
         if kind is Tensor:
-            other_data = other._data
-            other_rg = other._rg
-            other_fw = other._fw
-        elif kind is float or kind is int or isinstance(other, _SCALARS):
-            other_data = other
-            other_rg = False
-            other_fw = None
+            other_data, other_rg, other_fw = other._data, other._rg, other._fw
+        elif kind is float or kind is int or isinstance(other, (int, float)):
+            other_data, other_rg, other_fw = other, False, None
         else:
             return slow(prim, other, self) if reflected else slow(prim, self, other)
         xp = self._xp
+        a, b = (other, self) if reflected else (self, other)
         try:
-            data = raw(other_data, self._data) if reflected else raw(self._data, other_data)
-        except ValueError:
-            raise ValueError(f"{prim.name}: shapes {self.shape} and {as_tensor(other).shape} "
-                             f"cannot be broadcast together") from None
+            data = forward(xp, other_data, self._data) if reflected else \
+                forward(xp, self._data, other_data)
+        except ValueError as exc:
+            raise binary_error(prim.name, a, b, exc) from None
         out = _object_new(Tensor)  # _new, inlined: this is the hot path
         out._data = data
         out._xp = xp
-        out.grad = None
-        out._vc = None
-        out._base = None
-        out._fw = None
+        out._grad = out._vc = out._base = out._fw = out._node = None
+        out._rg = False
         if _grad_enabled and (self._rg or other_rg):
-            node = Node()
+            node = out._node = Node()
             node.prim = prim
-            mine = (self if self._node is None else self._node) if self._rg else None
-            theirs = (other if other._node is None else other._node) if other_rg else None
             node.n = 2
-            if reflected:
-                node.a0 = other
-                node.a1 = self
-                node.e0 = theirs
-                node.e1 = mine
-            else:
-                node.a0 = self
-                node.a1 = other
-                node.e0 = mine
-                node.e1 = theirs
+            node.a0, node.a1 = a, b
+            node.e0 = (a if a._node is None else a._node) if type(a) is Tensor and a._rg \
+                else None
+            node.e1 = (b if b._node is None else b._node) if type(b) is Tensor and b._rg \
+                else None
             node.params = _NO_PARAMS
-            node.ans_data = None
             node.seq = next(_sequence)
-            node.g = None
-            out._node = node
+            node.g = node.ans_data = None
             out._rg = True
-        else:
-            out._node = None
-            out._rg = False
         if self._fw is not None or other_fw is not None:
-            _forward_hook(prim, out, (other, self) if reflected else (self, other), _NO_PARAMS)
+            _forward_hook(prim, out, (a, b), _NO_PARAMS)
         return out
 
     op.__name__ = prim.name
     return op
+
+
+def binary_error(name: str, a: Any, b: Any, exc: Exception) -> ValueError:
+    """The error of a binary operation that NumPy refused, in the user's terms."""
+    shapes = [tuple(getattr(v, "shape", ())) for v in (a, b)]
+    try:
+        backend.broadcast_shapes(*shapes)
+    except ValueError:
+        return ValueError(f"{name}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast "
+                          f"together")
+    return ValueError(f"{name}: {exc}")
 
 
 # Forward mode installs its hook here (wonderland.autodiff.forward); until a tangent
@@ -493,18 +428,6 @@ def install_forward_hook(hook: Callable[[Primitive, Tensor, tuple, dict], None])
     global _forward_hook
     _forward_hook = hook
 
-
-def _reverse() -> Any:
-    """The reverse-pass module (layer 3), imported on first use."""
-    global _reverse_module
-    if _reverse_module is None:
-        from .autodiff import reverse
-
-        _reverse_module = reverse
-    return _reverse_module
-
-
-_reverse_module = None
 
 # ----------------------------------------------------------------------- the Tensor
 
@@ -524,7 +447,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_xp", "_rg", "grad", "_node", "_vc", "_fw", "_base", "__weakref__")
+    __slots__ = ("_data", "_xp", "_rg", "_grad", "_node", "_vc", "_fw", "_base", "__weakref__")
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
@@ -535,7 +458,7 @@ class Tensor:
         self._data = array
         self._xp = backend.namespace(array)
         self._rg = False
-        self.grad = None
+        self._grad = None
         self._node = None
         self._vc = None
         self._fw = None
@@ -585,15 +508,37 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if type(value) is not bool and not isinstance(value, backend.np.bool_):
+            raise TypeError(f"requires_grad must be True or False, got {value!r}")
         if value and not backend.is_floating(self._data.dtype, self._xp):
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype "
                 f"{backend.dtype_name(self._data.dtype)}; convert first, e.g. "
                 f"wl.tensor(data, dtype=wl.float64)")
+        if value and backend.is_complex(self._data.dtype, self._xp):
+            raise TypeError("complex tensors cannot require gradients: wonderland "
+                            "differentiates real functions; use the real and imaginary parts")
         if not value and self._node is not None:
             raise RuntimeError("requires_grad can only be turned off on a leaf tensor; "
                                "use detach() instead")
         self._rg = bool(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (``None`` until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ValueError(
+                    f"grad of shape {value.shape} and dtype {backend.dtype_name(value.dtype)} "
+                    f"for a tensor of shape {self.shape} and dtype "
+                    f"{backend.dtype_name(self.dtype)}: they must match")
+        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return the tensor."""
@@ -696,32 +641,7 @@ class Tensor:
 
     __str__ = __repr__
 
-    # -- reverse mode --------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
-
-        Parameters
-        ----------
-        grad : array-like, optional
-            The cotangent, of this tensor's shape; may be omitted for one element.
-        retain_graph : bool, optional
-            Keep the graph for another backward pass (defaults to ``create_graph``).
-        create_graph : bool
-            Record the backward pass itself, for gradients of gradients.
-
-        Examples
-        --------
-        >>> import wonderland as wl
-        >>> x = wl.tensor(3.0, requires_grad=True)
-        >>> (x * x).backward()
-        >>> x.grad.item()
-        6.0
-        """
-        retain = create_graph if retain_graph is None else retain_graph
-        _reverse().backward(self, grad, retain_graph=retain,
-                 create_graph=create_graph)
-
+    # -- reverse mode (backward and retain_grad are installed by wonderland.autodiff) --
     def detach(self) -> Tensor:
         """A tensor with the same values and storage, outside the graph (shares the version)."""
         t = _new(self._data, self._xp)
@@ -734,27 +654,13 @@ class Tensor:
         self._rg = False
         return self
 
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()`` (PyTorch).
-
-        Examples
-        --------
-        >>> import wonderland as wl
-        >>> x = wl.tensor(3.0, requires_grad=True)
-        >>> y = x * x
-        >>> y.retain_grad()
-        >>> (2 * y).backward()
-        >>> y.grad.item()
-        2.0
-        """
-        if self._node is None:
-            return  # a leaf keeps its gradient anyway
-        key = id(self._node)
-        retained[key] = weakref.ref(self, lambda _, key=key: retained.pop(key, None))
-
     # -- in place ------------------------------------------------------------------
-    def _inplace(self, prim: Primitive, other: Any, opname: str, **params: Any) -> Tensor:
-        other = _as_operand(other, self)
+    def _inplace(self, prim: Primitive, other: Any, opname: str, op: Any = None,
+                 **params: Any) -> Tensor:
+        """``self op= other`` by ``prim`` (``op`` its Python operator, for a raw update)."""
+        if not isinstance(other, (Tensor, int, float)):  # arrays join self's namespace
+            other = _new(backend.asarray(other, xp=self._xp if backend.is_array(other)
+                                         else None), self._xp)
         other_rg = type(other) is Tensor and other._rg
         record = _grad_enabled and (self._rg or other_rg)
         tangents = self._fw is not None or (type(other) is Tensor and other._fw is not None)
@@ -784,7 +690,7 @@ class Tensor:
             other_data = other._data if type(other) is Tensor else other
             if "index" in params:  # a plain write, no copy of the whole tensor
                 self._write_at(params["index"], other_data)
-            elif not backend.update_in_place(prim.raw, self._data, other_data):
+            elif not backend.update_in_place(op, self._data, other_data):
                 self._write(prim.forward(self._xp, self._data, other_data), opname)
         bump_version(self)
         if record and prim.uses_ans and result._node is not None:  # its output: this write

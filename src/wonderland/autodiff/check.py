@@ -3,6 +3,8 @@ the analytic derivatives of reverse and forward mode."""
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,7 +12,17 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor, _new, no_grad
-from .transforms import _as_input, hessian, jacfwd, jacrev
+from .transforms import _as_input, _require_callable, hessian, jacfwd, jacrev
+
+
+def _require_finite(value: Any, name: str, what: str, positive: bool) -> None:
+    """``value`` is a finite real number, ``> 0`` (``positive``) or else ``>= 0``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what}: {name} must be a real number, got {value!r} "
+                        f"({type(value).__name__})")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        sign = "positive" if positive else "non-negative"
+        raise ValueError(f"{what}: {name} must be a finite {sign} number, got {value!r}")
 
 
 def numerical_grad(f: Callable, x: Any, eps: float = 1e-6) -> Tensor:
@@ -25,6 +37,8 @@ def numerical_grad(f: Callable, x: Any, eps: float = 1e-6) -> Tensor:
     >>> round(wl.numerical_grad(lambda x: x ** 2, 3.0).item(), 6)
     6.0
     """
+    _require_callable(f, "numerical_grad")
+    _require_finite(eps, "eps", "numerical_grad", positive=True)
     x = _as_input(x, "numerical_grad")
     base = x.numpy().astype(np.float64)
     flat = base.reshape(-1)
@@ -60,14 +74,21 @@ def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), o
     >>> import wonderland as wl
     >>> wl.check_grad(lambda x: (wl.sin(x) * x).sum(), wl.tensor([0.5, 1.0]))
     """
+    _require_callable(f, "check_grad")
+    if not args:
+        raise ValueError("check_grad: no arguments to check; pass the point(s) after f, "
+                         "e.g. check_grad(f, x)")
     if order not in (1, 2):
         raise ValueError(f"check_grad: order must be 1 or 2, got {order!r}")
     for mode in modes:
         if mode not in ("rev", "fwd"):
             raise ValueError(f"check_grad: unknown mode {mode!r}; use 'rev' and/or 'fwd'")
-    inputs = [_as_input(a, "check_grad") for a in args]
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        _require_finite(value, name, "check_grad", positive=False)
     if eps is None:
         eps = 1e-6 if order == 1 else 1e-4
+    _require_finite(eps, "eps", "check_grad", positive=True)
+    inputs = [_as_input(a, "check_grad") for a in args]
     for k in range(len(inputs)):
         def along_k(x: Any, k: int = k) -> Any:
             call = list(inputs)

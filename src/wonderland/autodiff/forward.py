@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..primitives.elementwise import alias
+from ..primitives.elementwise import alias, astype
 from ..primitives.shape import broadcast_to, reshape
 from ..tensor import Primitive, Tensor, _new, install_forward_hook
 
@@ -62,14 +62,6 @@ def tangent_at(x: Any, level: int) -> Tensor | None:
     return None
 
 
-def _pad_for_broadcast(t: Tensor, out_ndim: int, nb: int) -> Tensor:
-    """A batched tangent of a broadcast argument, with axes added after the batch axes."""
-    core = t.ndim - nb
-    if core >= out_ndim:
-        return t
-    return reshape(t, t.shape[:nb] + (1,) * (out_ndim - core) + t.shape[nb:])
-
-
 def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
     """The computed tangent, shaped ``batch + out.shape`` and of ``out``'s dtype."""
     if not isinstance(t, Tensor):
@@ -86,8 +78,6 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
             raise RuntimeError(f"the forward rule of {prim.name} returned a tangent of shape "
                                f"{t.shape} for an output of shape {target}") from None
     if t._data.dtype != out._data.dtype:
-        from ..primitives.elementwise import astype
-
         t = astype(t, out._data.dtype)
     return t
 
@@ -103,9 +93,6 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
         if all(t is None for t in tangents):
             continue
         nb = _batch_ndim.get(level, 0)
-        if prim.broadcasts and nb:
-            tangents = tuple(None if t is None else _pad_for_broadcast(t, out.ndim, nb)
-                             for t in tangents)
         low = tuple(below(a, level) for a in args)
         ans = None
         if prim.uses_ans:

@@ -12,12 +12,14 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..primitives.elementwise import clone_
 from ..primitives.shape import permute, reshape
 from ..tensor import Tensor, _new, enable_grad, make_node
 from . import forward
-from .reverse import grad_of
+from .reverse import _hand_over, _unit, grad_of
 
 # ----------------------------------------------------------------------- inputs
 
@@ -39,15 +41,59 @@ def _as_input(value: Any, what: str) -> Tensor:
     return t
 
 
-def _argnums(argnums: int | Sequence[int], nargs: int, what: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if not nums:
+def _require_callable(f: Any, name: str) -> str:
+    """The label of ``name``'s errors, ``"name of f"``, once ``f`` is known to be callable."""
+    if not callable(f):
+        hint = (f"; pass the function itself, {name}(f), not its value f(x)"
+                if isinstance(f, Tensor) else "")
+        raise TypeError(f"{name}: expected a function (a callable) as first argument, got "
+                        f"{type(f).__name__} {_short(f)}{hint}")
+    return f"{name} of {getattr(f, '__name__', 'f')}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, int | np.integer) and not isinstance(k, bool | np.bool_)
+
+
+def _argnums_spec(argnums: Any, what: str) -> int | tuple[int, ...]:
+    """``argnums`` checked when the transform is made: an int, or a non-empty tuple (or
+    list) of distinct ints; NumPy ints become Python ints. The range waits for the call."""
+    if _is_int(argnums):
+        return int(argnums)
+    if not (isinstance(argnums, tuple | list) and all(_is_int(k) for k in argnums)):
+        raise TypeError(f"{what}: argnums must be an int or a tuple/list of ints, got "
+                        f"{argnums!r} ({type(argnums).__name__})")
+    if not argnums:
         raise ValueError(f"{what}: argnums is empty")
+    nums = tuple(int(k) for k in argnums)
+    _no_repeats(nums, argnums, what)
+    return nums
+
+
+def _no_repeats(positions: tuple[int, ...], argnums: Any, what: str) -> None:
+    seen: set[int] = set()
+    for k in positions:
+        if k in seen:
+            raise ValueError(f"{what}: argnums {argnums!r} repeats position {k}; each argument "
+                             f"can be differentiated once")
+        seen.add(k)
+
+
+def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int, ...]:
+    """The positions ``argnums`` (from ``_argnums_spec``) picks among ``nargs`` arguments."""
+    nums = (argnums,) if isinstance(argnums, int) else argnums
     for k in nums:
-        if not isinstance(k, int) or not -nargs <= k < nargs:
+        if not -nargs <= k < nargs:
             raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
                              f"called with {nargs} positional argument(s)")
-    return tuple(k % nargs for k in nums)
+    positions = tuple(k % nargs for k in nums)
+    _no_repeats(positions, argnums, what)  # e.g. (0, -2) with two arguments
+    return positions
 
 
 def _reverse_input(x: Tensor) -> Tensor:
@@ -70,12 +116,27 @@ def _traced(*tensors: Any) -> bool:
 
 
 def _check_output(out: Any, what: str) -> Tensor:
-    out = out if isinstance(out, Tensor) else _new(backend.asarray(out),
-                                                   backend.numpy_namespace)
+    if not isinstance(out, Tensor):
+        raise TypeError(_untraced_output(out, what))
     if not backend.is_floating(out._data.dtype, out._xp):
         raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)} "
                         f"value, which is not differentiable (return a float tensor)")
     return out
+
+
+def _untraced_output(out: Any, what: str) -> str:
+    """Why a result that is not a Tensor has no derivative, and how to keep one."""
+    if isinstance(out, int | float | complex | np.generic):
+        kind = f"a plain number ({type(out).__name__}: {_short(out)})"
+    elif backend.is_array(out):
+        kind = f"an array ({type(out).__name__}), not a Tensor"
+    else:
+        return (f"{what}: the function returned {type(out).__name__} {_short(out)}; it must "
+                f"return a Tensor")
+    return (f"{what}: the function returned {kind}: its value was cut from its input (by "
+            f"float(), .item() or a NumPy conversion), so no derivative flows back to the "
+            f"input. Keep the computation in wonderland operations on the tensor and return "
+            f"a Tensor; float() and .item() are fine for logging")
 
 
 def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
@@ -126,8 +187,8 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
     return inputs, (outs if many else outs[0]), aux, (recorded, nested)
 
 
-def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable:
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+                   _name: str = "value_and_grad") -> Callable:
     """``x -> (f(x), ∇f(x))``: the value and the gradient of a scalar function, in one pass.
 
     Parameters
@@ -138,6 +199,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
         Which positional arguments to differentiate with respect to.
     has_aux : bool
         ``f`` returns ``(value, aux)``; the result is then ``((value, aux), grad)``.
+    _name : str
+        Internal: the transform the user called, for error messages.
 
     Examples
     --------
@@ -146,7 +209,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
     >>> value.item(), g.tolist()
     (5.0, [2.0, 4.0])
     """
-    what = f"grad of {getattr(f, '__name__', 'f')}"
+    what = _require_callable(f, _name)
+    argnums = _argnums_spec(argnums, what)
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
@@ -156,9 +220,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
             raise ValueError(f"{what}: the function must return a scalar to take its "
                              f"gradient, got an output of shape {out.shape}; use "
                              f"wl.jacobian or wl.vjp for non-scalar outputs")
-        # the cached unit when the pass records nothing (as backward()): its rules know it
-        unit = backend.ones_like if recorded or nested else backend.unit_like
-        seed = _new(unit(out._xp, out._data), out._xp)
+        seed = _new(_unit(out), out._xp)
         grads = grad_of([out], inputs, [seed], retain_graph=recorded, create_graph=recorded,
                         on_tensors=nested)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
@@ -169,7 +231,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
     return transformed
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+         _name: str = "grad") -> Callable:
     """``x -> ∇f(x)``: the gradient of a scalar function, with the shape of its argument.
 
     Transforms nest: ``wl.grad(wl.grad(f))`` is the second derivative.
@@ -183,7 +246,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     >>> wl.grad(wl.grad(lambda x: x ** 3))(2.0).item()
     12.0
     """
-    value_grad = value_and_grad(f, argnums, has_aux)
+    value_grad = value_and_grad(f, argnums, has_aux, _name=_name)
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
@@ -214,7 +277,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     >>> pullback(wl.tensor([1.0, 1.0]))[0].tolist()
     [3.0, 3.0]
     """
-    what = f"vjp of {getattr(f, '__name__', 'f')}"
+    what = _require_callable(f, "vjp")
     nums = tuple(range(len(primals)))
     inputs, out, _, (recorded, nested) = _reverse(f, primals, nums, what, False)
 
@@ -231,7 +294,8 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     return _detached(out, nested), vjp_fn
 
 
-def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
+           _name: str = "jacrev") -> Callable:
     """The Jacobian by reverse mode: one backward pass of a whole identity basis.
 
     Shape ``out.shape + in.shape``. Best when outputs are fewer than inputs. For a tuple
@@ -245,7 +309,8 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> wl.jacrev(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    what = f"jacrev of {getattr(f, '__name__', 'f')}"
+    what = _require_callable(f, _name)
+    argnums = _argnums_spec(argnums, what)
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
@@ -296,7 +361,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
     >>> value.item(), slope.item()
     (9.0, 6.0)
     """
-    what = f"jvp of {getattr(f, '__name__', 'f')}"
+    what = _require_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{what}: primals and tangents must be tuples (one entry per "
                         f"argument)")
@@ -341,7 +406,8 @@ def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
     return pairs[0]
 
 
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
+           _name: str = "jacfwd") -> Callable:
     """The Jacobian by forward mode: the identity basis pushed as one batch of tangents.
 
     Shape ``out.shape + in.shape``. Best when inputs are fewer than outputs. Tuples of
@@ -354,34 +420,42 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> wl.jacfwd(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    what = f"jacfwd of {getattr(f, '__name__', 'f')}"
+    what = _require_callable(f, _name)
+    argnums = _argnums_spec(argnums, what)
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), what)
-        by_argument = []
         many = False
+        blocks: list[Tensor] = []  # argument by argument, output by output
         for k in nums:
-            x = _as_input(args[k], what)
-            size = x.size
-            xp = x._xp
-            basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
-            outs, tangents = _push_forward(f, list(args), [basis], [k], 1, what, "many")
-            many = isinstance(outs, tuple)
-            blocks = []
-            for out, tangent in zip(outs if many else (outs,), tangents if many else (tangents,)):
-                # tangent: (size, *out.shape) -> out.shape + x.shape
-                moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
-                blocks.append(reshape(moved, out.shape + x.shape))
-            by_argument.append(blocks)
-        per_output = [tuple(blocks[i] for blocks in by_argument)
-                      for i in range(len(by_argument[0]))]
+            many = _forward_blocks(f, args, k, what, blocks)
+        blocks = _hand_over(blocks, False)
+        per_output = [tuple(blocks[i::len(blocks) // len(nums)]) for i in
+                      range(len(blocks) // len(nums))]
         return _arrange(per_output, many, isinstance(argnums, int))
 
     return transformed
 
 
-def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto") -> Callable:
+def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list) -> bool:
+    """Append the Jacobian of each output of ``f`` with respect to argument ``k``, by one
+    forward pass of the identity basis; whether ``f`` returned a tuple. (Nothing here
+    outlives the call, so the blocks are handed over owning their arrays.)"""
+    x = _as_input(args[k], what)
+    size, xp = x.size, x._xp
+    basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
+    outs, tangents = _push_forward(f, list(args), [basis], [k], 1, what, "many")
+    many = isinstance(outs, tuple)
+    for out, tangent in zip(outs if many else (outs,), tangents if many else (tangents,)):
+        # tangent: (size, *out.shape) -> out.shape + x.shape
+        moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
+        blocks.append(reshape(moved, out.shape + x.shape))
+    return many
+
+
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", *,
+             _name: str = "jacobian") -> Callable:
     """The Jacobian, shape ``out.shape + in.shape`` (``(o, d)`` for vectors).
 
     ``mode`` is ``"rev"``, ``"fwd"`` or ``"auto"``: forward when the inputs are fewer
@@ -394,13 +468,14 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto") 
     >>> wl.jacobian(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0]]
     """
+    what = _require_callable(f, _name)
     if mode not in ("auto", "rev", "fwd"):
-        raise ValueError(f"jacobian: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
+        raise ValueError(f"{_name}: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
     if mode == "rev":
-        return jacrev(f, argnums)
+        return jacrev(f, argnums, _name=_name)
     if mode == "fwd":
-        return jacfwd(f, argnums)
-    what = f"jacobian of {getattr(f, '__name__', 'f')}"
+        return jacfwd(f, argnums, _name=_name)
+    argnums = _argnums_spec(argnums, what)
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
@@ -408,7 +483,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto") 
         inputs, out, _, traced = _reverse(f, args, nums, what, False)
         n_in = sum(x.size for x in inputs)
         if n_in < out.size:  # forward mode pushes fewer directions
-            return jacfwd(f, argnums)(*args)
+            return jacfwd(f, argnums, _name=_name)(*args)
         jacobians = _jacobian_from_reverse(out, inputs, traced)
         return jacobians[0] if isinstance(argnums, int) else jacobians
 
@@ -424,7 +499,7 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> wl.hessian(lambda x: (x ** 3).sum())(wl.tensor([1.0, 2.0])).tolist()
     [[6.0, 0.0], [0.0, 12.0]]
     """
-    return jacfwd(grad(f, argnums), argnums)
+    return jacfwd(grad(f, argnums, _name="hessian"), argnums, _name="hessian")
 
 
 # ----------------------------------------------------------------------- Taylor model
@@ -438,8 +513,9 @@ class Linearization:
     """
 
     def __init__(self, f: Callable, x0: Any) -> None:
+        _require_callable(f, "linearize")
         self.x0 = _as_input(x0, "linearize")
-        self.jacobian = jacobian(f)(self.x0)
+        self.jacobian = jacobian(f, _name="linearize")(self.x0)
         self.value = _as_input(f(self.x0), "linearize")
 
     def jvp(self, v: Any) -> Tensor:

@@ -1,14 +1,26 @@
-"""Helpers to define primitives: the linear and elementwise shorthands of DESIGN.md."""
+"""Helpers to define primitives: elementwise ones stated by their partial derivatives, the
+linear shorthands of DESIGN.md, and the operations that rules call on either kind of value.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from .. import backend
-from ..backend import ops_for
-from ..tensor import Primitive, apply
+from ..tensor import Primitive, Tensor, apply, identity_rule
+
+# The operations a rule written for both kinds of values calls (``m.cos(x)``), on Tensors:
+# differentiable, for higher order. wonderland.primitives fills it once its modules are
+# loaded; on raw arrays the same names come from ``backend.RawOps``.
+tensor_ops = SimpleNamespace()
+
+
+def ops_for(value: Any) -> Any:
+    """The operations for ``value``: wonderland's for a Tensor, raw ones for an array."""
+    return tensor_ops if type(value) is Tensor else backend.raw_ops(value)
 
 
 class Variadic:
@@ -28,58 +40,83 @@ class Variadic:
 
 
 def defprim(name: str, forward: Callable[..., Any], vjps: Any,
-            jvp: Callable[..., Any] | None = None,
-            *, linear: str | None = None, **options: Any) -> Primitive:
-    """Define a primitive; ``linear="joint"`` or ``"multi"`` writes its forward rule.
-
-    A jointly linear primitive (add, sum, reshape) pushes the tangents through itself;
-    a multilinear one (mul, matmul) sums one term per argument with a tangent.
+            jvp: Callable[..., Any] | None = None, *, linear: str | None = None,
+            poly: bool = False, **options: Any) -> Primitive:
+    """Define a primitive. ``poly``: its reverse rules also run on raw arrays (they use
+    operators, methods and ``ops_for``). ``linear="joint"`` writes the forward rule of a
+    jointly linear primitive (sum, reshape): the primitive applied to the tangents.
     """
-    prim = Primitive(name, forward, vjps, jvp, **options)
+    prim = Primitive(name, forward, vjps, jvp, raw_vjps=vjps if poly else None, **options)
     if linear == "joint":
         prim.jvp = partial(_joint_linear_jvp, prim)
-    elif linear == "multi":
-        prim.jvp = partial(_multilinear_jvp, prim)
     return prim
 
 
 def _joint_linear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
-    # positional arguments are operands (constants have a zero tangent); settings travel
+    # positional arguments are operands (a constant has a zero tangent); settings travel
     # as keyword parameters
-    parts = [0.0 if t is None else t for t in tangents]
-    return apply(prim, *parts, **params)
+    return apply(prim, *[0.0 if t is None else t for t in tangents], **params)
 
 
-def _multilinear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
-    total = None
-    for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        term = apply(prim, *args[:i], t, *args[i + 1:], **params)
-        total = term if total is None else total + term
-    return total
-
-
-def elementwise(name: str, forward: Callable[..., Any] | str,
-                derivative: Callable[[Any, Any, Any], Any], *, uses_ans: bool = False
-                ) -> Primitive:
-    """A unary elementwise primitive from its derivative ``f'(x)``, ``derivative(m, ans, x)``.
-
-    ``m`` is the ops namespace of the values (``backend.ops_for``): the same derivative
-    serves the reverse rule, the forward rule, on Tensors and on raw arrays.
-    ``forward`` may be the name of the namespace's own function (``"sin"``).
-    """
-    xp_name = forward if isinstance(forward, str) else None
-    if xp_name is not None:
+def elementwise(name: str, derivative: Any, forward: Callable[..., Any] | None = None, *,
+                uses_ans: bool = False) -> Primitive:
+    """A unary elementwise primitive from its derivative ``f'(x)``: a number, or
+    ``derivative(m, ans, x)`` written with ``m``'s operations (``ops_for``), so that one
+    definition serves the reverse and forward rules, on Tensors and on raw arrays. The
+    forward is the namespace's function of the same name unless given."""
+    if forward is None:
         def forward(xp: Any, x: Any) -> Any:
-            return getattr(xp, xp_name)(x)
-    known = backend._OPS  # ops_for, inlined on the reverse pass's hot path
-    return Primitive(
-        name, forward,
-        (lambda g, ans, x: g * derivative(known.get(type(g)) or ops_for(g), ans, x),),
-        lambda tangents, ans, x: tangents[0] * derivative(ops_for(tangents[0]), ans, x),
-        uses_ans=uses_ans,
-        reads=() if uses_ans else (0,),
-        poly=True,
-        raw=xp_name,
-    )
+            return getattr(xp, name)(x)
+    reads = () if uses_ans or isinstance(derivative, int) else (0,)  # ans, not x
+    return _from_partials(name, forward, (derivative,), reads, uses_ans)
+
+
+def binary(name: str, op: Callable[[Any, Any, Any], Any], partials: tuple) -> Primitive:
+    """A binary elementwise primitive, ``op(xp, a, b)``, from its two partial derivatives
+    ``∂/∂a`` and ``∂/∂b``: each a number (``1``, ``-1``) or ``(m, ans, a, b) -> value``.
+    The engine sums each cotangent back to its argument's shape (broadcasting)."""
+    reads = () if all(isinstance(p, int) for p in partials) else None
+    return _from_partials(name, op, partials, reads, False)
+
+
+def _from_partials(name: str, forward: Callable[..., Any], partials: tuple, reads: Any,
+                   uses_ans: bool) -> Primitive:
+    def jvp(tangents: tuple, ans: Any, *args: Any) -> Any:
+        out = None
+        ndim = max(len(getattr(a, "shape", ())) for a in args)
+        for t, p, a in zip(tangents, partials, args):
+            if t is not None:
+                t = pad_tangent(t, a, ndim)
+                term = t if p == 1 else -t if p == -1 else t * p(tensor_ops, ans, *args)
+                out = term if out is None else out + term
+        return out
+
+    return Primitive(name, forward, tuple(_scaled(p, len(partials), False) for p in partials),
+                     jvp, raw_vjps=tuple(_scaled(p, len(partials), True) for p in partials),
+                     uses_ans=uses_ans, reads=reads)
+
+
+def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
+    """The reverse rule ``g * p``: the cotangent times the partial derivative ``p``, whose
+    ``m`` is wonderland's operations, or on raw arrays those of the cotangent's namespace."""
+    if p == 1:
+        return identity_rule
+    if p == -1:
+        return lambda g, ans, *args: -g
+    if not raw:
+        return lambda g, ans, *args: g * p(tensor_ops, ans, *args)
+    known = backend.RAW_OPS  # raw_ops, inlined: these run once per node
+    if arity == 1:
+        return lambda g, ans, x: g * p(known.get(type(g)) or backend.raw_ops(g), ans, x)
+    return lambda g, ans, a, b: g * p(known.get(type(g)) or backend.raw_ops(g), ans, a, b)
+
+
+def pad_tangent(t: Tensor, arg: Any, ndim: int) -> Tensor:
+    """A tangent of ``arg`` (batch axes, then ``arg``'s) with length-one axes inserted after
+    its batch axes up to ``ndim`` axes of its own: under broadcasting against arguments of
+    higher rank, batch axes stay in front."""
+    shape = tuple(getattr(arg, "shape", ()))
+    if len(shape) >= ndim:
+        return t
+    nb = t.ndim - len(shape)
+    return t.reshape(t.shape[:nb] + (1,) * (ndim - len(shape)) + shape)

@@ -9,61 +9,29 @@ from __future__ import annotations
 
 import math
 import operator
-from types import SimpleNamespace
 from typing import Any
 
 from .. import backend
-from ..backend import ops_for
 from ..creation import zeros_like
 from ..tensor import (
     Tensor,
     _new,
     apply,
     as_tensor,
+    binary_error,
     identity_rule,
     make_node,
     unary_function,
 )
-from .base import defprim, elementwise
+from .base import binary, defprim, elementwise, pad_tangent, tensor_ops
 
 # ----------------------------------------------------------------------- arithmetic
-
-# Rules written with operators only run on Tensors and on raw arrays alike (poly=True).
-add = defprim("add", lambda xp, a, b: a + b,
-              (identity_rule, identity_rule), linear="joint", reads=(),
-              raw=operator.add, poly=True, broadcasts=True)
-sub = defprim("sub", lambda xp, a, b: a - b,
-              (identity_rule, lambda g, ans, a, b: -g), linear="joint", reads=(),
-              raw=operator.sub, poly=True, broadcasts=True)
-# A cotangent of ones (``(a * b).sum()``) times a factor of its shape is the factor
-# itself: no multiply (the reverse pass hands it to the user only as a copy).
-_units, _ndarray, _pass_on = backend.SPREAD_UNIT_IDS, backend.ndarray, backend.PASSED_ON.append
-mul = defprim("mul", lambda xp, a, b: a * b,
-              (lambda g, ans, a, b: _pass_on(b) or b if id(g) in _units and type(b) is _ndarray
-               and b.shape == g.shape else g * b,
-               lambda g, ans, a, b: _pass_on(a) or a if id(g) in _units and type(a) is _ndarray
-               and a.shape == g.shape else g * a),
-              linear="multi", raw=operator.mul, poly=True, broadcasts=True)
-neg = defprim("neg", lambda xp, a: -a, (lambda g, ans, a: -g,), linear="joint", reads=(),
-              poly=True)
+# Each binary operation by its partial derivatives (∂/∂a, ∂/∂b); derivatives are written
+# with the operations of ``m`` (Tensors or raw arrays, see base.py).
 
 
-def _div_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
-    ta, tb = tangents
-    out = None if ta is None else ta / b
-    if tb is not None:
-        term = tb * (a / (b * b))
-        out = -term if out is None else out - term
-    return out
-
-
-div = defprim("div", lambda xp, a, b: a / b,
-              (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)), _div_jvp,
-              raw=operator.truediv, poly=True, broadcasts=True)
-
-
-def _pow_base_derivative(m: Any, a: Any, b: Any) -> Any:
-    """d/da a**b, in the ops namespace ``m`` (Tensors or raw arrays)."""
+def _pow_base_derivative(m: Any, ans: Any, a: Any, b: Any) -> Any:
+    """d/da a**b."""
     if isinstance(b, (int, float)):
         if b == 2:
             return a * 2.0
@@ -73,7 +41,7 @@ def _pow_base_derivative(m: Any, a: Any, b: Any) -> Any:
     return m.where(b == 0, 0.0, a ** (b - 1) * b)
 
 
-def _pow_exponent_derivative(m: Any, a: Any, b: Any) -> Any:
+def _pow_exponent_derivative(m: Any, ans: Any, a: Any, b: Any) -> Any:
     """d/db a**b = a**b log a; PyTorch's choice: 0 where a == 0 and b >= 0."""
     if isinstance(a, (int, float)):
         if a == 0:
@@ -84,21 +52,31 @@ def _pow_exponent_derivative(m: Any, a: Any, b: Any) -> Any:
     return m.where(zero_base & (b >= 0), 0.0, value)
 
 
-def _pow_jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
-    ta, tb = tangents
-    out = None if ta is None else ta * _pow_base_derivative(ops_for(ta), a, b)
-    if tb is not None:
-        term = tb * _pow_exponent_derivative(ops_for(tb), a, b)
-        out = term if out is None else out + term
-    return out
+add = binary("add", lambda xp, a, b: a + b, (1, 1))
+sub = binary("sub", lambda xp, a, b: a - b, (1, -1))
+mul = binary("mul", lambda xp, a, b: a * b, (lambda m, ans, a, b: b, lambda m, ans, a, b: a))
+div = binary("div", lambda xp, a, b: a / b,
+             (lambda m, ans, a, b: 1.0 / b, lambda m, ans, a, b: -a / (b * b)))
+pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
 
 
-pow_ = defprim("pow", lambda xp, a, b: a ** b,
-               (lambda g, ans, a, b: g * _pow_base_derivative(ops_for(g), a, b),
-                lambda g, ans, a, b: g * _pow_exponent_derivative(ops_for(g), a, b)), _pow_jvp,
-               raw=operator.pow, poly=True, broadcasts=True)
+def _extremum(name: str, pick: str, wins: Any) -> Any:
+    """maximum / minimum: the derivative is 1 on the winning side, 1/2 each at a tie."""
+    def forward(xp: Any, a: Any, b: Any) -> Any:
+        if isinstance(b, (int, float)):
+            return xp.where(wins(a, b) | (a == b), a, xp.asarray(b, dtype=a.dtype))
+        return getattr(xp, pick)(a, b)
+
+    return binary(name, forward,
+                  (lambda m, ans, a, b: m.where(wins(a, b), 1.0, m.where(a == b, 0.5, 0.0)),
+                   lambda m, ans, a, b: m.where(wins(b, a), 1.0, m.where(a == b, 0.5, 0.0))))
+
+
+maximum_ = _extremum("maximum", "maximum", lambda a, b: a > b)
+minimum_ = _extremum("minimum", "minimum", lambda a, b: a < b)
 
 # ----------------------------------------------------------------------- unary
+# Each by its derivative f'(x), ``(m, ans, x) -> value``.
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -106,28 +84,23 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _softplus(xp: Any, x: Any) -> Any:
-    return xp.logaddexp(x, xp.zeros_like(x))
-
-
-# Derivatives f'(x) as ``(m, ans, x) -> value``, ``m`` the ops namespace (see base.py).
-exp_ = elementwise("exp", "exp", lambda m, ans, x: ans, uses_ans=True)
-log_ = elementwise("log", "log", lambda m, ans, x: 1.0 / x)
-log1p_ = elementwise("log1p", "log1p", lambda m, ans, x: 1.0 / (1.0 + x))
-sqrt_ = elementwise("sqrt", "sqrt", lambda m, ans, x: 0.5 / ans,
-                    uses_ans=True)
-abs_ = elementwise("abs", "abs", lambda m, ans, x: m.sign(x))
-sign_ = elementwise("sign", "sign", lambda m, ans, x: m.zeros_like(x))
-sin_ = elementwise("sin", "sin", lambda m, ans, x: m.cos(x))
-cos_ = elementwise("cos", "cos", lambda m, ans, x: -m.sin(x))
-tan_ = elementwise("tan", "tan", lambda m, ans, x: 1.0 + ans * ans,
-                   uses_ans=True)
-tanh_ = elementwise("tanh", "tanh", lambda m, ans, x: 1.0 - ans * ans,
-                    uses_ans=True)
-sigmoid_ = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses_ans=True)
-relu_ = elementwise("relu", lambda xp, x: xp.where(x > 0, x, xp.zeros_like(x)),
-                    lambda m, ans, x: m.where(x > 0, 1.0, 0.0))
-softplus_ = elementwise("softplus", _softplus, lambda m, ans, x: m.sigmoid(x))
+neg = elementwise("neg", -1, lambda xp, x: -x)
+exp_ = elementwise("exp", lambda m, ans, x: ans, uses_ans=True)
+log_ = elementwise("log", lambda m, ans, x: 1.0 / x)
+log1p_ = elementwise("log1p", lambda m, ans, x: 1.0 / (1.0 + x))
+sqrt_ = elementwise("sqrt", lambda m, ans, x: 0.5 / ans, uses_ans=True)
+abs_ = elementwise("abs", lambda m, ans, x: m.sign(x))
+sign_ = elementwise("sign", lambda m, ans, x: m.zeros_like(x))
+sin_ = elementwise("sin", lambda m, ans, x: m.cos(x))
+cos_ = elementwise("cos", lambda m, ans, x: -m.sin(x))
+tan_ = elementwise("tan", lambda m, ans, x: 1.0 + ans * ans, uses_ans=True)
+tanh_ = elementwise("tanh", lambda m, ans, x: 1.0 - ans * ans, uses_ans=True)
+sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), _sigmoid,
+                       uses_ans=True)
+relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
+                    lambda xp, x: xp.where(x > 0, x, xp.zeros_like(x)))
+softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),
+                        lambda xp, x: xp.logaddexp(x, xp.zeros_like(x)))
 
 
 def _float_input(x: Any) -> Tensor:
@@ -173,23 +146,16 @@ negative = _unary_function(neg, "negative", "wl.negative(wl.tensor([1.0])).tolis
 
 def _binary(prim: Any, a: Any, b: Any) -> Tensor:
     """Apply a binary primitive to any mix of tensors, arrays and scalars."""
-    if type(a) is Tensor:
-        if type(b) is not Tensor and not isinstance(b, (int, float)):
-            b = _constant_like(b, a)
-        try:
-            return apply(prim, a, b)
-        except ValueError:
-            raise ValueError(f"{prim.name}: shapes {a.shape} and {as_tensor(b).shape} cannot "
-                             f"be broadcast together") from None
-    if type(b) is Tensor:
-        if not isinstance(a, (int, float)):
-            a = _constant_like(a, b)
-        try:
-            return apply(prim, a, b)
-        except ValueError as exc:
-            raise ValueError(f"{prim.name}: shapes {tuple(as_tensor(a).shape)} and "
-                             f"{tuple(b.shape)} cannot be broadcast together") from exc
-    return _binary(prim, as_tensor(a), b)
+    if type(a) is not Tensor and type(b) is not Tensor:
+        a = as_tensor(a)
+    if type(a) is Tensor and not isinstance(b, (int, float)):
+        b = _constant_like(b, a)
+    elif type(b) is Tensor and not isinstance(a, (int, float)):
+        a = _constant_like(a, b)
+    try:
+        return apply(prim, a, b)
+    except ValueError as exc:
+        raise binary_error(prim.name, a, b, exc) from None
 
 
 def _constant_like(value: Any, like: Tensor) -> Tensor:
@@ -227,33 +193,6 @@ def minimum(a: Any, b: Any) -> Tensor:
     return _binary(minimum_, a, b)
 
 
-def _share(win: Any, tie: Any, g: Any) -> Any:
-    return where(win, g, 0.0) + where(tie, 0.5 * g, 0.0)
-
-
-def _extremum_jvp(first_wins: Any):
-    def jvp(tangents: tuple, ans: Any, a: Any, b: Any) -> Any:
-        ta = tangents[0] if tangents[0] is not None else 0.0
-        tb = tangents[1] if tangents[1] is not None else 0.0
-        tie = as_tensor(a) == b
-        return where(first_wins(a, b), ta, where(tie, 0.5 * (ta + tb), tb))
-
-    return jvp
-
-
-maximum_ = defprim(
-    "maximum", lambda xp, a, b: xp.maximum(a, b) if not isinstance(b, (int, float))
-    else xp.where(a >= b, a, xp.asarray(b, dtype=a.dtype)),
-    (lambda g, ans, a, b: _share(as_tensor(a) > b, as_tensor(a) == b, g),
-     lambda g, ans, a, b: _share(as_tensor(b) > a, as_tensor(b) == a, g)),
-    _extremum_jvp(lambda a, b: as_tensor(a) > b), broadcasts=True)
-minimum_ = defprim(
-    "minimum", lambda xp, a, b: xp.minimum(a, b) if not isinstance(b, (int, float))
-    else xp.where(a <= b, a, xp.asarray(b, dtype=a.dtype)),
-    (lambda g, ans, a, b: _share(as_tensor(a) < b, as_tensor(a) == b, g),
-     lambda g, ans, a, b: _share(as_tensor(b) < a, as_tensor(b) == a, g)),
-    _extremum_jvp(lambda a, b: as_tensor(a) < b), broadcasts=True)
-
 # ----------------------------------------------------------------------- where, clip
 
 
@@ -268,16 +207,21 @@ def _where_forward(xp: Any, cond: Any, a: Any, b: Any) -> Any:
     return xp.where(cond, a, b)
 
 
+def _padded(tangents: tuple, args: tuple) -> list:
+    """The tangents padded for broadcasting against all ``args`` (base.pad_tangent)."""
+    ndim = max(len(getattr(a, "shape", ())) for a in args)
+    return [None if t is None else pad_tangent(t, a, ndim) for t, a in zip(tangents, args)]
+
+
 def _where_jvp(tangents: tuple, ans: Any, cond: Any, a: Any, b: Any) -> Any:
-    ta = tangents[1] if tangents[1] is not None else 0.0
-    tb = tangents[2] if tangents[2] is not None else 0.0
-    return where(cond, ta, tb)
+    _, ta, tb = _padded(tangents, (cond, a, b))
+    return where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
 where_ = defprim("where", _where_forward,
                  (None, lambda g, ans, c, a, b: where(c, g, 0.0),
                   lambda g, ans, c, a, b: where(c, 0.0, g)),
-                 _where_jvp, reads=(0,), broadcasts=True)
+                 _where_jvp, reads=(0,))
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -330,7 +274,7 @@ def _clip_x_vjp(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 
 def _clip_jvp(tangents: tuple, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
-    tx, tlo, thi = tangents
+    tx, tlo, thi = _padded(tangents, (x, lo, hi))
     out = 0.0 if tx is None else _clip_x_vjp(tx, ans, x, lo, hi)
     if tlo is not None:
         out = out + where(as_tensor(x) < lo, tlo, 0.0)
@@ -343,7 +287,7 @@ clip_ = defprim("clip", _clip_forward,
                 (_clip_x_vjp,
                  lambda g, ans, x, lo, hi: where(as_tensor(x) < lo, g, 0.0),
                  lambda g, ans, x, lo, hi: where(as_tensor(x) > hi, g, 0.0)),
-                _clip_jvp, broadcasts=True)
+                _clip_jvp)
 
 
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -370,7 +314,7 @@ def _astype_forward(xp: Any, x: Any, dtype: Any) -> Any:
 
 
 astype_ = defprim("astype", _astype_forward,
-                  (lambda g, ans, x, dtype: astype(g, as_tensor(x).dtype),),
+                  (lambda g, ans, x, dtype: astype(g, x.dtype),),
                   lambda tangents, ans, x, dtype: astype(tangents[0], dtype), reads=())
 # ``dtype`` travels as a positional constant so the rules see it.
 
@@ -403,9 +347,8 @@ def _compare(op: Any, name: str):
         xp = a._xp if isinstance(a, Tensor) else b._xp
         try:
             return _new(op(a_data, b_data), xp)
-        except ValueError:
-            raise ValueError(f"{name}: shapes {tuple(as_tensor(a).shape)} and "
-                             f"{tuple(as_tensor(b).shape)} cannot be broadcast together") from None
+        except ValueError as exc:
+            raise binary_error(name, a, b, exc) from None
 
     compare.__name__ = name
     return compare
@@ -475,25 +418,5 @@ def clone(x: Any) -> Tensor:
 _clone = unary_function(clone_)
 
 
-# The ops namespace of Tensors, for namespace-polymorphic rules (base.elementwise).
-def _reshape(x: Any, shape: tuple) -> Tensor:
-    from .shape import reshape
-
-    return reshape(x, shape)
-
-
-def _broadcast_to(x: Any, shape: tuple) -> Tensor:
-    from .shape import broadcast_to
-
-    return broadcast_to(x, shape)
-
-
-def _index_add(values: Any, index: Any, shape: tuple) -> Tensor:
-    from .shape import index_add
-
-    return index_add(values, index, shape)
-
-
-backend.register_ops(Tensor, SimpleNamespace(
-    cos=cos, sin=sin, sign=sign, log=log, exp=exp, zeros_like=zeros_like, where=where,
-    sigmoid=sigmoid, reshape=_reshape, broadcast_to=_broadcast_to, index_add=_index_add))
+tensor_ops.__dict__.update(cos=cos, sin=sin, sign=sign, log=log, exp=exp, where=where,
+                           zeros_like=zeros_like, sigmoid=sigmoid, astype=astype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from ..tensor import Tensor, binary_operator
@@ -21,9 +22,9 @@ def _reflected(prim: Any):
     return binary_operator(prim, ew._binary, reflected=True)
 
 
-def _inplace(prim: Any, name: str):
+def _inplace(prim: Any, name: str, raw_op: Any):
     def op(self: Tensor, other: Any) -> Tensor:
-        return self._inplace(prim, other, name)
+        return self._inplace(prim, other, name, raw_op)
 
     op.__name__ = name
     return op
@@ -56,10 +57,10 @@ def _install() -> None:
     T.__or__ = T.__ror__ = lambda self, other: ew.logical_or(self, other)
     T.__xor__ = T.__rxor__ = lambda self, other: ew.logical_xor(self, other)
     T.__invert__ = lambda self: ew.logical_not(self)
-    T.__iadd__ = T.add_ = _inplace(_add, "add_")
-    T.__isub__ = T.sub_ = _inplace(_sub, "sub_")
-    T.__imul__ = T.mul_ = _inplace(_mul, "mul_")
-    T.__itruediv__ = T.div_ = _inplace(_div, "div_")
+    T.__iadd__ = T.add_ = _inplace(_add, "add_", operator.add)
+    T.__isub__ = T.sub_ = _inplace(_sub, "sub_", operator.sub)
+    T.__imul__ = T.mul_ = _inplace(_mul, "mul_", operator.mul)
+    T.__itruediv__ = T.div_ = _inplace(_div, "div_", operator.truediv)
     T.__getitem__ = shape.getitem
     T.__setitem__ = shape.setitem
     T.copy_ = shape.copy_

@@ -12,10 +12,10 @@ import math
 from typing import Any
 
 from .. import backend
-from ..backend import ops_for
 from ..tensor import Tensor, _new, apply, as_tensor, finish_one
-from .base import defprim
+from .base import defprim, ops_for
 from .elementwise import _float_input, exp, sqrt, where
+from .elementwise import abs as abs_
 from .shape import _axis, reshape
 
 
@@ -28,10 +28,8 @@ def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(-ndim, 0))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    positions = sorted({_axis(d, ndim, name) for d in dims}) if ndim else []
-    if ndim == 0 and any(d not in (0, -1) for d in dims):
-        raise IndexError(f"{name}: dimension {dims} is out of range for a 0-d tensor")
-    return tuple(p - ndim for p in positions)
+    positions = sorted({_axis(d, builtins.max(ndim, 1), name) for d in dims})  # a 0-d: 0 or -1
+    return tuple(p - ndim for p in positions) if ndim else ()
 
 
 def _keep(keepdim: bool, keepdims: bool | None) -> bool:
@@ -55,12 +53,6 @@ def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 
 
 def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
-    if not g.shape:  # the sum of everything (no batch): the common case, one broadcast
-        if type(g) is backend.ndarray and not g.flags.writeable:  # the seed of backward()
-            ones = backend.spread_unit(g, tuple(x.shape))
-            if ones is not None:
-                return ones
-        return ops_for(g).broadcast_to(g, tuple(x.shape))
     gk = _expand_back(g, x, axis, keepdims)
     return ops_for(g).broadcast_to(gk, tuple(gk.shape[: gk.ndim - x.ndim]) + tuple(x.shape))
 
@@ -71,7 +63,7 @@ def _sum_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
     return xp.sum(x, axis=axis, keepdims=keepdims)
 
 
-_add_reduce = backend.numpy_add_reduce
+_add_reduce = backend.np.add.reduce  # NumPy's float sum as the ufunc: no wrappers
 _ALL_AXES = [()] + [tuple(range(-n, 0)) for n in range(1, 33)]  # by ndim: no tuple per call
 
 
@@ -102,16 +94,6 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
         x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count
     axes = _dims(dim, axis, x.ndim, "sum")
     return apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
-
-
-def sum_to(g: Tensor, shape: tuple, nb: int = 0) -> Tensor:
-    """Sum ``g`` down to ``batch + shape`` (``nb`` leading batch axes kept): undoes broadcasting."""
-    gshape = g.shape
-    if gshape[nb:] == tuple(shape):
-        return g
-    axes = backend.unbroadcast_axes(gshape, tuple(shape), nb)
-    out = apply(sum_, g, axis=tuple(a - g.ndim for a in axes), keepdims=False) if axes else g
-    return reshape(out, gshape[:nb] + tuple(shape))
 
 
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -306,8 +288,6 @@ def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
 
 
 def _lse_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
-    from .. import backend
-
     return backend.logsumexp(xp, x, axis, keepdims)
 
 
@@ -344,7 +324,7 @@ def softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
     >>> wl.softmax(wl.tensor([0.0, 0.0])).tolist()
     [0.5, 0.5]
     """
-    return exp(log_softmax(x, dim, axis=axis))
+    return exp(_log_softmax(x, dim, axis, "softmax"))
 
 
 def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -356,8 +336,13 @@ def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
     >>> round(wl.log_softmax(wl.tensor([0.0, 0.0]))[0].item(), 4)
     -0.6931
     """
+    return _log_softmax(x, dim, axis, "log_softmax")
+
+
+def _log_softmax(x: Any, dim: Any, axis: Any, name: str) -> Tensor:
     x = _float_input(x)
-    return x - logsumexp(x, dim if axis is None else axis, keepdim=True)
+    axes = _dims(dim if axis is None else axis, None, x.ndim, name)
+    return x - apply(logsumexp_, x, axis=axes, keepdims=True)
 
 
 # ----------------------------------------------------------------------- norm
@@ -400,8 +385,6 @@ def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noq
     keep = _keep(keepdim, keepdims)
     if ord is None or ord == 2 or ord == "fro":
         return apply(norm2_, x, axis=axes, keepdims=keep)
-    from .elementwise import abs as abs_
-
     if ord == 1:
         return sum(abs_(x), dim=axes, keepdim=keep)
     if ord == math.inf:

@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..backend import ops_for
 from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
-from .base import Variadic, defprim
+from .base import Variadic, defprim, ops_for, tensor_ops
+from .elementwise import astype
 
 # ----------------------------------------------------------------------- reshape
 
 
-def _reshape_vjp(g: Tensor, ans: Any, x: Tensor, shape: tuple) -> Tensor:
+def _reshape_vjp(g: Any, ans: Any, x: Any, shape: tuple) -> Any:
     nb = g.ndim - len(shape)
-    return reshape(g, g.shape[:nb] + x.shape)
+    return ops_for(g).reshape(g, tuple(g.shape[:nb]) + tuple(x.shape))
 
 
 def _reshape_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
@@ -28,7 +28,7 @@ def _reshape_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
 
 
 reshape_ = defprim("reshape", lambda xp, x, shape: xp.reshape(x, shape), (_reshape_vjp,),
-                   _reshape_jvp, reads=(), view=True)
+                   _reshape_jvp, reads=(), view=True, poly=True)
 
 
 def _resolve_shape(shape: tuple, size: int, old: tuple) -> tuple:
@@ -111,6 +111,8 @@ def permute(x: Any, *axes: Any) -> Tensor:
 
 def _axis(axis: int, ndim: int, name: str) -> int:
     """``axis`` as a non-negative position, with a clear error when out of range."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, backend.np.integer)):
+        raise TypeError(f"{name}: a dimension must be an integer, got {axis!r}")
     axis = int(axis)
     if not -ndim <= axis < ndim:
         raise IndexError(f"{name}: dimension {axis} is out of range for a tensor with "
@@ -145,10 +147,8 @@ def matrix_transpose(x: Any) -> Tensor:
 # ----------------------------------------------------------------------- broadcast
 
 
-def _broadcast_vjp(g: Tensor, ans: Any, x: Tensor, shape: tuple) -> Tensor:
-    from .reductions import sum_to
-
-    return sum_to(g, x.shape, g.ndim - len(shape))
+def _broadcast_vjp(g: Any, ans: Any, x: Any, shape: tuple) -> Any:
+    return ops_for(g).sum_to(g, tuple(x.shape), g.ndim - len(shape))
 
 
 def _broadcast_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
@@ -160,7 +160,27 @@ def _broadcast_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor
 
 
 broadcast_to_ = defprim("broadcast_to", lambda xp, x, shape: xp.broadcast_to(x, shape),
-                        (_broadcast_vjp,), _broadcast_jvp, reads=(), view=True)
+                        (_broadcast_vjp,), _broadcast_jvp, reads=(), view=True, poly=True)
+
+
+# sum_to, broadcast_to's adjoint: ``nb`` leading axes of ``x`` are kept as they are.
+def _sum_to_vjp(g: Any, ans: Any, x: Any, shape: tuple, nb: int) -> Any:
+    lead = tuple(g.shape[: g.ndim - len(shape)])  # g's batch axes, then x's kept ones
+    m = ops_for(g)
+    kept = m.reshape(g, lead + (1,) * (x.ndim - nb - len(shape)) + shape)
+    return m.broadcast_to(kept, lead + tuple(x.shape[nb:]))
+
+
+sum_to_ = defprim("sum_to", lambda xp, x, shape, nb: backend.sum_to(xp, x, shape, nb),
+                  (_sum_to_vjp,), lambda tangents, ans, x, shape, nb: sum_to(
+                      tangents[0], shape, nb + tangents[0].ndim - x.ndim),
+                  reads=(), poly=True)
+
+
+def sum_to(g: Any, shape: tuple, nb: int = 0) -> Tensor:
+    """Sum ``g`` down to ``g.shape[:nb] + shape``: undoes broadcasting (ValueError if not)."""
+    g, shape = as_tensor(g), tuple(shape)
+    return g if g.shape[nb:] == shape else apply(sum_to_, g, shape=shape, nb=nb)
 
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
@@ -290,27 +310,12 @@ def _is_index_array(item: Any) -> bool:
     return backend.is_array(item) and getattr(item, "ndim", 0) > 0
 
 
-def _namespace_of(value: Any) -> Any:
-    return value._xp if type(value) is Tensor else backend.namespace(value)
-
-
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
-    if type(g) is backend.ndarray and g.ndim == out_ndim and _simple(index):  # one write
-        out = backend.numpy_zeros(x.shape, g.dtype)
-        out[index] = g
-        return out
     batch = tuple(g.shape[: g.ndim - out_ndim])
-    return ops_for(g).index_add(g, _batched(index, batch, _namespace_of(g)),
-                                batch + tuple(x.shape))
-
-
-def _simple_getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
-    """``_getitem_vjp`` for an index known to be simple (``getitem_simple_``)."""
-    if type(g) is backend.ndarray and g.ndim == out_ndim:  # one write, into zeros
-        out = backend.numpy_zeros(x._data.shape, g.dtype)
-        out[index] = g
-        return out
-    return _getitem_vjp(g, ans, x, index, out_ndim)
+    if batch:
+        xp = g._xp if type(g) is Tensor else backend.namespace(g)
+        index = _batched(index, batch, xp)
+    return ops_for(g).index_add(g, index, batch + tuple(x.shape))
 
 
 def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
@@ -318,25 +323,10 @@ def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int
     return getitem_raw(t, _batched(index, t.shape[: t.ndim - x.ndim], t._xp))
 
 
-def _getitem_forward(xp: Any, x: Any, index: Any, out_ndim: int) -> Any:
-    return backend.getitem(xp, x, index)
-
-
-getitem_view_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
-                        view=True, poly=True)
-def _simple_getitem_scatter(acc: Any, g: Any, index: Any, out_ndim: int) -> None:
-    if out_ndim:
-        part = acc[index]  # a view (ints and slices only): added into in place
-        part += g
-    else:  # one element: NumPy gives a scalar, not a view
-        acc[index] += g
-
-
-# ``x[:, 0]`` on NumPy, the common case: the index is known to be ints and slices.
-getitem_simple_ = defprim("getitem", _getitem_forward, (_simple_getitem_vjp,), _getitem_jvp,
-                          reads=(), view=True, poly=True, scatter=_simple_getitem_scatter)
-getitem_copy_ = defprim("getitem", _getitem_forward, (_getitem_vjp,), _getitem_jvp, reads=(),
-                        poly=True)
+# A view for a basic index (ints, slices, None, ...), a copy for an advanced one: getitem_raw
+# says which.
+getitem_ = defprim("getitem", lambda xp, x, index, out_ndim: backend.getitem(xp, x, index),
+                   (_getitem_vjp,), _getitem_jvp, reads=(), view=True, poly=True)
 
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -371,9 +361,8 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
     except IndexError as exc:
         raise IndexError(f"index {_describe(index)} is invalid for a tensor of shape "
                          f"{x.shape}: {exc}") from None
-    prim = getitem_view_ if backend.is_basic_index(index) else getitem_copy_
-    return finish(prim, probe, x._xp, (x,), {"index": index, "out_ndim": len(probe.shape)},
-                  x._rg, x._fw is not None)
+    return finish(getitem_, probe, x._xp, (x,), {"index": index, "out_ndim": len(probe.shape)},
+                  x._rg, x._fw is not None, view=backend.is_basic_index(index))
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -384,7 +373,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         except IndexError:
             pass  # the general path explains
         else:
-            return finish_one(getitem_simple_, data, x, {"index": index, "out_ndim": data.ndim})
+            return finish_one(getitem_, data, x, {"index": index, "out_ndim": data.ndim})
     return getitem_raw(x, _raw_index(index, x._xp))
 
 
@@ -431,8 +420,6 @@ def _index_put_x_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> 
 
 
 def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
-    from .reductions import sum_to
-
     nb = g.ndim - x.ndim
     picked = getitem_raw(g, _batched(index, g.shape[:nb], g._xp))
     return sum_to(picked, as_tensor(value).shape, nb)
@@ -586,7 +573,9 @@ def _common_namespace(tensors: list) -> list:
     dtypes = {t._data.dtype for t in tensors}
     if len(dtypes) > 1:
         target = xp.result_type(*[t._data for t in tensors])
-        from .elementwise import astype
-
         tensors = [astype(t, target) for t in tensors]
     return tensors
+
+
+tensor_ops.__dict__.update(reshape=reshape, broadcast_to=broadcast_to, index_add=index_add,
+                           sum_to=sum_to)
