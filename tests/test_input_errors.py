@@ -408,3 +408,61 @@ def test_numeric_data_is_still_accepted(data, dtype):
 def test_good_dtypes_are_still_accepted(dtype):
     assert wl.tensor([1, 0], dtype=dtype).dtype == np.dtype(dtype)
     assert wl.zeros(2, dtype=dtype).dtype == np.dtype(dtype)
+
+
+# ----------------------------------------------------------------------- tensors
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0.0, None])
+def test_setting_requires_grad_to_a_non_bool_is_a_type_error(value):
+    t = wl.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        t.requires_grad = value
+    assert not t.requires_grad
+
+
+def test_requires_grad_on_a_complex_tensor_is_refused():
+    with pytest.raises(TypeError, match="complex tensors cannot require gradients"):
+        wl.tensor(np.array([1 + 2j]), requires_grad=True)
+
+
+@pytest.mark.parametrize(("grad", "error", "words"), [
+    (lambda: wl.ones(3), ValueError, r"grad of shape \(3,\).*tensor of shape \(2,\)"),
+    (lambda: wl.ones(2, dtype="float32"), ValueError, "dtype float32.*dtype float64"),
+    (lambda: np.ones(2), TypeError, "grad must be a Tensor or None, got ndarray"),
+])
+def test_assigning_a_grad_that_does_not_match_is_refused(grad, error, words):
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(error, match=words):
+        x.grad = grad()
+    assert x.grad is None
+    x.grad = wl.ones(2)  # a matching one is kept
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: wl.sum(x, dim=1.0), lambda x: x.mean(axis=0.0), lambda x: wl.max(x, dim=True),
+    lambda x: wl.softmax(x, dim=1.5), lambda x: wl.squeeze(x, 0.0),
+    lambda x: wl.transpose(x, 0.0, 1)])
+def test_a_non_integer_dimension_is_a_type_error(call):
+    with pytest.raises(TypeError, match="a dimension must be an integer"):
+        call(wl.ones(2, 3))
+
+
+def test_integers_to_a_negative_power_name_the_cause_not_broadcasting():
+    with pytest.raises(ValueError, match="pow: Integers to negative integer powers") as info:
+        wl.tensor(2) ** -1
+    assert "broadcast" not in str(info.value)
+    with pytest.raises(ValueError, match=r"add: shapes \(3,\) and \(4,\) cannot be broadcast"):
+        wl.ones(3) + wl.ones(4)  # a real broadcast error still says so
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_errors_name_the_function_called(name):
+    with pytest.raises(IndexError, match=rf"^{name}: dimension 3 is out of range"):
+        getattr(wl, name)(wl.ones(2, 3), dim=3)
+
+
+def test_astype_with_a_bad_dtype_names_the_dtype():
+    with pytest.raises(TypeError, match="unknown dtype 'flot32'"):
+        wl.ones(2).astype("flot32")

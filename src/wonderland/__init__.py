@@ -4,7 +4,11 @@ Tensors with reverse-mode automatic differentiation, following the course
 "Alice's Adventures in a Differentiable Wonderland".
 """
 
-from . import linalg, optim
+from . import (
+    interop,  # noqa: F401 - installs NumPy's protocols on Tensor
+    linalg,
+    optim,
+)
 from .autodiff import (
     check_grad,
     grad,

@@ -113,6 +113,25 @@ def from_numpy(array: np.ndarray, like: Any):
     return xp.asarray(array, device=array_api_compat.device(like))
 
 
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def ones(shape: tuple, dtype: Any) -> np.ndarray:
+    """Read-only NumPy ones of ``shape`` and ``dtype``, cached (the seeds of backward())."""
+    a = _ONES.get((shape, dtype))
+    if a is None:
+        if len(_ONES) >= 64:
+            _ONES.clear()
+        a = _ONES[shape, dtype] = np.ones(shape, dtype)
+        a.flags.writeable = False
+    return a
+
+
+def device(data: Any) -> Any:
+    """The device ``data`` lives on."""
+    return array_api_compat.device(data)
+
+
 def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
     if xp is numpy_namespace:
         return np.zeros(shape, dtype=dtype)
@@ -195,13 +214,14 @@ def update_in_place(op: Any, data: Any, other: Any) -> bool:
 
 def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: Any):
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
-    out = zeros(shape, dtype, xp, like=values)
     if xp is numpy_namespace:
+        out = np.zeros(shape, dtype)
         if is_basic_index(index):
             out[index] = values
         else:
             np.add.at(out, index, values)
         return out
+    out = zeros(shape, dtype, xp, like=values)
     if is_basic_index(index):
         items = index if isinstance(index, tuple) else (index,)
         if any(i is None for i in items):  # strict libraries refuse None in assignments
@@ -230,11 +250,13 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
 
 def is_basic_index(index: Any) -> bool:
     """True when ``index`` holds only ints, slices, None and Ellipsis (no repeats possible)."""
-    items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        if not (item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer))):
+    for item in index if type(index) is tuple else (index,):
+        if type(item) not in _BASIC and not isinstance(item, (int, np.integer)):
             return False
     return True
+
+
+_BASIC = {int, slice, type(None), type(Ellipsis)}
 
 
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):
@@ -275,6 +297,13 @@ class RawOps:
             self.broadcast_to = _numpy_broadcast_to
 
     def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
+        if self.xp is numpy_namespace:
+            out = np.zeros(shape, values.dtype)
+            if is_basic_index(index):
+                out[index] = values
+            else:
+                np.add.at(out, index, values)
+            return out
         return scatter_add(self.xp, shape, index, values, values.dtype)
 
     def sum_to(self, g: Any, shape: tuple, nb: int = 0) -> Any:

@@ -360,13 +360,14 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
 _NO_PARAMS: dict = {}
 
 
-def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tensor],
+def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
+                    slow: Callable[[Primitive, Any, Any], Tensor],
                     reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
-    primitive, for a tensor or Python scalar ``other``; ``slow`` handles the rest."""
-    forward = prim.forward
+    primitive computed by the Python operator ``op``, for a tensor or Python scalar
+    ``other``; ``slow`` handles the rest."""
 
-    def op(self: Tensor, other: Any) -> Tensor:
+    def operator(self: Tensor, other: Any) -> Tensor:
         kind = type(other)
         if kind is Tensor:
             other_data, other_rg, other_fw = other._data, other._rg, other._fw
@@ -374,37 +375,38 @@ def binary_operator(prim: Primitive, slow: Callable[[Primitive, Any, Any], Tenso
             other_data, other_rg, other_fw = other, False, None
         else:
             return slow(prim, other, self) if reflected else slow(prim, self, other)
-        xp = self._xp
-        a, b = (other, self) if reflected else (self, other)
         try:
-            data = forward(xp, other_data, self._data) if reflected else \
-                forward(xp, self._data, other_data)
+            data = op(other_data, self._data) if reflected else op(self._data, other_data)
         except ValueError as exc:
-            raise binary_error(prim.name, a, b, exc) from None
+            raise binary_error(prim.name, *((other, self) if reflected else (self, other)),
+                               exc) from None
         out = _object_new(Tensor)  # _new, inlined: this is the hot path
         out._data = data
-        out._xp = xp
-        out._grad = out._vc = out._base = out._fw = out._node = None
-        out._rg = False
+        out._xp = self._xp
+        out._grad = out._vc = out._base = out._fw = None
         if _grad_enabled and (self._rg or other_rg):
             node = out._node = Node()
             node.prim = prim
             node.n = 2
-            node.a0, node.a1 = a, b
-            node.e0 = (a if a._node is None else a._node) if type(a) is Tensor and a._rg \
-                else None
-            node.e1 = (b if b._node is None else b._node) if type(b) is Tensor and b._rg \
-                else None
+            mine = (self if self._node is None else self._node) if self._rg else None
+            theirs = (other if other._node is None else other._node) if other_rg else None
+            if reflected:
+                node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine
+            else:
+                node.a0, node.a1, node.e0, node.e1 = self, other, mine, theirs
             node.params = _NO_PARAMS
             node.seq = next(_sequence)
             node.g = node.ans_data = None
             out._rg = True
+        else:
+            out._node = None
+            out._rg = False
         if self._fw is not None or other_fw is not None:
-            _forward_hook(prim, out, (a, b), _NO_PARAMS)
+            _forward_hook(prim, out, (other, self) if reflected else (self, other), _NO_PARAMS)
         return out
 
-    op.__name__ = prim.name
-    return op
+    operator.__name__ = prim.name
+    return operator
 
 
 def binary_error(name: str, a: Any, b: Any, exc: Exception) -> ValueError:
@@ -497,9 +499,7 @@ class Tensor:
     @property
     def device(self) -> Any:
         """The device the data lives on."""
-        import array_api_compat
-
-        return array_api_compat.device(self._data)
+        return backend.device(self._data)
 
     @property
     def requires_grad(self) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor, _new, no_grad
-from .transforms import _as_input, _require_callable, hessian, jacfwd, jacrev
+from .transforms import _as_input, _require_callable, grad, hessian, jacfwd, jacrev
 
 
 def _require_finite(value: Any, name: str, what: str, positive: bool) -> None:
@@ -101,8 +101,6 @@ def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), o
                 analytic = (jacrev if mode == "rev" else jacfwd)(along_k)(inputs[k])
                 _compare(analytic, numeric, f"{mode}-mode derivative, argument {k}", rtol, atol)
         else:
-            from .transforms import grad
-
             numeric = numerical_grad(grad(along_k), inputs[k], eps)
             analytic = hessian(along_k)(inputs[k])
             _compare(analytic, numeric, f"Hessian, argument {k}", rtol, atol)

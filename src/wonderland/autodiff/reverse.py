@@ -22,6 +22,7 @@ from typing import Any
 from .. import backend
 from ..primitives.base import ops_for
 from ..primitives.elementwise import clone
+from ..primitives.shape import getitem_
 from ..tensor import (
     Node,
     Tensor,
@@ -34,7 +35,6 @@ from ..tensor import (
 
 # Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): node id -> weakref.
 retained: dict[int, Any] = {}
-_UNITS: dict[tuple, Any] = {}  # read-only ones by (dtype, shape): backward()'s default seeds
 _ndarray = backend.np.ndarray
 _refcount = sys.getrefcount
 
@@ -48,30 +48,43 @@ def _count(a: Any) -> int:
 _ALONE = _count(backend.np.empty(0))
 
 
-def _sole(a: Any, holders: int) -> bool:
+def _sole(a: Any, holders: int, owner_holders: int = 1) -> bool:
     """Whether the raw array ``a`` is writable, shares no memory, and nothing holds it
     beyond the caller's ``holders`` references: then it may be added into in place and
     handed to the user as it is. PyTorch's AccumulateGrad decides so from the reference
-    count too."""
+    count too. A view's memory owner may have ``owner_holders`` known holders."""
     if type(a) is not _ndarray or not a.flags.writeable or _refcount(a) > _ALONE + holders:
         return False
-    base = a.base  # a view: its memory's owner must be held by it alone
-    return base is None or (type(base) is _ndarray and _refcount(base) <= _ALONE + 1)
+    base = a.base
+    return base is None or (type(base) is _ndarray and _refcount(base) <= _ALONE + owner_holders)
 
 
-def _hand_over(values: list, raw: bool) -> list:
-    """The results as the user receives them, in place of ``values`` (which the caller lets
-    go of): each keeps its array when nothing else holds it; one that another result, a
-    seed, an input or a forward value holds too, or that is read-only, becomes a copy."""
-    for i, v in enumerate(values):
+def _owns(t: Tensor) -> bool:
+    """``_sole`` for a Tensor the caller holds once: nothing else holds it or its storage.
+    A view's base tensor (``_base``), held by the view alone, holds the storage once more."""
+    if _count(t) > _ALONE + 2:  # the caller's name and ``t`` here
+        return False
+    base = t._base
+    if base is None:
+        return _sole(t._data, 1)
+    return _count(base) <= _ALONE + 2 and _sole(t._data, 1, 2)  # t._base, and ``base`` here
+
+
+def _hand_over(values: list, raw: bool, start: int = 0) -> list:
+    """The results as the user receives them, in place of ``values[start:]`` (which the
+    caller lets go of): each keeps its array when nothing else holds it; one that another
+    result, a seed, an input or a forward value holds too, or that is read-only, becomes
+    a copy."""
+    for i in range(start, len(values)):  # (enumerate's reused tuple would hold one too)
+        v = values[i]
         if v is None:
             continue
         values[i] = None  # the list's hold: gone, so the counts see only the others'
         if raw:
-            values[i] = v if _sole(v, 1) else backend.asarray(v, xp=backend.namespace(v),
-                                                              copy=True)
+            values[i] = v if _sole(v, 1) else v.copy() if type(v) is _ndarray else \
+                backend.asarray(v, xp=backend.namespace(v), copy=True)
         else:
-            values[i] = v if _count(v) <= _ALONE + 1 and _sole(v._data, 1) else clone(v)
+            values[i] = v if _owns(v) else clone(v)
     return values
 
 
@@ -84,11 +97,7 @@ def _unit(root: Tensor) -> Any:
             f"shape (gradients are defined for scalar outputs)")
     if root._xp is not backend.numpy_namespace:
         return root._xp.ones_like(data)
-    unit = _UNITS.get((data.dtype, data.shape))
-    if unit is None:
-        unit = _UNITS[data.dtype, data.shape] = backend.np.ones(data.shape, data.dtype)
-        unit.flags.writeable = False
-    return unit
+    return backend.ones(data.shape, data.dtype)
 
 
 def _check_versions(node: Node) -> None:
@@ -167,18 +176,32 @@ def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
     if targets is not None:
-        for key, (_, g) in leaves.items():
-            captured[key] = g if key not in captured else captured[key] + g
-        leaves.clear()
-        results = _hand_over([captured.pop(id(t), None) for t in targets], raw)
+        results = _hand_over(_take(targets, leaves, captured), raw)
         return [g if g is None or not raw else _new(g, backend.namespace(g)) for g in results]
-    entries = [entry for entry in leaves.values() if entry[0]._rg]
+    entries = list(leaves.values())
     leaves.clear()
-    grads = _hand_over([_fit(entry.pop(), entry[0]._data if raw else entry[0], "a leaf", nb)
-                        for entry in entries], raw)
-    for (leaf,), g in zip(entries, grads):
-        _accumulate(leaf, _new(g, leaf._xp) if raw else g, create_graph)
+    for entry in entries:  # [leaf, cotangent]
+        leaf = entry[0]
+        if not leaf._rg:
+            continue
+        parent = leaf._data if raw else leaf
+        if nb or entry[1].shape != parent.shape or entry[1].dtype != parent.dtype:
+            entry[1] = _fit(entry[1], parent, "a leaf", nb)
+        if leaf._grad is None:  # the user gets it: an array of their own
+            _hand_over(entry, raw, 1)
+        _accumulate(leaf, _new(entry[1], leaf._xp) if raw else entry[1], create_graph)
     return None
+
+
+def _take(targets: list[Tensor], leaves: dict, captured: dict) -> list:
+    """The cotangents of ``targets``, taken out of the pass's tables: only the list returned
+    holds them (a function of its own, so that no local variable of the pass does)."""
+    for key, (_, g) in leaves.items():
+        captured[key] = g if key not in captured else captured[key] + g
+    leaves.clear()
+    results = [captured.pop(id(t), None) for t in targets]
+    captured.clear()
+    return results
 
 
 def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
@@ -205,33 +228,62 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             if node.seq < written or n < 0:
                 _check_versions(node)
             prim, params, ans = node.prim, node.params, node.ans_data
-            # the arguments as the rules take them: raw arrays, or Tensors in a recorded pass
-            if n == 1:
-                a0 = node.a0
-                args, edges = (a0._data if raw and type(a0) is Tensor else a0,), (node.e0,)
-            elif n == 2:
-                a0, a1 = node.a0, node.a1
-                args = (a0._data if type(a0) is Tensor else a0,
-                        a1._data if type(a1) is Tensor else a1) if raw else (a0, a1)
-                edges = (node.e0, node.e1)
-            else:
-                args, edges = node.rest, node.erest
-                if raw:
-                    args = [a._data if type(a) is Tensor else a for a in args]
             if raw:
                 rules = prim.raw_vjps
             else:
                 rules = prim.vjps
                 if ans is not None:  # the output, as part of the graph (higher order)
-                    ans = _new(ans, _xp_of(args))
+                    ans = _new(ans, _xp_of(node.args))
                     ans._node, ans._rg, ans._fw = node, True, getattr(node, "ans_fw", None)
-            for i, edge in enumerate(edges):
-                if edge is None:
+            # each argument as the rules take it (a raw array, or a Tensor in a recorded
+            # pass), its edge and its cotangent; one and two arguments called directly
+            if n == 1:
+                x0, e0, r0 = node.a0, node.e0, rules[0]
+                if raw:
+                    x0 = x0._data
+                    if prim is getitem_ and type(e0) is Tensor and not nb and \
+                            type(g) is _ndarray and backend.is_basic_index(params["index"]):
+                        _add_at(leaves, e0, g, params["index"])  # no zeros around g
+                        e0 = None
+                g0 = None if e0 is None else g if r0 is identity_rule else \
+                    r0(g, ans, x0, **params) if params else r0(g, ans, x0)
+                deliveries = ()
+                # one argument (most nodes): its cotangent goes straight to its edge, and a
+                # node that comes after everything pending is taken next without the heap
+                if g0 is not None:
+                    if nb or g0.shape != x0.shape or g0.dtype != x0.dtype:
+                        g0 = _fit(g0, x0, prim.name, nb)
+                    if type(e0) is Tensor:
+                        _add_leaf(leaves, e0, g0, raw)
+                    elif e0.g is not None:
+                        if raw and _sole(e0.g, 1):  # a sum nothing else holds: in place
+                            e0.g += g0
+                        else:
+                            e0.g = e0.g + g0
+                    else:
+                        e0.g = g0
+                        if heap and heap[0][0] < -e0.seq:
+                            heappush(heap, (-e0.seq, e0))
+                        else:
+                            follow = e0
+            elif n == 2:
+                x0, x1, e0, e1, r0, r1 = node.a0, node.a1, node.e0, node.e1, rules[0], rules[1]
+                if raw:
+                    x0 = x0._data if type(x0) is Tensor else x0
+                    x1 = x1._data if type(x1) is Tensor else x1
+                g0 = None if e0 is None else g if r0 is identity_rule else \
+                    r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
+                g1 = None if e1 is None else g if r1 is identity_rule else \
+                    r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
+                deliveries = ((x0, e0, g0), (x1, e1, g1))
+            else:
+                args = [a._data if raw and type(a) is Tensor else a for a in node.rest]
+                deliveries = [(x, e, None if e is None else g if rules[i] is identity_rule
+                               else rules[i](g, ans, *args, **params))
+                              for i, (x, e) in enumerate(zip(args, node.erest))]
+            for parent, edge, gi in deliveries:
+                if gi is None:
                     continue
-                rule = rules[i]
-                gi = g if rule is identity_rule else \
-                    rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-                parent = args[i]
                 if nb or gi.shape != parent.shape or gi.dtype != parent.dtype:
                     gi = _fit(gi, parent, prim.name, nb)
                 if type(edge) is Tensor:
@@ -261,6 +313,26 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             if pending is not None:
                 pending.g = None
         raise
+
+
+def _add_at(leaves: dict[int, list], leaf: Tensor, g: Any, index: Any) -> None:
+    """The cotangent of ``leaf[index]`` (a basic index), added into the leaf's sum at
+    ``index`` in place: the sum is made here, of zeros, unless it is an array nothing else
+    holds."""
+    entry = leaves.get(id(leaf))
+    if entry is None or not _sole(entry[1], 1):
+        data = leaf._data
+        acc = backend.np.zeros(data.shape, data.dtype)
+        if entry is None:
+            entry = leaves[id(leaf)] = [leaf, acc]
+        else:
+            acc += entry[1]
+            entry[1] = acc
+    part = entry[1][index]
+    if part.ndim:
+        part += g  # a view: in place
+    else:
+        entry[1][index] = part + g
 
 
 def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:

@@ -86,6 +86,8 @@ def _no_repeats(positions: tuple[int, ...], argnums: Any, what: str) -> None:
 
 def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int, ...]:
     """The positions ``argnums`` (from ``_argnums_spec``) picks among ``nargs`` arguments."""
+    if type(argnums) is int and 0 <= argnums < nargs:  # the common case
+        return (argnums,)
     nums = (argnums,) if isinstance(argnums, int) else argnums
     for k in nums:
         if not -nargs <= k < nargs:

@@ -20,7 +20,12 @@ tensor_ops = SimpleNamespace()
 
 def ops_for(value: Any) -> Any:
     """The operations for ``value``: wonderland's for a Tensor, raw ones for an array."""
-    return tensor_ops if type(value) is Tensor else backend.raw_ops(value)
+    if type(value) is Tensor:
+        return tensor_ops
+    return _raw_ops.get(type(value)) or backend.raw_ops(value)
+
+
+_raw_ops = backend.RAW_OPS
 
 
 class Variadic:

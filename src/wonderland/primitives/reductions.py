@@ -37,24 +37,27 @@ def _keep(keepdim: bool, keepdims: bool | None) -> bool:
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
-    n = len(shape)
-    return tuple(1 if i - n in axes else s for i, s in enumerate(shape))
+    kept = list(shape)
+    for a in axes:  # negative positions
+        kept[a] = 1
+    return tuple(kept)
 
 
 def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
     """A cotangent of the reduced output, reshaped with the reduced axes kept (batch-safe;
     Tensors or raw arrays)."""
-    out_ndim = x.ndim if keepdims else x.ndim - len(axes)
-    nb = g.ndim - out_ndim
-    return ops_for(g).reshape(g, tuple(g.shape[:nb]) + _kept_shape(tuple(x.shape), axes))
+    lead = tuple(g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axes))])
+    return ops_for(g).reshape(g, lead + _kept_shape(tuple(x.shape), axes))
 
 
 # ----------------------------------------------------------------------- sum
 
 
 def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
-    gk = _expand_back(g, x, axis, keepdims)
-    return ops_for(g).broadcast_to(gk, tuple(gk.shape[: gk.ndim - x.ndim]) + tuple(x.shape))
+    m = ops_for(g)
+    lead = tuple(g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axis))])
+    kept = m.reshape(g, lead + _kept_shape(tuple(x.shape), axis))
+    return m.broadcast_to(kept, lead + tuple(x.shape))
 
 
 def _sum_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:

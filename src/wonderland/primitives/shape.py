@@ -311,11 +311,11 @@ def _is_index_array(item: Any) -> bool:
 
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any, out_ndim: int) -> Any:
+    if g.ndim == out_ndim:
+        return ops_for(g).index_add(g, index, tuple(x.shape))
     batch = tuple(g.shape[: g.ndim - out_ndim])
-    if batch:
-        xp = g._xp if type(g) is Tensor else backend.namespace(g)
-        index = _batched(index, batch, xp)
-    return ops_for(g).index_add(g, index, batch + tuple(x.shape))
+    xp = g._xp if type(g) is Tensor else backend.namespace(g)
+    return ops_for(g).index_add(g, _batched(index, batch, xp), batch + tuple(x.shape))
 
 
 def _getitem_jvp(tangents: tuple, ans: Any, x: Tensor, index: Any, out_ndim: int) -> Tensor:
