@@ -228,14 +228,8 @@ def _edge(a: Any) -> Any:
 
 def _new(data: Any, xp: Any) -> Tensor:
     t = _object_new(Tensor)
-    t._data = data
-    t._xp = xp
-    t._rg = False
-    t._grad = None
-    t._node = None
-    t._vc = None
-    t._fw = None
-    t._base = None
+    t._data, t._xp, t._rg = data, xp, False
+    t._grad = t._node = t._vc = t._fw = t._base = None
     return t
 
 
@@ -454,17 +448,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
-        array = backend.asarray(data, dtype=dtype)
-        self._data = array
-        self._xp = backend.namespace(array)
-        self._rg = False
-        self._grad = None
-        self._node = None
-        self._vc = None
-        self._fw = None
-        self._base = None
+        array = backend.asarray(data._data if isinstance(data, Tensor) else data, dtype=dtype)
+        self._data, self._xp, self._rg = array, backend.namespace(array), False
+        self._grad = self._node = self._vc = self._fw = self._base = None
         if requires_grad:
             self.requires_grad = True
 

@@ -42,22 +42,19 @@ def numerical_grad(f: Callable, x: Any, eps: float = 1e-6) -> Tensor:
     x = _as_input(x, "numerical_grad")
     base = x.numpy().astype(np.float64)
     flat = base.reshape(-1)
-    columns = []
+
+    def f_at(i: int, step: float) -> np.ndarray:
+        moved = flat.copy()
+        moved[i] += step
+        out = f(_new(backend.from_numpy(moved.reshape(base.shape), x._data), x._xp))
+        return np.asarray(out, dtype=np.float64)
+
     with no_grad():
-        for i in range(flat.size):
-            values = []
-            for step in (eps, -eps):
-                moved = flat.copy()
-                moved[i] += step
-                out = f(_new(backend.from_numpy(moved.reshape(base.shape), x._data), x._xp))
-                values.append(np.asarray(out, dtype=np.float64))
-            columns.append((values[0] - values[1]) / (2 * eps))
-    out_shape = columns[0].shape if columns else ()
-    jac = np.stack(columns, axis=-1) if columns else np.zeros(out_shape + (0,))
-    jac = jac.reshape(out_shape + base.shape)
-    if out_shape in ((), (1,)) and jac.size == base.size:
-        jac = jac.reshape(base.shape)
-    return _new(backend.from_numpy(jac, x._data), x._xp)
+        columns = [(f_at(i, eps) - f_at(i, -eps)) / (2 * eps) for i in range(flat.size)]
+    # for a scalar f (of shape () or (1,)) the gradient has x's shape
+    out_shape = columns[0].shape if columns and columns[0].shape != (1,) else ()
+    jac = np.stack(columns, axis=-1) if columns else np.zeros((0,))
+    return _new(backend.from_numpy(jac.reshape(out_shape + base.shape), x._data), x._xp)
 
 
 def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), order: int = 1,
@@ -91,9 +88,7 @@ def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), o
     inputs = [_as_input(a, "check_grad") for a in args]
     for k in range(len(inputs)):
         def along_k(x: Any, k: int = k) -> Any:
-            call = list(inputs)
-            call[k] = x
-            return f(*call)
+            return f(*inputs[:k], x, *inputs[k + 1:])
 
         if order == 1:
             numeric = numerical_grad(along_k, inputs[k], eps)
@@ -102,14 +97,13 @@ def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), o
                 _compare(analytic, numeric, f"{mode}-mode derivative, argument {k}", rtol, atol)
         else:
             numeric = numerical_grad(grad(along_k), inputs[k], eps)
-            analytic = hessian(along_k)(inputs[k])
-            _compare(analytic, numeric, f"Hessian, argument {k}", rtol, atol)
+            _compare(hessian(along_k)(inputs[k]), numeric, f"Hessian, argument {k}", rtol, atol)
 
 
 def _compare(analytic: Tensor, numeric: Tensor, label: str, rtol: float, atol: float) -> None:
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
-    if a.size == n.size and a.shape != n.shape:
+    if a.size == n.size:
         a = a.reshape(n.shape)
     if a.shape != n.shape:
         raise AssertionError(f"{label}: analytic shape {a.shape} differs from numeric shape "

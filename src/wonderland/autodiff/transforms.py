@@ -26,8 +26,8 @@ from .reverse import _hand_over, _unit, grad_of
 
 def _as_input(value: Any, what: str) -> Tensor:
     """A float tensor from a number, list, array or Tensor (ints promoted to float64)."""
-    t = value if isinstance(value, Tensor) else None
-    if t is None:
+    t = value
+    if not isinstance(t, Tensor):
         data = backend.asarray(value)
         if data.dtype == object:
             raise TypeError(f"{what}: cannot differentiate with respect to {value!r}")
@@ -76,12 +76,10 @@ def _argnums_spec(argnums: Any, what: str) -> int | tuple[int, ...]:
 
 
 def _no_repeats(positions: tuple[int, ...], argnums: Any, what: str) -> None:
-    seen: set[int] = set()
-    for k in positions:
-        if k in seen:
+    for i, k in enumerate(positions):
+        if k in positions[:i]:
             raise ValueError(f"{what}: argnums {argnums!r} repeats position {k}; each argument "
                              f"can be differentiated once")
-        seen.add(k)
 
 
 def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int, ...]:
@@ -89,25 +87,34 @@ def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int
     if type(argnums) is int and 0 <= argnums < nargs:  # the common case
         return (argnums,)
     nums = (argnums,) if isinstance(argnums, int) else argnums
-    for k in nums:
-        if not -nargs <= k < nargs:
-            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
-                             f"called with {nargs} positional argument(s)")
+    if any(not -nargs <= k < nargs for k in nums):
+        raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
+                         f"called with {nargs} positional argument(s)")
     positions = tuple(k % nargs for k in nums)
     _no_repeats(positions, argnums, what)  # e.g. (0, -2) with two arguments
     return positions
 
 
+def _transform(f: Callable, argnums: Any, name: str, call: Callable) -> Callable:
+    """``f`` transformed by ``call(args, positions, what, one_argnum)``; ``f`` and ``argnums``
+    are checked now, the range of ``argnums`` at each call."""
+    what = _require_callable(f, name)
+    spec = _argnums_spec(argnums, what)
+
+    @functools.wraps(f)
+    def transformed(*args: Any) -> Any:
+        return call(args, _argnums(spec, len(args), what), what, isinstance(spec, int))
+
+    return transformed
+
+
 def _reverse_input(x: Tensor) -> Tensor:
     """A fresh tensor to differentiate with respect to: a leaf, or, when ``x`` is itself
     traced by an outer transform, an identity node over it (the outer graph stays)."""
+    t = _new(x._data, x._xp)
     if x._rg:
-        t = _new(x._data, x._xp)
         t._node = make_node(clone_, (x,), {})  # an identity node, even over a leaf
-        t._rg = True
-    else:
-        t = _new(x._data, x._xp)
-        t._rg = True
+    t._rg = True
     t._fw = x._fw
     return t
 
@@ -118,27 +125,25 @@ def _traced(*tensors: Any) -> bool:
 
 
 def _check_output(out: Any, what: str) -> Tensor:
-    if not isinstance(out, Tensor):
-        raise TypeError(_untraced_output(out, what))
-    if not backend.is_floating(out._data.dtype, out._xp):
-        raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)} "
-                        f"value, which is not differentiable (return a float tensor)")
-    return out
-
-
-def _untraced_output(out: Any, what: str) -> str:
-    """Why a result that is not a Tensor has no derivative, and how to keep one."""
+    """``out`` if it is a float Tensor; else a TypeError that says why a result that is not
+    a Tensor has no derivative, and how to keep one."""
+    if isinstance(out, Tensor):
+        if not backend.is_floating(out._data.dtype, out._xp):
+            raise TypeError(f"{what}: the function returned a "
+                            f"{backend.dtype_name(out._data.dtype)} value, which is not "
+                            f"differentiable (return a float tensor)")
+        return out
     if isinstance(out, int | float | complex | np.generic):
         kind = f"a plain number ({type(out).__name__}: {_short(out)})"
     elif backend.is_array(out):
         kind = f"an array ({type(out).__name__}), not a Tensor"
     else:
-        return (f"{what}: the function returned {type(out).__name__} {_short(out)}; it must "
-                f"return a Tensor")
-    return (f"{what}: the function returned {kind}: its value was cut from its input (by "
-            f"float(), .item() or a NumPy conversion), so no derivative flows back to the "
-            f"input. Keep the computation in wonderland operations on the tensor and return "
-            f"a Tensor; float() and .item() are fine for logging")
+        raise TypeError(f"{what}: the function returned {type(out).__name__} {_short(out)}; "
+                        f"it must return a Tensor")
+    raise TypeError(f"{what}: the function returned {kind}: its value was cut from its input "
+                    f"(by float(), .item() or a NumPy conversion), so no derivative flows back "
+                    f"to the input. Keep the computation in wonderland operations on the "
+                    f"tensor and return a Tensor; float() and .item() are fine for logging")
 
 
 def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
@@ -211,26 +216,19 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> value.item(), g.tolist()
     (5.0, [2.0, 4.0])
     """
-    what = _require_callable(f, _name)
-    argnums = _argnums_spec(argnums, what)
-
-    @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        nums = _argnums(argnums, len(args), what)
+    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
         inputs, out, aux, (recorded, nested) = _reverse(f, args, nums, what, has_aux)
         if out.size != 1:
             raise ValueError(f"{what}: the function must return a scalar to take its "
                              f"gradient, got an output of shape {out.shape}; use "
                              f"wl.jacobian or wl.vjp for non-scalar outputs")
-        seed = _new(_unit(out), out._xp)
-        grads = grad_of([out], inputs, [seed], retain_graph=recorded, create_graph=recorded,
-                        on_tensors=nested)
+        grads = grad_of([out], inputs, [_new(_unit(out), out._xp)], retain_graph=recorded,
+                        create_graph=recorded, on_tensors=nested)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
         value = _detached(out, nested)
-        result = grads[0] if isinstance(argnums, int) else grads
-        return ((value, aux) if has_aux else value), result
+        return ((value, aux) if has_aux else value), (grads[0] if one_argnum else grads)
 
-    return transformed
+    return _transform(f, argnums, _name, call)
 
 
 def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
@@ -252,19 +250,14 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *
 
     @functools.wraps(f)
     def transformed(*args: Any) -> Any:
-        result = value_grad(*args)
-        if has_aux:
-            (_, aux), g = result
-            return g, aux
-        return result[1]
+        value, g = value_grad(*args)
+        return (g, value[1]) if has_aux else g
 
     return transformed
 
 
 def _zeros_if_none(g: Tensor | None, x: Tensor) -> Tensor:
-    if g is None:
-        return _new(x._xp.zeros_like(x._data), x._xp)
-    return g
+    return g if g is not None else _new(x._xp.zeros_like(x._data), x._xp)
 
 
 def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
@@ -311,19 +304,14 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
     >>> wl.jacrev(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    what = _require_callable(f, _name)
-    argnums = _argnums_spec(argnums, what)
-
-    @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        nums = _argnums(argnums, len(args), what)
+    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
         inputs, out, _, traced = _reverse(f, args, nums, what, False, outputs="many")
         outs = out if isinstance(out, tuple) else (out,)
         per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
                       for i, o in enumerate(outs)]
-        return _arrange(per_output, isinstance(out, tuple), isinstance(argnums, int))
+        return _arrange(per_output, isinstance(out, tuple), one_argnum)
 
-    return transformed
+    return _transform(f, argnums, _name, call)
 
 
 def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
@@ -335,8 +323,7 @@ def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
 def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple,
                            last: bool = True) -> tuple:
     recorded, nested = traced
-    size = out.size
-    xp = out._xp
+    size, xp = out.size, out._xp
     basis = xp.reshape(xp.eye(size, dtype=out._data.dtype), (size,) + out.shape)
     grads = grad_of([out], inputs, [_new(basis, xp)], retain_graph=recorded or not last,
                     create_graph=recorded, nb=1, on_tensors=nested)
@@ -377,8 +364,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
             raise ValueError(f"{what}: tangent {i} has shape {t.shape} but primal {i} has "
                              f"shape {x.shape}")
         ts.append(t)
-    out, tangent = _push_forward(f, xs, ts, list(range(len(xs))), 0, what)
-    return out, tangent
+    return _push_forward(f, xs, ts, list(range(len(xs))), 0, what)
 
 
 def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
@@ -393,19 +379,17 @@ def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
         result = f(*args)
         many = outputs == "many" and isinstance(result, (tuple, list))
         outs = [_check_output(o, what) for o in (result if many else (result,))]
-        pairs = []
+        primals, slopes = [], []
         for out in outs:
             tangent = forward.tangent_at(out, level)
-            primal = forward.below(out, level)
+            primals.append(forward.below(out, level))
             if tangent is None:  # the output does not depend on the inputs
                 shape = tangents[0].shape[:batch_ndim] + out.shape if tangents else out.shape
                 tangent = _new(out._xp.zeros(shape, dtype=out._data.dtype), out._xp)
-            pairs.append((primal, tangent))
+            slopes.append(tangent)
     finally:
         forward.close_level(level)
-    if many:
-        return tuple(p for p, _ in pairs), tuple(t for _, t in pairs)
-    return pairs[0]
+    return (tuple(primals), tuple(slopes)) if many else (primals[0], slopes[0])
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
@@ -422,22 +406,15 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
     >>> wl.jacfwd(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    what = _require_callable(f, _name)
-    argnums = _argnums_spec(argnums, what)
-
-    @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        nums = _argnums(argnums, len(args), what)
-        many = False
+    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
         blocks: list[Tensor] = []  # argument by argument, output by output
-        for k in nums:
+        for k in nums:  # (argnums is never empty)
             many = _forward_blocks(f, args, k, what, blocks)
         blocks = _hand_over(blocks, False)
-        per_output = [tuple(blocks[i::len(blocks) // len(nums)]) for i in
-                      range(len(blocks) // len(nums))]
-        return _arrange(per_output, many, isinstance(argnums, int))
+        n_out = len(blocks) // len(nums)
+        return _arrange([tuple(blocks[i::n_out]) for i in range(n_out)], many, one_argnum)
 
-    return transformed
+    return _transform(f, argnums, _name, call)
 
 
 def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list) -> bool:
@@ -470,26 +447,19 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", 
     >>> wl.jacobian(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0]]
     """
-    what = _require_callable(f, _name)
+    _require_callable(f, _name)
     if mode not in ("auto", "rev", "fwd"):
         raise ValueError(f"{_name}: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
-    if mode == "rev":
-        return jacrev(f, argnums, _name=_name)
-    if mode == "fwd":
-        return jacfwd(f, argnums, _name=_name)
-    argnums = _argnums_spec(argnums, what)
+    if mode != "auto":
+        return (jacrev if mode == "rev" else jacfwd)(f, argnums, _name=_name)
 
-    @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        nums = _argnums(argnums, len(args), what)
+    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
         inputs, out, _, traced = _reverse(f, args, nums, what, False)
-        n_in = sum(x.size for x in inputs)
-        if n_in < out.size:  # forward mode pushes fewer directions
+        if sum(x.size for x in inputs) < out.size:  # forward mode pushes fewer directions
             return jacfwd(f, argnums, _name=_name)(*args)
-        jacobians = _jacobian_from_reverse(out, inputs, traced)
-        return jacobians[0] if isinstance(argnums, int) else jacobians
+        return _arrange([_jacobian_from_reverse(out, inputs, traced)], False, one_argnum)
 
-    return transformed
+    return _transform(f, argnums, _name, call)
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -526,13 +496,11 @@ class Linearization:
         if v.shape != self.x0.shape:
             raise ValueError(f"linearize: a direction of shape {v.shape} for a point of shape "
                              f"{self.x0.shape}")
-        j = self.jacobian
-        flat = reshape(j, self.value.shape + (self.x0.size,))
+        flat = reshape(self.jacobian, self.value.shape + (self.x0.size,))
         return reshape(flat @ reshape(v, (self.x0.size,)), self.value.shape)
 
     def __call__(self, x: Any) -> Tensor:
-        x = _as_input(x, "linearize")
-        return self.value + self.jvp(x - self.x0)
+        return self.value + self.jvp(_as_input(x, "linearize") - self.x0)
 
     def __repr__(self) -> str:
         return f"Linearization(value={self.value!r}, at={self.x0!r})"

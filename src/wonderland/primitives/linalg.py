@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import string
+from collections import Counter
 from typing import Any
 
 from .. import backend
 from ..tensor import Tensor, _new, apply, as_tensor
-from .base import Variadic, defprim
+from .base import Variadic, defprim, pad_tangent
 from .shape import matrix_transpose, reshape, squeeze, unsqueeze
 
 # ----------------------------------------------------------------------- matmul
@@ -34,49 +35,32 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return a.mT @ g
 
 
-def _pad(t: Tensor, core: tuple, ndim: int) -> Tensor:
-    """Tangent ``t`` (batch axes, then ``core``) with length-one axes inserted after its batch
-    axes, up to ``ndim`` axes of its own: batch axes stay in front when broadcasting."""
-    extra = ndim - len(core)
-    if extra <= 0:
-        return t
-    nb = t.ndim - len(core)
-    return reshape(t, t.shape[:nb] + (1,) * extra + tuple(core))
-
-
+# The tangents may carry leading batch axes (jacfwd): ``pad_tangent`` keeps them in front of
+# the other operand's batch axes; a vector operand becomes a one-row (or one-column) matrix
+# only where the other operand has batch axes of its own.
 def _matmul_jvp(tangents: tuple, ans: Any, a: Tensor, b: Tensor) -> Tensor:
     ta, tb = tangents
     out = None
     if ta is not None:
-        if a.ndim == 1:
-            if b.ndim == 1:
-                out = (ta * b).sum(-1)
-            elif b.ndim == 2:
-                out = ta @ b
-            else:
-                out = (_pad(ta[..., None, :], (1,) + a.shape, b.ndim) @ b)[..., 0, :]
+        if a.ndim > 1:
+            out = pad_tangent(ta, a, b.ndim) @ b
+        elif b.ndim > 2:
+            out = (pad_tangent(ta, a, b.ndim - 1)[..., None, :] @ b)[..., 0, :]
         else:
-            out = (ta if b.ndim <= 2 else _pad(ta, a.shape, b.ndim)) @ b
+            out = ta @ b if b.ndim == 2 else (ta * b).sum(-1)
     if tb is not None:
-        if b.ndim == 1:
-            if a.ndim == 1:
-                term = (a * tb).sum(-1)
-            elif a.ndim == 2:
-                term = tb @ a.mT
-            else:
-                term = (a @ _pad(tb[..., None], b.shape + (1,), a.ndim))[..., 0]
+        if b.ndim > 1:
+            term = a @ pad_tangent(tb, b, a.ndim)
+        elif a.ndim > 2:
+            term = (a @ pad_tangent(tb, b, a.ndim - 1)[..., None])[..., 0]
         else:
-            term = a @ _pad(tb, b.shape, a.ndim)
+            term = tb @ a.mT if a.ndim == 2 else (a * tb).sum(-1)
         out = term if out is None else out + term
     return out
 
 
-def _matmul_forward(xp: Any, a: Any, b: Any) -> Any:
-    return xp.matmul(a, b)
-
-
-matmul_ = defprim("matmul", _matmul_forward, (_matmul_vjp_a, _matmul_vjp_b), _matmul_jvp,
-                  poly=True)
+matmul_ = defprim("matmul", lambda xp, a, b: xp.matmul(a, b), (_matmul_vjp_a, _matmul_vjp_b),
+                  _matmul_jvp, poly=True)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -131,12 +115,10 @@ def inner(a: Any, b: Any) -> Tensor:
     11.0
     """
     a, b = as_tensor(a), as_tensor(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.shape[-1] != b.shape[-1]:
+    if a.ndim and b.ndim and a.shape[-1] != b.shape[-1]:
         raise ValueError(f"inner: last dimensions differ: shapes {a.shape} and {b.shape}")
-    if b.ndim == 1:
-        return matmul(a, b)
+    if a.ndim == 0 or b.ndim <= 1:  # a scaling, or products with one vector
+        return dot(a, b)
     rows = reshape(b, (-1, b.shape[-1]))  # out shape: a.shape[:-1] + b.shape[:-1]
     return reshape(matmul(a, matrix_transpose(rows)), a.shape[:-1] + b.shape[:-1])
 
@@ -162,34 +144,24 @@ _LETTERS = string.ascii_letters
 def _parse_einsum(subscripts: str, shapes: list) -> tuple[list[str], str]:
     """Explicit subscripts without ellipsis: ``(inputs, output)``."""
     subscripts = subscripts.replace(" ", "")
-    if "->" in subscripts:
-        lhs, out = subscripts.split("->")
-    else:
-        lhs, out = subscripts, None
+    lhs, out = subscripts.split("->") if "->" in subscripts else (subscripts, None)
     inputs = lhs.split(",")
     if len(inputs) != len(shapes):
         raise ValueError(f"einsum: {len(inputs)} operands in {subscripts!r} but "
                          f"{len(shapes)} given")
-    used = set(subscripts) - set(",->.")
-    free = [c for c in _LETTERS if c not in used]
-    ell_ndim = 0
-    for spec, shape in zip(inputs, shapes):
-        if "..." in spec:
-            ell_ndim = max(ell_ndim, len(shape) - (len(spec) - 3))
-    ell = "".join(free[:ell_ndim])
+    # how many axes each operand's ellipsis stands for
+    ks = [len(shape) - (len(spec) - 3) if "..." in spec else 0
+          for spec, shape in zip(inputs, shapes)]
+    ell_ndim = max([0, *ks])
+    ell = _unused_letters(ell_ndim, subscripts)
     expanded = []
-    for spec, shape in zip(inputs, shapes):
-        if "..." in spec:
-            k = len(shape) - (len(spec) - 3)
-            spec = spec.replace("...", ell[ell_ndim - k:] if k else "")
+    for spec, shape, k in zip(inputs, shapes, ks):
+        spec = spec.replace("...", ell[ell_ndim - k:] if k else "")
         if len(spec) != len(shape):
             raise ValueError(f"einsum: operand with subscripts {spec!r} has shape {shape}")
         expanded.append(spec)
     if out is None:
-        counts: dict[str, int] = {}
-        for spec in expanded:
-            for c in spec:
-                counts[c] = counts.get(c, 0) + 1
+        counts = Counter("".join(expanded))
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
     else:
         out = out.replace("...", ell)
@@ -200,23 +172,21 @@ def _einsum_forward(xp: Any, *operands: Any, inputs: tuple, output: str) -> Any:
     return backend.einsum(xp, ",".join(inputs) + "->" + output, *operands)
 
 
-def _batch_letters(n: int, taken: str) -> str:
+def _unused_letters(n: int, taken: str) -> str:
     return "".join([c for c in _LETTERS if c not in taken][:n])
 
 
 def _einsum_vjp(i: int, g: Tensor, ans: Any, *operands: Any, inputs: tuple,
                 output: str) -> Tensor:
     target = inputs[i]
-    nb = g.ndim - len(output)
     taken = "".join(inputs) + output
-    batch = _batch_letters(nb, taken)
+    batch = _unused_letters(g.ndim - len(output), taken)
     others = [spec for j, spec in enumerate(inputs) if j != i]
-    present = set(output).union(*others) if others else set(output)
+    present = set(output).union(*others)
     unique = "".join(dict.fromkeys(target))
     kept = "".join(c for c in unique if c in present)
-    specs = (batch + output,) + tuple(others)
     small = apply(einsum_, g, *[op for j, op in enumerate(operands) if j != i],
-                  inputs=specs, output=batch + kept)
+                  inputs=(batch + output, *others), output=batch + kept)
     if kept == target:
         return small
     # Rebuild the operand's layout: a repeated subscript (a diagonal) becomes a fresh
@@ -225,37 +195,30 @@ def _einsum_vjp(i: int, g: Tensor, ans: Any, *operands: Any, inputs: tuple,
     sizes = dict(zip(target, operands[i].shape))
     fresh = iter(c for c in _LETTERS if c not in taken + batch)
     xp, dtype = g._xp, g._data.dtype
-    renamed, extra_specs, extra_ops, seen = "", [], [], set()
+    renamed, specs, ops = "", [batch + kept], [small]
     for c in target:
-        if c in seen:
-            n = next(fresh)
-            renamed += n
-            extra_specs.append(c + n)
-            extra_ops.append(_new(xp.eye(sizes[c], dtype=dtype), xp))
-        else:
-            seen.add(c)
-            renamed += c
-    covered = set(kept).union(*extra_specs) if extra_specs else set(kept)
+        n = next(fresh) if c in renamed else c
+        if n != c:
+            specs.append(c + n)
+            ops.append(_new(xp.eye(sizes[c], dtype=dtype), xp))
+        renamed += n
+    covered = set().union(*specs)
     for c in unique:
         if c not in covered:
-            extra_specs.append(c)
-            extra_ops.append(_new(xp.ones((sizes[c],), dtype=dtype), xp))
-    return apply(einsum_, small, *extra_ops, inputs=(batch + kept, *extra_specs),
-                 output=batch + renamed)
+            specs.append(c)
+            ops.append(_new(xp.ones((sizes[c],), dtype=dtype), xp))
+    return apply(einsum_, *ops, inputs=tuple(specs), output=batch + renamed)
 
 
 def _einsum_jvp(tangents: tuple, ans: Any, *operands: Any, inputs: tuple, output: str) -> Tensor:
-    total = None
-    for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        nb = t.ndim - operands[i].ndim
-        batch = _batch_letters(nb, "".join(inputs) + output)
+    def term(i: int, t: Tensor) -> Tensor:  # the product with operand i's tangent in its place
+        batch = _unused_letters(t.ndim - operands[i].ndim, "".join(inputs) + output)
         specs = tuple(batch + s if j == i else s for j, s in enumerate(inputs))
         args = [t if j == i else op for j, op in enumerate(operands)]
-        term = apply(einsum_, *args, inputs=specs, output=batch + output)
-        total = term if total is None else total + term
-    return total
+        return apply(einsum_, *args, inputs=specs, output=batch + output)
+
+    terms = [term(i, t) for i, t in enumerate(tangents) if t is not None]
+    return sum(terms[1:], terms[0])  # (the engine calls it with at least one tangent)
 
 
 einsum_ = defprim("einsum", _einsum_forward, Variadic(_einsum_vjp), _einsum_jvp)
@@ -284,26 +247,21 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
 # ----------------------------------------------------------------------- solve, inv, cholesky
 
 
-def _need_float(name: str, *tensors: Tensor) -> None:
+def _square_floats(name: str, *values: Any) -> list[Tensor]:
+    """``values`` as floating-point tensors, the first of them square matrices (..., n, n)."""
+    tensors = [as_tensor(v) for v in values]
     for t in tensors:
         if not backend.is_floating(t._data.dtype, t._xp):
             raise TypeError(f"{name} needs floating-point tensors, got dtype "
                             f"{backend.dtype_name(t._data.dtype)}")
-
-
-def _need_square(name: str, a: Tensor) -> None:
+    a = tensors[0]
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {a.shape}")
-
-
-def _as_column(b: Tensor) -> Tensor:
-    return unsqueeze(b, -1)
+    return tensors
 
 
 def _solve_forward(xp: Any, a: Any, b: Any, vector: bool) -> Any:
-    if vector:
-        return xp.linalg.solve(a, b[..., None])[..., 0]
-    return xp.linalg.solve(a, b)
+    return xp.linalg.solve(a, b[..., None])[..., 0] if vector else xp.linalg.solve(a, b)
 
 
 def _solve_b_vjp(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> Tensor:
@@ -318,8 +276,7 @@ def _solve_a_vjp(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> 
 
 
 def _solve_jvp(tangents: tuple, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> Tensor:
-    ta, tb = tangents
-    rhs = tb
+    ta, rhs = tangents
     if ta is not None:
         ax = squeeze(ta @ unsqueeze(ans, -1), -1) if vector else ta @ ans
         rhs = -ax if rhs is None else rhs - ax
@@ -343,9 +300,7 @@ def solve(a: Any, b: Any) -> Tensor:
     >>> wl.linalg.solve(wl.eye(2) * 2.0, wl.tensor([2.0, 4.0])).tolist()
     [1.0, 2.0]
     """
-    a, b = as_tensor(a), as_tensor(b)
-    _need_float("solve", a, b)
-    _need_square("solve", a)
+    a, b = _square_floats("solve", a, b)
     vector = b.ndim == 1
     rows = b.shape[0] if vector else (b.shape[-2] if b.ndim >= 2 else None)
     if rows != a.shape[-1]:
@@ -373,24 +328,20 @@ def inv(a: Any) -> Tensor:
     >>> wl.linalg.inv(wl.eye(2) * 2.0).tolist()
     [[0.5, 0.0], [0.0, 0.5]]
     """
-    a = as_tensor(a)
-    _need_float("inv", a)
-    _need_square("inv", a)
+    (a,) = _square_floats("inv", a)
     return apply(inv_prim, a)
 
 
 def _phi(x: Tensor) -> Tensor:
     """The lower triangle of ``x`` with its diagonal halved."""
-    n = x.shape[-1]
-    xp = x._xp
-    mask = xp.tril(xp.ones((n, n), dtype=x._data.dtype)) - 0.5 * xp.eye(n, dtype=x._data.dtype)
+    n, xp, dtype = x.shape[-1], x._xp, x._data.dtype
+    mask = xp.tril(xp.ones((n, n), dtype=dtype)) - 0.5 * xp.eye(n, dtype=dtype)
     return x * _new(mask, xp)
 
 
 def _cholesky_vjp(g: Tensor, ans: Tensor, a: Tensor) -> Tensor:
     l_inv = inv(ans)
-    inner_ = _phi(matrix_transpose(ans) @ g)
-    grad = matrix_transpose(l_inv) @ inner_ @ l_inv
+    grad = matrix_transpose(l_inv) @ _phi(matrix_transpose(ans) @ g) @ l_inv
     return 0.5 * (grad + matrix_transpose(grad))
 
 
@@ -414,9 +365,7 @@ def cholesky(a: Any) -> Tensor:
     >>> wl.linalg.cholesky(wl.eye(2) * 4.0).tolist()
     [[2.0, 0.0], [0.0, 2.0]]
     """
-    a = as_tensor(a)
-    _need_float("cholesky", a)
-    _need_square("cholesky", a)
+    (a,) = _square_floats("cholesky", a)
     try:
         return apply(cholesky_prim, a)
     except Exception as exc:  # noqa: BLE001 - name the cause in the user's terms
