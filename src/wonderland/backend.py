@@ -297,13 +297,6 @@ class RawOps:
             self.broadcast_to = _numpy_broadcast_to
 
     def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
-        if self.xp is numpy_namespace:
-            out = np.zeros(shape, values.dtype)
-            if is_basic_index(index):
-                out[index] = values
-            else:
-                np.add.at(out, index, values)
-            return out
         return scatter_add(self.xp, shape, index, values, values.dtype)
 
     def sum_to(self, g: Any, shape: tuple, nb: int = 0) -> Any:

@@ -247,25 +247,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                         e0 = None
                 g0 = None if e0 is None else g if r0 is identity_rule else \
                     r0(g, ans, x0, **params) if params else r0(g, ans, x0)
-                deliveries = ()
-                # one argument (most nodes): its cotangent goes straight to its edge, and a
-                # node that comes after everything pending is taken next without the heap
-                if g0 is not None:
-                    if nb or g0.shape != x0.shape or g0.dtype != x0.dtype:
-                        g0 = _fit(g0, x0, prim.name, nb)
-                    if type(e0) is Tensor:
-                        _add_leaf(leaves, e0, g0, raw)
-                    elif e0.g is not None:
-                        if raw and _sole(e0.g, 1):  # a sum nothing else holds: in place
-                            e0.g += g0
-                        else:
-                            e0.g = e0.g + g0
-                    else:
-                        e0.g = g0
-                        if heap and heap[0][0] < -e0.seq:
-                            heappush(heap, (-e0.seq, e0))
-                        else:
-                            follow = e0
+                deliveries = ((x0, e0, g0),)
             elif n == 2:
                 x0, x1, e0, e1, r0, r1 = node.a0, node.a1, node.e0, node.e1, rules[0], rules[1]
                 if raw:
@@ -297,6 +279,8 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                         fresh = edge
                     else:
                         heappush(heap, (-edge.seq, edge))
+                elif raw and _sole(edge.g, 1):  # a sum nothing else holds: in place
+                    edge.g += gi
                 else:
                     edge.g = edge.g + gi
             if fresh is not None:  # next, unless something pending comes after it
