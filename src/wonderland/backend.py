@@ -132,14 +132,6 @@ def device(data: Any) -> Any:
     return array_api_compat.device(data)
 
 
-def zeros(shape: tuple, dtype: Any, xp: ModuleType, like: Any = None):
-    if xp is numpy_namespace:
-        return np.zeros(shape, dtype=dtype)
-    if like is not None:
-        return xp.zeros(shape, dtype=dtype, device=array_api_compat.device(like))
-    return xp.zeros(shape, dtype=dtype)
-
-
 def complete_index(index: Any) -> Any:
     """``index`` as a tuple ending in ``...`` when it has none (strict libraries want it)."""
     items = index if isinstance(index, tuple) else (index,)
@@ -221,7 +213,7 @@ def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: An
         else:
             np.add.at(out, index, values)
         return out
-    out = zeros(shape, dtype, xp, like=values)
+    out = xp.zeros(shape, dtype=dtype, device=array_api_compat.device(values))
     if is_basic_index(index):
         items = index if isinstance(index, tuple) else (index,)
         if any(i is None for i in items):  # strict libraries refuse None in assignments
@@ -257,6 +249,16 @@ def is_basic_index(index: Any) -> bool:
 
 
 _BASIC = {int, slice, type(None), type(Ellipsis)}
+
+
+def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``condition`` holds, else ``b``; a Python number takes the other's dtype."""
+    like = a if is_array(a) else b
+    if not is_array(a):
+        a = xp.asarray(a, dtype=like.dtype) if is_array(like) else xp.asarray(a)
+    if not is_array(b):
+        b = xp.asarray(b, dtype=like.dtype) if is_array(like) else xp.asarray(b)
+    return xp.where(condition, a, b)
 
 
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):
@@ -306,13 +308,7 @@ class RawOps:
         return self.xp.astype(x, dtype)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
-        xp = self.xp
-        like = a if is_array(a) else b
-        if not is_array(a):
-            a = xp.asarray(a, dtype=like.dtype) if is_array(like) else xp.asarray(a)
-        if not is_array(b):
-            b = xp.asarray(b, dtype=like.dtype) if is_array(like) else xp.asarray(b)
-        return xp.where(condition, a, b)
+        return where(self.xp, condition, a, b)
 
     def sigmoid(self, x: Any) -> Any:
         xp = self.xp

@@ -183,12 +183,6 @@ class Node:
             else self.rest
 
     @property
-    def edges(self) -> tuple:
-        n = self.n
-        return () if n < 0 else (self.e0,) if n == 1 else (self.e0, self.e1) if n == 2 \
-            else self.erest
-
-    @property
     def name(self) -> str:
         return self.prim.name
 

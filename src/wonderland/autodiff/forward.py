@@ -68,11 +68,9 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
         t = _new(out._xp.asarray(t, dtype=out._data.dtype), out._xp)
     target = out.shape
     if t.shape[nb:] != target or t.ndim - nb != len(target):
-        batch = t.shape[:nb]
-        core = t.shape[nb:]
-        if len(core) < len(target):
+        batch, core = t.shape[:nb], t.shape[nb:]
+        try:  # a smaller tangent: axes it lacks go after the batch axes, then broadcast
             t = reshape(t, batch + (1,) * (len(target) - len(core)) + core)
-        try:
             t = broadcast_to(t, batch + target)
         except ValueError:
             raise RuntimeError(f"the forward rule of {prim.name} returned a tangent of shape "

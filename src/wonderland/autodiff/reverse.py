@@ -141,11 +141,14 @@ def _fit(g: Any, parent: Any, name: str, nb: int) -> Any:
     return g if g.dtype == parent.dtype else m.astype(g, parent.dtype)
 
 
-def _run(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
-         targets: list[Tensor] | None, nb: int, on_tensors: bool = False) -> list | None:
-    """The reverse pass from ``roots`` with cotangents ``seeds``. With ``targets`` it
-    returns their cotangents (None where one is not reached), else it accumulates into
-    the leaves' ``.grad``. ``nb`` leading axes of the seeds are a batch.
+def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
+            retain_graph: bool = False, create_graph: bool = False, nb: int = 0,
+            on_tensors: bool = False) -> list | None:
+    """The reverse pass from ``roots`` with cotangents ``seeds``: the cotangents of
+    ``targets`` (``None`` where one is not reached; PyTorch's ``autograd.grad``), or, with
+    no targets, accumulated into the leaves' ``.grad`` (``backward``). ``nb`` leading axes
+    of the seeds are a batch; ``on_tensors`` keeps forward-mode tangents flowing through
+    the rules.
 
     Nodes are visited by decreasing creation number (a topological order), each pushed on
     a heap when its first cotangent arrives: one pass, no recursion, and only the part of
@@ -206,7 +209,7 @@ def _take(targets: list[Tensor], leaves: dict, captured: dict) -> list:
 
 def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
            raw: bool) -> None:
-    """The loop of ``_run``. It takes the next node without the heap whenever that node
+    """The loop of ``grad_of``. It takes the next node without the heap whenever that node
     comes after everything pending, and checks versions only when something was written
     in place since the node was made."""
     follow = fresh = None
@@ -233,7 +236,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             else:
                 rules = prim.vjps
                 if ans is not None:  # the output, as part of the graph (higher order)
-                    ans = _new(ans, _xp_of(node.args))
+                    ans = _new(ans, next(a._xp for a in node.args if type(a) is Tensor))
                     ans._node, ans._rg, ans._fw = node, True, getattr(node, "ans_fw", None)
             # each argument as the rules take it (a raw array, or a Tensor in a recorded
             # pass), its edge and its cotangent; one and two arguments called directly
@@ -346,10 +349,6 @@ def _watch(node: Node, g: Any, wanted: dict, captured: dict, keep: bool, raw: bo
         _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
 
 
-def _xp_of(args: tuple) -> Any:
-    return next((a._xp for a in args if type(a) is Tensor), backend.numpy_namespace)
-
-
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     """Add ``g``, an array of the user's own, into ``leaf.grad``."""
     grad = leaf._grad
@@ -364,15 +363,6 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         else:
             grad._write(data + g._data, "gradient accumulation")
         bump_version(grad)
-
-
-def grad_of(outputs: list[Tensor], inputs: list[Tensor], seeds: list[Tensor],
-            retain_graph: bool = False, create_graph: bool = False,
-            nb: int = 0, on_tensors: bool = False) -> list[Tensor | None]:
-    """Cotangents of ``inputs`` for cotangents ``seeds`` of ``outputs`` (``None`` where an
-    input does not influence the outputs). ``nb`` leading axes of the seeds are a batch;
-    ``on_tensors`` keeps forward-mode tangents flowing through the rules."""
-    return _run(outputs, seeds, retain_graph, create_graph, inputs, nb, on_tensors)
 
 
 # ----------------------------------------------------------------------- Tensor methods
@@ -417,8 +407,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
                              f"shape {self.shape}")
     if create_graph and type(seed) is not Tensor:
         seed = _new(seed, self._xp)
-    _run([self], [seed], create_graph if retain_graph is None else retain_graph, create_graph,
-         None, 0)
+    grad_of([self], None, [seed], create_graph if retain_graph is None else retain_graph,
+            create_graph)
 
 
 def retain_grad(self: Tensor) -> None:

@@ -196,17 +196,6 @@ def minimum(a: Any, b: Any) -> Tensor:
 # ----------------------------------------------------------------------- where, clip
 
 
-def _where_forward(xp: Any, cond: Any, a: Any, b: Any) -> Any:
-    if isinstance(a, (int, float)) or isinstance(b, (int, float)):
-        like = b if isinstance(a, (int, float)) else a
-        if not isinstance(like, (int, float)):
-            a = xp.asarray(a, dtype=like.dtype) if isinstance(a, (int, float)) else a
-            b = xp.asarray(b, dtype=like.dtype) if isinstance(b, (int, float)) else b
-        else:
-            a, b = xp.asarray(a), xp.asarray(b)
-    return xp.where(cond, a, b)
-
-
 def _padded(tangents: tuple, args: tuple) -> list:
     """The tangents padded for broadcasting against all ``args`` (base.pad_tangent)."""
     ndim = max(len(getattr(a, "shape", ())) for a in args)
@@ -218,7 +207,7 @@ def _where_jvp(tangents: tuple, ans: Any, cond: Any, a: Any, b: Any) -> Any:
     return where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
-where_ = defprim("where", _where_forward,
+where_ = defprim("where", backend.where,
                  (None, lambda g, ans, c, a, b: where(c, g, 0.0),
                   lambda g, ans, c, a, b: where(c, 0.0, g)),
                  _where_jvp, reads=(0,))
@@ -248,14 +237,9 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def _clip_forward(xp: Any, x: Any, lo: Any, hi: Any) -> Any:
-    out = x
     if lo is not None:
-        out = xp.where(out < lo, xp.asarray(lo, dtype=x.dtype) if isinstance(lo, (int, float))
-                       else lo, out)
-    if hi is not None:
-        out = xp.where(out > hi, xp.asarray(hi, dtype=x.dtype) if isinstance(hi, (int, float))
-                       else hi, out)
-    return out
+        x = backend.where(xp, x < lo, lo, x)
+    return x if hi is None else backend.where(xp, x > hi, hi, x)
 
 
 def _inside(x: Any, lo: Any, hi: Any) -> Any:

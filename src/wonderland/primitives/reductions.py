@@ -21,10 +21,9 @@ from .shape import _axis, reshape
 
 def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
     """The reduced axes as sorted negative positions (all axes for ``None``)."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{name}: give dim or axis, not both")
-        dim = axis
+    if axis is not None and dim is not None:
+        raise TypeError(f"{name}: give dim or axis, not both")
+    dim = dim if axis is None else axis
     if dim is None:
         return tuple(range(-ndim, 0))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
@@ -32,8 +31,16 @@ def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
     return tuple(p - ndim for p in positions) if ndim else ()
 
 
-def _keep(keepdim: bool, keepdims: bool | None) -> bool:
-    return bool(keepdim if keepdims is None else keepdims)
+def _spec(x: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None,
+          name: str) -> tuple[tuple[int, ...], bool]:
+    """The reduced axes (as ``_dims``) and whether to keep them."""
+    return _dims(dim, axis, x.ndim, name), bool(keepdim if keepdims is None else keepdims)
+
+
+def _reduce(prim: Any, x: Tensor, dim: Any, keepdim: bool, axis: Any,
+            keepdims: bool | None) -> Tensor:
+    axes, keep = _spec(x, dim, keepdim, axis, keepdims, prim.name)
+    return apply(prim, x, axis=axes, keepdims=keep)
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -43,11 +50,18 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(kept)
 
 
-def _expand_back(g: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
-    """A cotangent of the reduced output, reshaped with the reduced axes kept (batch-safe;
-    Tensors or raw arrays)."""
-    lead = tuple(g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axes))])
-    return ops_for(g).reshape(g, lead + _kept_shape(tuple(x.shape), axes))
+def _defreduction(name: str, forward: Any, weights: Any, **options: Any) -> Any:
+    """A reduction whose derivative with respect to each entry is ``weights(ans, x, axis)``:
+    the cotangent is spread back over the reduced axes (batch-safe), the tangent summed."""
+    def vjp(g: Tensor, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+        lead = tuple(g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axis))])
+        kept = ops_for(g).reshape(g, lead + _kept_shape(tuple(x.shape), axis))
+        return kept * weights(ans, x, axis)
+
+    def jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+        return apply(sum_, tangents[0] * weights(ans, x, axis), axis=axis, keepdims=keepdims)
+
+    return defprim(name, forward, (vjp,), jvp, **options)
 
 
 # ----------------------------------------------------------------------- sum
@@ -70,10 +84,7 @@ _add_reduce = backend.np.add.reduce  # NumPy's float sum as the ufunc: no wrappe
 _ALL_AXES = [()] + [tuple(range(-n, 0)) for n in range(1, 33)]  # by ndim: no tuple per call
 
 
-sum_ = defprim("sum", _sum_forward, (_sum_vjp,),
-               lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0], axis=axis,
-                                                              keepdims=keepdims),
-               reads=(), poly=True)
+sum_ = defprim("sum", _sum_forward, (_sum_vjp,), linear="joint", reads=(), poly=True)
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
@@ -95,8 +106,7 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     x = as_tensor(x)
     if backend.is_bool(x._data.dtype, x._xp):
         x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count
-    axes = _dims(dim, axis, x.ndim, "sum")
-    return apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    return _reduce(sum_, x, dim, keepdim, axis, keepdims)
 
 
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -110,11 +120,9 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     2.0
     """
     x = _float_input(x)
-    axes = _dims(dim, axis, x.ndim, "mean")
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
-    total = apply(sum_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    axes, keep = _spec(x, dim, keepdim, axis, keepdims, "mean")
+    count = math.prod(x.shape[a] for a in axes)
+    total = apply(sum_, x, axis=axes, keepdims=keep)
     return total / count if count else total * math.nan
 
 
@@ -129,14 +137,11 @@ def var(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     1.25
     """
     x = _float_input(x)
-    axes = _dims(dim, axis, x.ndim, "var")
-    correction = correction if ddof is None else ddof
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
+    axes, keep = _spec(x, dim, keepdim, axis, keepdims, "var")
     centred = x - mean(x, dim=axes, keepdim=True)
-    total = sum(centred * centred, dim=axes, keepdim=_keep(keepdim, keepdims))
-    return total / builtins.max(count - correction, 0)
+    total = sum(centred * centred, dim=axes, keepdim=keep)
+    count = math.prod(x.shape[a] for a in axes)
+    return total / builtins.max(count - (correction if ddof is None else ddof), 0)
 
 
 def std(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -156,35 +161,24 @@ def std(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
 # ----------------------------------------------------------------------- max, min
 
 
-def _extremum_mask(ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+def _extremum_mask(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     """Where ``x`` attains the extremum, each tie weighted 1/count (even split, as amax)."""
     ak = reshape(ans, _kept_shape(x.shape, axis))
     hits = where(x == ak, 1.0, 0.0)
     return hits / apply(sum_, hits, axis=axis, keepdims=True)
 
 
-def _extremum_vjp(g: Tensor, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
-    return _expand_back(g, x, axis, keepdims) * _extremum_mask(ans, x, axis, keepdims)
+max_ = _defreduction("max", lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
+                     _extremum_mask, uses_ans=True)
+min_ = _defreduction("min", lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
+                     _extremum_mask, uses_ans=True)
 
 
-def _extremum_jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
-    return apply(sum_, tangents[0] * _extremum_mask(ans, x, axis, keepdims), axis=axis,
-                 keepdims=keepdims)
-
-
-max_ = defprim("max", lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
-               (_extremum_vjp,), _extremum_jvp, uses_ans=True)
-min_ = defprim("min", lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
-               (_extremum_vjp,), _extremum_jvp, uses_ans=True)
-
-
-def _extremum(prim: Any, name: str, x: Any, dim: Any, keepdim: bool, axis: Any,
-              keepdims: bool | None) -> Tensor:
+def _extremum(prim: Any, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
     x = as_tensor(x)
     if x.size == 0:
-        raise ValueError(f"{name}: the tensor is empty (shape {x.shape})")
-    axes = _dims(dim, axis, x.ndim, name)
-    return apply(prim, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+        raise ValueError(f"{prim.name}: the tensor is empty (shape {x.shape})")
+    return _reduce(prim, x, dim, keepdim, axis, keepdims)
 
 
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
@@ -197,7 +191,7 @@ def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     >>> wl.max(wl.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).tolist()
     [5.0, 7.0]
     """
-    return _extremum(max_, "max", x, dim, keepdim, axis, keepdims)
+    return _extremum(max_, x, dim, keepdim, axis, keepdims)
 
 
 def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
@@ -210,7 +204,7 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     >>> wl.min(wl.tensor([3.0, 1.0, 2.0])).item()
     1.0
     """
-    return _extremum(min_, "min", x, dim, keepdim, axis, keepdims)
+    return _extremum(min_, x, dim, keepdim, axis, keepdims)
 
 
 def _arg(name: str, x: Any, dim: Any, keepdim: bool) -> Tensor:
@@ -249,23 +243,19 @@ def argmin(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
 # ----------------------------------------------------------------------- prod
 
 
-def _prod_grad(x: Tensor, ans: Tensor, axis: tuple) -> Tensor:
+def _prod_grad(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     """The product of the other entries, exact with zeros present (no division by zero)."""
     is_zero = x == 0
-    zeros = apply(sum_, where(is_zero, 1.0, 0.0), axis=axis, keepdims=True)
-    nonzero_prod = apply(prod_, where(is_zero, 1.0, x), axis=axis, keepdims=True)
     safe_x = where(is_zero, 1.0, x)
-    no_zero = nonzero_prod / safe_x
-    one_zero = where(is_zero, nonzero_prod, 0.0)
-    return where(zeros == 0, no_zero, where(zeros == 1, one_zero, 0.0))
+    zeros = apply(sum_, where(is_zero, 1.0, 0.0), axis=axis, keepdims=True)
+    nonzero_prod = apply(prod_, safe_x, axis=axis, keepdims=True)
+    return where(zeros == 0, nonzero_prod / safe_x,
+                 where(zeros == 1, where(is_zero, nonzero_prod, 0.0), 0.0))
 
 
-prod_ = defprim(
-    "prod", lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
-    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims)
-     * _prod_grad(x, ans, axis),),
-    lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0] * _prod_grad(x, ans, axis),
-                                                   axis=axis, keepdims=keepdims))
+prod_ = _defreduction("prod",
+                      lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
+                      _prod_grad)
 
 
 def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -278,9 +268,7 @@ def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     >>> wl.prod(wl.tensor([2.0, 3.0, 4.0])).item()
     24.0
     """
-    x = as_tensor(x)
-    axes = _dims(dim, axis, x.ndim, "prod")
-    return apply(prod_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    return _reduce(prod_, as_tensor(x), dim, keepdim, axis, keepdims)
 
 
 # ----------------------------------------------------------------------- logsumexp
@@ -290,17 +278,8 @@ def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     return exp(x - reshape(ans, _kept_shape(x.shape, axis)))
 
 
-def _lse_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
-    return backend.logsumexp(xp, x, axis, keepdims)
-
-
-logsumexp_ = defprim(
-    "logsumexp", _lse_forward,
-    (lambda g, ans, x, axis, keepdims: _expand_back(g, x, axis, keepdims)
-     * _lse_weights(ans, x, axis),),
-    lambda tangents, ans, x, axis, keepdims: apply(sum_, tangents[0] * _lse_weights(ans, x, axis),
-                                                   axis=axis, keepdims=keepdims),
-    uses_ans=True)
+logsumexp_ = _defreduction("logsumexp", lambda xp, x, axis, keepdims: backend.logsumexp(
+    xp, x, axis, keepdims), _lse_weights, uses_ans=True)
 
 
 def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -313,9 +292,7 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = Non
     >>> round(wl.logsumexp(wl.tensor([1000.0, 1000.0])).item(), 4)
     1000.6931
     """
-    x = _float_input(x)
-    axes = _dims(dim, axis, x.ndim, "logsumexp")
-    return apply(logsumexp_, x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    return _reduce(logsumexp_, _float_input(x), dim, keepdim, axis, keepdims)
 
 
 def softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -351,23 +328,13 @@ def _log_softmax(x: Any, dim: Any, axis: Any, name: str) -> Tensor:
 # ----------------------------------------------------------------------- norm
 
 
-def _norm2_vjp(g: Tensor, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
+def _norm2_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     ak = reshape(ans, _kept_shape(x.shape, axis))
-    scale = where(ak == 0, 0.0, 1.0 / where(ak == 0, 1.0, ak))  # 0 at the origin (PyTorch)
-    return _expand_back(g, x, axis, keepdims) * (x * scale)
+    return x * where(ak == 0, 0.0, 1.0 / where(ak == 0, 1.0, ak))  # 0 at the origin (PyTorch)
 
 
-def _norm2_jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
-    ak = reshape(ans, _kept_shape(x.shape, axis))
-    scale = where(ak == 0, 0.0, 1.0 / where(ak == 0, 1.0, ak))
-    return apply(sum_, tangents[0] * (x * scale), axis=axis, keepdims=keepdims)
-
-
-def _norm2_forward(xp: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
-    return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
-
-
-norm2_ = defprim("norm2", _norm2_forward, (_norm2_vjp,), _norm2_jvp, uses_ans=True)
+norm2_ = _defreduction("norm2", lambda xp, x, axis, keepdims: xp.sqrt(
+    xp.sum(x * x, axis=axis, keepdims=keepdims)), _norm2_weights, uses_ans=True)
 
 
 def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
@@ -384,16 +351,13 @@ def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noq
     5.0
     """
     x = _float_input(x)
-    axes = _dims(dim, axis, x.ndim, "norm")
-    keep = _keep(keepdim, keepdims)
+    axes, keep = _spec(x, dim, keepdim, axis, keepdims, "norm")
     if ord is None or ord == 2 or ord == "fro":
         return apply(norm2_, x, axis=axes, keepdims=keep)
     if ord == 1:
         return sum(abs_(x), dim=axes, keepdim=keep)
-    if ord == math.inf:
-        return max(abs_(x), dim=axes, keepdim=keep)
-    if ord == -math.inf:
-        return min(abs_(x), dim=axes, keepdim=keep)
+    if ord == math.inf or ord == -math.inf:
+        return (max if ord > 0 else min)(abs_(x), dim=axes, keepdim=keep)
     if ord == 0:
         return sum(where(x != 0, 1.0, 0.0), dim=axes, keepdim=keep)
     if isinstance(ord, (int, float)) and ord > 0:

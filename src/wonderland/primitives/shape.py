@@ -7,6 +7,7 @@ so that ``jacrev``/``jacfwd`` can push a whole basis through them in one pass.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend
@@ -31,24 +32,6 @@ reshape_ = defprim("reshape", lambda xp, x, shape: xp.reshape(x, shape), (_resha
                    _reshape_jvp, reads=(), view=True, poly=True)
 
 
-def _resolve_shape(shape: tuple, size: int, old: tuple) -> tuple:
-    shape = tuple(int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if -1 in shape:
-        if known == 0 or size % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {old} into {shape}")
-        shape = tuple(size // known if s == -1 else s for s in shape)
-    elif known != size:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {old} (size {size}) into "
-                         f"{shape} (size {known})")
-    return shape
-
-
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same values in a new shape (``-1`` infers one dimension).
 
@@ -61,7 +44,18 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = _resolve_shape(shape, x.size, x.shape)
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
+    size = x.size
+    known = -math.prod(shape) if -1 in shape else math.prod(shape)  # of the sizes but -1
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} (size {size}) "
+                         f"into {shape} (size {known})")
     if shape == x.shape:
         return x
     return apply(reshape_, x, shape=shape)
@@ -212,14 +206,12 @@ def squeeze(x: Any, dim: Any = None) -> Tensor:
     (3,)
     """
     x = as_tensor(x)
-    shape = x.shape
-    if dim is None:
-        axes = {i for i, s in enumerate(shape) if s == 1}
-    else:
+    axes = range(x.ndim)
+    if dim is not None:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = {_axis(d, x.ndim, "squeeze") for d in dims}
-        axes = {a for a in axes if shape[a] == 1}  # PyTorch: other sizes are left alone
-    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in axes))
+    # PyTorch: an axis of another size is left alone
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if s != 1 or i not in axes))
 
 
 def unsqueeze(x: Any, dim: int) -> Tensor:
@@ -233,8 +225,7 @@ def unsqueeze(x: Any, dim: int) -> Tensor:
     """
     x = as_tensor(x)
     pos = _axis(dim, x.ndim + 1, "unsqueeze")
-    shape = x.shape
-    return reshape(x, shape[:pos] + (1,) + shape[pos:])
+    return reshape(x, x.shape[:pos] + (1,) + x.shape[pos:])
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -251,16 +242,10 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     a, b = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
     shape = x.shape
-    merged = 1
-    for s in shape[a: b + 1]:
-        merged *= s
-    return reshape(x, shape[:a] + (merged,) + shape[b + 1:])
+    return reshape(x, shape[:a] + (math.prod(shape[a: b + 1]),) + shape[b + 1:])
 
 
 # ----------------------------------------------------------------------- indexing
-
-
-_SIMPLE = (int, slice)
 
 
 def _simple(index: Any) -> bool:
@@ -285,9 +270,8 @@ def _batched(index: Any, batch: tuple, xp: Any) -> tuple:
     items = index if isinstance(index, tuple) else (index,)
     if not _advanced_moves_to_front(items):
         return (slice(None),) * len(batch) + items
-    if any(_is_index_array(i) and backend.is_bool(i.dtype, xp) for i in items):
-        items = sum(((*xp.nonzero(i),) if _is_index_array(i) and backend.is_bool(i.dtype, xp)
-                     else (i,) for i in items), ())
+    items = sum(((*xp.nonzero(i),) if _is_index_array(i) and backend.is_bool(i.dtype, xp)
+                 else (i,) for i in items), ())  # a bool mask: its nonzero() positions
     advanced = [i for i in items if not isinstance(i, (slice, type(None), type(Ellipsis)))]
     rank = len(backend.broadcast_shapes(*[tuple(getattr(i, "shape", ())) for i in advanced]))
     nb = len(batch)
@@ -334,30 +318,24 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 
 def _raw_index(index: Any, xp: Any) -> Any:
     """Tensors inside an index become arrays of the tensor's namespace; lists become arrays."""
-    if type(index) is tuple:
-        if all(type(i) in _BASIC for i in index):
-            return index
-        return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, tuple):
+        if type(index) is tuple and all(type(i) in _BASIC for i in index):
+            return index
         return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, Tensor):
         if backend.is_floating(index._data.dtype, index._xp):
             raise IndexError(f"tensors used as indices must be integer or bool, got "
                              f"{backend.dtype_name(index._data.dtype)}")
         return index._data
-    if isinstance(index, list):
-        return backend.asarray(index, xp=xp) if xp is not backend.numpy_namespace \
-            else backend.asarray(index)
-    return index
+    return backend.asarray(index, xp=xp) if isinstance(index, list) else index
 
 
 def getitem_raw(x: Tensor, index: Any) -> Tensor:
     """Index with an index already made of raw arrays."""
-    data = x._data
     if x._xp is not backend.numpy_namespace:
         index = backend.complete_index(index)
     try:
-        probe = backend.getitem(x._xp, data, index)
+        probe = backend.getitem(x._xp, x._data, index)
     except IndexError as exc:
         raise IndexError(f"index {_describe(index)} is invalid for a tensor of shape "
                          f"{x.shape}: {exc}") from None
@@ -380,18 +358,13 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def _describe(index: Any) -> str:
     if isinstance(index, tuple):
         return "(" + ", ".join(_describe(i) for i in index) + ")"
-    if backend.is_array(index) and getattr(index, "ndim", 0) > 0:
+    if _is_index_array(index):
         return f"<array of shape {tuple(index.shape)}>"
     return repr(index)
 
 
-def _index_add_forward(xp: Any, g: Any, index: Any, shape: tuple) -> Any:
-    return backend.scatter_add(xp, shape, index, g, g.dtype)
-
-
 def _index_add_vjp(gg: Tensor, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
-    nb = gg.ndim - len(shape)
-    return getitem_raw(gg, _batched(index, gg.shape[:nb], gg._xp))
+    return getitem_raw(gg, _batched(index, gg.shape[: gg.ndim - len(shape)], gg._xp))
 
 
 def _index_add_jvp(tangents: tuple, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
@@ -400,8 +373,8 @@ def _index_add_jvp(tangents: tuple, ans: Any, g: Tensor, index: Any, shape: tupl
     return index_add(t, _batched(index, t.shape[:nb], t._xp), t.shape[:nb] + shape)
 
 
-index_add_ = defprim("index_add", _index_add_forward, (_index_add_vjp,), _index_add_jvp,
-                     reads=())
+index_add_ = defprim("index_add", lambda xp, g, index, shape: backend.scatter_add(
+    xp, shape, index, g, g.dtype), (_index_add_vjp,), _index_add_jvp, reads=())
 
 
 def index_add(values: Tensor, index: Any, shape: tuple) -> Tensor:
@@ -431,10 +404,8 @@ def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any)
         tx = _zero_tangents((None, tv), (x, as_tensor(value)))[0]
     nb = tx.ndim - x.ndim
     if tv is not None:  # a value of lower rank than the selection: its batch axes in front
-        rank = len(backend.getitem(x._xp, x._data, index).shape)
-        value_shape = tv.shape[nb:]
-        if len(value_shape) < rank:
-            tv = reshape(tv, tv.shape[:nb] + (1,) * (rank - len(value_shape)) + value_shape)
+        missing = len(backend.getitem(x._xp, x._data, index).shape) - (tv.ndim - nb)
+        tv = reshape(tv, tv.shape[:nb] + (1,) * missing + tv.shape[nb:])
     return index_put(tx, 0.0 if tv is None else tv, _batched(index, tx.shape[:nb], tx._xp))
 
 
@@ -471,7 +442,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
 
 
 def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> None:
-    if isinstance(value, (list, tuple)) or (not isinstance(value, (int, float, Tensor))):
+    if not isinstance(value, (int, float, Tensor)):
         value = as_tensor(value)
     x._inplace(index_put_, value, opname, index=index)
 
@@ -480,18 +451,15 @@ def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> None:
 
 
 def _concat_vjp(i: int, g: Tensor, ans: Any, *args: Any, axis: int) -> Tensor:
-    start = 0
-    for a in args[:i]:
-        start += a.shape[axis]
+    start = sum(a.shape[axis] for a in args[:i])
     stop = start + args[i].shape[axis]
     return getitem_raw(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
 
 
 def _zero_tangents(tangents: tuple, args: tuple) -> list:
     """Tangents with zeros (of the batch shape) in place of the missing ones."""
-    nb = next(t.ndim - a.ndim for t, a in zip(tangents, args) if t is not None)
-    batch = next(t.shape[:nb] for t in tangents if t is not None)
-    like = next(t for t in tangents if t is not None)
+    like, arg = next((t, a) for t, a in zip(tangents, args) if t is not None)
+    batch = like.shape[: like.ndim - arg.ndim]
     return [t if t is not None else
             _new(like._xp.zeros(batch + a.shape, dtype=like._data.dtype), like._xp)
             for t, a in zip(tangents, args)]
@@ -513,21 +481,19 @@ def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tenso
     >>> wl.concatenate([wl.zeros(2, 3), wl.ones(1, 3)]).shape
     (3, 3)
     """
-    dim = dim if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
-    pos = _axis(dim, ndim, "concatenate")
+    pos = _axis(dim if axis is None else axis, ndim, "concatenate")
     for i, t in enumerate(tensors):
         if t.ndim != ndim or t.shape[:pos] + t.shape[pos + 1:] != \
                 tensors[0].shape[:pos] + tensors[0].shape[pos + 1:]:
             raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, which does not "
                              f"match {tensors[0].shape} outside dimension {pos}")
-    tensors = _common_namespace(tensors)
-    return apply(concat_, *tensors, axis=pos - ndim)
+    return apply(concat_, *_common_dtype(tensors), axis=pos - ndim)
 
 
 cat = concatenate
@@ -553,7 +519,6 @@ def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
     >>> wl.stack([wl.zeros(3), wl.ones(3)]).shape
     (2, 3)
     """
-    dim = dim if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: need at least one tensor")
@@ -562,19 +527,16 @@ def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has shape "
                              f"{tensors[0].shape}; all must match")
     ndim = tensors[0].ndim + 1
-    pos = _axis(dim, ndim, "stack")
-    tensors = _common_namespace(tensors)
-    return apply(stack_, *tensors, axis=pos - ndim)
+    pos = _axis(dim if axis is None else axis, ndim, "stack")
+    return apply(stack_, *_common_dtype(tensors), axis=pos - ndim)
 
 
-def _common_namespace(tensors: list) -> list:
+def _common_dtype(tensors: list) -> list:
     """Promote to a common dtype (NumPy rules) so concat/stack accept mixed inputs."""
-    xp = tensors[0]._xp
-    dtypes = {t._data.dtype for t in tensors}
-    if len(dtypes) > 1:
-        target = xp.result_type(*[t._data for t in tensors])
-        tensors = [astype(t, target) for t in tensors]
-    return tensors
+    if len({t._data.dtype for t in tensors}) == 1:
+        return tensors
+    target = tensors[0]._xp.result_type(*[t._data for t in tensors])
+    return [astype(t, target) for t in tensors]
 
 
 tensor_ops.__dict__.update(reshape=reshape, broadcast_to=broadcast_to, index_add=index_add,
