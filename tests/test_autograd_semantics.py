@@ -777,3 +777,12 @@ def test_retain_grad_accumulates_and_is_harmless_on_a_leaf():
     (y * 2.0).sum().backward()
     np.testing.assert_allclose(y.grad.numpy(), [4.0, 4.0])
     np.testing.assert_allclose(x.grad.numpy(), 4.0 * np.cos([1.0, -1.0]))
+
+
+def test_backward_takes_pytorchs_gradient_keyword_as_well_as_grad():
+    for keyword in ("gradient", "grad"):
+        x = wl.tensor([1.0, 2.0], requires_grad=True)
+        (x * 3.0).backward(**{keyword: wl.tensor([1.0, 10.0])})
+        assert x.grad.tolist() == [3.0, 30.0]
+    with pytest.raises(TypeError, match="gradient= or grad=, not both"):
+        (x * 3.0).backward(gradient=wl.ones(2), grad=wl.ones(2))
