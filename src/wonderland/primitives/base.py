@@ -88,10 +88,8 @@ def _from_partials(name: str, forward: Callable[..., Any], partials: tuple, read
                    uses_ans: bool) -> Primitive:
     def jvp(tangents: tuple, ans: Any, *args: Any) -> Any:
         out = None
-        ndim = max(len(getattr(a, "shape", ())) for a in args)
-        for t, p, a in zip(tangents, partials, args):
+        for t, p in zip(pad_tangents(tangents, args), partials):
             if t is not None:
-                t = pad_tangent(t, a, ndim)
                 term = t if p == 1 else -t if p == -1 else t * p(tensor_ops, ans, *args)
                 out = term if out is None else out + term
         return out
@@ -125,3 +123,9 @@ def pad_tangent(t: Tensor, arg: Any, ndim: int) -> Tensor:
         return t
     nb = t.ndim - len(shape)
     return t.reshape(t.shape[:nb] + (1,) * (ndim - len(shape)) + shape)
+
+
+def pad_tangents(tangents: tuple, args: tuple) -> list:
+    """``pad_tangent`` for the tangents of all ``args`` of a broadcasting primitive."""
+    ndim = max(len(getattr(a, "shape", ())) for a in args)
+    return [None if t is None else pad_tangent(t, a, ndim) for t, a in zip(tangents, args)]

@@ -23,7 +23,7 @@ from ..tensor import (
     make_node,
     unary_function,
 )
-from .base import binary, defprim, elementwise, pad_tangent, tensor_ops
+from .base import binary, defprim, elementwise, pad_tangents, tensor_ops
 
 # ----------------------------------------------------------------------- arithmetic
 # Each binary operation by its partial derivatives (∂/∂a, ∂/∂b); derivatives are written
@@ -196,14 +196,8 @@ def minimum(a: Any, b: Any) -> Tensor:
 # ----------------------------------------------------------------------- where, clip
 
 
-def _padded(tangents: tuple, args: tuple) -> list:
-    """The tangents padded for broadcasting against all ``args`` (base.pad_tangent)."""
-    ndim = max(len(getattr(a, "shape", ())) for a in args)
-    return [None if t is None else pad_tangent(t, a, ndim) for t, a in zip(tangents, args)]
-
-
 def _where_jvp(tangents: tuple, ans: Any, cond: Any, a: Any, b: Any) -> Any:
-    _, ta, tb = _padded(tangents, (cond, a, b))
+    _, ta, tb = pad_tangents(tangents, (cond, a, b))
     return where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
@@ -258,7 +252,7 @@ def _clip_x_vjp(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 
 def _clip_jvp(tangents: tuple, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
-    tx, tlo, thi = _padded(tangents, (x, lo, hi))
+    tx, tlo, thi = pad_tangents(tangents, (x, lo, hi))
     out = 0.0 if tx is None else _clip_x_vjp(tx, ans, x, lo, hi)
     if tlo is not None:
         out = out + where(as_tensor(x) < lo, tlo, 0.0)
