@@ -8,6 +8,7 @@ work unchanged.
 
 from __future__ import annotations
 
+import math
 import operator
 from types import ModuleType
 from typing import Any
@@ -114,16 +115,22 @@ def from_numpy(array: np.ndarray, like: Any):
 
 
 _ONES: dict[tuple, np.ndarray] = {}
+UNITS: set[int] = set()  # ids of the cached ones: a cotangent among them multiplies as 1
+_UNIT_LARGEST = 1 << 16  # elements; larger ones are not kept
 
 
 def ones(shape: tuple, dtype: Any) -> np.ndarray:
-    """Read-only NumPy ones of ``shape`` and ``dtype``, cached (the seeds of backward())."""
+    """Read-only NumPy ones of ``shape`` and ``dtype``, cached (the seeds of backward(), and
+    their spread over a sum's input), so that a reverse rule knows a unit cotangent by its
+    id in ``UNITS``."""
     a = _ONES.get((shape, dtype))
     if a is None:
         if len(_ONES) >= 64:
             _ONES.clear()
+            UNITS.clear()
         a = _ONES[shape, dtype] = np.ones(shape, dtype)
         a.flags.writeable = False
+        UNITS.add(id(a))
     return a
 
 
@@ -242,6 +249,8 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
 
 def is_basic_index(index: Any) -> bool:
     """True when ``index`` holds only ints, slices, None and Ellipsis (no repeats possible)."""
+    if type(index) is tuple and all(map(_BASIC.__contains__, map(type, index))):
+        return True  # the common case, x[:, 0], looped over in C
     for item in index if type(index) is tuple else (index,):
         if type(item) not in _BASIC and not isinstance(item, (int, np.integer)):
             return False
@@ -317,12 +326,16 @@ class RawOps:
 
 
 def _numpy_reshape(x: Any, shape: tuple) -> Any:
+    if id(x) in UNITS and x.size <= _UNIT_LARGEST:  # a unit stays one, known by its id
+        return ones(x.reshape(shape).shape, x.dtype)
     return x.reshape(shape)  # the method: no Python-level wrapper
 
 
 def _numpy_broadcast_to(x: Any, shape: tuple) -> Any:
     if x.shape == shape:
         return x
+    if id(x) in UNITS and math.prod(shape) <= _UNIT_LARGEST:  # x.sum()'s seed spread back
+        return ones(shape, x.dtype)
     if x.size == 1:  # a filled array: cheaper than a broadcast view for small arrays
         out = np.empty(shape, dtype=x.dtype)
         out.fill(x.reshape(()))

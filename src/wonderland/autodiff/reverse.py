@@ -227,10 +227,9 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             if watching is not None:
                 _watch(node, g, *watching)
                 written = last_write[0]  # retain_grad may have written a .grad in place
-            n = node.n
-            if node.seq < written or n < 0:
+            if node.seq < written:
                 _check_versions(node)
-            prim, params, ans = node.prim, node.params, node.ans_data
+            n, prim, params, ans = node.n, node.prim, node.params, node.ans_data
             if raw:
                 rules = prim.raw_vjps
             else:
@@ -248,20 +247,25 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                             type(g) is _ndarray and backend.is_basic_index(params["index"]):
                         _add_at(leaves, e0, g, params["index"])  # no zeros around g
                         e0 = None
-                g0 = None if e0 is None else g if r0 is identity_rule else \
-                    r0(g, ans, x0, **params) if params else r0(g, ans, x0)
-                deliveries = ((x0, e0, g0),)
+                if e0 is None:
+                    deliveries = ()
+                else:
+                    deliveries = ((x0, e0, g if r0 is identity_rule else r0(g, ans, x0, **params)
+                                   if params else r0(g, ans, x0)),)
             elif n == 2:
-                x0, x1, e0, e1, r0, r1 = node.a0, node.a1, node.e0, node.e1, rules[0], rules[1]
+                x0, x1, e0, e1 = node.a0, node.a1, node.e0, node.e1
                 if raw:
                     x0 = x0._data if type(x0) is Tensor else x0
                     x1 = x1._data if type(x1) is Tensor else x1
+                r0, r1 = rules[0], rules[1]
                 g0 = None if e0 is None else g if r0 is identity_rule else \
                     r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
                 g1 = None if e1 is None else g if r1 is identity_rule else \
                     r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
                 deliveries = ((x0, e0, g0), (x1, e1, g1))
             else:
+                if n < 0:  # freed by an earlier pass: says so
+                    _check_versions(node)
                 args = [a._data if raw and type(a) is Tensor else a for a in node.rest]
                 deliveries = [(x, e, None if e is None else g if rules[i] is identity_rule
                                else rules[i](g, ans, *args, **params))
@@ -269,8 +273,8 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             for parent, edge, gi in deliveries:
                 if gi is None:
                     continue
-                if nb or gi.shape != parent.shape or gi.dtype != parent.dtype:
-                    gi = _fit(gi, parent, prim.name, nb)
+                if nb or gi.shape != parent.shape or gi.dtype is not parent.dtype:
+                    gi = _fit(gi, parent, prim.name, nb)  # (which allows equal dtypes)
                 if type(edge) is Tensor:
                     _add_leaf(leaves, edge, gi, raw)
                 elif edge.g is None:
@@ -294,7 +298,9 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                 fresh = None
             if not retain_graph:  # drop what the rules needed
                 node.n = -1
-                node.a0 = node.a1 = node.rest = node.ans_data = None
+                node.a0 = node.a1 = node.ans_data = None
+                if n > 2:
+                    node.rest = None
     except BaseException:
         for pending in (follow, fresh):  # not on the heap: leave no cotangent behind
             if pending is not None:

@@ -108,10 +108,25 @@ def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
         return lambda g, ans, *args: -g
     if not raw:
         return lambda g, ans, *args: g * p(tensor_ops, ans, *args)
-    known = backend.RAW_OPS  # raw_ops, inlined: these run once per node
+    known, units, ndarray = backend.RAW_OPS, backend.UNITS, backend.np.ndarray
+
+    # ones times d is d (in (a * b).sum().backward(), say): no multiply; the hand-over
+    # copies d if the user would otherwise share it
     if arity == 1:
-        return lambda g, ans, x: g * p(known.get(type(g)) or backend.raw_ops(g), ans, x)
-    return lambda g, ans, a, b: g * p(known.get(type(g)) or backend.raw_ops(g), ans, a, b)
+        def rule(g: Any, ans: Any, x: Any) -> Any:
+            d = p(known.get(type(g)) or backend.raw_ops(g), ans, x)  # raw_ops, inlined
+            if id(g) in units and type(d) is ndarray and d.shape == g.shape and \
+                    d.dtype == g.dtype:
+                return d
+            return g * d
+    else:
+        def rule(g: Any, ans: Any, a: Any, b: Any) -> Any:
+            d = p(known.get(type(g)) or backend.raw_ops(g), ans, a, b)
+            if id(g) in units and type(d) is ndarray and d.shape == g.shape and \
+                    d.dtype == g.dtype:
+                return d
+            return g * d
+    return rule
 
 
 def pad_tangent(t: Tensor, arg: Any, ndim: int) -> Tensor:

@@ -69,6 +69,8 @@ def _defreduction(name: str, forward: Any, weights: Any, **options: Any) -> Any:
 
 def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple, keepdims: bool) -> Any:
     m = ops_for(g)
+    if not g.ndim:  # everything summed (no batch): g spread over x
+        return m.broadcast_to(g, tuple(x.shape))
     lead = tuple(g.shape[: g.ndim - (x.ndim if keepdims else x.ndim - len(axis))])
     kept = m.reshape(g, lead + _kept_shape(tuple(x.shape), axis))
     return m.broadcast_to(kept, lead + tuple(x.shape))
