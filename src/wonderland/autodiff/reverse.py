@@ -53,7 +53,7 @@ def _sole(a: Any, holders: int, owner_holders: int = 1) -> bool:
     beyond the caller's ``holders`` references: then it may be added into in place and
     handed to the user as it is. PyTorch's AccumulateGrad decides so from the reference
     count too. A view's memory owner may have ``owner_holders`` known holders."""
-    if type(a) is not _ndarray or not a.flags.writeable or _refcount(a) > _ALONE + holders:
+    if _refcount(a) > _ALONE + holders or type(a) is not _ndarray or not a.flags.writeable:
         return False
     base = a.base
     return base is None or (type(base) is _ndarray and _refcount(base) <= _ALONE + owner_holders)

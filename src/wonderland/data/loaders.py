@@ -1,0 +1,249 @@
+"""Data from disk: scikit-learn's bundled datasets and CSV files.
+
+``load_diabetes`` and ``load_breast_cancer`` read the copies shipped inside the
+scikit-learn wheel (no network). ``read_csv`` uses only the standard library's ``csv``
+module and NumPy, so it works without pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from .dataset import Dataset
+
+__all__ = ["load_diabetes", "load_breast_cancer", "read_csv"]
+
+
+def load_diabetes(scaled: bool = True) -> Dataset:
+    """The diabetes regression data: 442 patients, 10 baseline measurements.
+
+    The target (``"progression"``) is a quantitative measure of disease progression one
+    year after baseline. The features are ``age, sex, bmi`` (body mass index), ``bp``
+    (mean blood pressure) and six blood serum measurements ``s1 ... s6``.
+
+    Parameters
+    ----------
+    scaled : bool
+        ``True`` (default, as scikit-learn's ``load_diabetes``): each feature is
+        mean-centred and scaled to unit Euclidean norm (its standard deviation times
+        ``sqrt(442)``), so the numbers match scikit-learn's examples. ``False``: the raw
+        measurements (age in years, bmi in kg/m², sex coded 1/2, ...). The target is
+        never scaled.
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape ``(442, 10)``, ``y`` of shape ``(442,)``, with ``feature_names``,
+        ``target_name`` and a one-line ``description``.
+
+    Examples
+    --------
+    >>> from wonderland.data import load_diabetes
+    >>> ds = load_diabetes()
+    >>> ds.X.shape, ds.feature_names[2], ds.target_name
+    ((442, 10), 'bmi', 'progression')
+    >>> round(float(load_diabetes(scaled=False).X[0, 2]), 1)  # bmi of the first patient
+    32.1
+    """
+    from sklearn import datasets
+
+    if not isinstance(scaled, bool):
+        raise TypeError(f"load_diabetes: scaled must be True or False, got {scaled!r}")
+    bunch = datasets.load_diabetes(scaled=scaled)
+    kind = "scaled (mean 0, unit norm)" if scaled else "raw"
+    return Dataset(bunch.data, bunch.target, feature_names=list(bunch.feature_names),
+                   target_name="progression",
+                   description=f"diabetes (Efron et al. 2004): 442 patients, 10 {kind} "
+                               f"baseline features, target: disease progression after a year")
+
+
+def load_breast_cancer() -> Dataset:
+    """The Wisconsin diagnostic breast cancer data: 569 tumours, 30 features.
+
+    The features are the mean, standard error and worst value of ten measurements of
+    cell nuclei (``"mean radius"``, ..., ``"worst fractal dimension"``), raw and on very
+    different scales (areas in the hundreds, smoothness around 0.1). The target
+    (``"benign"``) is 1 for benign and 0 for malignant (scikit-learn's coding;
+    ``class_names`` gives both).
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape ``(569, 30)``, ``y`` of shape ``(569,)`` holding ``0.0`` and
+        ``1.0``, with ``feature_names``, ``target_name``, ``class_names`` and
+        ``description``.
+
+    Examples
+    --------
+    >>> from wonderland.data import load_breast_cancer
+    >>> ds = load_breast_cancer()
+    >>> ds.X.shape, ds.feature_names[0], ds.class_names
+    ((569, 30), 'mean radius', ('malignant', 'benign'))
+    >>> int(ds.y.sum())  # benign tumours
+    357
+    """
+    from sklearn import datasets
+
+    bunch = datasets.load_breast_cancer()
+    ds = Dataset(bunch.data, bunch.target, feature_names=list(bunch.feature_names),
+                 target_name="benign",
+                 description="breast cancer Wisconsin (diagnostic): 569 tumours, 30 raw "
+                             "features, target: 1 benign, 0 malignant")
+    ds.class_names = tuple(str(name) for name in bunch.target_names)
+    return ds
+
+
+def _where(row: int, line: int) -> str:
+    return f"row {row} (line {line} of the file)"
+
+
+def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
+             dtype: Any = None) -> Dataset:
+    """A Dataset from a CSV file with a header line: ``target`` is ``y``, the rest ``X``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; UTF-8 (a byte-order mark is allowed), first line the column names.
+    target : str
+        The name of the column to predict.
+    delimiter : str
+        The field separator (default ``","``).
+    dtype : {None, "float32", "float64"}
+        The Tensors' dtype (default float64).
+
+    Returns
+    -------
+    Dataset
+        ``feature_names`` are the other columns, in the file's order; ``target_name`` is
+        ``target``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist (the message names it).
+    ValueError
+        With one line naming the problem: an empty file, a header without data rows, an
+        empty or repeated column name, no column ``target`` (the message lists the
+        columns there are), a row with too few or too many fields, or an empty,
+        non-numeric or non-finite cell. Rows are counted from 0 among the data rows
+        (the header is not a row), and the message also gives the line of the file
+        (counted from 1), e.g. ``row 3 (line 5 of the file)``. Blank lines are
+        skipped.
+
+    Notes
+    -----
+    Every cell must be a finite number; categorical columns must be encoded first.
+    Only the standard library's ``csv`` module and NumPy are used (no pandas).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from wonderland.data import read_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("age,bmi,y\\n50,22.5,1.5\\n61,30.1,2.0\\n")
+    >>> ds = read_csv(path, target="y")
+    >>> ds.feature_names, ds.X.shape, ds.y.tolist()
+    (['age', 'bmi'], (2, 2), [1.5, 2.0])
+    """
+    where = "read_csv"
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{where}: path must be a file name, got {type(path).__name__}")
+    if not isinstance(target, str):
+        raise TypeError(f"{where}: target must be a column name (a str), got {target!r}")
+    path_str = os.fspath(path)
+    if not os.path.exists(path_str):
+        raise FileNotFoundError(f"{where}: no such file: {path_str!r}")
+    if os.path.isdir(path_str):
+        raise IsADirectoryError(f"{where}: {path_str!r} is a directory, not a CSV file")
+    try:
+        with open(path_str, newline="", encoding="utf-8-sig") as handle:
+            header, rows, lines = _read_rows(handle, path_str, delimiter)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: {path_str!r} is not UTF-8 text ({exc.reason} at byte "
+                         f"{exc.start})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{where}: {path_str!r} is not valid CSV: {exc}") from None
+    if target not in header:
+        raise ValueError(f"{where}: no column {target!r} in {path_str!r}; the columns are: "
+                         f"{', '.join(header)}")
+    values = _to_numbers(rows, lines, header, path_str)
+    t = header.index(target)
+    features = [name for j, name in enumerate(header) if j != t]
+    if not features:
+        raise ValueError(f"{where}: {path_str!r} has only the target column {target!r}; "
+                         f"there are no features")
+    X = np.delete(values, t, axis=1)
+    return Dataset(X, values[:, t], feature_names=features, target_name=target, dtype=dtype,
+                   description=f"read from {path_str}")
+
+
+def _read_rows(handle: Any, path: str,
+               delimiter: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header and the data rows (blank lines skipped) with their line numbers."""
+    where = "read_csv"
+    reader = csv.reader(handle, delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for record in reader:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # a blank line
+        if header is None:
+            header = [cell.strip() for cell in record]
+            header_line = reader.line_num
+            for j, name in enumerate(header):
+                if not name:
+                    raise ValueError(f"{where}: column {j} of the header (line {header_line} "
+                                     f"of {path!r}) has no name (a saved index? write the "
+                                     f"file without it)")
+            seen: dict[str, int] = {}
+            for j, name in enumerate(header):
+                if name in seen:
+                    raise ValueError(f"{where}: the header of {path!r} names column {name!r} "
+                                     f"twice (columns {seen[name]} and {j})")
+                seen[name] = j
+            continue
+        if len(record) != len(header):
+            row = len(rows)
+            raise ValueError(f"{where}: {_where(row, reader.line_num)} of {path!r} has "
+                             f"{len(record)} fields but the header has {len(header)}")
+        rows.append(record)
+        lines.append(reader.line_num)
+    if header is None:
+        raise ValueError(f"{where}: {path!r} is empty; expected a header line naming the "
+                         f"columns, then one line per row")
+    if not rows:
+        raise ValueError(f"{where}: {path!r} has a header but no data rows")
+    return header, rows, lines
+
+
+def _to_numbers(rows: list[list[str]], lines: list[int], header: list[str],
+                path: str) -> np.ndarray:
+    """The cells as float64, or a ``ValueError`` naming the first bad one."""
+    try:
+        values = np.array(rows, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and np.isfinite(values).all():
+        return values
+    for i, record in enumerate(rows):  # find the first bad cell, in reading order
+        for j, cell in enumerate(record):
+            place = (f"{_where(i, lines[i])}, column {j} ({header[j]!r}) of {path!r}; rows are "
+                     f"0-based data rows")
+            text = cell.strip()
+            if not text:
+                raise ValueError(f"read_csv: empty cell at {place}")
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(f"read_csv: non-numeric value {cell!r} at {place}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"read_csv: non-finite value {cell!r} at {place}")
+    return np.array([[float(cell) for cell in record] for record in rows])
