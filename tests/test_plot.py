@@ -190,3 +190,186 @@ def test_importing_wonderland_leaves_matplotlib_until_wl_plot_is_used():
     code = ("import sys, wonderland as wl; assert 'matplotlib' not in sys.modules; "
             "wl.plot.loss_curve; assert 'matplotlib' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- readable figures
+
+
+def _drawn(fig):
+    """Lay the figure out and draw it (Agg); returns the renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _legend(fig):
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legends += list(fig.legends)
+    assert len(legends) == 1, legends
+    return legends[0]
+
+
+def _legend_texts(fig):
+    return [t.get_text() for t in _legend(fig).get_texts()]
+
+
+def _scatter_with_marker(ax, label_word, fig):
+    """The offsets of the scatter whose legend label contains ``label_word``."""
+    legend = _legend(fig)
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        if label_word in text.get_text():
+            for c in ax.collections:
+                if isinstance(c, PathCollection) and c.get_paths()[0] is not None and \
+                        np.allclose(c.get_facecolor()[0], handle.get_facecolor()[0]) and \
+                        c.get_paths()[0].vertices.shape == handle.get_paths()[0].vertices.shape:
+                    return np.asarray(c.get_offsets(), dtype=float)
+    raise AssertionError(f"no scatter for {label_word!r}: {_legend_texts(fig)}")
+
+
+def _inside(point, ax):
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return x0 <= point[0] <= x1 and y0 <= point[1] <= y1
+
+
+def test_paths_leaving_the_box_widen_the_axes():
+    paths = [np.array([[1.0, 1.0], [3.0, 2.0], [4.5, 3.6]]),
+             np.array([[-1.0, 0.0], [-2.5, -1.0], [-3.8, -2.9]]),
+             np.array([[0.5, 0.5], [0.0, 0.0]])]
+    fig = wl.plot.contour_paths(bowl, paths, (-3, 3), (-3, 3), resolution=30)
+    ax = _main_axes(fig)
+    for p in paths:
+        assert all(_inside(point, ax) for point in p)
+    x0, x1 = ax.get_xlim()
+    assert x0 < -3.8 and x1 > 4.5
+    # the given box is drawn, dashed, and named in the legend
+    boxes = [patch for patch in ax.patches if patch.get_linestyle() == "--"]
+    assert len(boxes) == 1 and boxes[0].get_bbox().bounds == (-3.0, -3.0, 6.0, 6.0)
+    assert any("box [-3, 3] × [-3, 3]" in t for t in _legend_texts(fig))
+    _check_paths(fig, paths)  # every end is drawn as an end, none clipped away
+
+
+def test_paths_inside_the_box_keep_it():
+    paths = [np.array([[1.0, 1.0], [0.5, 0.2]])]
+    fig = wl.plot.contour_paths(bowl, paths, (-3, 3), (-3, 3), resolution=20)
+    ax = _main_axes(fig)
+    assert tuple(map(float, ax.get_xlim())) == (-3.0, 3.0)
+    assert not ax.patches and not any("box" in t for t in _legend_texts(fig))
+
+
+def test_an_end_far_out_is_marked_where_the_path_leaves():
+    far = np.array([[0.0, 0.0], [1.0, 0.0], [100.0, 0.0]])
+    near = np.array([[0.0, 1.0], [0.5, 0.5]])
+    fig = wl.plot.contour_paths(bowl, [far, near], (-3, 3), (-3, 3), resolution=20)
+    ax = _main_axes(fig)
+    assert tuple(map(float, ax.get_xlim())) == (-3.0, 6.0)  # grown by at most half the box
+    marks = _scatter_with_marker(ax, "beyond", fig)
+    np.testing.assert_allclose(marks, [[6.0, 0.0]])  # on the right edge, where it leaves
+    assert all(_inside(m, ax) for m in marks)
+    np.testing.assert_array_equal(_scatter_with_marker(ax, "end", fig), [[0.5, 0.5]])
+
+
+def test_extend_zero_keeps_the_box_and_marks_the_border():
+    path = np.array([[2.0, 2.0], [2.5, 2.9], [4.0, 4.0]])
+    fig = wl.plot.contour_paths(bowl, [path], (-3, 3), (-3, 3), resolution=20, extend=0)
+    ax = _main_axes(fig)
+    assert tuple(map(float, ax.get_ylim())) == (-3.0, 3.0)
+    mark = _scatter_with_marker(ax, "beyond", fig)[0]
+    assert _inside(mark, ax) and np.isclose(max(mark), 3.0)
+    with pytest.raises(ValueError, match="extend"):
+        wl.plot.contour_paths(bowl, [path], (-3, 3), (-3, 3), extend=-1)
+
+
+def test_a_path_that_turns_non_finite_still_draws():
+    path = np.array([[1.0, 1.0], [2.0, 2.0], [np.nan, np.nan]])
+    fig = wl.plot.contour_paths(bowl, [path], (-3, 3), (-3, 3), resolution=20)
+    ax = _main_axes(fig)
+    np.testing.assert_array_equal(_scatter_with_marker(ax, "beyond", fig), [[2.0, 2.0]])
+    _drawn(fig)
+
+
+@pytest.mark.parametrize("given_ax", [False, True], ids=["own-figure", "given-ax"])
+def test_the_legend_covers_no_path_end(given_ax, batched):
+    far = np.array([[0.0, 0.0], [2.9, 2.9], [3.5, 3.5]])  # an end in the top right corner
+    paths = [*_batched_paths(batched), far]
+    if given_ax:
+        fig = Figure(figsize=(6, 5), layout="constrained")  # a layout makes room for it
+        fig.add_subplot()
+        wl.plot.contour_paths(bowl, paths, (-3, 3), (-3, 3), ax=fig.axes[0], resolution=30)
+    else:
+        fig = wl.plot.contour_paths(bowl, paths, (-3, 3), (-3, 3), resolution=30)
+    renderer = _drawn(fig)
+    ax = _main_axes(fig)
+    box = _legend(fig).get_window_extent(renderer)
+    for other in fig.axes:  # outside the axes, and off the colour bar
+        assert not box.overlaps(other.get_window_extent(renderer)), other
+    ends = ax.transData.transform(np.array([p[-1] for p in paths]))
+    assert not any(box.contains(x, y) for x, y in ends)
+    assert box.x1 <= fig.bbox.x1 + 1 and box.y1 <= fig.bbox.y1 + 1  # and on the figure
+
+
+def test_paths_stand_out_against_a_grey_contour(batched):
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    fig = wl.plot.contour_paths(bowl, batched, (-3, 3), (-3, 3), resolution=30)
+    ax = _main_axes(fig)
+    contour = next(c for c in ax.collections if not isinstance(c, PathCollection))
+    samples = contour.get_cmap()(np.linspace(0, 1, 16))[:, :3]
+    assert np.ptp(samples, axis=1).max() < 1e-6  # grey: r == g == b
+    for line in ax.get_lines():
+        hue, saturation, value = rgb_to_hsv(to_rgb(line.get_color()))
+        assert saturation > 0.5 and value > 0.3, line.get_color()
+    # starts and ends are marked, and the legend says which is which
+    assert {"start", "end"} <= set(_legend_texts(fig))
+
+
+def test_contour_paths_labels_and_title(batched):
+    ax = _main_axes(wl.plot.contour_paths(bowl, batched, (-3, 3), (-3, 3), resolution=20))
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+
+
+@pytest.mark.parametrize("name", ["loss_curve", "grad_norms"])
+def test_every_curve_is_labelled(name, batched, singles):
+    plot = getattr(wl.plot, name)
+    for results, expected in [(singles, ["run 0", "run 1", "run 2"]),
+                              (batched, [f"start {i}" for i in range(len(STARTS))]),
+                              ([3.0, 2.0, 1.0], ["series 0"])]:
+        fig = plot(results)
+        ax = fig.axes[0]
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert labels == expected
+        assert _legend_texts(fig) == expected
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    fig = plot(singles, labels=["a", "b", "c"])
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="2 labels for 3 curves"):
+        plot(singles, labels=["a", "b"])
+
+
+@pytest.mark.parametrize("name", ["loss_curve", "grad_norms"])
+def test_groups_share_a_colour_and_a_legend_entry(name, batched, singles):
+    fig = getattr(wl.plot, name)({"batched": batched, "single": singles[0]})
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == len(STARTS) + 1
+    assert all(not line.get_label().startswith("_") for line in lines)
+    assert len({line.get_color() for line in lines[: len(STARTS)]}) == 1
+    assert lines[-1].get_color() != lines[0].get_color()
+    assert _legend_texts(fig) == [f"batched ({len(STARTS)} runs)", "single"]
+
+
+@pytest.mark.parametrize("name", ["loss_curve", "grad_norms"])
+def test_curve_legends_are_outside_the_axes(name, batched):
+    fig = getattr(wl.plot, name)(batched)
+    renderer = _drawn(fig)
+    box = _legend(fig).get_window_extent(renderer)
+    assert not box.overlaps(fig.axes[0].get_window_extent(renderer))
+
+
+def test_grad_norms_leaves_exact_zeros_out():
+    fig = wl.plot.grad_norms([[1.0, 0.1, 0.0]])
+    y = np.asarray(fig.axes[0].get_lines()[0].get_ydata(), dtype=float)
+    np.testing.assert_array_equal(y[:2], [1.0, 0.1])
+    assert np.isnan(y[2])
+    assert fig.axes[0].get_ylim()[0] > 1e-10

@@ -133,11 +133,55 @@ def test_bad_arguments_exit_2_with_one_line(bad, tmp_path):
 @pytest.mark.parametrize("bad", [["--lr", "0"], ["--momentum", "1"], ["--lr", "nan"],
                                  ["--steps", "-3"]])
 def test_bad_arguments_through_main_exit_2(bad, tmp_path, capsys):
-    with pytest.raises(SystemExit) as excinfo:
-        main(["practice", "--out", str(tmp_path), *bad])
-    assert excinfo.value.code == 2
+    assert main(["practice", "--out", str(tmp_path), *bad]) == 2
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+    assert err.startswith("wonderland practice: error: argument " + bad[0]), err
+
+
+# ---------------------------------------------------------------- the gradient check
+
+
+def _wrong_hand_gradient(X):
+    g = practice_gradient(X)
+    g[:, 1] += 0.01
+    return g
+
+
+def test_numpy_check_is_against_autodiff_not_the_hand_gradient(monkeypatch):
+    """The NumPy run descends with the hand gradient; its check must differentiate the
+    NumPy code, so that a wrong hand gradient is caught."""
+    X = np.random.default_rng(3).uniform(0.0, 10.0, size=(4, 2))
+    np.testing.assert_allclose(practice.autodiff_gradient("numpy")(X), practice_gradient(X),
+                               rtol=1e-13, atol=1e-14)
+    monkeypatch.setattr(practice, "practice_gradient", _wrong_hand_gradient)
+    assert check_autodiff("numpy", X) == pytest.approx(0.01)
+    # the descent itself still uses the (here wrong) hand gradient
+    _, g = practice.value_and_gradient("numpy")(X)
+    np.testing.assert_allclose(g, _wrong_hand_gradient(X))
+
+
+def test_numpy_framework_reports_the_check(tmp_path, capsys):
+    assert main(["practice", "--framework", "numpy", "--starts", "3", "--steps", "5",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("gradient check"))
+    assert "wonderland autodiff of the NumPy code against the hand-written gradient" in line
+    assert float(line.rsplit("=", 1)[1]) < 1e-12
+
+
+@pytest.mark.parametrize("framework", ["numpy", "wonderland"])
+def test_a_wrong_hand_gradient_fails_the_command(framework, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(practice, "practice_gradient", _wrong_hand_gradient)
+    status = main(["practice", "--framework", framework, "--starts", "3", "--steps", "5",
+                   "--out", str(tmp_path / "figs")])
+    assert status == 1
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert lines[0].startswith("wonderland practice: error: the gradient check failed")
+    assert "differ by 0.01" in lines[0]
+    assert not (tmp_path / "figs").exists()  # stopped before descending and plotting
 
 
 # ---------------------------------------------------------------------- frameworks agree

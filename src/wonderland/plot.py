@@ -1,9 +1,13 @@
 """``wl.plot``: the text's figures with matplotlib (headless Agg): descent paths over
-contours, loss curves, gradient norms. Each function returns a Figure and takes ``ax=``."""
+contours, loss curves, gradient norms. Each function returns a Figure and takes ``ax=``.
+
+Figures made here (no ``ax=``) use matplotlib's constrained layout and keep their legend
+outside the axes, so that it never hides a curve or the end of a path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -14,16 +18,38 @@ if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") 
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from .tensor import Tensor, no_grad  # noqa: E402
+
+#: Saturated path colours that stand out on the grey contour map (tab10 less its grey and
+#: olive).
+PATH_COLORS = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#e377c2", "#17becf",
+               "#8c564b")
+#: The contour map: mid grey (low f) to near white (high f), muted under the paths.
+CONTOUR_CMAP = LinearSegmentedColormap.from_list("wonderland_greys", ["#8a8a8a", "#f4f4f4"])
+START_STYLE = dict(marker="o", s=30, c="white", edgecolors="black", linewidths=0.8)
+END_STYLE = dict(marker="*", s=130, c="#ffd400", edgecolors="black", linewidths=0.8)
+OFF_PLOT_STYLE = dict(marker="X", s=70, c="#ffd400", edgecolors="black", linewidths=0.8)
+#: Margin around paths that leave the box, as a fraction of the box's width (height).
+MARGIN = 0.03
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> tuple[Figure, Any]:
     if ax is not None:
         return ax.figure, ax
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def _outside_legend(ax: Any, handles: list[Any], labels: list[str], **kwargs: Any) -> Any:
+    """A legend to the right of the axes, where it cannot cover what they show."""
+    columns = 1 if len(handles) <= 16 else math.ceil(len(handles) / 16)
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                     borderaxespad=0.0, fontsize=8, ncols=columns, **kwargs)
 
 
 def _trace_of(item: Any) -> Any:
@@ -71,13 +97,64 @@ def _grid_values(f: Callable, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return values.reshape(gx.shape)
 
 
+def _view(paths: list[np.ndarray], lim: Sequence[float], axis: int,
+          extend: float) -> tuple[float, float]:
+    """The axis range shown: ``lim``, grown to take in the paths' points (plus a margin), but
+    by at most ``extend`` times the box's width on each side."""
+    lo, hi = float(lim[0]), float(lim[1])
+    if not paths or extend <= 0:
+        return lo, hi
+    values = np.concatenate([p[:, axis] for p in paths])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return lo, hi
+    width = hi - lo
+    new_lo = lo if values.min() >= lo else max(values.min() - MARGIN * width, lo - extend * width)
+    new_hi = hi if values.max() <= hi else min(values.max() + MARGIN * width, hi + extend * width)
+    return new_lo, new_hi
+
+
+def _exit_point(path: np.ndarray, view: tuple[tuple[float, float], ...]) -> np.ndarray | None:
+    """Where ``path`` last leaves the rectangle ``view`` (its finite part; clipped onto the
+    rectangle when it never was inside), None when no point is finite."""
+    finite = np.isfinite(path).all(axis=1)
+    stop = int(np.argmin(finite)) if not finite.all() else len(path)
+    path = path[:stop]
+    if len(path) == 0:
+        return None
+    lo = np.array([view[0][0], view[1][0]])
+    hi = np.array([view[0][1], view[1][1]])
+    inside = np.flatnonzero(np.all((path >= lo) & (path <= hi), axis=1))
+    if inside.size == 0:
+        return np.clip(path[-1], lo, hi)
+    if inside[-1] == len(path) - 1:
+        return path[-1]
+    a, b = path[inside[-1]], path[inside[-1] + 1]
+    step = b - a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(step > 0, (hi - a) / step, np.where(step < 0, (lo - a) / step, np.inf))
+    return np.clip(a + min(1.0, float(t.min())) * step, lo, hi)
+
+
 def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequence[float],
                   ax: Any = None, levels: int = 30, resolution: int = 150,
-                  title: str | None = None) -> Figure:
+                  title: str | None = None, extend: float = 0.5) -> Figure:
     """Descent paths from several starting points over the contour of a 2-D function.
 
     ``results`` is a ``minimize`` result (batched: one path per row), a list of results,
-    or arrays of points. Each path is one line; starts are circles, ends are stars.
+    or arrays of points. Each path is one line in a saturated colour over a grey contour
+    map; starts are white circles, ends gold stars; the legend sits outside the axes.
+
+    Paths that leave the box ``xlim × ylim`` stay visible: the axes grow to take them in
+    (the box is then drawn dashed), by at most ``extend`` times the box's width (height)
+    on each side. When a path ends further out still, a gold ✕ ("end beyond the plot")
+    marks the point where it last leaves the plot, on its edge (a path that turns
+    non-finite is drawn up to its last finite point). ``extend=0`` keeps the axes on the
+    box.
+
+    In a figure of its own the colour bar is on the right and the legend right of it; in
+    a given ``ax`` the colour bar goes below and the legend right of ``ax`` (give that
+    figure ``layout="constrained"`` or save it with ``bbox_inches="tight"``).
 
     Examples
     --------
@@ -87,77 +164,199 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     >>> fig = wl.plot.contour_paths(lambda X: (X ** 2).sum(1), res, (-3, 3), (-3, 3))
     >>> len(fig.axes[0].get_lines())
     2
+    >>> [float(v) for v in fig.axes[0].get_xlim()]
+    [-3.0, 3.0]
+
+    A path leaving the box widens the axes:
+
+    >>> path = [[1.0, 1.0], [2.0, 2.0], [3.5, 2.5]]
+    >>> ax = wl.plot.contour_paths(lambda X: (X ** 2).sum(1), [path], (-3, 3), (-3, 3)).axes[0]
+    >>> bool(ax.get_xlim()[1] > 3.5)
+    True
     """
-    fig, ax = _axes(ax)
-    xs = np.linspace(float(xlim[0]), float(xlim[1]), resolution)
-    ys = np.linspace(float(ylim[0]), float(ylim[1]), resolution)
-    contour = ax.contourf(xs, ys, _grid_values(f, xs, ys), levels=levels, cmap="viridis",
-                          alpha=0.85)
-    fig.colorbar(contour, ax=ax, label="f(x)")
+    if not extend >= 0:
+        raise ValueError(f"contour_paths: extend must be >= 0, got {extend!r}")
+    own_figure = ax is None
+    fig, ax = _axes(ax, figsize=(8.4, 5.6))
     paths = _paths(results)
-    colors = plt.get_cmap("autumn")(np.linspace(0, 1, max(len(paths), 1)))
-    for path, color in zip(paths, colors):
-        ax.plot(path[:, 0], path[:, 1], "-", color=color, linewidth=1.2)
+    box = ((float(xlim[0]), float(xlim[1])), (float(ylim[0]), float(ylim[1])))
+    view = (_view(paths, xlim, 0, extend), _view(paths, ylim, 1, extend))
+    xs = np.linspace(*view[0], resolution)
+    ys = np.linspace(*view[1], resolution)
+    values = _grid_values(f, xs, ys)
+    contour = ax.contourf(xs, ys, values, levels=levels, cmap=CONTOUR_CMAP, zorder=0)
+    ax.contour(xs, ys, values, levels=contour.levels, colors="#5a5a5a", linewidths=0.3,
+               alpha=0.6, zorder=1)
+    # a figure of its own: the colour bar on the right, the legend right of it (outside
+    # every axes); in a given ``ax``: the colour bar below, the legend right of ``ax``
+    fig.colorbar(contour, ax=ax, label="f(x)", location="right" if own_figure else "bottom")
+    handles: list[Any] = []
+    labels: list[str] = []
+    if view != box:
+        ax.add_patch(Rectangle((box[0][0], box[1][0]), box[0][1] - box[0][0],
+                               box[1][1] - box[1][0], fill=False, edgecolor="black",
+                               linestyle="--", linewidth=1.0, zorder=2))
+        handles.append(Line2D([], [], color="black", linestyle="--", linewidth=1.0))
+        labels.append(f"box [{box[0][0]:g}, {box[0][1]:g}] × [{box[1][0]:g}, {box[1][1]:g}]")
+    for i, path in enumerate(paths):
+        ax.plot(path[:, 0], path[:, 1], "-", color=PATH_COLORS[i % len(PATH_COLORS)],
+                linewidth=1.4, zorder=3)
     if paths:
+        handles.append(Line2D([], [], color=PATH_COLORS[0], linewidth=1.4))
+        labels.append("descent path" if len(paths) == 1 else
+                      f"{len(paths)} descent paths,\none colour each")
         starts = np.array([p[0] for p in paths])
-        ends = np.array([p[-1] for p in paths])
-        ax.scatter(starts[:, 0], starts[:, 1], marker="o", s=18, c="white",
-                   edgecolors="black", linewidths=0.5, zorder=3, label="start")
-        ax.scatter(ends[:, 0], ends[:, 1], marker="*", s=60, c="red", edgecolors="black",
-                   linewidths=0.5, zorder=4, label="end")
-        ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
+        # markers are not clipped: an end on the border shows whole
+        handles.append(ax.scatter(starts[:, 0], starts[:, 1], zorder=4, clip_on=False,
+                                  **START_STYLE))
+        labels.append("start")
+        inside, beyond = [], []
+        for p in paths:
+            end = p[-1]
+            if np.all(np.isfinite(end)) and view[0][0] <= end[0] <= view[0][1] and \
+                    view[1][0] <= end[1] <= view[1][1]:
+                inside.append(end)
+                continue
+            mark = _exit_point(p, view)
+            if mark is not None:
+                beyond.append(mark)
+        if inside:
+            ends = np.array(inside)
+            handles.append(ax.scatter(ends[:, 0], ends[:, 1], zorder=5, clip_on=False,
+                                      **END_STYLE))
+            labels.append("end")
+        if beyond:
+            marks = np.array(beyond)
+            handles.append(ax.scatter(marks[:, 0], marks[:, 1], zorder=5, clip_on=False,
+                                      **OFF_PLOT_STYLE))
+            labels.append("end beyond the plot,\ndrawn at its edge")
+    ax.set_xlim(*view[0])
+    ax.set_ylim(*view[1])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"descent paths from {len(paths)} starting points")
+    if handles and own_figure:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    elif handles:
+        _outside_legend(ax, handles, labels)
     return fig
 
 
-def _series(results: Any, attribute: str) -> list[np.ndarray]:
+def _series(results: Any, attribute: str) -> list[tuple[str, np.ndarray]]:
+    """``(default label, values)`` per series: one per result, one per row of a batched
+    result, one per array."""
     items = results if isinstance(results, (list, tuple)) else [results]
     if items and all(isinstance(v, (int, float, np.number)) for v in items):
         items = [np.asarray(items, dtype=float)]  # one series given as numbers
+    several = len(items) > 1
     series = []
-    for item in items:
+    for k, item in enumerate(items):
+        run = f"run {k}" if several else ""
         trace = _trace_of(item)
         if trace is None:
-            series.append(np.asarray(item, dtype=float).ravel())
+            array = np.asarray(item, dtype=float)
+            rows = list(array) if array.ndim == 2 and isinstance(item, np.ndarray) and \
+                array.shape[0] > 1 and not several else [array.ravel()]
+            if len(rows) == 1:
+                series.append((run or "series 0", rows[0].ravel()))
+            else:
+                series.extend((f"series {i}", r.ravel()) for i, r in enumerate(rows))
             continue
         values = np.asarray(getattr(trace, attribute), dtype=float)
         if getattr(item, "batched", False):
             steps = np.asarray(item.n_iter)
-            series.extend(values[i, : steps[i] + 1] for i in range(values.shape[0]))
+            series.extend((", ".join(filter(None, [run, f"start {i}"])),
+                           values[i, : steps[i] + 1]) for i in range(values.shape[0]))
         else:
-            series.append(values)
+            series.append((run or "run 0", values))
     return series
 
 
-def loss_curve(results: Any, ax: Any = None, log: bool = False,
-               title: str | None = None) -> Figure:
-    """The objective along the iterations (one curve per result or per batched row).
+def _groups(results: Any, attribute: str, labels: Sequence[str] | None, who: str
+            ) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """``(legend label, [(line label, values), ...])`` per colour."""
+    if isinstance(results, Mapping):
+        if labels is not None:
+            raise ValueError(f"{who}: labels= goes with a list of results, not a dict "
+                             "(its keys are the labels)")
+        groups = []
+        for name, item in results.items():
+            members = _series(item, attribute)
+            groups.append((str(name), [(str(name) if len(members) == 1 else f"{name}, {lab}",
+                                        values) for lab, values in members]))
+        return groups
+    series = _series(results, attribute)
+    if labels is not None:
+        labels = [str(label) for label in labels]
+        if len(labels) != len(series):
+            raise ValueError(f"{who}: {len(labels)} labels for {len(series)} curves")
+        series = [(label, values) for label, (_, values) in zip(labels, series)]
+    return [(label, [(label, values)]) for label, values in series]
+
+
+def _colors(n: int) -> list[Any]:
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    return list(plt.get_cmap("viridis")(np.linspace(0.0, 0.92, n)))
+
+
+def _draw_groups(ax: Any, groups: list[tuple[str, list[tuple[str, np.ndarray]]]],
+                 positive: bool = False) -> None:
+    handles, names = [], []
+    for g, ((name, members), color) in enumerate(zip(groups, _colors(len(groups)))):
+        alone = len(members) == 1
+        for j, (label, values) in enumerate(members):
+            if positive:  # a log axis cannot show 0: leave a gap there
+                values = np.where(values > 0, values, np.nan)
+            (line,) = ax.plot(np.arange(values.size), values, color=color,
+                              linewidth=1.2 if alone else 0.8, alpha=1.0 if alone else 0.6,
+                              label=label, zorder=2 + (len(groups) - g) / (len(groups) + 1))
+            if j == 0:
+                handles.append(line)
+                names.append(name if alone else f"{name} ({len(members)} runs)")
+    if handles:
+        legend = _outside_legend(ax, handles, names)
+        for handle in legend.legend_handles:
+            handle.set_alpha(1.0)
+            handle.set_linewidth(2.0)
+
+
+def loss_curve(results: Any, ax: Any = None, log: bool = False, title: str | None = None,
+               labels: Sequence[str] | None = None) -> Figure:
+    """The objective ``f(x_t)`` along the iterations, one labelled curve per result or
+    per batched row, the legend outside the axes.
+
+    ``results``: a ``minimize`` result (batched or not), a list of them, arrays of values,
+    or a dict ``{label: results}`` that draws each entry's curves in one colour under one
+    legend entry. ``labels`` names the curves of a list (default: ``run k``,
+    ``start i``).
 
     Examples
     --------
     >>> import wonderland as wl
     >>> fig = wl.plot.loss_curve([3.0, 2.0, 1.5, 1.4])
-    >>> len(fig.axes[0].get_lines())
-    1
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['series 0']
+    >>> fig = wl.plot.loss_curve([[3.0, 2.0], [4.0, 1.0]], labels=["GD", "momentum"])
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['GD', 'momentum']
     """
-    fig, ax = _axes(ax)
-    for values in _series(results, "fun"):
-        ax.plot(np.arange(values.size), values, linewidth=1.0)
+    fig, ax = _axes(ax, figsize=(7.0, 4.5))
+    _draw_groups(ax, _groups(results, "fun", labels, "loss_curve"), positive=log)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("iteration t")
-    ax.set_ylabel("f(x_t)")
-    ax.set_title(title or "loss curve")
+    ax.set_ylabel("objective f(x_t)")
+    ax.set_title(title or "loss curve: f(x_t) along the iterations")
+    ax.grid(True, alpha=0.3)
     return fig
 
 
-def grad_norms(results: Any, ax: Any = None, title: str | None = None) -> Figure:
+def grad_norms(results: Any, ax: Any = None, title: str | None = None,
+               labels: Sequence[str] | None = None) -> Figure:
     """``‖∇f(x_t)‖`` along the iterations on a log scale: it goes to zero at a stationary
-    point.
+    point. One labelled curve per result or per batched row (an exact zero is left out:
+    a log axis cannot show it); ``results`` and ``labels`` as in :func:`loss_curve`.
 
     Examples
     --------
@@ -165,14 +364,17 @@ def grad_norms(results: Any, ax: Any = None, title: str | None = None) -> Figure
     >>> fig = wl.plot.grad_norms([1.0, 0.1, 0.01])
     >>> fig.axes[0].get_yscale()
     'log'
+    >>> fig = wl.plot.grad_norms({"gd": [[1.0, 0.1], [2.0, 0.5]], "momentum": [[1.0, 0.3]]})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['gd (2 runs)', 'momentum']
     """
-    fig, ax = _axes(ax)
-    for values in _series(results, "grad_norm"):
-        ax.plot(np.arange(values.size), np.maximum(values, 1e-300), linewidth=1.0)
+    fig, ax = _axes(ax, figsize=(7.0, 4.5))
+    _draw_groups(ax, _groups(results, "grad_norm", labels, "grad_norms"), positive=True)
     ax.set_yscale("log")
     ax.set_xlabel("iteration t")
-    ax.set_ylabel("‖∇f(x_t)‖")
-    ax.set_title(title or "gradient norms")
+    ax.set_ylabel("gradient norm ‖∇f(x_t)‖")
+    ax.set_title(title or "gradient norm ‖∇f(x_t)‖ along the iterations")
+    ax.grid(True, which="major", alpha=0.3)
     return fig
 
 

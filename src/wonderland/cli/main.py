@@ -3,56 +3,157 @@
 ``wonderland examples`` (the default) runs the text's tensor and gradient examples;
 ``wonderland practice`` runs the text's practice exercise. Bad input exits with status 2
 and one line on stderr, never a traceback.
+
+Each command lives in its own module of ``wonderland.cli`` (listed in ``COMMANDS``) with
+``add_parser(subparsers) -> ArgumentParser`` and ``run(args) -> int``. This module owns
+what they share: the ``wonderland <command>: error: <message>`` line, the exit statuses
+(0 success, 1 failure, 2 bad input, 130 interrupted, 141 stdout closed early) and a quiet
+exit when the reader of stdout goes away (``wonderland practice | head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import re
 import sys
+from types import ModuleType
+from typing import NoReturn
+
+from .. import __version__
+from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, one_line
+
+#: The commands, each a module of ``wonderland.cli`` (``tour``, ``fit``, ``predict``,
+#: ``bench`` join this list when they exist).
+COMMANDS: tuple[str, ...] = ("examples", "practice")
+DEFAULT_COMMAND = "examples"
+
+DESCRIPTION = """\
+Differentiable programming on NumPy: the course's examples and exercises as commands.
+Without a command, `wonderland` runs the text's tensor and gradient examples
+(`wonderland examples`); `wonderland practice` runs the practice exercise (gradient
+descent and momentum on a 2-D function, with figures). `wonderland COMMAND --help`
+describes each command and its options."""
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and status 2)."""
+class _TopParser(Parser):
+    """The ``wonderland`` parser: an unknown command is named as such."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
+    def error(self, message: str) -> NoReturn:
+        unknown = re.match(r"argument COMMAND: invalid choice: (.+?) \(choose from", message)
+        if unknown:
+            message = f"unknown command {unknown.group(1)} (choose from {', '.join(COMMANDS)})"
+        super().error(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import practice
+def _modules() -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"{__package__}.{name}") for name in COMMANDS}
 
-    parser = _Parser(
-        prog="wonderland",
-        description="Differentiable programming on NumPy: the course's examples and tools.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    sub.add_parser("examples", help="run the text's tensor and gradient examples (default)")
-    practice.add_arguments(sub.add_parser(
-        "practice", help="the practice exercise: GD and momentum on a 2-D function",
-        description=practice.__doc__.split("\n\n")[0]))
-    return parser
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``wonderland`` parser and each command's sub-parser, by name.
+
+    Examples
+    --------
+    >>> parser, commands = build_parser()
+    >>> sorted(commands)
+    ['examples', 'practice']
+    >>> commands["practice"].prog
+    'wonderland practice'
+    """
+    parser = _TopParser(prog="wonderland", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"wonderland {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser,
+                                       title="commands")
+    commands = {}
+    for name, module in _modules().items():
+        sub = module.add_parser(subparsers)
+        sub.set_defaults(_run=module.run)
+        commands[name] = sub
+    return parser, commands
+
+
+def _report(prog: str, message: object) -> None:
+    sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def _debug() -> bool:
+    return os.environ.get(DEBUG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser, commands = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        command = args.command or DEFAULT_COMMAND
+        if extra and args.command is None:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command is None:  # `wonderland` alone: the default command's defaults
+            args = commands[command].parse_args([])
+        elif extra:  # argparse would blame `wonderland`; the command's parser owns them
+            commands[command].error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    prog = commands[command].prog
+    try:
+        return int(args._run(args) or 0)
+    except CommandError as exc:
+        _report(prog, exc)
+        return exc.status
+    except KeyboardInterrupt:
+        if _debug():
+            raise
+        _report(prog, "interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except MemoryError:
+        if _debug():
+            raise
+        _report(prog, "out of memory; try smaller arguments")
+        return 1
+    except OSError as exc:  # a file that cannot be written, a full disk, ...
+        if _debug():
+            raise
+        where = f": {exc.filename!r}" if exc.filename else ""
+        _report(prog, f"{exc.strerror or type(exc).__name__}{where}")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if _debug():
+            raise
+        _report(prog, f"unexpected {type(exc).__name__}: {exc} "
+                      f"(set {DEBUG_VARIABLE}=1 for the traceback)")
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush does not fail again
+    (the recipe of Python's documentation for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test capture)
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``wonderland`` command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command in (None, "examples"):
-        from ..examples import main as run_examples
+    """Entry point of the ``wonderland`` command; returns the exit status.
 
-        return run_examples()
-    if args.command == "practice":
-        from . import practice
-
-        problem = practice.validate(args)
-        if problem:
-            parser.error(problem)
-        try:
-            practice.run(args.starts, args.steps, args.lr, args.momentum, args.framework,
-                         args.out, args.seed)
-        except practice.FrameworkMissing as exc:
-            sys.stderr.write(f"wonderland practice: {exc}\n")
-            return 2
-        return 0
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    Examples
+    --------
+    >>> main(["--version"])
+    wonderland 0.1.0
+    0
+    """
+    try:
+        status = _dispatch(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()  # a closed pipe shows up here when stdout is buffered
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return status

@@ -19,9 +19,20 @@ import numpy as np
 
 import wonderland as wl
 
+from .common import (
+    CommandError,
+    command_parser,
+    int_at_least,
+    output_folder,
+    positive_float,
+    unit_interval,
+)
+
 FRAMEWORKS = ("wonderland", "numpy", "torch", "jax")
 FIGURES = ("paths.png", "paths_momentum.png", "grad_norms.png")
 BOX = (0.0, 10.0)
+DEFAULT_OUT = "practice"  # relative to the working folder; listed in .gitignore
+GRADIENT_TOLERANCE = 1e-8
 
 
 def practice_function(X: Any, m: Any = wl) -> Any:
@@ -55,38 +66,71 @@ def practice_gradient(X: np.ndarray) -> np.ndarray:
     return g
 
 
-def value_and_gradient(framework: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """``X -> (f(X), ∇f(X))`` computed by ``framework`` (NumPy: the hand gradient)."""
-    if framework == "numpy":
-        return lambda X: (practice_function(X, np), practice_gradient(X))
+AUTODIFF_NAMES = {"wonderland": "wonderland autodiff",
+                  "numpy": "wonderland autodiff of the NumPy code",
+                  "torch": "PyTorch autograd", "jax": "jax.grad"}
+
+
+def autodiff_gradient(framework: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``X -> ∇f(X)`` by automatic differentiation, for the check against the hand gradient.
+
+    ``"numpy"`` differentiates the NumPy code itself (``np.sin``, ``np.cos``) with
+    wonderland's transforms, so that the hand gradient the NumPy run descends with is
+    checked against autodiff too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bool(np.allclose(autodiff_gradient("numpy")(X), practice_gradient(X)))
+    True
+    """
     if framework == "wonderland":
-        value_grad = wl.value_and_grad(lambda X: practice_function(X).sum())
-
-        def wonderland_vg(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return practice_function(X, np), value_grad(X)[1].numpy()
-
-        return wonderland_vg
+        grad = wl.grad(lambda X: practice_function(X).sum())
+        return lambda X: grad(X).numpy()
+    if framework == "numpy":
+        grad_np = wl.grad(lambda X: practice_function(X, np).sum())
+        return lambda X: np.asarray(grad_np(X).numpy())
     if framework == "torch":
         torch = _require("torch")
 
-        def torch_vg(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def torch_grad(X: np.ndarray) -> np.ndarray:
             t = torch.tensor(X, requires_grad=True)
-            values = practice_function(t, torch)
-            values.sum().backward()
-            return values.detach().numpy(), t.grad.numpy()
+            practice_function(t, torch).sum().backward()
+            return t.grad.numpy()
 
-        return torch_vg
+        return torch_grad
     if framework == "jax":
         jax = _require("jax")
         jax.config.update("jax_enable_x64", True)
         jnp = jax.numpy
-        grad = jax.jit(jax.grad(lambda X: practice_function(X, jnp).sum()))
-        return lambda X: (practice_function(X, np), np.asarray(grad(jnp.asarray(X))))
+        grad_jax = jax.jit(jax.grad(lambda X: practice_function(X, jnp).sum()))
+        return lambda X: np.asarray(grad_jax(jnp.asarray(X)))
     raise ValueError(f"unknown framework {framework!r}; choose from {', '.join(FRAMEWORKS)}")
 
 
-class FrameworkMissing(RuntimeError):
-    """A framework asked for on the command line is not installed."""
+def value_and_gradient(framework: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``X -> (f(X), ∇f(X))`` as ``framework`` computes it for the descent: NumPy with the
+    hand gradient, the others with their autodiff.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f, g = value_and_gradient("numpy")(np.array([[0.0, 0.0]]))
+    >>> f.tolist(), g.tolist()
+    ([0.0], [[1.5, -0.0]])
+    """
+    if framework == "numpy":
+        return lambda X: (practice_function(X, np), practice_gradient(X))
+    gradient = autodiff_gradient(framework)
+    return lambda X: (practice_function(X, np), gradient(X))
+
+
+class FrameworkMissing(CommandError, RuntimeError):
+    """A framework asked for on the command line is not installed (exit status 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=2)
 
 
 def _require(name: str) -> Any:
@@ -152,70 +196,132 @@ def descend(framework: str, X0: np.ndarray, lr: float, momentum: float, steps: i
 
 
 def check_autodiff(framework: str, X: np.ndarray) -> float:
-    """Largest difference between the framework's gradient and the hand gradient."""
-    _, g = value_and_gradient(framework)(X)
+    """Largest difference between the framework's autodiff gradient (see
+    :func:`autodiff_gradient`) and the hand-written gradient, over the rows of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_autodiff("numpy", np.array([[1.0, 2.0], [3.0, 4.0]])) < 1e-12
+    True
+    """
+    g = autodiff_gradient(framework)(X)
     return float(np.max(np.abs(g - practice_gradient(X))))
 
 
-def run(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: float = 0.9,
-        framework: str = "wonderland", out: str = "practice", seed: int = 0,
-        tol_grad: float = 1e-6, echo: Callable[[str], None] = print) -> dict[str, Descent]:
-    """The whole exercise: check, descend (GD and momentum), plot, summarize."""
+def _summary_lines(name: str, descent: Descent) -> list[str]:
+    lines = [f"\n{name}: start -> end, f, |grad f|, iterations, reason"]
+    for i, path in enumerate(descent.paths):
+        start, end = path[0], path[-1]
+        lines.append(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({end[0]:6.3f}, {end[1]:6.3f})  "
+                     f"f = {descent.values[i]: .4f}  |grad| = {descent.grad_norms[i][-1]:.1e}  "
+                     f"{int(descent.n_iter[i]):4d}  {descent.reason[i]}")
+    return lines
+
+
+def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: float = 0.9,
+             framework: str = "wonderland", out: str = "practice", seed: int = 0,
+             tol_grad: float = 1e-6, echo: Callable[[str], None] = print
+             ) -> dict[str, Descent]:
+    """The whole exercise: check autodiff against the hand gradient, descend (GD and
+    momentum) from ``starts`` points drawn with ``seed``, write ``FIGURES`` into ``out``,
+    print a summary through ``echo``. Raises :class:`CommandError` when the gradients
+    disagree.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    ...     runs = exercise(starts=3, steps=20, out=tmp)
+    """
     X0 = np.random.default_rng(seed).uniform(*BOX, size=(starts, 2))
     error = check_autodiff(framework, X0)
     echo(f"practice on {framework}: f(x) = sin(x1)cos(x2) + sin(x1/2)cos(x2/2), "
          f"{starts} starts in [0, 10]^2")
-    echo(f"gradient check against the hand-written gradient: max |difference| = {error:.2e}")
-    if error > 1e-8:
-        raise RuntimeError(f"{framework}'s gradient differs from the hand gradient by {error}")
+    echo(f"gradient check, {AUTODIFF_NAMES[framework]} against the hand-written gradient: "
+         f"max |difference| = {error:.2e}")
+    if not error <= GRADIENT_TOLERANCE:
+        raise CommandError(f"the gradient check failed: {AUTODIFF_NAMES[framework]} and the "
+                           f"hand-written gradient differ by {error:.3g} "
+                           f"(more than {GRADIENT_TOLERANCE:g})")
     runs = {"gd": descend(framework, X0, lr, 0.0, steps, tol_grad),
             "momentum": descend(framework, X0, lr, momentum, steps, tol_grad)}
     os.makedirs(out, exist_ok=True)
-    f = practice_function
+    titles = {"gd": f"gradient descent, η = {lr}",
+              "momentum": f"momentum, η = {lr}, λ = {momentum}"}
     for name, filename in (("gd", "paths.png"), ("momentum", "paths_momentum.png")):
-        title = (f"gradient descent, lr={lr}" if name == "gd"
-                 else f"momentum, lr={lr}, λ={momentum}")
-        fig = wl.plot.contour_paths(f, runs[name].paths, BOX, BOX, title=f"{title} ({framework})")
+        fig = wl.plot.contour_paths(
+            practice_function, runs[name].paths, BOX, BOX,
+            title=f"{titles[name]} ({framework}), {starts} starts")
         fig.savefig(os.path.join(out, filename), dpi=110)
-    fig = wl.plot.grad_norms([], title="‖∇f(x_t)‖, GD (blue) and momentum (orange)")
-    ax = fig.axes[0]
-    for name, color in (("gd", "tab:blue"), ("momentum", "tab:orange")):
-        for i, norms in enumerate(runs[name].grad_norms):
-            ax.plot(np.arange(norms.size), np.maximum(norms, 1e-300), color=color,
-                    linewidth=0.8, alpha=0.7, label=name if i == 0 else None)
-    ax.legend()
+    fig = wl.plot.grad_norms(
+        {"gradient descent": runs["gd"].grad_norms, f"momentum, λ = {momentum}":
+         runs["momentum"].grad_norms},
+        title=f"‖∇f(x_t)‖ along the descent, η = {lr} ({framework}), {starts} starts")
     fig.savefig(os.path.join(out, "grad_norms.png"), dpi=110)
     for name, descent in runs.items():
-        echo(f"\n{name}: start -> end, f, |grad f|, iterations, reason")
-        for i in range(starts):
-            start, end = descent.paths[i][0], descent.paths[i][-1]
-            echo(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({end[0]:6.3f}, {end[1]:6.3f})  "
-                 f"f = {descent.values[i]: .4f}  |grad| = {descent.grad_norms[i][-1]:.1e}  "
-                 f"{int(descent.n_iter[i]):4d}  {descent.reason[i]}")
+        for line in _summary_lines(name, descent):
+            echo(line)
     written = [os.path.join(out, name) for name in FIGURES]
     echo(f"\nwrote {', '.join(written)}")
     return runs
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--starts", type=int, default=20, help="starting points (default 20)")
-    parser.add_argument("--steps", type=int, default=200, help="most steps per start (200)")
-    parser.add_argument("--lr", type=float, default=0.1, help="step size η (0.1)")
-    parser.add_argument("--momentum", type=float, default=0.9, help="momentum λ (0.9)")
+# ---------------------------------------------------------------- the command
+
+SUMMARY = "the practice exercise: GD and momentum on a 2-D function, with figures"
+DESCRIPTION = """\
+The text's practice exercise: f(x) = sin(x1)cos(x2) + sin(x1/2)cos(x2/2) on [0, 10]^2,
+vectorized over rows. It checks the framework's automatic gradient against the
+hand-written one (and stops with status 1 if they differ), runs plain gradient descent
+and momentum from --starts random points, prints per start the end point, f, |grad f|,
+the iterations and the stopping reason, and writes paths.png and paths_momentum.png
+(descent paths over the contour map) and grad_norms.png into --out. --framework numpy
+descends with the hand-written gradient, checked against wonderland's autodiff of the
+NumPy code; torch and jax replicate the exercise with their own autodiff."""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``wonderland practice`` and its options; bad values are refused by the
+    parser, naming the option and the value.
+
+    Examples
+    --------
+    >>> from wonderland.cli.common import Parser
+    >>> sub = Parser(prog="wonderland").add_subparsers(parser_class=Parser)
+    >>> args = add_parser(sub).parse_args(["--steps", "5"])
+    >>> args.steps, args.lr, args.out
+    (5, 0.1, 'practice')
+    """
+    parser = command_parser(subparsers, "practice", SUMMARY, DESCRIPTION)
+    parser.add_argument("--starts", type=int_at_least(1), default=20, metavar="N",
+                        help="starting points, drawn uniformly in [0, 10]^2")
+    parser.add_argument("--steps", type=int_at_least(1), default=200, metavar="T",
+                        help="most steps per start (a start stops earlier when "
+                             "|grad f| < 1e-6)")
+    parser.add_argument("--lr", type=positive_float, default=0.1, metavar="ETA",
+                        help="step size η, a positive number")
+    parser.add_argument("--momentum", type=unit_interval, default=0.9, metavar="LAMBDA",
+                        help="momentum λ in [0, 1) of the second run (the first is plain GD)")
     parser.add_argument("--framework", choices=FRAMEWORKS, default="wonderland",
-                        help="who computes the gradient (default wonderland)")
-    parser.add_argument("--out", default="practice", help="folder for the figures")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the starting points")
+                        help="who computes the gradient: numpy uses the hand-written one")
+    parser.add_argument("--out", type=output_folder, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"folder for {', '.join(FIGURES)} (created if missing)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
+                        help="seed of the starting points, a whole number >= 0")
+    return parser
 
 
-def validate(args: argparse.Namespace) -> str | None:
-    """The first problem with the arguments, as one line, or None."""
-    if args.starts < 1:
-        return f"--starts must be at least 1, got {args.starts}"
-    if args.steps < 1:
-        return f"--steps must be at least 1, got {args.steps}"
-    if not args.lr > 0 or not np.isfinite(args.lr):
-        return f"--lr must be a positive number, got {args.lr}"
-    if not 0 <= args.momentum < 1:
-        return f"--momentum must be in [0, 1), got {args.momentum}"
-    return None
+def run(args: argparse.Namespace) -> int:
+    """Run ``wonderland practice`` with parsed ``args``; returns the exit status.
+
+    Examples
+    --------
+    >>> args = argparse.Namespace(starts=3, steps=20, lr=0.1, momentum=0.9,
+    ...                           framework="numpy", out="/tmp/practice", seed=0)
+    >>> run(args)  # doctest: +SKIP
+    0
+    """
+    exercise(starts=args.starts, steps=args.steps, lr=args.lr, momentum=args.momentum,
+             framework=args.framework, out=args.out, seed=args.seed)
+    return 0

@@ -1,0 +1,223 @@
+"""What every ``wonderland`` command shares: its parser class, its help layout, the
+argument types that refuse bad values where they enter, and the error a command raises
+to stop with one clear line.
+
+A command module (``wonderland.cli.practice``, later ``tour``, ``fit``, ``predict``,
+``bench``) exposes ``add_parser(subparsers)``, which calls :func:`command_parser` and adds
+its options, and ``run(args) -> int``. ``wonderland.cli.main`` owns the rest: the error
+prefix, the exit statuses, a closed pipe on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+DEBUG_VARIABLE = "WONDERLAND_DEBUG"
+
+EPILOG = f"""\
+exit status: 0 success, 1 the command failed, 2 a bad argument or missing input,
+130 interrupted, 141 stdout closed early (`| head`; quietly, nothing on stderr).
+Errors are one line on stderr ("wonderland <command>: error: ..."); set
+{DEBUG_VARIABLE}=1 to see the Python traceback of an unexpected one instead."""
+
+
+class CommandError(Exception):
+    """A command cannot go on: ``main`` prints ``wonderland <command>: error: <message>``
+    as one line and exits with ``status`` (2: the user's input, 1: anything else).
+
+    Examples
+    --------
+    >>> err = CommandError("--out 'a.txt' is a file", status=2)
+    >>> str(err), err.status
+    ("--out 'a.txt' is a file", 2)
+    """
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def one_line(message: object, limit: int = 400) -> str:
+    """``message`` on one line: whitespace runs (newlines too) become one space.
+
+    Examples
+    --------
+    >>> one_line("first\\n  second")
+    'first second'
+    """
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, ``<prog>: error: <message>`` on
+    stderr, with status 2: no usage dump, whoever raised it (argparse itself included).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> p = Parser(prog="wonderland demo")
+    >>> _ = p.add_argument("--n", type=int_at_least(1))
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     try:
+    ...         p.parse_args(["--n", "0"])
+    ...     except SystemExit as exc:
+    ...         print(exc.code)
+    2
+    >>> err.getvalue()
+    "wonderland demo: error: argument --n: must be a whole number >= 1, got '0'\\n"
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)  # new options must not break old scripts
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                    argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option; descriptions and epilogs keep their lines."""
+
+
+def command_parser(subparsers: Any, name: str, summary: str, description: str,
+                   epilog: str = EPILOG) -> argparse.ArgumentParser:
+    """Register the command ``name``: its one-line ``summary`` (in ``wonderland --help``),
+    its paragraph ``description`` (in ``wonderland name --help``).
+
+    Examples
+    --------
+    >>> top = Parser(prog="wonderland")
+    >>> sub = top.add_subparsers(dest="command", parser_class=Parser)
+    >>> p = command_parser(sub, "demo", "a demo", "A demo command.")
+    >>> p.prog, p.description
+    ('wonderland demo', 'A demo command.')
+    """
+    return subparsers.add_parser(name, help=summary, description=description, epilog=epilog,
+                                 formatter_class=HelpFormatter)
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number ``>= minimum``.
+
+    Examples
+    --------
+    >>> int_at_least(0)("3")
+    3
+    >>> int_at_least(1)("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number >= 1, got '0'
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"int_at_least_{minimum}"
+    return parse
+
+
+def _finite_float(text: str, requirement: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type=``: a finite number ``> 0``.
+
+    Examples
+    --------
+    >>> positive_float("0.5")
+    0.5
+    >>> positive_float("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a positive number, got 'nan'
+    """
+    value = _finite_float(text, "a positive number")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """An argparse ``type=``: a number in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> unit_interval("0.9")
+    0.9
+    >>> unit_interval("1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a number in [0, 1), got '1'
+    """
+    value = _finite_float(text, "a number in [0, 1)")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
+    return value
+
+
+def output_folder(text: str) -> str:
+    """An argparse ``type=``: a folder that exists or can be created (nothing is created
+    here). Refuses an empty name, an existing file, a path under a file and a folder that
+    is not writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     output_folder(tmp + "/figures") == tmp + "/figures"
+    True
+    >>> output_folder("")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must name a folder, got ''
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a folder, got {text!r}")
+    path = Path(text)
+    try:
+        if path.exists() and not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is an existing file, not a folder")
+        existing = path.absolute()
+        while not existing.exists():
+            existing = existing.parent
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot use {text!r}: {exc.strerror or exc}") from None
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"cannot create {text!r}: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "write into" if existing == path.absolute() else "create"
+        raise argparse.ArgumentTypeError(
+            f"cannot {what} {text!r}: {str(existing)!r} is not writable")
+    return text
+
+
+__all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_least",
+           "positive_float", "unit_interval", "output_folder", "one_line", "EPILOG",
+           "DEBUG_VARIABLE"]
