@@ -125,6 +125,39 @@ def test_quoted_source_is_in_the_source() -> None:
             assert line in source, f"README quotes {line!r} from {path}, which lacks it"
 
 
+CONSOLE = [(code, line) for lang, code, line in _blocks() if lang == "console"]
+
+
+def _console_steps(session: str) -> list[tuple[str, str]]:
+    """(command, expected output) for each ``$ `` line of a console block."""
+    steps: list[tuple[str, list[str]]] = []
+    for text in session.strip().splitlines():
+        if text.startswith("$ "):
+            steps.append((text[2:], []))
+        else:
+            steps[-1][1].append(text)
+    return [(command, "\n".join(shown)) for command, shown in steps]
+
+
+@pytest.mark.parametrize(("session", "line"), CONSOLE,
+                         ids=[f"line{line}" for _, line in CONSOLE])
+def test_console_session_prints_what_the_readme_shows(session: str, line: int,
+                                                      tmp_path: Path) -> None:
+    """Each ``$ command`` runs in a folder holding a copy of the README; what it prints
+    (stdout and stderr) matches the lines below it, ``...`` matching any text."""
+    (tmp_path / "README.md").write_text(README.read_text())
+    env = {**os.environ, "MPLBACKEND": "Agg", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    checker = doctest.OutputChecker()
+    for command, shown in _console_steps(session):
+        done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True,
+                              text=True, env=env, timeout=300)
+        printed = done.stdout + done.stderr
+        assert "Traceback" not in printed
+        assert checker.check_output(shown.strip() + "\n", printed.strip() + "\n",
+                                    doctest.ELLIPSIS), (
+            f"README line {line}: `{command}` printed:\n{printed}\nthe README shows:\n{shown}")
+
+
 def test_the_test_command_is_what_ci_runs() -> None:
     bash = [code.strip() for lang, code, _ in _blocks() if lang == "bash"]
     assert bash[1] in (ROOT / ".ci" / "run").read_text()

@@ -5,8 +5,11 @@ Tensors with reverse-mode automatic differentiation, following the course
 """
 
 from . import (
+    autograd,
+    data,
     interop,  # noqa: F401 - installs NumPy's protocols on Tensor
     linalg,
+    losses,
     optim,
 )
 from .autodiff import (
@@ -24,11 +27,14 @@ from .autodiff import (
 )
 from .creation import (
     arange,
+    as_tensor,
     bool_,
     eye,
     float32,
     float64,
+    from_numpy,
     full,
+    full_like,
     int32,
     int64,
     linspace,
@@ -36,18 +42,22 @@ from .creation import (
     ones,
     ones_like,
     rand,
+    rand_like,
     randn,
+    randn_like,
     tensor,
     zeros,
     zeros_like,
 )
 from .primitives.elementwise import (
     abs,
+    allclose,
     astype,
     clip,
     clone,
     cos,
     exp,
+    isclose,
     isfinite,
     isnan,
     log,
@@ -93,7 +103,14 @@ from .primitives.shape import (
     transpose,
     unsqueeze,
 )
-from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import (
+    Tensor,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 clamp = clip
 
@@ -122,4 +139,6 @@ __all__ = [
     "softmax", "log_softmax", "einsum", "linalg", "optim", "plot",
     "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
     "linearize", "numerical_grad", "check_grad",
+    "autograd", "inference_mode", "from_numpy", "as_tensor", "allclose", "isclose",
+    "randn_like", "rand_like", "full_like", "losses", "data",
 ]

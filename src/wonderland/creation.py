@@ -68,7 +68,9 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor from a scalar, nested list, NumPy array, Tensor or any Array-API array.
 
     Python floats give float64 (NumPy semantics); an Array-API array keeps its library
-    and device. ``requires_grad=True`` on integers is a ``TypeError``.
+    and device. The data are always copied (as ``torch.tensor``): ``wl.from_numpy`` and
+    ``wl.as_tensor`` share memory instead. ``requires_grad=True`` on integers is a
+    ``TypeError``.
 
     Examples
     --------
@@ -82,11 +84,11 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
                                 xp=backend.namespace(data), copy=True)
     elif backend.is_array(data) and not isinstance(data, backend.np.ndarray | backend.np.generic):
         xp = backend.namespace(data)
-        array = xp.asarray(data, dtype=_dtype(dtype, "tensor", xp)) if dtype is not None else data
+        array = xp.asarray(data, dtype=_dtype(dtype, "tensor", xp), copy=True)
     else:
         dtype = _dtype(dtype, "tensor")
-        try:
-            array = backend.asarray(data, dtype=dtype)
+        try:  # a copy, as torch.tensor and np.array: from_numpy / as_tensor share
+            array = backend.asarray(data, dtype=dtype, copy=True)
         except (ValueError, TypeError) as exc:
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: "
                             f"{exc}") from None
@@ -266,3 +268,128 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """
     data = backend.random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
     return _finish(data, requires_grad, "rand")
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A tensor on the memory of the NumPy array ``array`` (PyTorch's ``from_numpy``).
+
+    No copy: writing into one (in place, e.g. ``t.add_(1)`` or ``array[0] = 1``) shows in
+    the other. Writes through the array bypass the version counter, as in PyTorch. Anything
+    but a ``numpy.ndarray`` of numbers is a ``TypeError``; use :func:`tensor` for other data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import wonderland as wl
+    >>> a = np.zeros(3)
+    >>> t = wl.from_numpy(a)
+    >>> a[0] = 5.0
+    >>> t.tolist()
+    [5.0, 0.0, 0.0]
+    """
+    if not isinstance(array, backend.np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}; "
+                        f"use wl.tensor(data) or wl.as_tensor(data) for other data")
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"from_numpy: the array has dtype {array.dtype}, not numbers; "
+                        f"supported are bool, integers, floats and complex")
+    return _new(array, backend.numpy_namespace)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a tensor, without a copy when possible (PyTorch's ``as_tensor``).
+
+    A Tensor of the right dtype is returned itself (else converted, differentiably); a
+    NumPy or other Array-API array of the right dtype shares its memory; anything else
+    (lists, numbers) is copied as :func:`tensor` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import wonderland as wl
+    >>> a = np.ones(2)
+    >>> np.shares_memory(a, wl.as_tensor(a).numpy())
+    True
+    >>> wl.as_tensor([1, 2], dtype=wl.float32).dtype
+    dtype('float32')
+    """
+    if isinstance(data, Tensor):
+        if dtype is None:
+            return data
+        # the method, installed by wonderland.primitives (which imports this module)
+        return data.astype(_dtype(dtype, "as_tensor", data._xp))
+    if isinstance(data, backend.np.ndarray):
+        array = backend.np.asarray(data, dtype=_dtype(dtype, "as_tensor"))
+        if array.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"as_tensor: the array has dtype {array.dtype}, not numbers")
+        return _new(array, backend.numpy_namespace)
+    if backend.is_array(data) and not isinstance(data, backend.np.generic):
+        xp = backend.namespace(data)
+        if dtype is not None:
+            data = xp.asarray(data, dtype=_dtype(dtype, "as_tensor", xp))
+        return _new(data, xp)
+    return tensor(data, dtype=dtype)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and library, and dtype unless given) of
+    ``x``; as NumPy and PyTorch, the value is cast to that dtype.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.full_like(wl.zeros(2), 7.0).tolist()
+    [7.0, 7.0]
+    >>> wl.full_like(wl.arange(2), 2.5).tolist()
+    [2, 2]
+    """
+    if isinstance(fill_value, Tensor):
+        if fill_value.size != 1:
+            raise ValueError(f"full_like: fill_value must be a number, got a tensor of shape "
+                             f"{fill_value.shape}")
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, bool | int | float | complex | backend.np.number
+                      | backend.np.bool_):
+        raise TypeError(f"full_like: fill_value must be a number, got "
+                        f"{type(fill_value).__name__} {fill_value!r:.40}")
+    return _like(x, fill_value, dtype, requires_grad, "full_like")
+
+
+def _random_like(x: Any, dtype: Any, requires_grad: bool, what: str, draw: Any) -> Tensor:
+    x = tensor(x) if not isinstance(x, Tensor) else x
+    xp = x._xp
+    dtype = _dtype(dtype, what, xp) or x._data.dtype
+    if not backend.is_floating(dtype, xp):
+        raise TypeError(f"{what}: random values need a floating dtype, but x has dtype "
+                        f"{backend.dtype_name(dtype)}; pass dtype=wl.float64")
+    if xp is backend.numpy_namespace:
+        data = draw(x.shape, dtype)
+    else:  # drawn by the one seeded generator, then moved to x's library and device
+        data = xp.astype(backend.from_numpy(draw(x.shape, None), x._data), dtype)
+    return _finish(data, requires_grad, what)
+
+
+def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with the shape (and library, and dtype unless given) of
+    ``x``; reproducible with :func:`manual_seed`.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.randn_like(wl.zeros(2, 3)).shape
+    (2, 3)
+    """
+    return _random_like(x, dtype, requires_grad, "randn_like", backend.random_normal)
+
+
+def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in ``[0, 1)`` with the shape (and library, and dtype unless given) of
+    ``x``; reproducible with :func:`manual_seed`.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.rand_like(wl.zeros(4)).shape
+    (4,)
+    """
+    return _random_like(x, dtype, requires_grad, "rand_like", backend.random_uniform)

@@ -87,6 +87,43 @@ class enable_grad(_GradMode):
     _mode = True
 
 
+class inference_mode(_GradMode):
+    """Context manager and decorator, PyTorch's ``inference_mode``: like ``no_grad``,
+    nothing inside is recorded.
+
+    ``inference_mode(mode=True)``; ``mode=False`` turns recording on inside (as PyTorch,
+    where leaving inference mode restores grad mode), which lets code switch it by a flag.
+    Used bare (``@wl.inference_mode``) or called (``@wl.inference_mode()``). Tensors made
+    inside are ordinary tensors (wonderland has no separate kind of inference tensor).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> with wl.inference_mode():
+    ...     y = x * 3
+    >>> y.requires_grad
+    False
+    >>> with wl.inference_mode(mode=False):
+    ...     (x * 3).requires_grad
+    True
+    """
+
+    _mode = False
+
+    def __new__(cls, mode: Any = True) -> Any:
+        instance = object.__new__(cls)
+        if callable(mode):  # used bare, as ``@wl.inference_mode``
+            return instance(mode)
+        if not isinstance(mode, bool | backend.np.bool_):
+            raise TypeError(f"inference_mode(mode) takes True or False (or a function to "
+                            f"decorate), got {mode!r}")
+        return instance
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not bool(mode)  # the grad mode inside
+
+
 # ----------------------------------------------------------------------- primitives
 
 
@@ -422,6 +459,15 @@ def install_forward_hook(hook: Callable[[Primitive, Tensor, tuple, dict], None])
 # ----------------------------------------------------------------------- the Tensor
 
 
+def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
+    """A leaf from pickled state (``Tensor.__reduce__``)."""
+    t = _new(data, backend.namespace(data))
+    t._rg = bool(requires_grad)
+    t._grad = grad
+    return t
+
+
+
 class Tensor:
     """An array that can record the operations applied to it, for automatic differentiation.
 
@@ -596,6 +642,47 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for ``ndim``)."""
+        return len(self._data.shape)
+
+    def cpu(self) -> Tensor:
+        """The tensor in host memory: itself for NumPy data (PyTorch's ``cpu()``).
+
+        Data of another library becomes a NumPy copy of its values, which is outside the
+        graph: a tensor that requires grad is refused rather than silently cut off.
+        """
+        if self._xp is backend.numpy_namespace:
+            return self
+        if self._rg:
+            raise RuntimeError(f"cpu(): moving a tensor that requires grad out of its library "
+                               f"({self._xp.__name__}) is not differentiable; use "
+                               f"detach().cpu()")
+        return _new(backend.to_numpy(self._data), backend.numpy_namespace)
+
+    # -- pickling and copying ---------------------------------------------------------
+    def __reduce__(self) -> tuple:
+        # The values, requires_grad and .grad travel; the graph (and forward-mode tangents,
+        # the version counter, view relations) does not: a non-leaf arrives as a leaf with
+        # its values, as PyTorch unpickles one.
+        return _rebuild, (self._data, self._rg, self._grad)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._node is not None:
+            raise RuntimeError(
+                f"deepcopy: only tensors created explicitly by the user (graph leaves) "
+                f"support the deepcopy protocol, as in PyTorch; this one (shape "
+                f"{self.shape}) was made by {self._node.prim.name}. Deep-copy "
+                f"t.detach() for its values, or use t.clone() to stay in the graph")
+        import copy
+
+        out = _new(backend.asarray(self._data, xp=self._xp, copy=True), self._xp)
+        memo[id(self)] = out
+        out._rg = self._rg
+        if self._grad is not None:
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
+
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
@@ -645,18 +732,7 @@ class Tensor:
         record = _grad_enabled and (self._rg or other_rg)
         tangents = self._fw is not None or (type(other) is Tensor and other._fw is not None)
         if record or tangents:  # the out-of-place op, its result stored in place
-            if record and self._node is None and self._rg:
-                raise RuntimeError(
-                    f"a leaf tensor that requires grad is used in the in-place operation "
-                    f"{opname}; do it inside wl.no_grad(), or write the out-of-place form")
-            base = self._base
-            if base is not None and ((record and (base._rg or self._rg))
-                                     or (tangents and (base._fw is not None or
-                                                       self._fw is not None))):
-                what = "requires grad" if record else "carries forward-mode tangents"
-                raise RuntimeError(
-                    f"in-place {opname} on a view of a tensor that {what} is not "
-                    f"supported; clone() the view first")
+            self._check_inplace(record, tangents, opname)
             old = _new(self._data, self._xp)
             if prim.reads is None or 0 in prim.reads:
                 old._data = self._xp.asarray(self._data, copy=True)
@@ -676,6 +752,49 @@ class Tensor:
         if record and prim.uses_ans and result._node is not None:  # its output: this write
             result._node.ans_vc = self._vc
             result._node.ans_since = self._vc[1]
+        return self
+
+    def _check_inplace(self, record: bool, tangents: bool, opname: str) -> None:
+        """Refuse an in-place op that the graph (``record``) or forward mode cannot follow."""
+        if record and self._node is None and self._rg:
+            raise RuntimeError(
+                f"a leaf tensor that requires grad is used in the in-place operation "
+                f"{opname}; do it inside wl.no_grad(), or write the out-of-place form")
+        base = self._base
+        if base is not None and ((record and (base._rg or self._rg))
+                                 or (tangents and (base._fw is not None or
+                                                   self._fw is not None))):
+            what = "requires grad" if record else "carries forward-mode tangents"
+            raise RuntimeError(
+                f"in-place {opname} on a view of a tensor that {what} is not "
+                f"supported; clone() the view first")
+
+    def _inplace_by(self, compute: Callable[[Tensor], Tensor], opname: str,
+                    others: tuple = ()) -> Tensor:
+        """Replace the values in place by ``compute(old)``, ``old`` being this tensor as it
+        was (its history kept): the in-place form of an op that is not one binary primitive
+        (``clamp_``, ``masked_fill_``). ``others`` are the other operands ``compute`` reads,
+        so that their gradients and tangents are followed."""
+        tensors = [o for o in others if type(o) is Tensor]
+        record = _grad_enabled and (self._rg or any(o._rg for o in tensors))
+        tangents = self._fw is not None or any(o._fw is not None for o in tensors)
+        if record or tangents:
+            self._check_inplace(record, tangents, opname)
+            old = _new(self._xp.asarray(self._data, copy=True), self._xp)
+            old._node, old._rg, old._fw = self._node, self._rg, self._fw
+            result = compute(old)
+            self._write(result._data, opname)
+            self._fw = result._fw
+            if record:
+                self._node, self._rg = result._node, result._rg
+        else:
+            result = compute(_new(self._data, self._xp))
+            self._write(result._data, opname)
+        bump_version(self)
+        node = result._node
+        if record and node is not None and node.prim.uses_ans:  # its output: this write
+            node.ans_vc = self._vc
+            node.ans_since = self._vc[1]
         return self
 
     def _write(self, new: Any, opname: str) -> None:

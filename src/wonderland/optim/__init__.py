@@ -2,7 +2,7 @@
 
 from . import schedules
 from .minimize import MinimizeResult, State, Trace, minimize
-from .optimizers import GD, Adam, Momentum, Nesterov, Optimizer
+from .optimizers import GD, SGD, Adam, Momentum, Nesterov, Optimizer
 
-__all__ = ["GD", "Momentum", "Nesterov", "Adam", "Optimizer", "minimize", "MinimizeResult",
+__all__ = ["GD", "SGD", "Momentum", "Nesterov", "Adam", "Optimizer", "minimize", "MinimizeResult",
            "State", "Trace", "schedules"]

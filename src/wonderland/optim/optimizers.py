@@ -219,6 +219,71 @@ class Nesterov(_WithMomentum):
         _add_in_place(p, -lr * (g + self.momentum * buffer))
 
 
+class SGD(Optimizer):
+    """Stochastic gradient descent as PyTorch's ``optim.SGD``, step for step.
+
+    For each parameter, with ``g = ∇f + weight_decay * x``: without momentum,
+    ``x_t = x_{t-1} - η_t g``; with it, the buffer ``b_1 = g``,
+    ``b_t = momentum * b_{t-1} + (1 - dampening) g``, and the step uses ``b_t`` (or
+    ``g + momentum * b_t`` with ``nesterov``). ``lr`` may be a schedule ``t -> η_t``
+    (``t = 1`` first), applied to the whole step, as PyTorch's schedulers do.
+    ``maximize=True`` ascends. Parameter groups (dicts) are not supported: one ``lr`` for
+    all parameters.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(1.0, requires_grad=True)
+    >>> opt = wl.optim.SGD([x], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (x ** 2).backward(); opt.step()
+    >>> round(x.item(), 4)
+    0.46
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 1e-3,
+                 momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
+                 nesterov: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr)
+        for name, value in (("momentum", momentum), ("dampening", dampening),
+                            ("weight_decay", weight_decay)):
+            # PyTorch refuses a negative momentum or weight decay (dampening: any number)
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value) or (value < 0 and name != "dampening"):
+                what = "a finite number" if name == "dampening" else "a non-negative number"
+                raise ValueError(f"SGD: {name} must be {what}, got {value!r}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening, "
+                             f"got momentum={momentum!r}, dampening={dampening!r}")
+        self.momentum = float(momentum)
+        self.dampening = float(dampening)
+        self.weight_decay = float(weight_decay)
+        self.nesterov = bool(nesterov)
+        self.maximize = bool(maximize)
+
+    def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
+        d = g._data
+        if self.maximize:
+            d = -d
+        if self.weight_decay:
+            d = d + self.weight_decay * p._data
+        momentum = self.momentum
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = _new(
+                    backend.asarray(d, xp=p._xp, copy=True), p._xp)
+            else:  # the buffer tensor keeps its identity, as PyTorch's momentum_buffer
+                buffer._data = momentum * buffer._data + (1 - self.dampening) * d
+            d = d + momentum * buffer._data if self.nesterov else buffer._data
+        _add_in_place(p, -lr * d)
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {**super()._hyperparameters(), "momentum": self.momentum,
+                "dampening": self.dampening, "weight_decay": self.weight_decay,
+                "nesterov": self.nesterov, "maximize": self.maximize}
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba), computed as PyTorch's ``optim.Adam``.
 

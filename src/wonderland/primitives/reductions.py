@@ -128,36 +128,63 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     return total / count if count else total * math.nan
 
 
-def var(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-        keepdims: bool | None = None, correction: float = 0, ddof: float | None = None) -> Tensor:
-    """Variance over ``dim``; the population form by default (``correction=0``, alias ``ddof``).
+def _correction(name: str, dim: Any, unbiased: Any, correction: Any,
+                ddof: Any) -> tuple[Any, float]:
+    """``(dim, correction)`` from PyTorch's ``unbiased=`` (also positional: ``x.var(True)``),
+    ``correction=`` or NumPy's ``ddof=``; the population form when none is given."""
+    if isinstance(dim, bool | backend.np.bool_):
+        if unbiased is not None:
+            raise TypeError(f"{name}: unbiased given twice ({dim!r} and {unbiased!r})")
+        dim, unbiased = None, dim
+    given = [v for v in (unbiased, correction, ddof) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{name}: give one of unbiased, correction and ddof, not several")
+    if unbiased is not None:
+        if not isinstance(unbiased, bool | backend.np.bool_):
+            raise TypeError(f"{name}: unbiased must be True or False, got {unbiased!r}")
+        return dim, 1 if unbiased else 0
+    return dim, given[0] if given else 0
+
+
+def var(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None = None,
+        correction: float | None = None, ddof: float | None = None, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Variance over ``dim``: the population form unless asked (``correction=0``).
+
+    ``unbiased=True`` (PyTorch's keyword; also ``x.var(True)``) is ``correction=1``, the
+    sample variance; ``correction=`` and NumPy's ``ddof=`` are accepted too. With nothing
+    given, ``correction=0`` (PyTorch's default is 1).
 
     Examples
     --------
     >>> import wonderland as wl
-    >>> wl.var(wl.tensor([1.0, 2.0, 3.0, 4.0])).item()
-    1.25
+    >>> x = wl.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> wl.var(x).item(), x.var(unbiased=True).item()
+    (1.25, 1.6666666666666667)
     """
+    dim, correction = _correction("var", dim, unbiased, correction, ddof)
     x = _float_input(x)
     axes, keep = _spec(x, dim, keepdim, axis, keepdims, "var")
     centred = x - mean(x, dim=axes, keepdim=True)
     total = sum(centred * centred, dim=axes, keepdim=keep)
     count = math.prod(x.shape[a] for a in axes)
-    return total / builtins.max(count - (correction if ddof is None else ddof), 0)
+    return total / builtins.max(count - correction, 0)
 
 
-def std(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-        keepdims: bool | None = None, correction: float = 0, ddof: float | None = None) -> Tensor:
-    """Standard deviation over ``dim``; the population form by default.
+def std(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None = None,
+        correction: float | None = None, ddof: float | None = None, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Standard deviation over ``dim``: the population form unless asked (see ``var``).
 
     Examples
     --------
     >>> import wonderland as wl
-    >>> wl.std(wl.tensor([1.0, 3.0])).item()
-    1.0
+    >>> x = wl.tensor([1.0, 3.0])
+    >>> wl.std(x).item(), round(x.std(unbiased=True).item(), 6)
+    (1.0, 1.414214)
     """
-    return sqrt(var(x, dim, keepdim, axis=axis, keepdims=keepdims, correction=correction,
-                    ddof=ddof))
+    return sqrt(var(x, dim, keepdim, unbiased=unbiased, correction=correction, ddof=ddof,
+                    axis=axis, keepdims=keepdims))
 
 
 # ----------------------------------------------------------------------- max, min
