@@ -1,5 +1,4 @@
-"""``wl.plot``: the text's figures with matplotlib (headless Agg): descent paths over
-contours, loss curves, gradient norms. Each function returns a Figure and takes ``ax=``.
+"""Figures of descent: paths over contours, loss curves, gradient norms.
 
 Figures made here (no ``ax=``) use matplotlib's constrained layout and keep their legend
 outside the axes, so that it never hides a curve or the end of a path."""
@@ -10,20 +9,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
-if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and \
-        not matplotlib.is_interactive():
-    matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from .tensor import Tensor, no_grad  # noqa: E402
+from ..tensor import Tensor, no_grad
 
 #: Saturated path colours that stand out on the grey contour map (tab10 less its grey and
 #: olive).

@@ -1,0 +1,274 @@
+"""Figures of fitted models: a regression's data, fit and residuals; a classifier's
+decision boundary over its predicted probability.
+
+The model is any fitted scikit-learn-style estimator (``wl.linear``'s, or scikit-learn's
+own): these functions only call ``predict``, ``predict_proba`` or
+``decision_function``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .descent import PATH_COLORS, _axes, _outside_legend
+
+DATA_STYLE = dict(s=18, c="#1f77b4", alpha=0.7, edgecolors="none")
+FIT_COLOR = "#d62728"
+RESIDUAL_STYLE = dict(color="#7f7f7f", linewidth=0.7, alpha=0.6)
+BINARY_POINTS = (dict(marker="o", c="white", edgecolors="black"),
+                 dict(marker="^", c="#222222", edgecolors="white"))
+
+
+def _table(X: Any, who: str) -> np.ndarray:
+    values = np.asarray(X, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise ValueError(f"{who}: X must be 2-D (samples, features), got shape {values.shape}")
+    return values
+
+
+def _names(model: Any, X: Any, count: int) -> list[str]:
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        names = getattr(X, "columns", None)
+    return [str(n) for n in names] if names is not None and len(names) == count \
+        else [f"x{j}" for j in range(count)]
+
+
+def _ask(model: Any, method: str, rows: np.ndarray, names: list[str]) -> np.ndarray:
+    """``model.method(rows)`` as floats."""
+    return np.asarray(getattr(model, method)(_frame(model, rows, names)), dtype=float)
+
+
+def _r2(y: np.ndarray, fitted: np.ndarray) -> float:
+    total = float(((y - y.mean()) ** 2).sum())
+    return 1.0 - float(((y - fitted) ** 2).sum()) / total if total > 0 else float("nan")
+
+
+def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = None,
+                   ax: Any = None, title: str | None = None) -> Figure:
+    """The data, the fitted model and the residuals of a regression.
+
+    With one feature (or ``feature=`` naming one of several): the targets against that
+    feature, the fitted line (with one feature) or the fitted values, and each residual
+    as a vertical segment. With two features: the fitted plane in 3-D over the data. With
+    more: observed against fitted values, around the diagonal of a perfect fit.
+
+    Parameters
+    ----------
+    model : fitted estimator with ``predict``
+    X : array-like of shape (n, c), or a DataFrame
+    y : array-like of shape (n,)
+    feature : int or str, optional
+        The feature to put on the horizontal axis (a column index or name).
+    ax : matplotlib Axes, optional
+        Where to draw (a 3-D Axes for two features without ``feature``).
+    title : str, optional
+        Defaults to the model's name and its R² on these data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.arange(10.0)[:, None]; y = 2 * X[:, 0] + 1
+    >>> fig = regression_fit(LinearRegression().fit(X, y), X, y)
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('x0', 'target')
+    """
+    table = _table(X, "regression_fit")
+    target = np.asarray(y, dtype=float).ravel()
+    if target.shape[0] != table.shape[0]:
+        raise ValueError(f"regression_fit: X has {table.shape[0]} rows but y has "
+                         f"{target.shape[0]}")
+    names = _names(model, X, table.shape[1])
+    fitted = _ask(model, "predict", table, names).ravel()
+    heading = title or f"{type(model).__name__}: R² = {_r2(target, fitted):.3f}"
+    if feature is not None:
+        column = names.index(feature) if isinstance(feature, str) and feature in names \
+            else feature
+        if not isinstance(column, int | np.integer) or not 0 <= column < table.shape[1]:
+            raise ValueError(f"regression_fit: feature {feature!r} is not one of the "
+                             f"{table.shape[1]} features {names}")
+        return _against_feature(model, table, target, fitted, int(column), names, ax,
+                                heading)
+    if table.shape[1] == 1:
+        return _against_feature(model, table, target, fitted, 0, names, ax, heading)
+    if table.shape[1] == 2:
+        return _plane(model, table, target, fitted, names, ax, heading)
+    return _observed_fitted(target, fitted, ax, heading)
+
+
+def _against_feature(model: Any, table: np.ndarray, target: np.ndarray, fitted: np.ndarray,
+                     column: int, names: list[str], ax: Any, heading: str) -> Figure:
+    fig, ax = _axes(ax)
+    x = table[:, column]
+    ax.vlines(x, np.minimum(target, fitted), np.maximum(target, fitted),
+              label="residuals", **RESIDUAL_STYLE)
+    ax.scatter(x, target, label="data", **DATA_STYLE)
+    if table.shape[1] == 1:
+        grid = np.linspace(x.min(), x.max(), 200)[:, None]
+        ax.plot(grid[:, 0], _ask(model, "predict", grid, names).ravel(), color=FIT_COLOR,
+                linewidth=2, label="fitted line")
+    else:
+        ax.scatter(x, fitted, s=12, c=FIT_COLOR, marker="x", label="fitted values")
+    ax.set_xlabel(names[column])
+    ax.set_ylabel("target")
+    ax.set_title(heading)
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def _plane(model: Any, table: np.ndarray, target: np.ndarray, fitted: np.ndarray,
+           names: list[str], ax: Any, heading: str) -> Figure:
+    if ax is None:
+        fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+        ax = fig.add_subplot(projection="3d")
+    elif getattr(ax, "name", "") != "3d":
+        raise ValueError("regression_fit: two features draw a plane in 3-D: pass an Axes "
+                         "made with projection='3d', or feature= to plot one feature")
+    fig = ax.figure
+    u = np.linspace(table[:, 0].min(), table[:, 0].max(), 25)
+    v = np.linspace(table[:, 1].min(), table[:, 1].max(), 25)
+    U, V = np.meshgrid(u, v)
+    plane = _ask(model, "predict", np.column_stack([U.ravel(), V.ravel()]), names)
+    ax.plot_surface(U, V, plane.reshape(U.shape), color=FIT_COLOR, alpha=0.25,
+                    linewidth=0)
+    for (a, b), t, f in zip(table, target, fitted):
+        ax.plot([a, a], [b, b], [f, t], **RESIDUAL_STYLE)
+    ax.scatter(table[:, 0], table[:, 1], target, s=12, c=DATA_STYLE["c"], depthshade=False,
+               label="data")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_zlabel("target")
+    ax.set_title(heading + " (plane: the fit)")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def _observed_fitted(target: np.ndarray, fitted: np.ndarray, ax: Any, heading: str) -> Figure:
+    fig, ax = _axes(ax)
+    ax.vlines(fitted, np.minimum(target, fitted), np.maximum(target, fitted),
+              label="residuals", **RESIDUAL_STYLE)
+    ax.scatter(fitted, target, label="data", **DATA_STYLE)
+    low, high = min(target.min(), fitted.min()), max(target.max(), fitted.max())
+    ax.plot([low, high], [low, high], color=FIT_COLOR, linewidth=1.5,
+            label="perfect fit (observed = fitted)")
+    ax.set_xlabel("fitted value")
+    ax.set_ylabel("observed target")
+    ax.set_title(heading)
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution: int = 200,
+                      title: str | None = None) -> Figure:
+    """A classifier over two features: the predicted probability of the second class as
+    shading, the decision boundary (probability 0.5; score 0 for a model without
+    probabilities) as a line, and the data coloured by class. With more than two classes,
+    each predicted class is a shaded region.
+
+    Parameters
+    ----------
+    model : fitted classifier with ``predict_proba`` (or ``decision_function``)
+    X : array-like of shape (n, 2), or a DataFrame of two columns
+    y : array-like of shape (n,): the labels, drawn as the points' colours
+    ax : matplotlib Axes, optional
+    resolution : int
+        Grid points along each axis.
+    title : str, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.2]]); y = [0, 1, 0, 1]
+    >>> fig = decision_boundary(LogisticRegression().fit(X, y), X, y)
+    >>> fig.axes[0].get_title()
+    'LogisticRegression: decision boundary'
+    """
+    table = _table(X, "decision_boundary")
+    if table.shape[1] != 2:
+        raise ValueError(f"decision_boundary: draws two features, got X of shape "
+                         f"{table.shape}; fit the model on two columns to see its boundary")
+    labels = np.asarray(y).ravel()
+    if labels.shape[0] != table.shape[0]:
+        raise ValueError(f"decision_boundary: X has {table.shape[0]} rows but y has "
+                         f"{labels.shape[0]}")
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"decision_boundary: resolution must be an int >= 2, got "
+                         f"{resolution!r}")
+    names = _names(model, X, 2)
+    margin = 0.05 * np.ptp(table, axis=0) + 1e-12
+    low, high = table.min(axis=0) - margin, table.max(axis=0) + margin
+    U, V = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                       np.linspace(low[1], high[1], resolution))
+    grid = np.column_stack([U.ravel(), V.ravel()])
+    classes = getattr(model, "classes_", np.unique(labels))
+    fig, ax = _axes(ax, figsize=(6.5, 5.0))
+    if len(classes) == 2 and hasattr(model, "predict_proba"):
+        surface = _ask(model, "predict_proba", grid, names)[:, 1].reshape(U.shape)
+        shade = ax.contourf(U, V, surface, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                            alpha=0.5)
+        fig.colorbar(shade, ax=ax, location="bottom", shrink=0.8,
+                     label=f"predicted probability P(y = {classes[1]})")
+        ax.contour(U, V, surface, levels=[0.5], colors="black", linewidths=2)
+        boundary = "P = 0.5: the decision boundary"
+    elif len(classes) == 2:
+        surface = _ask(model, "decision_function", grid, names).reshape(U.shape)
+        limit = float(np.abs(surface).max()) or 1.0
+        shade = ax.contourf(U, V, surface, levels=21, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                            alpha=0.5)
+        fig.colorbar(shade, ax=ax, location="bottom", shrink=0.8,
+                     label="score (decision function)")
+        ax.contour(U, V, surface, levels=[0.0], colors="black", linewidths=2)
+        boundary = "score = 0: the decision boundary"
+    else:
+        predicted = _ask_labels(model, grid, names, classes).reshape(U.shape)
+        colours = ListedColormap([PATH_COLORS[k % len(PATH_COLORS)]
+                                  for k in range(len(classes))])
+        ax.contourf(U, V, predicted, levels=np.arange(len(classes) + 1) - 0.5, cmap=colours,
+                    alpha=0.25)
+        ax.contour(U, V, predicted, levels=np.arange(len(classes)) + 0.5, colors="black",
+                   linewidths=1.5)
+        boundary = "class boundaries"
+    handles, texts = [], []
+    for k, label in enumerate(classes):
+        rows = labels == label
+        # two classes: white and black points read on either end of the red-blue shading
+        style = (BINARY_POINTS[k] if len(classes) == 2 else
+                 dict(marker="o", c=PATH_COLORS[k % len(PATH_COLORS)], edgecolors="black"))
+        handles.append(ax.scatter(table[rows, 0], table[rows, 1], s=18, linewidths=0.6,
+                                  **style))
+        texts.append(f"class {label}")
+    handles.append(Line2D([], [], color="black", linewidth=2))
+    texts.append(boundary)
+    _outside_legend(ax, handles, texts)
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(title or f"{type(model).__name__}: decision boundary")
+    return fig
+
+
+def _ask_labels(model: Any, grid: np.ndarray, names: list[str], classes: Any) -> np.ndarray:
+    """The predicted class of each grid point, as its position in ``classes``."""
+    predicted = np.asarray(model.predict(_frame(model, grid, names)))
+    return np.searchsorted(np.asarray(classes), predicted).astype(float)
+
+
+def _frame(model: Any, rows: np.ndarray, names: list[str]) -> Any:
+    """``rows`` as a DataFrame when the model was fitted on one (so that scikit-learn does
+    not warn about missing feature names)."""
+    if getattr(model, "feature_names_in_", None) is not None:
+        try:
+            import pandas as pd
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows, columns=names)
+    return rows

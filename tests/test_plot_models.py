@@ -1,0 +1,131 @@
+"""wl.plot.regression_fit and decision_boundary: what the figures show."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.svm import LinearSVC
+
+import wonderland as wl
+
+RNG = np.random.default_rng(0)
+
+
+def _line_data(n=40, features=1):
+    X = RNG.normal(size=(n, features))
+    y = X @ np.arange(1.0, features + 1) + 0.5 + 0.1 * RNG.normal(size=n)
+    return X, y
+
+
+def test_one_feature_shows_data_the_fitted_line_and_every_residual():
+    X, y = _line_data()
+    model = LinearRegression().fit(X, y)
+    fig = wl.plot.regression_fit(model, X, y)
+    ax = fig.axes[0]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "fitted line"]
+    xs, ys = line.get_data()
+    np.testing.assert_allclose(ys, model.predict(xs[:, None]))
+    (residuals,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segments = residuals.get_segments()
+    assert len(segments) == len(y)
+    lengths = sorted(abs(s[1][1] - s[0][1]) for s in segments)
+    np.testing.assert_allclose(lengths, sorted(abs(y - model.predict(X))), atol=1e-12)
+    assert "R² = " in ax.get_title()
+
+
+def test_feature_names_come_from_a_dataframe_and_feature_picks_one():
+    X, y = _line_data(features=3)
+    frame = pd.DataFrame(X, columns=["age", "bmi", "bp"])
+    model = LinearRegression().fit(frame, y)
+    fig = wl.plot.regression_fit(model, frame, y, feature="bmi")
+    assert fig.axes[0].get_xlabel() == "bmi"
+    labels = [c.get_label() for c in fig.axes[0].collections]
+    assert "fitted values" in labels
+
+
+def test_two_features_draw_the_plane_in_3d_and_more_observed_against_fitted():
+    X, y = _line_data(features=2)
+    fig = wl.plot.regression_fit(LinearRegression().fit(X, y), X, y)
+    assert fig.axes[0].name == "3d"
+    X, y = _line_data(features=4)
+    fig = wl.plot.regression_fit(LinearRegression().fit(X, y), X, y)
+    assert fig.axes[0].get_xlabel() == "fitted value"
+    assert fig.axes[0].get_ylabel() == "observed target"
+
+
+def test_regression_fit_draws_into_a_given_axes():
+    X, y = _line_data()
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert wl.plot.regression_fit(LinearRegression().fit(X, y), X, y, ax=ax) is fig
+    assert ax.get_lines()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda m, X, y: wl.plot.regression_fit(m, X, y[:-1]), "rows"),
+    (lambda m, X, y: wl.plot.regression_fit(m, X, y, feature="nope"), "nope"),
+    (lambda m, X, y: wl.plot.regression_fit(m, X, y, feature=5), "5"),
+])
+def test_regression_fit_refuses_bad_input_clearly(call, message):
+    X, y = _line_data(features=2)
+    with pytest.raises(ValueError, match=message):
+        call(LinearRegression().fit(X, y), X, y)
+
+
+def test_two_features_on_a_flat_axes_is_a_clear_error():
+    X, y = _line_data(features=2)
+    with pytest.raises(ValueError, match="3-D"):
+        wl.plot.regression_fit(LinearRegression().fit(X, y), X, y, ax=Figure().add_subplot())
+
+
+def _blobs(n=60):
+    X = np.vstack([RNG.normal(-1.5, 1, size=(n, 2)), RNG.normal(1.5, 1, size=(n, 2))])
+    return X, np.repeat([0, 1], n)
+
+
+def test_the_boundary_line_is_where_the_probability_is_one_half():
+    X, y = _blobs()
+    model = LogisticRegression().fit(X, y)
+    fig = wl.plot.decision_boundary(model, X, y)
+    ax = fig.axes[0]
+    boundary = [c for c in ax.collections if hasattr(c, "levels") and
+                list(c.levels) == [0.5]]
+    assert boundary, "no contour at P = 0.5"
+    points = np.vstack(boundary[0].get_paths()[0].vertices)
+    np.testing.assert_allclose(model.predict_proba(points)[:, 1], 0.5, atol=0.01)
+    assert "P(y = 1)" in fig.axes[1].get_xlabel()  # the colour bar, below
+
+
+def test_the_legend_names_each_class_and_sits_outside_the_axes():
+    X, y = _blobs()
+    fig = wl.plot.decision_boundary(LogisticRegression().fit(X, y), X, y)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[:2] == ["class 0", "class 1"]
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_a_model_without_probabilities_draws_its_zero_score_line():
+    X, y = _blobs()
+    fig = wl.plot.decision_boundary(LinearSVC().fit(X, y), X, y)
+    assert any(list(getattr(c, "levels", [])) == [0.0] for c in fig.axes[0].collections)
+
+
+def test_several_classes_shade_each_predicted_region():
+    iris = load_iris()
+    X, y = iris.data[:, :2], iris.target
+    fig = wl.plot.decision_boundary(LogisticRegression().fit(X, y), X, y)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["class 0", "class 1", "class 2", "class boundaries"]
+
+
+def test_decision_boundary_needs_two_features():
+    X = RNG.normal(size=(20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match=r"two features.*\(20, 3\)"):
+        wl.plot.decision_boundary(LogisticRegression().fit(X, y), X, y)
