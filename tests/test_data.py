@@ -559,3 +559,34 @@ def test_public_names():
     import wonderland.data as module
 
     assert module is data
+
+
+# ----------------------------------------------------------------------- read_table
+
+
+def _table_file(tmp_path, text):
+    path = tmp_path / "table.csv"
+    path.write_text(text)
+    return path
+
+
+def test_read_table_reads_the_columns_asked_in_that_order_and_ignores_the_rest(tmp_path):
+    path = _table_file(tmp_path, "a,target,b\n1,,2\n3,oops,4\n")
+    names, values = data.read_table(path, ["b", "a"])
+    assert names == ["b", "a"]
+    np.testing.assert_array_equal(values, [[2.0, 1.0], [4.0, 3.0]])
+    names, values = data.read_table(_table_file(tmp_path, "a,b\n1,2\n"))
+    assert names == ["a", "b"] and values.shape == (1, 2)
+
+
+def test_read_table_names_a_missing_column_and_the_columns_there_are(tmp_path):
+    path = _table_file(tmp_path, "a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"no column 'c'.*the columns are: a, b"):
+        data.read_table(path, ["a", "c"])
+
+
+def test_read_table_names_a_bad_cell_by_its_row_and_file_column(tmp_path):
+    path = _table_file(tmp_path, "a,b,c\n1,2,3\n4,5,x\n")
+    with pytest.raises(ValueError, match=r"read_table: non-numeric value 'x' at row 1 \(line 3"
+                       r" of the file\), column 2 \('c'\)"):
+        data.read_table(path, ["c", "a"])

@@ -118,11 +118,12 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    # wl.plot imports matplotlib (about a quarter of a second): only when first used
-    if name == "plot":
+    # wl.plot imports matplotlib and wl.linear scikit-learn (each about a quarter of a
+    # second): only when first used
+    if name in ("plot", "linear"):
         import importlib
 
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'wonderland' has no attribute {name!r}")
 
 
@@ -140,5 +141,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
     "linearize", "numerical_grad", "check_grad",
     "autograd", "inference_mode", "from_numpy", "as_tensor", "allclose", "isclose",
-    "randn_like", "rand_like", "full_like", "losses", "data",
+    "randn_like", "rand_like", "full_like", "losses", "data", "linear",
 ]

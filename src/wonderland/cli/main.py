@@ -1,7 +1,8 @@
 """``wonderland``: the command line of the package.
 
 ``wonderland examples`` (the default) runs the text's tensor and gradient examples;
-``wonderland practice`` runs the text's practice exercise. Bad input exits with status 2
+``wonderland practice`` runs the text's practice exercise; ``wonderland fit`` and
+``predict`` fit a linear model to a CSV file and apply it. Bad input exits with status 2
 and one line on stderr, never a traceback.
 
 Each command lives in its own module of ``wonderland.cli`` (listed in ``COMMANDS``) with
@@ -26,15 +27,16 @@ from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, one_line
 
 #: The commands, each a module of ``wonderland.cli`` (``tour``, ``fit``, ``predict``,
 #: ``bench`` join this list when they exist).
-COMMANDS: tuple[str, ...] = ("examples", "practice")
+COMMANDS: tuple[str, ...] = ("examples", "practice", "fit", "predict")
 DEFAULT_COMMAND = "examples"
 
 DESCRIPTION = """\
 Differentiable programming on NumPy: the course's examples and exercises as commands.
 Without a command, `wonderland` runs the text's tensor and gradient examples
 (`wonderland examples`); `wonderland practice` runs the practice exercise (gradient
-descent and momentum on a 2-D function, with figures). `wonderland COMMAND --help`
-describes each command and its options."""
+descent and momentum on a 2-D function, with figures); `wonderland fit` fits a linear
+model to a CSV file and `wonderland predict` applies it to new rows.
+`wonderland COMMAND --help` describes each command and its options."""
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by it
 EXIT_INTERRUPTED = 130  # 128 + SIGINT

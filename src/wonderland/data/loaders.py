@@ -16,7 +16,7 @@ import numpy as np
 
 from .dataset import Dataset
 
-__all__ = ["load_diabetes", "load_breast_cancer", "read_csv"]
+__all__ = ["load_diabetes", "load_breast_cancer", "read_csv", "read_table"]
 
 
 def load_diabetes(scaled: bool = True) -> Dataset:
@@ -152,11 +152,28 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
     >>> ds.feature_names, ds.X.shape, ds.y.tolist()
     (['age', 'bmi'], (2, 2), [1.5, 2.0])
     """
-    where = "read_csv"
+    if not isinstance(target, str):
+        raise TypeError(f"read_csv: target must be a column name (a str), got {target!r}")
+    path_str, header, rows, lines = _open(path, delimiter, "read_csv")
+    if target not in header:
+        raise ValueError(f"read_csv: no column {target!r} in {path_str!r}; the columns are: "
+                         f"{', '.join(header)}")
+    values = _to_numbers(rows, lines, header, path_str, range(len(header)), "read_csv")
+    t = header.index(target)
+    features = [name for j, name in enumerate(header) if j != t]
+    if not features:
+        raise ValueError(f"read_csv: {path_str!r} has only the target column {target!r}; "
+                         f"there are no features")
+    X = np.delete(values, t, axis=1)
+    return Dataset(X, values[:, t], feature_names=features, target_name=target, dtype=dtype,
+                   description=f"read from {path_str}")
+
+
+def _open(path: Any, delimiter: str, where: str) -> tuple[str, list[str], list[list[str]],
+                                                        list[int]]:
+    """The file's name, header, data rows and their line numbers, or a clear error."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"{where}: path must be a file name, got {type(path).__name__}")
-    if not isinstance(target, str):
-        raise TypeError(f"{where}: target must be a column name (a str), got {target!r}")
     path_str = os.fspath(path)
     if not os.path.exists(path_str):
         raise FileNotFoundError(f"{where}: no such file: {path_str!r}")
@@ -164,30 +181,68 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
         raise IsADirectoryError(f"{where}: {path_str!r} is a directory, not a CSV file")
     try:
         with open(path_str, newline="", encoding="utf-8-sig") as handle:
-            header, rows, lines = _read_rows(handle, path_str, delimiter)
+            header, rows, lines = _read_rows(handle, path_str, delimiter, where)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}: {path_str!r} is not UTF-8 text ({exc.reason} at byte "
                          f"{exc.start})") from None
     except csv.Error as exc:
         raise ValueError(f"{where}: {path_str!r} is not valid CSV: {exc}") from None
-    if target not in header:
-        raise ValueError(f"{where}: no column {target!r} in {path_str!r}; the columns are: "
-                         f"{', '.join(header)}")
-    values = _to_numbers(rows, lines, header, path_str)
-    t = header.index(target)
-    features = [name for j, name in enumerate(header) if j != t]
-    if not features:
-        raise ValueError(f"{where}: {path_str!r} has only the target column {target!r}; "
-                         f"there are no features")
-    X = np.delete(values, t, axis=1)
-    return Dataset(X, values[:, t], feature_names=features, target_name=target, dtype=dtype,
-                   description=f"read from {path_str}")
+    return path_str, header, rows, lines
 
 
-def _read_rows(handle: Any, path: str,
-               delimiter: str) -> tuple[list[str], list[list[str]], list[int]]:
+def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *,
+               delimiter: str = ",") -> tuple[list[str], np.ndarray]:
+    """The numeric columns of a CSV file with a header line, without a target: the
+    features to predict from.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, as for ``read_csv``.
+    columns : list of str, optional
+        The columns to read, in this order; the others (a target, say) are ignored and
+        not checked. All columns by default.
+    delimiter : str
+        The field separator.
+
+    Returns
+    -------
+    (names, values)
+        The column names and a float64 array of shape ``(rows, len(names))``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As ``read_csv``; a column of ``columns`` that the file lacks is named, with the
+        columns there are.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from wonderland.data import read_table
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("age,bmi,y\\n50,22.5,\\n61,30.1,\\n")
+    >>> read_table(path, ["bmi", "age"])
+    (['bmi', 'age'], array([[22.5, 50. ],
+           [30.1, 61. ]]))
+    """
+    path_str, header, rows, lines = _open(path, delimiter, "read_table")
+    if columns is None:
+        picked = list(range(len(header)))
+    else:
+        missing = [name for name in columns if name not in header]
+        if missing:
+            raise ValueError(f"read_table: no column {missing[0]!r} in {path_str!r}; the "
+                             f"columns are: {', '.join(header)}")
+        picked = [header.index(name) for name in columns]
+    values = _to_numbers(rows, lines, header, path_str, picked, "read_table")
+    return [header[j] for j in picked], values
+
+
+def _read_rows(handle: Any, path: str, delimiter: str,
+               where: str) -> tuple[list[str], list[list[str]], list[int]]:
     """The header and the data rows (blank lines skipped) with their line numbers."""
-    where = "read_csv"
     reader = csv.reader(handle, delimiter=delimiter)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -224,26 +279,31 @@ def _read_rows(handle: Any, path: str,
     return header, rows, lines
 
 
-def _to_numbers(rows: list[list[str]], lines: list[int], header: list[str],
-                path: str) -> np.ndarray:
-    """The cells as float64, or a ``ValueError`` naming the first bad one."""
+def _to_numbers(rows: list[list[str]], lines: list[int], header: list[str], path: str,
+                picked: Any, where: str) -> np.ndarray:
+    """The cells of the ``picked`` columns as float64, or a ``ValueError`` naming the first
+    bad one."""
+    picked = list(picked)
+    if picked != list(range(len(header))):
+        rows = [[record[j] for j in picked] for record in rows]
     try:
-        values = np.array(rows, dtype=np.float64)
+        values = np.array(rows, dtype=np.float64).reshape(len(rows), len(picked))
     except ValueError:
         values = None
     if values is not None and np.isfinite(values).all():
         return values
     for i, record in enumerate(rows):  # find the first bad cell, in reading order
-        for j, cell in enumerate(record):
+        for k, cell in enumerate(record):
+            j = picked[k]
             place = (f"{_where(i, lines[i])}, column {j} ({header[j]!r}) of {path!r}; rows are "
                      f"0-based data rows")
             text = cell.strip()
             if not text:
-                raise ValueError(f"read_csv: empty cell at {place}")
+                raise ValueError(f"{where}: empty cell at {place}")
             try:
                 number = float(text)
             except ValueError:
-                raise ValueError(f"read_csv: non-numeric value {cell!r} at {place}") from None
+                raise ValueError(f"{where}: non-numeric value {cell!r} at {place}") from None
             if not math.isfinite(number):
-                raise ValueError(f"read_csv: non-finite value {cell!r} at {place}")
+                raise ValueError(f"{where}: non-finite value {cell!r} at {place}")
     return np.array([[float(cell) for cell in record] for record in rows])

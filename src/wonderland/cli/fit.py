@@ -1,0 +1,212 @@
+"""``wonderland fit``: a linear model of ``wl.linear`` fitted to a CSV file, its
+coefficients by feature name, its train and test metrics, and the model saved.
+
+The same data checks as ``wl.data.read_csv`` (a missing file or column, an empty,
+non-numeric or non-finite cell: one line, exit 2) and the same estimators as
+``wl.linear``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .common import CommandError, command_parser, int_at_least
+
+MODELS = ("linear", "ridge", "logistic", "huber", "hinge")
+SOLVERS = {"linear": ("auto", "normal", "lstsq", "gd"),
+           "logistic": ("auto", "newton", "lbfgs", "gd")}
+CLASSIFIERS = ("logistic", "hinge")
+DEFAULT_SAVE = "model.json"
+
+DESCRIPTION = """\
+Fit a linear model of wl.linear to a CSV file (a header line, then numbers): --target
+names the column to predict, the other columns are the features. Prints the
+coefficients by feature name, the intercept, and the metrics on the training rows and
+on held-out test rows (R² and RMSE for the regressions linear, ridge and huber; accuracy
+and log-loss for the classifiers logistic and hinge), then writes the model to --save
+(.json or .npz, read back by `wonderland predict` or wl.linear.load)."""
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1), got {text!r}")
+    return value
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _model_file(text: str) -> str:
+    if Path(text).suffix.lower() not in (".json", ".npz"):
+        raise argparse.ArgumentTypeError(f"must end in .json or .npz, got {text!r}")
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file name")
+    return text
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = command_parser(subparsers, "fit", "fit a linear model to a CSV file",
+                            DESCRIPTION)
+    parser.add_argument("data", metavar="CSV", help="the data: a CSV file with a header")
+    parser.add_argument("--target", required=True, metavar="COL",
+                        help="the column to predict")
+    parser.add_argument("--model", required=True, choices=MODELS,
+                        help="linear (least squares), ridge, logistic (regression), huber "
+                             "(robust regression), hinge (linear SVM)")
+    parser.add_argument("--alpha", type=_alpha, default=None,
+                        help="penalty strength (ridge: 1.0; the others: 0.0)")
+    parser.add_argument("--solver", default="auto",
+                        help="linear: auto, normal, lstsq, gd; logistic: auto, newton, "
+                             "lbfgs, gd")
+    parser.add_argument("--test-size", type=_fraction, default=0.25, metavar="F",
+                        help="fraction of rows held out for testing (0: none)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
+                        help="seed of the train/test split and of stochastic training")
+    parser.add_argument("--save", type=_model_file, default=DEFAULT_SAVE, metavar="FILE",
+                        help="where to write the fitted model (.json or .npz)")
+    return parser
+
+
+def make_model(name: str, alpha: float | None, solver: str, seed: int) -> Any:
+    """The estimator of ``wl.linear`` that ``--model name`` stands for.
+
+    Examples
+    --------
+    >>> make_model("ridge", None, "auto", 0)
+    Ridge()
+    >>> make_model("hinge", 0.1, "auto", 0)
+    LinearModel(alpha=0.1, loss='hinge', random_state=0)
+    """
+    from .. import linear
+
+    if solver != "auto" and solver not in SOLVERS.get(name, ("auto",)):
+        allowed = SOLVERS.get(name)
+        raise CommandError(
+            f"argument --solver: {solver!r} is not a solver of --model {name}"
+            + (f" (choose from {', '.join(allowed)})" if allowed else " (it has only auto)"),
+            status=2)
+    if name == "linear":
+        if alpha:
+            raise CommandError("argument --alpha: --model linear has no penalty; use "
+                               "--model ridge", status=2)
+        return linear.LinearRegression(solver=solver)
+    if name == "ridge":
+        return linear.Ridge(alpha=1.0 if alpha is None else alpha)
+    if name == "logistic":
+        return linear.LogisticRegression(alpha=alpha or 0.0, solver=solver)
+    return linear.LinearModel(loss=name, alpha=alpha or 0.0, random_state=seed)
+
+
+def read_data(path: str, target: str) -> Any:
+    """``wl.data.read_csv``, its errors as one line with exit status 2."""
+    from .. import data
+
+    try:
+        return data.read_csv(path, target)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(str(exc), status=2) from None
+
+
+def _with_names(X: np.ndarray, names: list[str]) -> Any:
+    """X as a DataFrame when pandas is there (the model then keeps the feature names)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return X
+    return pd.DataFrame(X, columns=names)
+
+
+def _target(part: Any, classifier: bool) -> np.ndarray:
+    """The target column; a classifier's whole-number labels as ints (class 1, not 1.0)."""
+    y = part.y.numpy()
+    if classifier and np.all(y == np.round(y)):
+        return y.astype(np.int64)
+    return y
+
+
+def metrics(model: Any, X: Any, y: np.ndarray, classifier: bool) -> dict[str, float]:
+    """R² and RMSE of a regressor; accuracy and log-loss of a classifier (log-loss only
+    when it predicts probabilities).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.arange(4.0)[:, None]; y = 2 * X[:, 0]
+    >>> metrics(LinearRegression().fit(X, y), X, y, classifier=False)
+    {'R2': 1.0, 'RMSE': 0.0}
+    """
+    if not classifier:
+        fitted = np.asarray(model.predict(X), dtype=float)
+        residual = float(((y - fitted) ** 2).sum())
+        total = float(((y - y.mean()) ** 2).sum())
+        return {"R2": round(1 - residual / total, 12) if total > 0 else float("nan"),
+                "RMSE": round(math.sqrt(residual / len(y)), 12)}
+    result = {"accuracy": float(np.mean(np.asarray(model.predict(X)) == y))}
+    if hasattr(model, "predict_proba"):
+        probability = np.asarray(model.predict_proba(X), dtype=float)
+        column = np.searchsorted(model.classes_, y)
+        picked = np.clip(probability[np.arange(len(y)), column], 1e-15, 1.0)
+        result["log-loss"] = float(-np.mean(np.log(picked)))
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    dataset = read_data(args.data, args.target)
+    model = make_model(args.model, args.alpha, args.solver, args.seed)
+    classifier = args.model in CLASSIFIERS
+    labels = np.unique(dataset.y.numpy())
+    if classifier and len(labels) != 2 and args.model == "hinge":
+        raise CommandError(f"--model hinge needs two classes in column {args.target!r}, "
+                           f"found {len(labels)}", status=2)
+    if args.test_size > 0:
+        train, test = dataset.split(args.test_size, seed=args.seed)
+    else:
+        train, test = dataset, None
+    names = list(dataset.feature_names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(_with_names(train.X.numpy(), names), _target(train, classifier))
+    for warning in caught:
+        print(f"warning: {' '.join(str(warning.message).split())}")
+    print(f"{type(model).__name__} on {args.data}: {len(dataset)} rows, {len(names)} "
+          f"features, target {args.target!r}")
+    width = max(len(n) for n in [*names, "intercept"])
+    coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
+    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=float))
+    for k, row in enumerate(coef):
+        if len(coef) > 1:
+            print(f"class {model.classes_[k]}:")
+        for name, value in zip(names, row):
+            print(f"  {name:<{width}}  {value: .6g}")
+        print(f"  {'intercept':<{width}}  {intercept[k]: .6g}")
+    parts = [("train", train)] + ([("test", test)] if test is not None else [])
+    for label, part in parts:
+        scores = metrics(model, _with_names(part.X.numpy(), names), _target(part, classifier),
+                         classifier)
+        shown = ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+        print(f"{label} ({len(part)} rows): {shown}")
+    model.save(args.save)
+    print(f"model written to {args.save}")
+    return 0
