@@ -25,14 +25,14 @@ from typing import NoReturn
 from .. import __version__
 from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, one_line
 
-#: The commands, each a module of ``wonderland.cli`` (``tour``, ``fit``, ``predict``,
-#: ``bench`` join this list when they exist).
-COMMANDS: tuple[str, ...] = ("examples", "practice", "fit", "predict")
+#: The commands, each a module of ``wonderland.cli``.
+COMMANDS: tuple[str, ...] = ("examples", "tour", "practice", "fit", "predict", "bench")
 DEFAULT_COMMAND = "examples"
 
 DESCRIPTION = """\
 Differentiable programming on NumPy: the course's examples and exercises as commands.
-Without a command, `wonderland` runs the text's tensor and gradient examples
+`wonderland tour` runs the whole text on real data and writes one HTML report. Without a
+command, `wonderland` runs the text's tensor and gradient examples
 (`wonderland examples`); `wonderland practice` runs the practice exercise (gradient
 descent and momentum on a 2-D function, with figures); `wonderland fit` fits a linear
 model to a CSV file and `wonderland predict` applies it to new rows.
@@ -63,7 +63,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     --------
     >>> parser, commands = build_parser()
     >>> sorted(commands)
-    ['examples', 'practice']
+    ['bench', 'examples', 'fit', 'practice', 'predict', 'tour']
     >>> commands["practice"].prog
     'wonderland practice'
     """

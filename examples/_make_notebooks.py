@@ -1,0 +1,542 @@
+"""Write the example notebooks, one per part of the text, with their outputs cleared.
+
+Run ``python examples/_make_notebooks.py`` after editing a notebook's cells here; the
+committed ``.ipynb`` files are this script's output (``tests/test_notebooks.py`` checks
+that they match it, and executes each one). ``--check`` only compares.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def md(text: str) -> dict:
+    return new_markdown_cell(text.strip("\n"))
+
+
+def code(text: str) -> dict:
+    return new_code_cell(text.strip("\n"))
+
+
+SETUP = code("""
+import matplotlib.pyplot as plt
+import numpy as np
+
+import wonderland as wl
+""")
+SETUP_NO_PLOTS = code("""
+import numpy as np
+
+import wonderland as wl
+""")
+
+NOTEBOOKS: dict[str, list[dict]] = {}
+
+# ----------------------------------------------------------------------------- 1. tensors
+NOTEBOOKS["01_tensors.ipynb"] = [
+    md("""
+# 1. Tensors
+
+A tensor is an n-dimensional array: its **shape** lists the length of each axis, its
+**rank** (`ndim`) counts the axes. wonderland's `Tensor` behaves like a NumPy array (and
+like a PyTorch tensor), and records what it computes so that it can be differentiated
+later.
+"""),
+    SETUP,
+    code("""
+examples = {
+    "scalar": wl.tensor(3.0),
+    "vector": wl.randn(5),
+    "matrix": wl.randn(3, 4),
+    "batch of 4 matrices 5 x 2": wl.randn(4, 5, 2),
+    "batch of 8 RGB images 32 x 32": wl.zeros(8, 3, 32, 32),
+}
+for name, t in examples.items():
+    print(f"{name:30s} shape {str(t.shape):15s} rank {t.ndim}  entries {t.size}")
+"""),
+    md("""
+## Indexing and slicing
+
+An integer index removes its axis, a slice keeps it: `X[i, :, j:k]` of a `(2, 3, 5)`
+tensor has shape `(3, k - j)`.
+"""),
+    code("""
+X = wl.arange(30).reshape(2, 3, 5)
+piece = X[1, :, 1:4]
+print(piece.shape)
+print(piece)
+"""),
+    md("""
+## Broadcasting, and why it bites in a loss
+
+Shapes are lined up from the right and axes of length 1 are stretched: a `(4, 1)` column
+plus a `(4,)` vector is a `(4, 4)` table of all pairwise sums.
+"""),
+    code("""
+a = wl.tensor([[0.0], [10.0], [20.0], [30.0]])   # (4, 1)
+b = wl.tensor([0.0, 1.0, 2.0, 3.0])              # (4,)
+print((a + b).shape)
+print(a + b)
+"""),
+    md("""
+The same rule turns a loss into nonsense when predictions come out as a column `(n, 1)`
+and targets are a vector `(n,)`: every prediction is compared with every target. Four
+perfect predictions get a mean squared error of 2.5 instead of 0. `wl.losses.squared`
+refuses the mismatch.
+"""),
+    code("""
+import wonderland.losses
+
+pred = wl.tensor([[1.0], [2.0], [3.0], [4.0]])   # (4, 1)
+y = wl.tensor([1.0, 2.0, 3.0, 4.0])              # (4,)
+print("broadcast by mistake:", ((pred - y) ** 2).mean().item())
+print("shapes matched:      ", wonderland.losses.squared(pred.reshape(-1), y).item())
+try:
+    wonderland.losses.squared(pred, y)
+except ValueError as error:
+    print("ValueError:", error)
+"""),
+    md("""
+## Reductions over axes
+
+`sum(dim=0)` adds down the rows (one number per column), `sum(dim=1)` along the rows;
+`keepdim=True` keeps the reduced axis with length 1 so the result broadcasts back.
+"""),
+    code("""
+M = wl.arange(1, 13).reshape(3, 4).astype("float64")
+print(M.sum(dim=0), M.sum(dim=1), M.sum())
+print(M / M.sum(dim=1, keepdim=True))   # each row now sums to 1
+"""),
+    md("""
+## Batched matrix products
+
+`(4, 5, 2) @ (4, 2, 3)` multiplies the four pairs of matrices at once; batch axes
+broadcast like any other.
+"""),
+    code("""
+A, B = wl.randn(4, 5, 2), wl.randn(4, 2, 3)
+P = A @ B
+loop = wl.stack([A[i] @ B[i] for i in range(4)])
+print(P.shape, float(wl.max(wl.abs(P - loop))))
+print((A @ B[0]).shape)   # one (2, 3) matrix for the whole batch
+"""),
+    code("""
+fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+for ax, t, title in zip(axes, (a.numpy(), b.numpy()[None, :], (a + b).numpy()),
+                        ("a: (4, 1)", "b: (4,)", "a + b: (4, 4)")):
+    ax.imshow(t, cmap="Blues")
+    for (i, j), v in np.ndenumerate(t):
+        ax.text(j, i, f"{v:g}", ha="center", va="center")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.tight_layout()
+"""),
+]
+
+# ----------------------------------------------------------------------------- 2. derivatives
+NOTEBOOKS["02_derivatives_gradients_jacobians.ipynb"] = [
+    md("""
+# 2. Derivatives, gradients and Jacobians
+
+The derivative of f at x is the limit of the slope of the secant through (x, f(x)) and
+(x + h, f(x + h)) as h → 0. wonderland computes it exactly by automatic differentiation
+(`wl.grad`); finite differences (`wl.numerical_grad`) approximate it.
+"""),
+    SETUP,
+    code("""
+def f(x):
+    return x**2 - 1.5 * x          # the text's example
+
+x0 = 0.5
+exact = wl.grad(f)(x0).item()
+hs = 10.0 ** -np.arange(0, 14)
+slopes = np.array([((f(wl.tensor(x0 + h)) - f(wl.tensor(x0))) / h).item() for h in hs])
+for h, s in zip(hs[::3], slopes[::3]):
+    print(f"h = {h:.0e}: secant slope {s:.10f}")
+print("wl.grad:", exact)
+"""),
+    code("""
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.loglog(hs, np.abs(slopes - exact), "o-", label="|secant slope - f'(0.5)|")
+ax.loglog(hs, hs, ":", label="h")
+ax.invert_xaxis()
+ax.set_xlabel("step h")
+ax.set_ylabel("error of the slope")
+ax.legend()
+ax.set_title("truncation error shrinks with h, round-off grows");
+"""),
+    md("""
+## Gradient and directional derivative
+
+For f: Rⁿ → R the gradient collects the partial derivatives. The directional derivative
+along v is ⟨∇f(x), v⟩; forward mode (`wl.jvp`) computes it without forming ∇f.
+"""),
+    code("""
+def bowl(x):
+    return x[0]**2 + 3 * x[1]**2 + x[0] * x[1]
+
+x = wl.tensor([1.0, 0.5])
+v = wl.tensor([1.0, -1.0]) / np.sqrt(2)
+g = wl.grad(bowl)(x)
+value, directional = wl.jvp(bowl, (x,), (v,))
+print("gradient:", g, " numerical:", wl.numerical_grad(bowl, x))
+print("jvp:", directional.item(), " <grad, v>:", wl.dot(g, v).item())
+"""),
+    md("""
+## Jacobians in both modes
+
+Reverse mode builds the Jacobian row by row, forward mode column by column; both agree
+with finite differences.
+"""),
+    code("""
+def F(x):
+    return wl.stack([x[0] * x[1] + wl.sin(x[2]), wl.exp(x[0]) - x[1] * x[2]**2])
+
+x = wl.tensor([0.5, -1.0, 2.0])
+J_rev, J_fwd, J_fd = wl.jacrev(F)(x), wl.jacfwd(F)(x), wl.numerical_grad(F, x)
+print(J_rev)
+print("rev vs fd:", float(wl.max(wl.abs(J_rev - J_fd))),
+      " fwd vs rev:", float(wl.max(wl.abs(J_fwd - J_rev))))
+"""),
+    md("""
+## The first-order Taylor model
+
+`wl.linearize(f, x0)` is x ↦ f(x0) + f'(x0)(x − x0). The text's example: f(0.51) = −0.5049,
+the model says −0.5050.
+"""),
+    code("""
+model = wl.linearize(f, 0.5)
+print(f"f(0.51) = {f(wl.tensor(0.51)).item():.4f}, model(0.51) = {model(0.51).item():.4f}")
+"""),
+    md("A linear map is its own Jacobian: ∂(Wx)/∂x = W."),
+    code("""
+W = wl.randn(3, 4)
+print(float(wl.max(wl.abs(wl.jacrev(lambda x: W @ x)(wl.ones(4)) - W))))
+"""),
+]
+
+# ----------------------------------------------------------------------------- 3. descent
+NOTEBOOKS["03_gradient_descent_and_momentum.ipynb"] = [
+    md("""
+# 3. Gradient descent and momentum
+
+x_t = x_{t−1} − η ∇f(x_{t−1}), stopped when the gradient is small (`tol_grad`) or when
+the steps are (`tol_x`). `wl.optim.minimize` runs the loop and keeps the trace.
+"""),
+    SETUP_NO_PLOTS,
+    code("""
+def poly(x):
+    return 2 * x**4 + x**3 - 3 * x**2
+
+for options in ({"tol_grad": 1e-6}, {"tol_grad": 0.0, "tol_x": 1e-6}):
+    res = wl.optim.minimize(poly, 2.0, lr=0.01, max_iter=10_000, **options)
+    print(f"{res.reason:8s}: x = {res.x.item():.6f} after {res.n_iter} steps, "
+          f"|f'(x)| = {res.grad_norm:.1e}")
+"""),
+    md("""
+## Stationary points that are not minima
+
+At a saddle the gradient vanishes too. f(x) = x1² + x2⁴/4 − x2²/2 has a saddle at 0 and
+minima at (0, ±1); the Hessian's eigenvalues tell them apart.
+"""),
+    code("""
+def saddle(X):
+    return X[..., 0]**2 + X[..., 1]**4 / 4 - X[..., 1]**2 / 2
+
+for point in ([0.0, 0.0], [0.0, 1.0]):
+    H = wl.hessian(saddle)(wl.tensor(point)).numpy()
+    print(point, "Hessian eigenvalues:", np.linalg.eigvalsh(H))
+res = wl.optim.minimize(saddle, [[1.5, 0.0], [1.5, 0.01]], lr=0.1, max_iter=2000,
+                        tol_grad=1e-8, batched=True)
+print("from (1.5, 0) ->", res.x[0].tolist(), "   from (1.5, 0.01) ->", res.x[1].tolist())
+"""),
+    md("""
+## The practice exercise
+
+f(x) = sin(x1)cos(x2) + sin(x1/2)cos(x2/2) on [0, 10]², from many starts at once
+(`batched=True`), with and without momentum.
+"""),
+    code("""
+def practice(X):
+    x1, x2 = X[:, 0], X[:, 1]
+    return wl.sin(x1) * wl.cos(x2) + wl.sin(0.5 * x1) * wl.cos(0.5 * x2)
+
+X0 = np.random.default_rng(0).uniform(0, 10, size=(20, 2))
+runs = {name: wl.optim.minimize(practice, X0, method=name, lr=0.02, momentum=0.9,
+                                max_iter=1000, tol_grad=1e-6, batched=True)
+        for name in ("gd", "momentum")}
+for name, res in runs.items():
+    done = res.reason == "tol_grad"
+    print(f"{name:8s}: {done.sum()} of {len(X0)} converged, "
+          f"median {np.median(res.n_iter[done]):.0f} steps")
+"""),
+    code("""
+fig = wl.plot.contour_paths(practice, runs["momentum"], (0, 10), (0, 10),
+                            title="momentum, 20 starts")
+fig
+"""),
+    code("""
+fig = wl.plot.grad_norms({"gradient descent": runs["gd"], "momentum": runs["momentum"]})
+fig
+"""),
+]
+
+# ----------------------------------------------------------------------------- 4. losses
+NOTEBOOKS["04_datasets_and_losses.ipynb"] = [
+    md("""
+# 4. Datasets and losses
+
+`wl.data` holds checked datasets (the ones that ship with scikit-learn: nothing is
+downloaded), splits and a test for distribution shift; `wl.losses` the losses of the
+text.
+"""),
+    SETUP,
+    code("""
+import wonderland.data
+import wonderland.losses as L
+
+ds = wonderland.data.load_breast_cancer()
+print(ds.description)
+train, test = ds.split(test_size=0.3, seed=0)
+print(len(train), "training rows,", len(test), "test rows")
+"""),
+    md("""
+## Losses as functions of the margin or the residual
+
+Classification losses depend on the margin m = y·s (labels ±1), regression losses on the
+residual r = p − y.
+"""),
+    code("""
+m = wl.tensor(np.linspace(-2.5, 2.5, 501))
+ones, zeros = np.ones(501), np.zeros(501)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+axes[0].plot(m.numpy(), L.zero_one(m, ones, reduction="none").numpy(), label="0/1")
+axes[0].plot(m.numpy(), L.hinge(m, ones, reduction="none").numpy(), label="hinge")
+axes[0].plot(m.numpy(), L.binary_cross_entropy_with_logits(m, ones, reduction="none").numpy()
+             / np.log(2), label="logistic (bits)")
+axes[0].set_xlabel("margin m = y s")
+axes[1].plot(m.numpy(), L.squared(m, zeros, reduction="none").numpy(), label="squared")
+axes[1].plot(m.numpy(), L.absolute(m, zeros, reduction="none").numpy(), label="absolute")
+axes[1].plot(m.numpy(), L.huber(m, zeros, reduction="none").numpy(), label="Huber")
+axes[1].set_xlabel("residual r = p - y")
+for ax in axes:
+    ax.set_ylabel("loss")
+    ax.set_ylim(-0.1, 3.5)
+    ax.legend()
+fig.tight_layout()
+"""),
+    md("""
+The 0/1 loss is piecewise constant: its gradient is zero almost everywhere. wonderland
+treats it as a metric and refuses to differentiate it.
+"""),
+    code("""
+scores = wl.tensor([2.0, -0.5, 0.3], requires_grad=True)
+rate = L.zero_one(scores, [1, 1, -1])
+print("error rate:", rate.item())
+try:
+    rate.backward()
+except RuntimeError as error:
+    print("RuntimeError:", error)
+"""),
+    md("""
+## Distribution shift
+
+A random split keeps the i.i.d. assumption; a split by tumour size breaks it, and
+`shift_report` says so before any label is seen.
+"""),
+    code("""
+X, y = ds.numpy()
+order = np.argsort(X[:, ds.feature_names.index("worst area")])
+half = len(y) // 2
+perm = np.random.default_rng(0).permutation(len(y))
+print("random split, features flagged:",
+      len(wonderland.data.shift_report(ds[perm[:half]], ds[perm[half:]]).shifted))
+report = wonderland.data.shift_report(ds[order[:half]], ds[order[half:]])
+print("split by size, features flagged:", len(report.shifted))
+print(report.to_frame().sort_values("statistic", ascending=False).head())
+"""),
+]
+
+# ----------------------------------------------------------------------------- 5. linear models
+NOTEBOOKS["05_linear_and_logistic_regression.ipynb"] = [
+    md("""
+# 5. Linear and logistic regression
+
+`wl.linear` fits the text's linear models as scikit-learn estimators: least squares in
+closed form or by gradient descent, ridge regression, logistic regression.
+"""),
+    SETUP,
+    code("""
+import warnings
+
+import wonderland.data
+import wonderland.linear as linear
+
+X, y = wonderland.data.load_diabetes().numpy()
+closed = linear.LinearRegression(solver="normal").fit(X, y)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")      # it stops at max_iter on purpose
+    descent = linear.LinearRegression(solver="gd", max_iter=4000, tol=1e-12).fit(X, y)
+print("max |closed form - descent|:", np.max(np.abs(closed.coef_ - descent.coef_)))
+print("R^2:", closed.score(X, y))
+"""),
+    code("""
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.semilogx(np.arange(1, len(descent.loss_curve_) + 1), descent.loss_curve_)
+ax.axhline(closed.loss_curve_[-1], ls="--", color="k", label="closed form")
+ax.set_xlabel("iteration")
+ax.set_ylabel("mean squared error")
+ax.set_title("loss curve of gradient descent (diabetes)")
+ax.legend();
+"""),
+    md("""
+## Collinear features
+
+With x1 = x0 only w0 + w1 is determined: wonderland warns and returns the minimum-norm
+solution; ridge regression makes the minimum unique.
+"""),
+    code("""
+data = wonderland.data.make_collinear(100, 3, seed=1)
+Xc, yc = data.numpy()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    ols = linear.LinearRegression().fit(Xc, yc)
+print(caught[0].category.__name__, ":", caught[0].message)
+print("true:", data.true_coef.numpy().round(3))
+print("minimum norm:", ols.coef_.round(3))
+print("ridge:", linear.Ridge(alpha=1.0).fit(Xc, yc).coef_.round(3))
+"""),
+    md("""
+## Logistic regression
+
+On the breast cancer data (features standardized with the training statistics): the
+sigmoid of a linear score, trained on the binary cross-entropy.
+"""),
+    code("""
+ds = wonderland.data.load_breast_cancer()
+train, test = ds.split(test_size=0.3, seed=0)
+Xtr, ytr = train.numpy()
+Xte, yte = test.numpy()
+mean, std = Xtr.mean(0), Xtr.std(0)
+clf = linear.LogisticRegression(alpha=1e-2).fit((Xtr - mean) / std, ytr)
+print("train accuracy:", clf.score((Xtr - mean) / std, ytr))
+print("test accuracy: ", clf.score((Xte - mean) / std, yte))
+top = np.argsort(-np.abs(clf.coef_[0]))[:5]
+for i in top:
+    print(f"{ds.feature_names[i]:22s} log-odds per std {clf.coef_[0, i]:+.3f}")
+"""),
+    code("""
+cols = [ds.feature_names.index("worst radius"), ds.feature_names.index("worst concave points")]
+two = linear.LogisticRegression().fit(Xtr[:, cols], np.where(ytr > 0.5, "benign", "malignant"))
+fig = wl.plot.decision_boundary(two, Xtr[:, cols], np.where(ytr > 0.5, "benign", "malignant"))
+fig
+"""),
+]
+
+# ----------------------------------------------------------------------------- 6. pre-trained
+NOTEBOOKS["06_pretrained_features.ipynb"] = [
+    md("""
+# 6. Pre-trained features, few-shot learning and fine-tuning
+
+Pre-train a small network on digits 0–4, freeze it, and use its hidden layer as an
+embedding for digits 5–9, which it never saw, with only a few labelled examples per
+class. The network (16 convolutional 3 × 3 filters, ReLU, max-pooling, a linear layer) is
+`wonderland.tour.digits.ConvNet`, built from wonderland tensors; here we train it with
+`wl.optim.Adam` ourselves.
+"""),
+    SETUP_NO_PLOTS,
+    code("""
+import wonderland.linear as linear
+import wonderland.losses as L
+from wonderland.tour.digits import ConvNet, jitter, load_digits, patches
+
+X, y = load_digits()
+old, new = y < 5, y >= 5
+net = ConvNet(channels=16, classes=5, seed=0)
+opt = wl.optim.Adam(net.params, lr=1e-2)
+rng = np.random.default_rng(0)
+Xo, yo = X[old], y[old]
+for _epoch in range(10):
+    P = patches(jitter(Xo, rng))          # data augmentation: shift by up to a pixel
+    for rows in np.array_split(rng.permutation(len(yo)), 7):
+        opt.zero_grad()
+        loss = L.cross_entropy(net.features(P[rows]) @ net.weight + net.offset, yo[rows])
+        loss.backward()
+        opt.step()
+print("training accuracy on 0-4:", np.mean(net.predict(Xo) == yo))
+"""),
+    md("""
+The new digits arrive off-centre (shifted by up to a pixel). A linear head
+(`LogisticRegression`) on 5 examples per class: raw pixels against the frozen embedding.
+"""),
+    code("""
+Xn, yn = jitter(X[new], np.random.default_rng(1)), y[new] - 5
+order = np.random.default_rng(2).permutation(len(yn))
+test, pool = order[:400], order[400:]
+accuracy = {"raw pixels": [], "embedding": []}
+for draw in range(4):
+    pick = np.random.default_rng(100 + draw)
+    shots = np.concatenate([pick.choice(pool[yn[pool] == c], 5, replace=False)
+                            for c in range(5)])
+    for name, F in (("raw pixels", Xn), ("embedding", net.embed(Xn))):
+        head = linear.LogisticRegression(alpha=1e-2).fit(F[shots], yn[shots])
+        accuracy[name].append(head.score(F[test], yn[test]))
+for name, values in accuracy.items():
+    print(f"5-shot, {name:10s}: {np.mean(values):.1%}")
+"""),
+    md("""
+Fine-tuning: copy the pre-trained network, give it a fresh head for the five new classes
+and train everything on the same few examples.
+"""),
+    code("""
+from wonderland.tour.digits import train
+
+tuned = net.copy()
+tuned.new_head(5)
+train(tuned, Xn[shots], yn[shots], epochs=40, lr=3e-3, head_lr=3e-2, weight_decay=1e-3)
+print("fine-tuned, 5-shot:", np.mean(tuned.predict(Xn[test]) == yn[test]))
+"""),
+]
+
+
+def build() -> dict[str, nbformat.NotebookNode]:
+    """Every notebook, outputs empty."""
+    books = {}
+    for name, cells in NOTEBOOKS.items():
+        nb = new_notebook(cells=[nbformat.from_dict(copy.deepcopy(dict(c))) for c in cells])
+        nb.metadata["kernelspec"] = dict(KERNEL)
+        nb.metadata["language_info"] = {"name": "python"}
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"{Path(name).stem[:2]}-{i:02d}"
+        books[name] = nb
+    return books
+
+
+def main(argv: list[str]) -> int:
+    stale = []
+    for name, nb in build().items():
+        path = HERE / name
+        text = nbformat.writes(nb) + "\n"
+        if "--check" in argv:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date:", ", ".join(stale), "(run python examples/_make_notebooks.py)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

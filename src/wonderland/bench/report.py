@@ -1,0 +1,245 @@
+"""The results of a bench run as a table, as JSON, and as a bar chart of the ratios."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .runner import DISTURBED
+
+COLUMNS = ("id", "implementation", "median", "unit", "x limit", "x torch", "spread", "memory",
+           "check", "notes")
+_ALIGN = "<<><>>>><<"
+_COLORS = {"wonderland": "#d62728", "numpy": "#7f7f7f", "torch": "#1f77b4", "jax": "#2ca02c",
+           "jax-jit": "#98df8a", "autograd": "#9467bd", "sklearn": "#ff7f0e"}
+
+
+def fmt(v: float | None) -> str:
+    """A figure with four significant digits (``-`` for none).
+
+    Examples
+    --------
+    >>> fmt(0.0123456), fmt(1234.5), fmt(None), fmt(2.5e-5)
+    ('0.01235', '1234', '-', '2.500e-05')
+    """
+    if v is None:
+        return "-"
+    if v == 0 or 1e-3 <= abs(v) < 1e5:
+        return f"{v:.4g}" if abs(v) < 1000 else f"{v:.0f}"
+    return f"{v:.3e}"
+
+
+def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    if r["status"] != "ok":
+        return (r["workload"], r["label"], "-", r["unit"], "-", "-", "-", "-", "",
+                f"{r['status']}: {r['error']}" if r["error"] else r["status"])
+    ratio = "limit" if r["role"] == "limit" else fmt(r["ratio"]) if r["ratio"] else ""
+    spread = f"{100 * r['spread']:.0f}%" if r["spread"] is not None else "-"
+    memory = f"{r['memory_bytes'] / 2**20:.1f} MiB" if r["memory_bytes"] is not None else ""
+    return (r["workload"], r["label"], fmt(r["value"]), r["unit"], ratio,
+            fmt(r["ratio_torch"]) if r["ratio_torch"] else "", spread, memory, r["check"],
+            r["notes"])
+
+
+def format_header(results: dict[str, Any]) -> str:
+    """The lines above the table: when, where, which versions and which BLAS.
+
+    Examples
+    --------
+    >>> env = dict(date="2026-01-01T00:00:00", processor="cpu", cores=2, python="3.11.9",
+    ...            platform="Linux", numpy="2.0", wonderland="0.1.0", peers={}, missing={},
+    ...            blas=[], seconds=1.0)
+    >>> print(format_header(dict(environment=env, quick=True, rows=[])))
+    wonderland bench  2026-01-01T00:00:00  --quick  (1 s)
+      machine: cpu, 2 cores; Linux; python 3.11.9
+      numpy 2.0, wonderland 0.1.0; peers: none
+      BLAS: unknown
+    """
+    env = results["environment"]
+    mode = "--quick" if results["quick"] else "full sizes"
+    lines = [f"wonderland bench  {env['date']}  {mode}  ({env.get('seconds', 0):.0f} s)",
+             f"  machine: {env['processor']}, {env['cores']} cores; {env['platform']}; "
+             f"python {env['python']}"]
+    peers = ", ".join(f"{k} {v}" for k, v in env["peers"].items()) or "none"
+    if "torch_threads" in env:
+        peers += f" (torch threads: {env['torch_threads']})"
+    lines.append(f"  numpy {env['numpy']}, wonderland {env['wonderland']}; peers: {peers}")
+    pools = [" ".join(str(p[k]) for k in ("internal_api", "version", "architecture") if p.get(k))
+             + (f", {p['num_threads']} threads" if p.get("num_threads") else "")
+             + f" ({p['library']})" for p in env["blas"]]
+    lines.append("  BLAS: " + ("; ".join(pools) or "unknown"))
+    for peer, why in env["missing"].items():
+        lines.append(f"  {peer}: {why}")
+    return "\n".join(lines)
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """The header, one line a row (a blank line between workloads), then what the
+    columns mean, the footnotes, the targets and the load of other processes.
+
+    Examples
+    --------
+    >>> from wonderland.bench.runner import new_row
+    >>> env = dict(date="d", processor="cpu", cores=2, python="3", platform="p", numpy="2",
+    ...            wonderland="0.1", peers={}, missing={}, blas=[])
+    >>> row = new_row(workload="W1", label="limit", role="limit", unit="us/step", value=0.5,
+    ...               spread=0.1, background_load_cores=0.5)
+    >>> text = format_table(dict(environment=env, quick=True, rows=[row], targets=[],
+    ...                          footnotes=[]))
+    >>> print(text.splitlines()[-1])
+    WARNING: other processes used more than 0.2 cores during W1: its numbers are disturbed.
+    """
+    rows = [_cells(r) for r in results["rows"]]
+    widths = [max(len(str(x[i])) for x in [COLUMNS, *rows]) for i in range(len(COLUMNS) - 1)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        text = "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, _ALIGN, widths))
+        return (text + "  " + cells[-1]).rstrip()
+
+    out = [format_header(results), "", line(COLUMNS), "-" * (sum(widths) + 2 * len(widths) + 5)]
+    for k, cells in enumerate(rows):
+        if k and cells[0] != rows[k - 1][0]:
+            out.append("")
+        out.append(line(cells))
+    out += ["",
+            "median over interleaved rounds; spread = (max - min) / median; x limit = median / "
+            "the limit row's;",
+            "x torch = wonderland's median / its PyTorch row's; memory = peak of traced "
+            "allocations (tracemalloc) in one call;",
+            "jit rows: steady state (the first call, compile included, is in notes)"]
+    out += results.get("footnotes", [])
+    targets = results.get("targets", [])
+    if targets:
+        out.append("targets (reported, not asserted):")
+        for t in targets:
+            got = "not measured" if t["ratio"] is None else (
+                f"{t['ratio']:.2f}  ({'met' if t['met'] else 'MISSED'})")
+            out.append(f"  {t['text']}: {got}, target <= {t['at_most']}")
+    loads: dict[str, float] = {}
+    for r in results["rows"]:
+        if r.get("background_load_cores") is not None:
+            loads[r["workload"]] = r["background_load_cores"]
+    if loads:
+        out.append("CPU used by other processes during each workload, in cores: "
+                   + ", ".join(f"{k} {v:.2f}" for k, v in loads.items()))
+        for wid, load in loads.items():
+            if load > DISTURBED:
+                out.append(f"WARNING: other processes used more than {DISTURBED} cores during "
+                           f"{wid}: its numbers are disturbed.")
+    else:
+        out.append("CPU used by other processes: unknown here (no /proc/stat)")
+    return "\n".join(out)
+
+
+def _plain(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def write_json(results: dict[str, Any], path: str | Path) -> None:
+    """Write every figure of ``results`` (times of every round included) to ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_json({"rows": [], "sizes": {"W1": {"x0": np.float64(2.0)}}}, tmp + "/r.json")
+    ...     read_json(tmp + "/r.json")["sizes"]
+    {'W1': {'x0': 2.0}}
+    """
+    with open(path, "w") as fh:
+        json.dump(results, fh, indent=1, default=_plain)
+        fh.write("\n")
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """The results a ``--json`` run wrote; ``ValueError`` saying why a file is not one.
+
+    Examples
+    --------
+    >>> read_json("/no/such/file.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot read '/no/such/file.json': No such file or directory
+    """
+    try:
+        with open(path) as fh:
+            results = json.load(fh)
+    except OSError as exc:
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{str(path)!r} is not JSON: {exc}") from None
+    if not isinstance(results, dict) or not isinstance(results.get("rows"), list):
+        raise ValueError(f"{str(path)!r} is not the JSON of `wonderland bench --json`: "
+                         f"it has no list of rows")
+    return results
+
+
+def plot_ratios(results: dict[str, Any], path: str | Path) -> int:
+    """Draw every row's ratio to its limit as a horizontal bar (log scale, the limit as
+    a line at 1), grouped by workload and coloured by implementation; save to ``path``.
+    Returns the number of bars.
+
+    Examples
+    --------
+    >>> plot_ratios(read_json("bench.json"), "bench.png")  # doctest: +SKIP
+    21
+    """
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+    from matplotlib.patches import Patch
+
+    bars, labels, colors, groups = [], [], [], []
+    for r in results["rows"]:
+        ratio = r.get("ratio")
+        if r.get("role") == "limit" or r.get("status") != "ok":
+            continue
+        if ratio and ratio > 0 and math.isfinite(ratio):
+            bars.append(ratio)
+            labels.append(f"{r['workload']} {r['label']}")
+            colors.append(_COLORS.get(r["impl"], "#17becf"))
+            groups.append(r["workload"])
+    if not bars:
+        raise ValueError("no row has a ratio to its limit: nothing to plot")
+    ys = np.arange(len(bars))[::-1]
+    fig = Figure(figsize=(10, 1.2 + 0.28 * len(bars)), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(ys, bars, color=colors, height=0.7)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=1.2, linestyle="--")
+    ax.set_yticks(ys, labels, fontsize=8)
+    ax.set_ylim(-0.7, len(bars) - 0.3)
+    lo, hi = min(bars), max(bars)
+    ax.set_xlim(min(lo, 1.0) / 2.5, max(hi, 1.0) * 4)
+    for y, v in zip(ys, bars):
+        ax.text(v * 1.08, y, f"{v:.0f}x" if v >= 100 else f"{v:.3g}x", va="center", fontsize=7,
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.4, alpha=0.8))
+    for k in range(1, len(groups)):  # a faint line between workloads
+        if groups[k] != groups[k - 1]:
+            ax.axhline(ys[k] + 0.5, color="#cccccc", linewidth=0.8)
+    ax.set_xlabel("time / the limit's time, log scale, lower is faster (W4: v&g/fwd over the "
+                  "limit's; W8: over scikit-learn's)")
+    ax.set_ylabel("workload and implementation")
+    env = results.get("environment", {})
+    ax.set_title("wonderland bench: each implementation against the hand-written limit\n"
+                 f"{env.get('date', '')}, {env.get('cores', '?')} cores, "
+                 f"{'--quick' if results.get('quick') else 'full sizes'}", fontsize=10)
+    present = [k for k in _COLORS if k in {r["impl"] for r in results["rows"]}]
+    handles = [Patch(color=_COLORS[k], label=k) for k in present]
+    handles.append(ax.lines[0])
+    handles[-1].set_label("the limit (= 1)")
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    ax.grid(axis="x", which="both", color="#eeeeee", linewidth=0.6)
+    ax.set_axisbelow(True)
+    fig.savefig(path, dpi=110)
+    return len(bars)
+
+
+__all__ = ["COLUMNS", "fmt", "format_header", "format_table", "plot_ratios", "read_json",
+           "write_json"]

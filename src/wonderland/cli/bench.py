@@ -1,0 +1,210 @@
+"""``wonderland bench``: time wonderland against its limits and its peers (W1–W8).
+
+``wonderland bench [--quick] [--only W1,W4] [--peers torch,jax] [--json FILE]
+[--repeats N]`` runs the workloads and prints one table; ``wonderland bench --plot
+FILE.json [--out FILE.png]`` draws a saved run's ratios as a bar chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .common import CommandError, Parser, command_parser, int_at_least, one_line
+
+SUMMARY = "time wonderland against its hand-written limits and its peers"
+DESCRIPTION = """\
+Runs the benchmark workloads W1-W8 for wonderland, for their limit (the hand-written
+NumPy or plain-Python version of the same work) and for the peers that are installed
+(PyTorch eager, JAX eager and jit, HIPS autograd, scikit-learn), timed in interleaved
+rounds in one process, and prints one table: the median and spread of each row, its ratio
+to the limit (and to PyTorch for W1, W5, W6), the peak memory of W3, W4 and W7, and the
+versions, cores and BLAS of the machine. A peer that is not installed is a row saying so.
+
+  W1 poly-gd    gradient descent on 2x^4 + x^3 - 3x^2, a scalar: us per step
+  W2 practice   momentum on the practice function from 1000 starts: ms per run
+  W3 lsq-gd     least squares by GD, X ~ (100000, 100): ms per step, memory
+  W4 mlp-ratio  value_and_grad / forward of a small MLP loss, float32; memory
+  W5 overhead   a chain of 1000 tiny elementwise ops and its backward: us per op
+  W6 jacobian   the 256 x 256 Jacobian of tanh(A x), rev and fwd: ms per Jacobian
+  W7 ridge      wl.linear.Ridge fit on X ~ (1000000, 100): s per fit, memory
+  W8 logreg     wl.linear.LogisticRegression, to scikit-learn's loss: s per fit
+
+Numbers are only as good as the machine is quiet: a line under the table says how
+much CPU other processes used during each workload. `--quick` (smaller sizes, fewer
+rounds) takes under a minute on two cores; the full run takes several minutes."""
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def workload_list(text: str) -> list[str]:
+    """An argparse ``type=``: workload ids, comma-separated (``W1,w4`` or ``1,4``).
+
+    Examples
+    --------
+    >>> workload_list("w1, 4")
+    ['W1', 'W4']
+    >>> workload_list("W9")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: unknown workload 'W9' (choose from W1, W2, W3, W4, W5, W6, W7, W8)
+    """
+    from ..bench import WORKLOADS
+
+    ids = [x.upper() if x.upper().startswith("W") else f"W{x}" for x in _split(text)]
+    for wid in ids:
+        if wid not in WORKLOADS:
+            raise argparse.ArgumentTypeError(
+                f"unknown workload {wid!r} (choose from {', '.join(WORKLOADS)})")
+    if not ids:
+        raise argparse.ArgumentTypeError(f"must name workloads, got {text!r}")
+    return list(dict.fromkeys(ids))
+
+
+def peer_list(text: str) -> list[str]:
+    """An argparse ``type=``: peers, comma-separated, or ``none`` (the limit and
+    wonderland only).
+
+    Examples
+    --------
+    >>> peer_list("torch,jax-jit"), peer_list("none")
+    (['torch', 'jax-jit'], [])
+    >>> peer_list("tensorflow")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: unknown peer 'tensorflow' (choose from torch, jax, ..., or none)
+    """
+    from ..bench import PEERS
+
+    names = [x.lower() for x in _split(text)]
+    if names == ["none"]:
+        return []
+    for name in names:
+        if name not in PEERS:
+            raise argparse.ArgumentTypeError(
+                f"unknown peer {name!r} (choose from {', '.join(PEERS)}, or none)")
+    if not names:
+        raise argparse.ArgumentTypeError(f"must name peers or none, got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``wonderland bench`` and its options.
+
+    Examples
+    --------
+    >>> sub = Parser(prog="wonderland").add_subparsers(parser_class=Parser)
+    >>> p = add_parser(sub)
+    >>> args = p.parse_args(["--quick", "--only", "W1,W5", "--peers", "torch"])
+    >>> p.prog, args.only, args.peers, args.quick
+    ('wonderland bench', ['W1', 'W5'], ['torch'], True)
+    >>> p.parse_args([]).peers
+    ['torch', 'jax', 'jax-jit', 'autograd', 'sklearn']
+    """
+    from ..bench import PEERS, WORKLOADS
+
+    p = command_parser(subparsers, "bench", SUMMARY, DESCRIPTION)
+    none = argparse.SUPPRESS  # no "(default: None)" in --help; run() reads these with getattr
+    p.add_argument("--quick", action="store_true",
+                   help="smaller sizes and fewer rounds: under a minute on two cores")
+    p.add_argument("--only", type=workload_list, default=",".join(WORKLOADS), metavar="W1,W4",
+                   help="run only these workloads")
+    p.add_argument("--peers", type=peer_list, default=",".join(PEERS), metavar="torch,jax",
+                   help="run only these peers, or none (the limit always runs)")
+    p.add_argument("--repeats", type=int_at_least(1), default=none, metavar="N",
+                   help="timed rounds per workload (default: each workload's own, 3 to 9)")
+    p.add_argument("--json", default=none, metavar="FILE",
+                   help="also write every figure (each round's time included) to FILE")
+    p.add_argument("--plot", default=none, metavar="FILE.json",
+                   help="run nothing: draw the ratios of a saved --json run as a bar chart")
+    p.add_argument("--out", default=none, metavar="FILE.png",
+                   help="where the chart goes (default: --plot's file with .png); with a run, "
+                        "draw this run's chart there too")
+    return p
+
+
+def _writable(path: str, option: str) -> None:
+    folder = Path(path).absolute().parent
+    if Path(path).is_dir():
+        raise CommandError(f"{option} {path!r} is a folder, not a file", status=2)
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise CommandError(f"{option} {path!r}: cannot write into {str(folder)!r}", status=2)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark (or, with ``--plot``, draw a saved one); returns the exit status.
+
+    Bad input raises :class:`~wonderland.cli.common.CommandError` with status 2.
+
+    Examples
+    --------
+    >>> run(argparse.Namespace(plot="missing.json"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wonderland.cli.common.CommandError: --plot: cannot read 'missing.json': No such file ...
+    """
+    from ..bench import format_table, plot_ratios, read_json, run_bench, write_json
+
+    plot, out, json_path = (getattr(args, k, None) for k in ("plot", "out", "json"))
+    if plot is not None:
+        try:
+            results = read_json(plot)
+        except ValueError as exc:
+            raise CommandError(f"--plot: {exc}", status=2) from None
+        out = out or str(Path(plot).with_suffix(".png"))
+        _writable(out, "--out")
+        try:
+            bars = plot_ratios(results, out)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"--plot {plot!r}: cannot draw it: {exc}", status=2) from None
+        print(f"wrote {out} ({bars} bars)")
+        return 0
+    for path, option in ((json_path, "--json"), (out, "--out")):
+        if path is not None:
+            _writable(path, option)
+    results = run_bench(args.only, args.peers, quick=args.quick,
+                        rounds=getattr(args, "repeats", None))
+    print(format_table(results), flush=True)
+    if json_path:
+        write_json(results, json_path)
+        print(f"wrote {json_path}", file=sys.stderr)
+    if out:
+        plot_ratios(results, out)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``wonderland bench ARGS`` from Python or ``benchmarks/run.py``: through the
+    ``wonderland`` command where it registers ``bench``, else on its own with the same
+    error line and exit statuses.
+
+    Examples
+    --------
+    >>> main(["--repeats", "0"])  # doctest: +SKIP
+    2
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from . import main as top
+
+    if "bench" in getattr(top, "COMMANDS", ()):
+        return top.main(["bench", *argv])
+    parser = add_parser(Parser(prog="wonderland").add_subparsers(parser_class=Parser))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad argument already reported
+        return exc.code if isinstance(exc.code, int) else 0
+    try:
+        return run(args)
+    except CommandError as exc:
+        print(f"{parser.prog}: error: {one_line(exc)}", file=sys.stderr)
+        return exc.status
+
+
+__all__ = ["add_parser", "main", "peer_list", "run", "workload_list"]

@@ -1,0 +1,245 @@
+"""The tour's outputs: one self-contained HTML page, the PNGs, ``summary.json``, and the
+summary table printed on the terminal.
+
+The page embeds every figure as a ``data:image/png;base64`` URI and its style sheet
+inline, and links only to its own anchors: it can be mailed, moved or opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .base import Section, jsonable
+
+__all__ = ["render_html", "summary", "terminal_table", "inline"]
+
+STYLE = """
+:root { --ink: #1d1d1f; --muted: #5f6368; --rule: #e3e3e3; --accent: #b8860b;
+        --code: #f5f2ea; }
+* { box-sizing: border-box; }
+body { font: 16px/1.55 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+       sans-serif; color: var(--ink); margin: 0; background: #fafafa; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 32px 64px; background: white;
+       box-shadow: 0 0 12px rgba(0, 0, 0, .06); }
+h1 { font-size: 1.9em; margin: .3em 0 .1em; }
+h2 { font-size: 1.45em; margin: 2.2em 0 .5em; padding-top: .6em;
+     border-top: 3px solid var(--accent); }
+h3 { font-size: 1.05em; margin: 1.4em 0 .4em; color: var(--muted); }
+p { margin: .6em 0; max-width: 62em; }
+.lede { color: var(--muted); margin-top: 0; }
+code { background: var(--code); padding: 0 .25em; border-radius: 3px; font-size: .92em; }
+pre { background: #fff4f4; border-left: 4px solid #d62728; padding: .7em 1em;
+      white-space: pre-wrap; word-break: break-word; font-size: .85em; }
+pre.failure { background: #ffecec; }
+nav { background: #f6f3ea; border: 1px solid var(--rule); border-radius: 6px;
+      padding: .6em 1.4em; margin: 1.2em 0; }
+nav ol { margin: .3em 0; padding-left: 1.4em; columns: 2; }
+nav a { color: var(--ink); text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+figure { margin: 1.2em 0; text-align: center; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { font-size: .88em; color: var(--muted); margin: .3em auto 0; max-width: 52em; }
+table { border-collapse: collapse; margin: .6em 0 1em; font-size: .88em; }
+caption { text-align: left; font-weight: 600; padding-bottom: .3em; }
+th, td { border-bottom: 1px solid var(--rule); padding: .25em .7em; text-align: left;
+         vertical-align: top; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.facts td:first-child { min-width: 22em; }
+.note { font-size: .85em; color: var(--muted); }
+.meta { font-size: .85em; color: var(--muted); }
+footer { margin-top: 3em; font-size: .85em; color: var(--muted); }
+"""
+
+_CODE = re.compile(r"`([^`]+)`")
+_EM = re.compile(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])")
+
+
+def inline(text: str) -> str:
+    """Prose to HTML: escaped, with ``code`` in backticks and *emphasis* in asterisks.
+
+    Examples
+    --------
+    >>> inline("use `a < b` and *not* x*y")
+    'use <code>a &lt; b</code> and <em>not</em> x*y'
+    """
+    parts = _CODE.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"<code>{html.escape(part, quote=False)}</code>")
+        else:
+            out.append(_EM.sub(r"<em>\1</em>", html.escape(part, quote=False)))
+    return "".join(out)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or \
+        type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0
+
+
+def _table_html(table: Any) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = []
+    for row in table.rows:
+        cells = "".join(
+            f"<td class=\"num\">{html.escape(table.cell(j, v))}</td>" if _is_number(v)
+            else f"<td>{html.escape(table.cell(j, v))}</td>" for j, v in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    note = f"<p class=\"note\">{inline(table.note)}</p>" if table.note else ""
+    return (f"<table><caption>{inline(table.title)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>{note}")
+
+
+def _facts_html(section: Section) -> str:
+    if not section.facts:
+        return ""
+    rows = "".join(f"<tr><td>{inline(n.label)}</td><td class=\"num\">{html.escape(n.text)}"
+                   f"</td></tr>" for n in section.facts)
+    return (f"<table class=\"facts\"><caption>The numbers</caption><thead><tr><th>quantity"
+            f"</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _section_html(section: Section, images: dict[str, bytes]) -> str:
+    parts = [f"<section id=\"{section.key}\">",
+             f"<h2>{section.index}. {html.escape(section.title)}</h2>"]
+    if section.error:
+        parts.append(f"<pre class=\"failure\">This part failed: {html.escape(section.error)}"
+                     "</pre>")
+    for kind, item in section.blocks:
+        if kind == "p":
+            parts.append(f"<p>{inline(item)}</p>")
+        elif kind == "figure":
+            parts.append(_figure_html(item, images))
+        elif kind == "table":
+            parts.append(_table_html(item))
+        elif kind == "message":
+            label, text = item
+            parts.append(f"<h3>{inline(label)}</h3><pre>{html.escape(text)}</pre>")
+    parts.append(_facts_html(section))
+    parts.append(f"<p class=\"meta\">Computed in {section.seconds:.1f} s.</p></section>")
+    return "\n".join(parts)
+
+
+def _figure_html(fig: Any, images: dict[str, bytes]) -> str:
+    data = base64.b64encode(images[fig.name]).decode("ascii")
+    return (f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(fig.alt)}\">"
+            f"<figcaption>{inline(fig.caption)} <span class=\"note\">({fig.name}.png)</span>"
+            f"</figcaption></figure>")
+
+
+def render_html(sections: Sequence[Section], images: dict[str, bytes], *, quick: bool,
+                seconds: float, version: str) -> str:
+    """The report: a title, a table of contents and one ``<section>`` per part, in order.
+
+    Examples
+    --------
+    >>> from wonderland.tour.base import Section
+    >>> s = Section("demo", 1, "Demo")
+    >>> s.say("Some `code`.")
+    >>> page = render_html([s], {}, quick=True, seconds=1.0, version="0")
+    >>> '<section id="demo">' in page and 'href="#demo"' in page
+    True
+    """
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    toc = "".join(f"<li><a href=\"#{s.key}\">{html.escape(s.title)}</a></li>"
+                  for s in sections)
+    mode = ("quick run (--quick: fewer starts, draws, iterations and figures)" if quick
+            else "full run")
+    body = "\n".join(_section_html(s, images) for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>wonderland tour: the differentiable wonderland, run</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+<h1>A tour of the differentiable wonderland</h1>
+<p class="lede">Every idea of <em>Alice's Adventures in a Differentiable Wonderland</em>,
+from tensors to fine-tuning, computed by wonderland on data that ships with scikit-learn
+(nothing downloaded). Where the text gives a number, the tour recomputes it.</p>
+<p class="meta">wonderland {html.escape(version)} · {mode} · {seconds:.1f} s · {when} ·
+every number below is also in <code>summary.json</code>, every figure in its own PNG.</p>
+<nav><strong>Contents</strong><ol>{toc}</ol></nav>
+{body}
+<footer>Made by <code>wonderland tour</code>. Run it again with <code>wonderland tour --out
+DIR</code>; the notebooks in <code>examples/</code> walk through the same parts
+step by step.</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def summary(sections: Sequence[Section], *, quick: bool, seconds: float,
+            version: str) -> dict[str, Any]:
+    """Everything the report shows, as ``summary.json`` holds it.
+
+    Examples
+    --------
+    >>> from wonderland.tour.base import Section
+    >>> s = Section("demo", 1, "Demo")
+    >>> _ = s.number("x", "x", 1.5)
+    >>> summary([s], quick=True, seconds=2.0, version="0")["sections"]["demo"]["numbers"]
+    {'x': 1.5}
+    """
+    return jsonable({
+        "wonderland_version": version, "quick": quick, "seconds": round(seconds, 2),
+        "order": [s.key for s in sections],
+        "sections": {s.key: s.summary() for s in sections},
+    })
+
+
+def terminal_table(sections: Sequence[Section], width: int = 100) -> str:
+    """The summary printed on the terminal: one block per part, its key numbers.
+
+    Examples
+    --------
+    >>> from wonderland.tour.base import Section
+    >>> s = Section("demo", 1, "Demo")
+    >>> _ = s.number("x", "the answer", 42, highlight=True)
+    >>> print(terminal_table([s], width=40))
+    part     seconds  result
+    -------  -------  ----------------------
+    1. Demo      0.0  the answer: 42
+    """
+    names = [f"{s.index}. {s.title}" for s in sections]
+    left = max([len("part"), *(len(n) for n in names)])
+    rest = max(20, width - left - 11)
+    lines = [f"{'part':<{left}}  seconds  result", f"{'-' * left}  -------  {'-' * rest}"]
+    for name, s in zip(names, sections):
+        results = s.highlight or ([f"FAILED: {s.error}"] if s.error else ["(no numbers)"])
+        if s.error and s.highlight:
+            results = [*results, f"FAILED: {s.error}"]
+        for k, text in enumerate(results):
+            text = text if len(text) <= rest else text[: rest - 1] + "…"
+            first = k == 0
+            lines.append(f"{name if first else '':<{left}}  "
+                         f"{f'{s.seconds:7.1f}' if first else ' ' * 7}  {text}")
+    return "\n".join(lines)
+
+
+def write_outputs(out: Path, sections: Sequence[Section], images: dict[str, bytes], *,
+                  quick: bool, seconds: float, version: str) -> Path:
+    """Write the PNGs, ``summary.json`` and ``report.html`` into ``out``; returns the
+    report's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in images.items():
+        (out / f"{name}.png").write_bytes(data)
+    (out / "summary.json").write_text(
+        json.dumps(summary(sections, quick=quick, seconds=seconds, version=version),
+                   indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = out / "report.html"
+    report.write_text(render_html(sections, images, quick=quick, seconds=seconds,
+                                  version=version), encoding="utf-8")
+    return report

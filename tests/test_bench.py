@@ -1,0 +1,211 @@
+"""``wonderland bench``: the workloads run, every row says something, the JSON holds every
+figure, the chart is drawn, a missing peer is a row, bad arguments are one line. No timing
+is asserted: the figures are whatever this machine gives."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wonderland.bench import peers, runner
+from wonderland.bench.workloads import Case, NotAvailable, Target, Workload, wl_linear
+from wonderland.cli import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """``wonderland bench ARGV`` in this process: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = bench.main([str(a) for a in argv])
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One quick run of W1 and W5 with every installed peer, one round each."""
+    tmp = tmp_path_factory.mktemp("bench")
+    status, out, err = cli("--quick", "--only", "W1,W5", "--repeats", "1",
+                           "--json", tmp / "run.json", "--out", tmp / "run.png")
+    return dict(status=status, out=out, err=err, json=tmp / "run.json", png=tmp / "run.png",
+                results=json.loads((tmp / "run.json").read_text()))
+
+
+def table_line(out: str, wid: str, label: str) -> str:
+    lines = [ln for ln in out.splitlines() if ln.startswith(f"{wid}  {label}")]
+    assert len(lines) == 1, (wid, label, out)
+    return lines[0]
+
+
+def test_quick_run_prints_every_row_with_a_ratio(quick):
+    assert quick["status"] == 0, quick["err"]
+    rows = quick["results"]["rows"]
+    assert {r["workload"] for r in rows} == {"W1", "W5"}
+    ran = [r for r in rows if r["status"] == "ok"]
+    for r in rows:
+        line = table_line(quick["out"], r["workload"], r["label"])
+        if r["status"] == "ok":
+            assert r["value"] is not None and r["rounds"] == 1, r
+            if r["role"] == "limit":
+                assert " limit " in line
+            elif r["role"] != "info":
+                assert r["ratio"] is not None and r["ratio"] > 0, r
+                assert re.search(r"us/(step|op)\s+[\d.e+-]+\s", line), line
+                assert r["check"] == "ok", r  # the answer agrees with the limit's
+        else:  # a peer this machine lacks, or a wonderland feature not there yet
+            assert r["status"] in ("not installed", "not available"), r
+            assert f"{r['status']}: " in line
+    impls = {r["impl"] for r in ran}
+    assert {"numpy", "wonderland"} <= impls
+    for peer in peers.PEERS:
+        if peer != "sklearn" and peer not in quick["results"]["environment"]["missing"]:
+            assert peer in impls, peer  # an installed peer really ran
+    wl_rows = [r for r in ran if r["impl"] == "wonderland"]
+    assert all(r["ratio_torch"] is not None for r in wl_rows
+               if "torch" in impls), wl_rows  # W1 and W5 state their target against PyTorch
+    assert "CPU used by other processes" in quick["out"]
+    assert "BLAS: " in quick["out"] and "wonderland 0.1" in quick["out"]
+
+
+def test_json_holds_every_figure(quick):
+    res = quick["results"]
+    env = res["environment"]
+    for key in ("date", "python", "numpy", "wonderland", "cores", "blas", "peers", "missing",
+                "processor"):
+        assert key in env, key
+    assert set(res["sizes"]) == {"W1", "W5"} and res["quick"] is True
+    for r in res["rows"]:
+        for key in ("workload", "label", "impl", "role", "unit", "status", "value", "ratio",
+                    "ratio_torch", "spread", "rounds", "times_s", "medians_s", "first_call_s",
+                    "memory_bytes", "check", "background_load_cores"):
+            assert key in r, key
+        if r["status"] == "ok":
+            assert len(r["times_s"]["main"]) == 1
+            assert r["medians_s"]["main"] == r["times_s"]["main"][0]
+            assert r["spread"] == 0.0  # one round
+
+
+def test_the_chart_is_written_and_redrawn_from_json(quick, tmp_path):
+    assert quick["png"].read_bytes()[:8] == PNG_MAGIC
+    status, out, err = cli("--plot", quick["json"], "--out", tmp_path / "again.png")
+    assert status == 0, err
+    assert (tmp_path / "again.png").read_bytes()[:8] == PNG_MAGIC
+    assert "bars" in out
+
+
+def test_missing_peer_is_a_row(monkeypatch):
+    real = peers._import
+
+    def no_torch(name):
+        if name == "torch":
+            raise ModuleNotFoundError("No module named 'torch'")
+        return real(name)
+
+    monkeypatch.setattr(peers, "_import", no_torch)
+    status, out, err = cli("--quick", "--only", "W1", "--peers", "torch", "--repeats", "1")
+    assert status == 0, err
+    line = table_line(out, "W1", "torch eager, backward()")
+    assert "not installed" in line and "No module named 'torch'" in line
+    assert re.search(r"wonderland backward\(\)\s+[\d.]+\s+us/step\s+[\d.]+", out), out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--only", "W9"], "unknown workload 'W9'"),
+    (["--only", ","], "must name workloads"),
+    (["--peers", "tensorflow"], "unknown peer 'tensorflow'"),
+    (["--repeats", "0"], "must be a whole number >= 1"),
+    (["--repeats", "two"], "must be a whole number >= 1"),
+    (["--plot", "no/such/run.json"], "cannot read 'no/such/run.json'"),
+    (["--plot", "{tmp}/broken.json"], "is not JSON"),
+    (["--plot", "{tmp}/other.json"], "has no list of rows"),
+    (["--only", "W1", "--json", "no/such/folder/run.json"], "cannot write into"),
+])
+def test_bad_arguments_are_one_line(argv, message, tmp_path):
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    status, out, err = cli(*(a.replace("{tmp}", str(tmp_path)) for a in argv))
+    assert status == 2
+    assert err.startswith("wonderland bench: error: ") and err.count("\n") == 1, err
+    assert message in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_runner_rows_memory_targets_and_unavailable_features():
+    """A tiny synthetic workload: memory measured, target computed, a missing wonderland
+    feature and a failing row each become a row, not an error."""
+    x = np.arange(100_000, dtype=np.float64)
+
+    def limit():
+        return {"main": lambda: x * 2.0}
+
+    def doubled_twice():
+        return {"main": lambda: (x + 1.0, x + 2.0)}
+
+    def unavailable():
+        raise NotAvailable("wl.something is not in this wonderland yet")
+
+    def broken():
+        return {"main": lambda: 1 / 0}
+
+    w = Workload("W0", "tiny", "ms", 2, [
+        Case("numpy", "limit", limit, role="limit"),
+        Case("wonderland", "two temporaries", doubled_twice),
+        Case("wonderland", "missing", unavailable),
+        Case("wonderland", "broken", broken),
+        Case("torch", "a peer not asked for", limit),
+    ], value=lambda m: m["main"] * 1e3, memory="main",
+        targets=[Target("memory over the limit's", "memory", "main", 1.25)])
+    rows = runner.run_workload(w, peers=[], missing={})
+    by = {r["label"]: r for r in rows}
+    assert list(by) == ["limit", "two temporaries", "missing", "broken"]
+    assert by["limit"]["memory_bytes"] >= x.nbytes
+    assert by["two temporaries"]["memory_bytes"] >= 2 * x.nbytes
+    assert by["two temporaries"]["rounds"] == 2 and by["two temporaries"]["ratio"] > 0
+    assert by["missing"]["status"] == "not available"
+    assert by["broken"]["status"] == "error" and "ZeroDivisionError" in by["broken"]["error"]
+    (target,) = runner._targets(w, rows)
+    assert target["ratio"] == pytest.approx(
+        by["two temporaries"]["memory_bytes"] / by["limit"]["memory_bytes"])
+    assert target["met"] is False
+
+
+def test_linear_models_are_imported_lazily():
+    with pytest.raises(NotAvailable, match="has no NoSuchEstimator"):
+        wl_linear("NoSuchEstimator")
+
+
+def test_benchmarks_run_py_calls_the_package():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: wonderland bench")
+    assert "W8 logreg" in done.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--repeats", "0"], "argument --repeats: must be a whole number >= 1"),
+    (["--plot", "no/such/run.json"], "--plot: cannot read 'no/such/run.json'"),
+])
+def test_registered_in_the_wonderland_command(monkeypatch, argv, message):
+    """Once ``bench`` is in ``wonderland.cli.main.COMMANDS``, the same errors come out
+    of ``wonderland bench`` with its prefix and status."""
+    from wonderland.cli import main as top
+
+    if "bench" not in top.COMMANDS:
+        monkeypatch.setattr(top, "COMMANDS", (*top.COMMANDS, "bench"))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = top.main(["bench", *argv])
+    assert status == 2
+    line = err.getvalue()
+    assert line.startswith(f"wonderland bench: error: {message}") and line.count("\n") == 1

@@ -1,0 +1,279 @@
+"""``wonderland tour``: the whole text as one report (API.md §8).
+
+One quick run (``--quick``) is shared by the tests below: the report's sections, its
+embedded figures and references, the PNGs and ``summary.json``, and the numbers the text
+gives. The command goes through ``wonderland.cli.main`` when it lists ``tour``, else through
+``wonderland.cli.tour`` on its own (the same parser and ``run``). No timing assertions.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html.parser
+import io
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import wonderland.tour as tour_package
+from wonderland.cli import tour as tour_cli
+from wonderland.tour.base import SectionSpec
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+KEYS = [spec.key for spec in tour_package.SECTIONS]
+TITLES = [spec.title for spec in tour_package.SECTIONS]
+
+
+def _wired() -> bool:
+    from wonderland.cli import main as cli_main
+
+    return "tour" in getattr(cli_main, "COMMANDS", ())
+
+
+def run_command(args: list[str]) -> tuple[int, str, str]:
+    """``wonderland tour ARGS`` in this process: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        if _wired():
+            from wonderland.cli.main import main
+
+            status = main(["tour", *args])
+        else:
+            status = tour_cli.main(args)
+    return status, out.getvalue(), err.getvalue()
+
+
+class _Page(html.parser.HTMLParser):
+    """The parts of the report the tests read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.ids: set[str] = set()
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.headings: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.add(attributes["id"] or "")
+        if tag == "section":
+            self.sections.append(attributes.get("id") or "")
+        if tag == "img":
+            self.images.append(attributes.get("src") or "")
+        for name in ("src", "href"):
+            if name in attributes and tag != "img":
+                self.links.append(attributes[name] or "")
+        if tag == "h2":
+            self._in_h2 = True
+            self.headings.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h2:
+            self.headings[-1] += data
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour") / "report-folder"
+    status, stdout, stderr = run_command(["--quick", "--out", str(out)])
+    page = _Page()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return SimpleNamespace(out=out, status=status, stdout=stdout, stderr=stderr, page=page,
+                           summary=summary)
+
+
+def numbers(quick, key: str) -> dict:
+    return quick.summary["sections"][key]["numbers"]
+
+
+# ----------------------------------------------------------------------- the run
+
+
+def test_quick_run_succeeds_and_prints_the_summary(quick):
+    assert quick.status == 0, quick.stderr
+    for i, title in enumerate(TITLES, 1):
+        assert f"{i}. {title}" in quick.stdout
+    report = (quick.out / "report.html").resolve()
+    assert f"report: {report}" in quick.stdout.splitlines()[-1]
+
+
+def test_progress_bars_go_to_stderr(quick):
+    for i, title in enumerate(TITLES, 1):
+        assert f"{i}. {title}" in quick.stderr  # one bar per section
+    assert "report:" not in quick.stderr
+
+
+def test_every_section_is_there_in_the_text_order(quick):
+    assert quick.page.sections == KEYS
+    assert quick.page.headings == [f"{i}. {title}" for i, title in enumerate(TITLES, 1)]
+    toc = [link[1:] for link in quick.page.links if link.startswith("#")]
+    assert toc[: len(KEYS)] == KEYS
+    assert quick.summary["order"] == KEYS
+
+
+def test_every_image_is_an_embedded_png(quick):
+    assert len(quick.page.images) >= len(KEYS)
+    for src in quick.page.images:
+        assert src.startswith("data:image/png;base64,"), src[:60]
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG_MAGIC
+
+
+def test_no_broken_references(quick):
+    for link in quick.page.links:
+        if link.startswith("#"):
+            assert link[1:] in quick.page.ids, f"anchor {link} has no target"
+        else:
+            assert link.startswith("data:"), f"the report refers to {link!r}"
+
+
+def test_every_section_has_a_figure_and_numbers(quick):
+    for key in KEYS:
+        section = quick.summary["sections"][key]
+        assert section["error"] is None, section["error"]
+        assert section["figures"], f"{key} has no figure"
+        assert section["numbers"], f"{key} has no numbers"
+
+
+def test_pngs_and_summary_are_written(quick):
+    listed = [name for key in KEYS for name in quick.summary["sections"][key]["figures"]]
+    assert listed
+    for name in listed:
+        assert (quick.out / name).read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in quick.out.glob("*.png")) == sorted(listed)
+    assert quick.summary["quick"] is True
+
+
+# ----------------------------------------------------------------------- the text's numbers
+
+
+def test_broadcast_shape(quick):
+    assert numbers(quick, "tensors")["broadcast_shape"] == [4, 4]
+    assert numbers(quick, "tensors")["bmm_shape"] == [4, 5, 3]
+
+
+def test_linearization_matches_the_text(quick):
+    n = numbers(quick, "derivatives")
+    assert f"{n['f_at_0.51']:.4f}" == "-0.5049"
+    assert f"{n['model_at_0.51']:.4f}" == "-0.5050"
+    assert n["directional_jvp"] == pytest.approx(n["directional_dot"], abs=1e-12)
+
+
+def test_polynomial_descent_finds_the_local_minimum(quick):
+    n = numbers(quick, "gradient_descent")
+    assert n["poly_tol_grad_x"] == pytest.approx(n["poly_local_min"], abs=1e-6)
+    assert n["poly_tol_grad_steps"] == 142
+
+
+def test_closed_form_and_descent_agree(quick):
+    n = numbers(quick, "least_squares")
+    assert n["all_coef_max_gap"] < 1e-4
+    assert n["bmi_coef_gap"] < 1e-4
+    assert n["collinear_warning"] is True
+
+
+def test_the_shifted_split_is_flagged_and_costs_accuracy(quick):
+    n = numbers(quick, "datasets_and_shift")
+    assert n["shift_shifted_features"] > n["iid_shifted_features"]
+    assert n["accuracy_drop"] > 0
+
+
+def test_few_shot_embedding_beats_raw_pixels_at_five_shots(quick):
+    n = numbers(quick, "pretrained")
+    assert n["fewshot_5_embedding"] > n["fewshot_5_raw"]
+
+
+def test_the_zero_one_loss_refusal_is_shown(quick):
+    messages = quick.summary["sections"]["losses"]["messages"]
+    assert any("zero_one" in text and "hinge" in text for text in messages.values())
+
+
+# ----------------------------------------------------------------------- errors and options
+
+
+@pytest.mark.parametrize("kind", ["existing file", "under a file", "empty"])
+def test_an_unwritable_out_is_one_line_and_status_2(tmp_path, kind):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = {"existing file": str(blocker), "under a file": str(blocker / "report"),
+           "empty": ""}[kind]
+    status, stdout, stderr = run_command(["--quick", "--out", out])
+    assert status == 2
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("wonderland tour: error: ")
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_folder_that_cannot_be_written_at_run_time_is_status_2(tmp_path, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    status, _, stderr = run_command(["--quick", "--out", str(tmp_path / "new")])
+    assert status == 2
+    assert re.fullmatch(r"wonderland tour: error: argument --out: cannot write into .*"
+                        r"Permission denied\n", stderr)
+
+
+def test_help_names_the_options():
+    status, stdout, _ = run_command(["--help"])
+    assert status == 0
+    for option in ("--out", "--quick", "--open"):
+        assert option in stdout
+
+
+def test_open_opens_the_report_in_the_browser(quick, monkeypatch, tmp_path):
+    opened = []
+    result = tour_package.TourResult([], quick.out / "report.html", 0.0)
+    monkeypatch.setattr(tour_package, "run_tour", lambda *a, **k: result)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    status, stdout, _ = run_command(["--open", "--out", str(tmp_path)])
+    assert status == 0
+    assert opened == [(quick.out / "report.html").resolve().as_uri()]
+
+
+def test_a_failing_part_is_reported_and_the_others_are_kept(tmp_path, monkeypatch):
+    def boom(ctx, section):
+        section.say("before the failure")
+        raise RuntimeError("something broke")
+
+    def fine(ctx, section):
+        section.number("answer", "the answer", 42, highlight=True)
+
+    monkeypatch.setattr(tour_package, "SECTIONS", (SectionSpec("fine", "Fine", 1, fine),
+                                                   SectionSpec("boom", "Boom", 1, boom)))
+    status, stdout, stderr = run_command(["--out", str(tmp_path), "--no-progress"])
+    assert status == 1
+    assert stderr.splitlines()[-1].startswith("wonderland tour: error: 1 part(s) failed")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["sections"]["fine"]["numbers"] == {"answer": 42}
+    assert "something broke" in summary["sections"]["boom"]["error"]
+    assert "This part failed" in (tmp_path / "report.html").read_text()
+
+
+def test_figures_rendered_in_a_worker_process_match(tmp_path):
+    """The renderer's worker process (used when a core is idle) gives the same PNGs."""
+    here = tour_package.run_tour(tmp_path / "here", quick=True, progress=False,
+                                 only=["tensors"], workers=0)
+    there = tour_package.run_tour(tmp_path / "there", quick=True, progress=False,
+                                  only=["tensors"], workers=1)
+    names = [f.name for f in here.sections[0].figures]
+    assert names and names == [f.name for f in there.sections[0].figures]
+    for name in names:
+        a = (tmp_path / "here" / f"{name}.png").read_bytes()
+        b = (tmp_path / "there" / f"{name}.png").read_bytes()
+        assert a[:8] == b[:8] == PNG_MAGIC
+        assert a == b
