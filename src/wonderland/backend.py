@@ -117,6 +117,7 @@ def from_numpy(array: np.ndarray, like: Any):
 _ONES: dict[tuple, np.ndarray] = {}
 UNITS: set[int] = set()  # ids of the cached ones: a cotangent among them multiplies as 1
 _UNIT_LARGEST = 1 << 16  # elements; larger ones are not kept
+_FILL_LARGEST = 1 << 12  # a larger broadcast stays a view: no memory for a sum's cotangent
 
 
 def ones(shape: tuple, dtype: Any) -> np.ndarray:
@@ -336,8 +337,8 @@ def _numpy_broadcast_to(x: Any, shape: tuple) -> Any:
         return x
     if id(x) in UNITS and math.prod(shape) <= _UNIT_LARGEST:  # x.sum()'s seed spread back
         return ones(shape, x.dtype)
-    if x.size == 1:  # a filled array: cheaper than a broadcast view for small arrays
-        out = np.empty(shape, dtype=x.dtype)
+    if x.size == 1 and math.prod(shape) <= _FILL_LARGEST:  # a filled array: cheaper than
+        out = np.empty(shape, dtype=x.dtype)  # a broadcast view for small arrays
         out.fill(x.reshape(()))
         return out
     return np.broadcast_to(x, shape)
