@@ -95,21 +95,25 @@ def _setup_command(command: str) -> bool:
     return "pip install" in command or "-m venv" in command
 
 
-COMMANDS = [(cmd, line) for lang, code, line in _blocks() if lang == "bash"
-            for cmd in code.strip().splitlines()
-            if cmd.strip() and not cmd.startswith("#") and not _setup_command(cmd)]
+SHELL_BLOCKS = [([cmd for cmd in code.strip().splitlines()
+                  if cmd.strip() and not cmd.startswith("#")], line)
+                for lang, code, line in _blocks() if lang == "bash"]
+SHELL_BLOCKS = [(commands, line) for commands, line in SHELL_BLOCKS
+                if not any(_setup_command(cmd) for cmd in commands)]
 
 
-@pytest.mark.parametrize(("command", "line"), COMMANDS,
-                         ids=[f"line{line}-{i}" for i, (_, line) in enumerate(COMMANDS)])
-def test_shell_command_runs(command: str, line: int, tmp_path: Path) -> None:
-    words = shlex.split(command.split("#")[0])
-    assert words[0].startswith(".venv/bin/"), (
-        f"README line {line}: commands run from the venv the first command makes")
-    words[0] = str(BIN / words[0].removeprefix(".venv/bin/"))
-    done = _run(words, tmp_path)
-    assert done.returncode == 0, f"README line {line}: {command}\n{done.stderr}"
-    assert "Traceback" not in done.stderr
+@pytest.mark.parametrize(("commands", "line"), SHELL_BLOCKS,
+                         ids=[f"line{line}" for _, line in SHELL_BLOCKS])
+def test_shell_block_runs(commands: list[str], line: int, tmp_path: Path) -> None:
+    """A block's commands run one after the other in one scratch folder."""
+    for command in commands:
+        words = shlex.split(command.split(" #")[0])
+        assert words[0].startswith(".venv/bin/"), (
+            f"README line {line}: commands run from the venv the first command makes")
+        words[0] = str(BIN / words[0].removeprefix(".venv/bin/"))
+        done = _run(words, tmp_path)
+        assert done.returncode == 0, f"README line {line}: {command}\n{done.stderr}"
+        assert "Traceback" not in done.stderr
 
 
 EXCERPT = re.compile(r"^<!-- excerpt: (\S+) -->\n```\w*\n(.*?)^```$", re.S | re.M)
