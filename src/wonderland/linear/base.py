@@ -1,0 +1,109 @@
+"""What every ``wl.linear`` estimator shares: input validation in scikit-learn's own terms,
+column names for messages, the collinearity warning, ``save``."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin"]
+
+
+class CollinearityWarning(UserWarning):
+    """Some columns of ``X`` are (nearly) linear combinations of the others.
+
+    The least-squares coefficients are then not unique; the estimator names the
+    columns involved and returns the minimum-norm solution.
+    """
+
+
+def column_names(estimator: Any, n_features: int) -> list[str]:
+    """The DataFrame column names seen in ``fit``, else ``x0, x1, …``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and len(names) == n_features:
+        return [str(c) for c in names]
+    return [f"x{j}" for j in range(n_features)]
+
+
+def check_finite_from_sums(X: np.ndarray, sums: np.ndarray) -> None:
+    """Raise scikit-learn's own error if ``X`` has a NaN or an infinity.
+
+    ``sums`` are reductions of ``X`` that a solver computes anyway (column sums, the
+    diagonal of ``XᵀX``): a NaN or an infinity in ``X`` makes them non-finite, so the
+    usual separate pass over ``X`` is only needed when they are.
+    """
+    if np.all(np.isfinite(sums)):
+        return
+    assert_all_finite(X, input_name="X")  # raises with scikit-learn's message
+    raise ValueError("Input X has values so large that their squares overflow float64; "
+                     "rescale the features")
+
+
+def check_number(owner: str, name: str, value: Any, *, low: float | None = None,
+                 low_inclusive: bool = True, integer: bool = False,
+                 allow_none: bool = False) -> None:
+    """Validate one hyper-parameter, with an error naming the estimator and the parameter."""
+    if value is None and allow_none:
+        return
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool)
+    if ok and not integer:
+        ok = bool(np.isfinite(value))
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if not ok:
+        what = "an integer" if integer else "a finite number"
+        if low is not None:
+            what += f" {'>=' if low_inclusive else '>'} {low}"
+        if allow_none:
+            what += " or None"
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
+
+
+def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Validate a string option."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{owner}: {name} must be one of {list(choices)}, got {value!r}")
+
+
+class LinearEstimatorMixin:
+    """Validation helpers and ``save`` for the estimators of ``wl.linear``."""
+
+    def _validate_X_y(self, X: Any, y: Any, *, numeric_y: bool,
+                      ensure_all_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """``validate_data`` without a copy of float64 input; ``y`` of shape ``(n, 1)`` is
+        ravelled with scikit-learn's ``DataConversionWarning``."""
+        X, y = validate_data(self, X, y, dtype=np.float64, copy=False, y_numeric=numeric_y,
+                             ensure_all_finite=ensure_all_finite, accept_sparse=False)
+        if numeric_y:
+            y = np.asarray(y, dtype=np.float64)
+        return X, y
+
+    def _validate_X(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, reset=False, accept_sparse=False)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to ``path``: ``.json`` or ``.npz`` (no pickle).
+
+        Read it back with ``wl.linear.load(path)``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from wonderland.linear import Ridge, load
+        >>> model = Ridge(alpha=0.5).fit(np.arange(8.0).reshape(4, 2), [0.0, 1.0, 2.0, 4.0])
+        >>> path = os.path.join(tempfile.mkdtemp(), "ridge.json")
+        >>> model.save(path)
+        >>> bool(np.allclose(load(path).coef_, model.coef_))
+        True
+        """
+        from .io import save
+
+        save(self, path)

@@ -1,0 +1,271 @@
+"""The data interface of the solvers: sums over row blocks.
+
+Every solver of ``wl.linear`` that has a closed form reads ``X`` only through the
+functions here: the least-squares solvers through the sufficient statistics
+(``XᵀX``, ``Xᵀy``, column sums, ``yᵀy``), damped Newton through the loss, gradient and
+Hessian of the log-loss at ``θ``, each a sum over rows. In memory the sums run over
+row blocks of a few MiB (one BLAS call for ``XᵀX``); a Dask path (not written yet)
+would compute the same sums per chunk and add them up, the solvers unchanged.
+
+No function here copies ``X`` as a whole or writes into it: the largest temporary is
+one row block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import log_softmax
+
+from .base import check_finite_from_sums
+
+BLOCK_BYTES = 4 * 2**20  # rows per block: about this many bytes of X
+
+_CONTROLLER = None
+
+
+def serial_blas() -> Any:
+    """A context in which BLAS runs on one thread. For loops of many small BLAS calls
+    over row blocks (memory-bound products): waking a pool of threads for each call
+    costs more than it brings, and a lot more when other processes hold the cores."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def block_rows(n_features: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Rows per block so that a block of ``X`` takes about ``block_bytes``."""
+    return max(64, block_bytes // (8 * max(n_features, 1)))
+
+
+def row_slices(n_samples: int, rows: int) -> Iterator[slice]:
+    """Consecutive row slices of at most ``rows`` rows covering ``range(n_samples)``."""
+    for start in range(0, n_samples, rows):
+        yield slice(start, min(start + rows, n_samples))
+
+
+# ------------------------------------------------------------------ least squares
+
+
+@dataclass(frozen=True)
+class GramSummary:
+    """Sufficient statistics of a least-squares problem, centred when there is an
+    intercept: ``gram = X̃ᵀX̃``, ``xty = X̃ᵀỹ``, ``yty = ỹᵀỹ`` with ``X̃ = X - x̄``,
+    ``ỹ = y - ȳ`` (``x̄ = 0``, ``ȳ = 0`` without intercept). ``raw_diag`` is the diagonal
+    of the uncentred ``XᵀX`` (to tell a constant column from a small one)."""
+
+    n_samples: int
+    x_mean: np.ndarray
+    y_mean: float
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: float
+    raw_diag: np.ndarray
+
+
+# when a centred diagonal entry is below this fraction of the raw one, the means
+# dominate the spread and X̃ᵀX̃ = XᵀX - n x̄x̄ᵀ would lose digits: centre the blocks
+_CANCELLATION = 1e-4
+
+
+def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSummary:
+    """The statistics of ``GramSummary`` in about one pass of BLAS over ``X``.
+
+    ``XᵀX`` is one call on the caller's array (no copy); ``Xᵀy`` and the column sums
+    come from one product ``[y, 1]ᵀX`` (one more read of ``X``). Where the means dwarf
+    the spread (centring by subtraction would lose digits) the centred Gram matrix is
+    recomputed over centred row blocks. NaN or infinity in ``X`` is caught from the
+    diagonal of ``XᵀX`` and the column sums (scikit-learn's error message), so there
+    is no separate pass to check it.
+    """
+    n, d = X.shape
+    xtx = X.T @ X
+    raw_diag = np.diag(xtx).copy()
+    if fit_intercept:
+        rhs = np.empty((2, n))  # [y, 1]ᵀX: one read of X for Xᵀy and the column sums
+        rhs[0] = y
+        rhs[1] = 1.0
+        xty, x_sum = rhs @ X
+        check_finite_from_sums(X, np.concatenate([raw_diag, x_sum]))
+        x_mean = x_sum / n
+        y_mean = float(np.mean(y))
+        gram = xtx - n * np.outer(x_mean, x_mean)
+        xty = xty - n * y_mean * x_mean
+        if np.any(np.diag(gram) < _CANCELLATION * raw_diag):
+            gram, xty = _centred_blocks(X, y, x_mean, y_mean)
+        yc = y - y_mean
+        yty = float(yc @ yc)
+    else:
+        check_finite_from_sums(X, raw_diag)
+        x_mean = np.zeros(d)
+        y_mean = 0.0
+        gram = xtx
+        xty = X.T @ y
+        yty = float(y @ y)
+    gram = 0.5 * (gram + gram.T)
+    return GramSummary(n, x_mean, y_mean, gram, xty, yty, raw_diag)
+
+
+def _centred_blocks(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray,
+                    y_mean: float) -> tuple[np.ndarray, np.ndarray]:
+    """``X̃ᵀX̃`` and ``X̃ᵀỹ`` by centring one row block at a time (exact centring,
+    memory bounded by a block)."""
+    n, d = X.shape
+    gram = np.zeros((d, d))
+    xty = np.zeros(d)
+    for rows in row_slices(n, block_rows(d)):
+        Xc = X[rows] - x_mean
+        gram += Xc.T @ Xc
+        xty += Xc.T @ (y[rows] - y_mean)
+    return gram, xty
+
+
+def column_means(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """Column means (zeros without intercept) by row blocks. The column sums double as
+    the check for NaN and infinity (scikit-learn's error), so ``X`` is read once."""
+    n, d = X.shape
+    total = np.zeros(d)
+    for rows in row_slices(n, block_rows(d)):
+        total += X[rows].sum(axis=0)
+    check_finite_from_sums(X, total)
+    return total / n if fit_intercept else np.zeros(d)
+
+
+def column_scales(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Column spreads ``sqrt(mean((x - m)²))`` around ``mean`` by row blocks, 1 where a
+    column is constant: the scaling of standardized coordinates."""
+    n, d = X.shape
+    sq = np.zeros(d)
+    for rows in row_slices(n, block_rows(d)):
+        Xc = X[rows] - mean
+        sq += np.einsum("ij,ij->j", Xc, Xc)
+    scale = np.sqrt(sq / n)
+    scale[~(scale > 1e-12 * np.abs(mean))] = 1.0
+    scale[scale == 0] = 1.0
+    return scale
+
+
+# ------------------------------------------------------------------ logistic
+
+
+@dataclass
+class LogisticTerms:
+    """Sums over the rows at ``θ = (W, c)`` in centred coordinates ``z = (x - m)W + c``:
+    the log-loss, its gradient (``(d + 1, k)``: the last row is the intercept's) and,
+    when asked, its Hessian (``((d + 1) k, (d + 1) k)``, the parameters in C order).
+    ``separated`` is True when every row is classified correctly (all margins > 0)."""
+
+    loss: float
+    grad: np.ndarray
+    hess: np.ndarray | None
+    separated: bool
+
+
+def _softplus_and_sigmoid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log(1 + e^z)`` and ``1/(1 + e^-z)``, stable for any ``z``, sharing one ``exp``."""
+    e = np.exp(-np.abs(z))
+    softplus = np.maximum(z, 0.0) + np.log1p(e)
+    q = 1.0 / (1.0 + e)
+    return softplus, np.where(z >= 0, q, e * q)
+
+
+# rows per block of the logistic passes: small enough for the block to stay in cache
+# between its two products (scores, then gradient)
+LOGISTIC_BLOCK_BYTES = 2**19
+
+
+def logistic_terms(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
+                   mean: np.ndarray, hessian: bool, separation: bool = True) -> LogisticTerms:
+    """Log-loss sums at ``(W, c)``: binary when ``W`` has one column (``Y`` holds 0/1 in
+    its one column), multinomial otherwise (``Y`` one-hot ``(n, k)``).
+
+    One pass over ``X`` by row blocks: each block gives its scores, its share of the
+    loss and gradient, and (``hessian=True``) of ``Σ p(1-p) x̃x̃ᵀ`` (binary) or of the
+    softmax Hessian (multinomial), while it is in cache. ``separated`` is only
+    computed with ``separation=True`` (else False).
+    """
+    n, d = X.shape
+    k = W.shape[1]
+    b = c - mean @ W
+    p_dim = (d + 1) * k
+    loss = 0.0
+    gX = np.zeros((d, k))
+    g_sum = np.zeros(k)
+    H = np.zeros((p_dim, p_dim)) if hessian else None
+    separated = separation
+    rows_per_block = block_rows(d + 1, LOGISTIC_BLOCK_BYTES if k == 1 and not hessian
+                                else BLOCK_BYTES)
+    buf = np.empty((min(rows_per_block, n), d + 1)) if hessian else None
+    w = np.ascontiguousarray(W[:, 0])
+    for rows in row_slices(n, rows_per_block):
+        Xb = X[rows]
+        Yb = Y[rows]
+        m = Xb.shape[0]
+        if k == 1:
+            z = Xb @ w + b[0]
+            yb = Yb[:, 0]
+            softplus, p = _softplus_and_sigmoid(z)
+            loss += float(np.sum(softplus) - yb @ z)
+            r = p - yb
+            gX[:, 0] += Xb.T @ r
+            g_sum[0] += r.sum()
+            if separated:
+                separated = bool(np.all((yb > 0) == (z > 0)) and np.all(z != 0))
+        else:
+            Z = Xb @ W + b
+            logp = log_softmax(Z, axis=1)
+            loss -= float(np.sum(logp * Yb))
+            P = np.exp(logp)
+            R = P - Yb
+            gX += Xb.T @ R
+            g_sum += R.sum(axis=0)
+            if separated:
+                true = np.sum(Z * Yb, axis=1, keepdims=True)
+                separated = bool(np.all(np.sum(Z >= true, axis=1) == 1))
+        if hessian:
+            Xt = buf[:m]
+            np.subtract(Xb, mean, out=Xt[:, :d])
+            Xt[:, d] = 1.0
+            if k == 1:
+                Xt *= np.sqrt(p * (1.0 - p))[:, None]
+                H += Xt.T @ Xt
+            else:
+                _multinomial_hessian_block(H, Xt, P, k)
+    grad = np.empty((d + 1, k))
+    grad[:d] = gX - np.outer(mean, g_sum)
+    grad[d] = g_sum
+    return LogisticTerms(loss, grad, H, separated)
+
+
+def _multinomial_hessian_block(H: np.ndarray, Xt: np.ndarray, P: np.ndarray, k: int) -> None:
+    """Add one block's ``Σ_i (diag(p_i) - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ`` to ``H`` (parameters
+    ordered ``(feature, class)``, C order)."""
+    m, d1 = Xt.shape
+    U = (Xt[:, :, None] * P[:, None, :]).reshape(m, d1 * k)
+    H -= U.T @ U
+    for a in range(k):
+        V = Xt * np.sqrt(P[:, a])[:, None]
+        H[a::k, a::k] += V.T @ V
+
+
+def logistic_loss(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
+                  mean: np.ndarray) -> float:
+    """The log-loss sum alone at ``(W, c)`` (a line-search trial)."""
+    n, d = X.shape
+    b = c - mean @ W
+    loss = 0.0
+    if W.shape[1] == 1:
+        w = np.ascontiguousarray(W[:, 0])
+        for rows in row_slices(n, block_rows(d, LOGISTIC_BLOCK_BYTES)):
+            z = X[rows] @ w + b[0]
+            loss += float(np.sum(_softplus_and_sigmoid(z)[0]) - Y[rows, 0] @ z)
+        return loss
+    for rows in row_slices(n, block_rows(d)):
+        loss -= float(np.sum(log_softmax(X[rows] @ W + b, axis=1) * Y[rows]))
+    return loss

@@ -1,0 +1,368 @@
+"""``LinearModel``: any loss of ``wl.losses`` on a linear model, trained by ``wl.optim``
+through wonderland's autodiff, full-batch or by minibatches."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import ClassifierTags, RegressorTags, check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import validate_data
+
+from .. import losses, optim
+from ..creation import tensor
+from ..optim import schedules
+from ..tensor import no_grad
+from .base import LinearEstimatorMixin, check_choice, check_number
+from .blocks import column_means, column_scales, gram_summary
+
+__all__ = ["LinearModel"]
+
+REGRESSION_LOSSES = ("squared", "absolute", "huber")
+CLASSIFICATION_LOSSES = ("hinge", "log")
+OPTIMIZERS = {"gd": optim.GD, "momentum": optim.Momentum, "adam": optim.Adam}
+# consecutive epochs without a relative improvement of ``tol`` that stop training
+N_ITER_NO_CHANGE = 10
+
+
+class LinearModel(LinearEstimatorMixin, BaseEstimator):
+    """A linear model ``Xw + b`` trained on any loss of ``wl.losses``:
+    minimize ``mean loss(Xw + b, y) + alpha/2 ‖w‖²`` by descent (``wl.optim``), the
+    gradient from wonderland's autodiff.
+
+    A regressor for ``loss="squared"``, ``"absolute"``, ``"huber"``; a binary classifier
+    for ``"hinge"`` (labels mapped to -1/+1) and ``"log"`` (logistic: labels mapped to
+    0/1, with ``predict_proba``), with any two labels. The estimator type follows
+    ``loss`` (scikit-learn's tags), so one class serves both.
+
+    Training runs in standardized coordinates (columns centred and scaled to unit
+    spread, a reparametrization that leaves the objective unchanged), so the default
+    step sizes work on raw features.
+
+    Parameters
+    ----------
+    loss : {"squared", "absolute", "huber", "hinge", "log"}, default="squared"
+    alpha : float, default=0.0
+        L2 penalty on ``w`` (not on ``b``).
+    optimizer : {"gd", "momentum", "adam"}, default="gd"
+        ``wl.optim.GD``, ``wl.optim.Momentum`` (heavy ball, ``momentum=0.9``) or
+        ``wl.optim.Adam``.
+    lr : float, callable or None, default=None
+        Step size or schedule ``t -> η_t``. ``None``: for the smooth losses ``1/L`` with
+        ``L`` the largest curvature of the objective (with momentum ``3/L`` full batch,
+        where the heavy ball contracts at the rate ``√0.9`` per step on every curvature
+        down to ``L/1000``, and ``0.1/L`` on minibatches); for ``"absolute"`` and ``"hinge"`` the
+        decreasing ``η_t = R / (G √t)`` of subgradient descent (``R`` the spread of
+        ``y``, 1 for hinge; ``G`` the largest gradient norm); for Adam ``0.01 R``.
+    batch_size : int or None, default=None
+        ``None``: full batch (one step per epoch). Else minibatches of this many rows,
+        reshuffled every epoch with ``random_state``. With minibatches and with the
+        non-smooth losses the coefficients kept are those of the epoch with the lowest
+        objective.
+    max_iter : int, default=500
+        Epochs (passes over the data). Reaching it gives a ``ConvergenceWarning``.
+    tol : float, default=1e-6
+        Full batch on a smooth loss (squared, huber, log): training stops when the
+        gradient norm falls below ``tol`` times its initial norm. Otherwise (minibatches,
+        or the absolute and hinge losses): when the objective over all rows has not
+        improved by more than ``tol`` (relative) for 10 consecutive epochs.
+    random_state : int, RandomState or None, default=None
+        The shuffling of minibatches.
+    fit_intercept : bool, default=True
+    delta : float, default=1.0
+        The ``delta`` of the Huber loss.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (1, n_features) for classifiers
+    intercept_ : float or ndarray of shape (1,) for classifiers
+    classes_ : ndarray of shape (2,)
+        Classifiers only.
+    n_iter_ : int
+        Epochs run.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        The objective over all rows after each epoch.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wonderland.linear import LinearModel
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> model = LinearModel(loss="squared", max_iter=200).fit(X, 1.0 + 2.0 * X[:, 0])
+    >>> np.round(model.coef_, 4).tolist(), round(model.intercept_, 4)
+    ([2.0], 1.0)
+    >>> clf = LinearModel(loss="hinge").fit(X, ["a", "a", "b", "b"])
+    >>> clf.predict([[-1.0], [4.0]]).tolist()
+    ['a', 'b']
+    """
+
+    def __init__(self, loss: str = "squared", alpha: float = 0.0, optimizer: str = "gd",
+                 lr: float | Callable[[int], float] | None = None,
+                 batch_size: int | None = None, max_iter: int = 500, tol: float = 1e-6,
+                 random_state: Any = None, fit_intercept: bool = True,
+                 delta: float = 1.0) -> None:
+        self.loss = loss
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.delta = delta
+
+    # ------------------------------------------------------------------ kind
+
+    def _is_classifier(self) -> bool:
+        return self.loss in CLASSIFICATION_LOSSES
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.target_tags.required = True
+        if self._is_classifier():
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(multi_class=False)
+        else:
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        check_choice(name, "loss", self.loss, REGRESSION_LOSSES + CLASSIFICATION_LOSSES)
+        check_choice(name, "optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check_number(name, "alpha", self.alpha, low=0.0)
+        check_number(name, "max_iter", self.max_iter, low=1, integer=True)
+        check_number(name, "tol", self.tol, low=0.0)
+        check_number(name, "delta", self.delta, low=0.0, low_inclusive=False)
+        check_number(name, "batch_size", self.batch_size, low=1, integer=True, allow_none=True)
+        if not callable(self.lr):
+            check_number(name, "lr", self.lr, low=0.0, low_inclusive=False, allow_none=True)
+
+    def fit(self, X: Any, y: Any) -> LinearModel:
+        """Train the model (``max_iter`` epochs at most). ``X`` is never written."""
+        self._check_params()
+        classifier = self._is_classifier()
+        if classifier:
+            X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
+                                 ensure_all_finite=False, accept_sparse=False)
+            check_classification_targets(y)
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if y_type != "binary":
+                raise ValueError("Only binary classification is supported. The type of the "
+                                 f"target is {y_type}.")
+            classes = np.unique(y)
+            if classes.size < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of 2 classes, but the "
+                                 f"data contain only one class: {classes[0]!r}")
+            self.classes_ = classes
+            positive = y == classes[1]
+            target = np.where(positive, 1.0, -1.0) if self.loss == "hinge" \
+                else positive.astype(np.float64)
+        else:
+            X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+        n, d = X.shape
+        mean = column_means(X, bool(self.fit_intercept))  # also checks for NaN and inf
+        scale = column_scales(X, mean)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            theta, curve, n_iter, status = self._train(X, target, mean, scale)
+        w = theta[:d] / scale
+        b = float(theta[d] - mean @ w) if self.fit_intercept else 0.0
+        if classifier:
+            self.coef_ = w[None, :].copy()
+            self.intercept_ = np.array([b])
+        else:
+            self.coef_ = w.copy()
+            self.intercept_ = b
+        self.n_iter_ = int(n_iter)
+        self.loss_curve_ = np.asarray(curve, dtype=np.float64)
+        name = type(self).__name__
+        if status == "max_iter":
+            warnings.warn(f"{name}: reached max_iter={self.max_iter} epochs before the "
+                          f"objective stopped improving (tol={self.tol}); increase max_iter",
+                          ConvergenceWarning, stacklevel=2)
+        elif status == "diverged":
+            warnings.warn(f"{name}: the objective became NaN or infinite after "
+                          f"{self.n_iter_} epochs (lr too large?); the coefficients are the "
+                          f"best ones seen", ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _objective(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
+                   scale: np.ndarray) -> Callable[[Any, Any, Any], Any]:
+        """``(theta, X, y) -> objective`` with wonderland tensors (standardized
+        coordinates ``v = s w``, intercept ``c`` of the centred columns)."""
+        d = X.shape[1]
+        alpha = float(self.alpha)
+        loss_name = self.loss
+        delta = float(self.delta)
+        fit_intercept = bool(self.fit_intercept)
+
+        def objective(theta: Any, Xb: np.ndarray, yb: np.ndarray) -> Any:
+            w = theta[:d] / scale
+            pred = Xb @ w
+            if fit_intercept:
+                pred = pred + (theta[d] - (mean * w).sum())
+            if loss_name == "squared":
+                value = losses.squared(pred, yb)
+            elif loss_name == "absolute":
+                value = losses.absolute(pred, yb)
+            elif loss_name == "huber":
+                value = losses.huber(pred, yb, delta)
+            elif loss_name == "hinge":
+                value = losses.hinge(pred, yb)
+            else:
+                value = losses.binary_cross_entropy_with_logits(pred, yb)
+            if alpha:
+                value = value + 0.5 * alpha * (w * w).sum()
+            return value
+
+        return objective
+
+    def _default_lr(self, X: np.ndarray, target: np.ndarray, scale: np.ndarray) -> Any:
+        """The step size of ``lr=None`` (see the class docstring)."""
+        if self.lr is not None:
+            return self.lr
+        n = X.shape[0]
+        summary = gram_summary(X, np.zeros(n), bool(self.fit_intercept))
+        C = summary.gram / np.outer(scale, scale) / n
+        top = float(np.linalg.eigvalsh(C)[-1]) if C.size else 0.0
+        top = max(top, 1.0 if self.fit_intercept else 0.0, np.finfo(float).tiny)
+        penalty = float(self.alpha) * float(np.max(1.0 / scale**2))
+        if self.loss in REGRESSION_LOSSES:
+            spread = float(np.median(np.abs(target - np.median(target))))
+            spread = spread if spread > 0 else float(np.std(target)) or 1.0
+        else:
+            spread = 1.0
+        if self.optimizer == "adam":
+            return 0.01 * spread
+        curvature = {"squared": 2.0, "huber": 1.0, "log": 0.25}.get(self.loss)
+        if curvature is None:  # absolute, hinge: subgradient steps R / (G √t)
+            lr0 = spread / (math.sqrt(top) + penalty * spread)
+            return schedules.inverse_time(lr0, decay=1.0, power=0.5)
+        lr = 1.0 / (curvature * top + penalty)
+        if self.optimizer == "momentum":
+            # heavy ball, λ = 0.9: full batch, any lr·h in [(1 - √λ)², (1 + √λ)²] ≈
+            # [0.003, 3.8] for the curvatures h contracts at the rate √λ per step, so 3/L;
+            # minibatches: 0.1/L, the steps adding up to about GD's 1/L (less noise)
+            return 3.0 * lr if self.batch_size is None else 0.1 * lr
+        return lr
+
+    def _start(self, target: np.ndarray, d: int) -> np.ndarray:
+        theta = np.zeros(d + 1 if self.fit_intercept else d)
+        if self.fit_intercept:
+            if self.loss == "squared":
+                theta[d] = float(np.mean(target))
+            elif self.loss in ("absolute", "huber"):
+                theta[d] = float(np.median(target))
+            elif self.loss == "log":
+                p = float(np.clip(np.mean(target), 1e-12, 1 - 1e-12))
+                theta[d] = math.log(p / (1 - p))
+        return theta
+
+    def _train(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
+               scale: np.ndarray) -> tuple:
+        n, d = X.shape
+        objective = self._objective(X, target, mean, scale)
+        lr = self._default_lr(X, target, scale)
+        theta = tensor(self._start(target, d), requires_grad=True)
+        opt = OPTIMIZERS[self.optimizer]([theta], lr=lr)
+        rng = check_random_state(self.random_state)
+        batch = self.batch_size if self.batch_size is not None and self.batch_size < n else None
+        curve: list[float] = []
+        best = (np.inf, theta.numpy().copy())
+        stale = 0
+        status = "max_iter"
+        # full batch on a smooth loss: stop on the gradient (each step's gradient is the
+        # full one); else when the objective stalls for N_ITER_NO_CHANGE epochs
+        by_gradient = batch is None and self.loss not in ("absolute", "hinge")
+        g_first = None
+        for _epoch in range(self.max_iter):
+            if batch is None:
+                batches = [(X, target)]
+            else:
+                order = rng.permutation(n)
+                batches = ((X[idx], target[idx])
+                           for idx in (order[i:i + batch] for i in range(0, n, batch)))
+            for Xb, yb in batches:
+                opt.zero_grad()
+                objective(theta, Xb, yb).backward()
+                if by_gradient:
+                    g_norm = float(np.linalg.norm(theta.grad.numpy()))
+                    g_first = g_norm if g_first is None else g_first
+                opt.step()
+            with no_grad():
+                f = float(objective(theta, X, target).item())
+            curve.append(f)
+            if not math.isfinite(f):
+                status = "diverged"
+                break
+            improved = f < best[0] - self.tol * max(abs(best[0]), np.finfo(float).tiny) \
+                or not math.isfinite(best[0])
+            if f < best[0]:
+                best = (f, theta.numpy().copy())
+            if by_gradient:
+                if g_norm <= self.tol * max(g_first, np.finfo(float).tiny):
+                    status = "converged"
+                    break
+                continue
+            stale = 0 if improved else stale + 1
+            if stale >= N_ITER_NO_CHANGE:
+                status = "converged"
+                break
+        values = theta.numpy().copy()
+        if status == "diverged" or (not by_gradient and best[0] < curve[-1]):
+            values = best[1]  # minibatch and subgradient steps wander: keep the best epoch
+        return values, curve, len(curve), status
+
+    # ------------------------------------------------------------------ predict
+
+    def _scores(self, X: Any) -> np.ndarray:
+        X = self._validate_X(X)
+        if self._is_classifier():
+            return X @ self.coef_[0] + self.intercept_[0]
+        return X @ self.coef_ + self.intercept_
+
+    @available_if(_is_classifier)
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores ``X @ coef_.T + intercept_`` (classifiers only): positive means
+        ``classes_[1]``."""
+        return self._scores(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values (regressors) or labels (classifiers)."""
+        scores = self._scores(X)
+        if self._is_classifier():
+            return self.classes_[(scores > 0).astype(int)]
+        return scores
+
+    def _has_proba(self) -> bool:
+        return self.loss == "log"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (``loss="log"`` only), columns in the order of
+        ``classes_``."""
+        p = expit(self._scores(X))
+        return np.column_stack([1.0 - p, p])
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy for classifiers, R² for regressors (scikit-learn's ``score``)."""
+        if self._is_classifier():
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))

@@ -1,0 +1,379 @@
+"""Least squares: ``LinearRegression`` (normal equations, QR/SVD, gradient descent) and
+``Ridge``, both solved from the Gram matrix of ``blocks.gram_summary``."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import optim
+from ..autodiff import value_and_grad
+from .base import (
+    CollinearityWarning,
+    LinearEstimatorMixin,
+    check_choice,
+    check_number,
+    column_names,
+)
+from .blocks import GramSummary, gram_summary
+
+__all__ = ["LinearRegression", "Ridge"]
+
+# A direction u with uᵀCu <= COLLINEAR_RTOL * λmax(C), C the correlation matrix of the
+# columns, counts as an exact linear dependency: the normal equations would have lost
+# about ten digits along it, so the coefficients along it are noise.
+COLLINEAR_RTOL = 1e-10
+# "auto" solves the normal equations by Cholesky up to this condition number of C,
+# and switches to QR/SVD on the data beyond it (digits lost: log10(cond) vs its root).
+AUTO_NORMAL_MAX_COND = 1e8
+# a column whose centred sum of squares is below this fraction of its raw one (a spread
+# below 1e-12 of its magnitude: rounding of the mean leaves ~1e-16) is constant
+_CONSTANT_RTOL = 1e-24
+# a column belongs to a dependency when its loading on a null direction exceeds this
+_LOADING_TOL = 1e-6
+
+
+@dataclass
+class _Rank:
+    """What the Gram matrix says about the columns: an orthonormal basis ``null`` of the
+    (numerical) null space in the original coordinates, the constant columns, the
+    columns in a linear dependency, and the condition number of the correlation
+    matrix of the other columns."""
+
+    null: np.ndarray
+    constant: list[int]
+    dependent: list[int]
+    cond: float
+
+    @property
+    def deficient(self) -> bool:
+        return self.null.shape[1] > 0
+
+
+def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
+    G = summary.gram
+    d = G.shape[0]
+    diag = np.diag(G).copy()
+    if fit_intercept:
+        constant = diag <= _CONSTANT_RTOL * summary.raw_diag
+    else:
+        constant = ~(diag > 0)
+    live = np.flatnonzero(~constant)
+    null_vectors = [np.eye(d)[:, j] for j in np.flatnonzero(constant)]
+    dependent: list[int] = []
+    cond = 1.0
+    if live.size:
+        root = np.sqrt(diag[live])
+        C = G[np.ix_(live, live)] / np.outer(root, root)
+        lam, V = np.linalg.eigh(C)
+        top = max(lam[-1], np.finfo(float).tiny)
+        small = lam <= COLLINEAR_RTOL * top
+        cond = float(top / lam[0]) if lam[0] > 0 else np.inf
+        if np.any(small):
+            Vs = V[:, small]
+            loads = np.sqrt(np.sum(Vs * Vs, axis=1))
+            dependent = [int(j) for j in live[loads > _LOADING_TOL]]
+            for v in (Vs / root[:, None]).T:
+                full = np.zeros(d)
+                full[live] = v
+                null_vectors.append(full)
+    if null_vectors:
+        null, _ = np.linalg.qr(np.column_stack(null_vectors))
+    else:
+        null = np.zeros((d, 0))
+    return _Rank(null, [int(j) for j in np.flatnonzero(constant)], dependent, cond)
+
+
+def _warn_collinear(estimator: Any, rank: _Rank, d: int) -> None:
+    names = column_names(estimator, d)
+    parts = []
+    if rank.dependent:
+        cols = ", ".join(names[j] for j in rank.dependent)
+        parts.append(f"columns {cols} are collinear (linearly dependent)")
+    if rank.constant:
+        cols = ", ".join(names[j] for j in rank.constant)
+        what = "constant, so collinear with the intercept" if estimator.fit_intercept \
+            else "all zero"
+        parts.append(f"column{'s' if len(rank.constant) > 1 else ''} {cols} "
+                     f"{'are' if len(rank.constant) > 1 else 'is'} {what}")
+    message = (f"{type(estimator).__name__}: {'; '.join(parts)}. The least-squares "
+               f"coefficients are not unique: returning the minimum-norm solution.")
+    warnings.warn(message, CollinearityWarning, stacklevel=3)
+
+
+def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``A x = b`` for a positive definite ``A`` by Cholesky on its Jacobi scaling
+    (unit diagonal), which keeps badly scaled columns from costing digits."""
+    root = np.sqrt(np.diag(A))
+    factor = scipy.linalg.cho_factor(A / np.outer(root, root), check_finite=False)
+    return scipy.linalg.cho_solve(factor, b / root, check_finite=False) / root
+
+
+def _min_norm_normal(summary: GramSummary, rank: _Rank) -> np.ndarray:
+    """The minimum-norm least-squares coefficients from the Gram matrix: solve on the
+    orthogonal complement of the null space."""
+    d = summary.gram.shape[0]
+    Q_full, _ = np.linalg.qr(rank.null, mode="complete")
+    Q = Q_full[:, rank.null.shape[1]:]
+    if Q.shape[1] == 0:
+        return np.zeros(d)
+    A = Q.T @ summary.gram @ Q
+    b = Q.T @ summary.xty
+    try:
+        u = _cholesky_solve(0.5 * (A + A.T), b)
+    except (np.linalg.LinAlgError, ValueError):
+        u = scipy.linalg.lstsq(A, b)[0]
+    return Q @ u
+
+
+def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    return X - mean if np.any(mean) else np.array(X, dtype=np.float64, copy=True)
+
+
+class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Ordinary least squares: minimize ``‖y - Xw - b‖²``.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Fit ``b`` (unpenalized). The columns are centred for the solve.
+    solver : {"auto", "normal", "lstsq", "gd"}, default="auto"
+        ``"normal"``: the closed form ``(XᵀX)⁻¹Xᵀy`` by Cholesky on the centred Gram
+        matrix (one pass of BLAS over ``X``, no copy of it). ``"lstsq"``: QR/SVD on the
+        centred data (``scipy.linalg.lstsq``; a copy of ``X``). ``"gd"``: gradient descent
+        on the mean squared error, the gradient from wonderland's autodiff and the step
+        from ``wl.optim.GD`` (in standardized coordinates, with the step
+        ``2/(λmax + λmin)`` of the Hessian). ``"auto"``: ``"normal"`` when the
+        correlation matrix of the columns has condition number at most 1e8, else
+        ``"lstsq"``.
+    max_iter : int, default=1000
+        Iterations of ``"gd"`` (ignored by the others).
+    tol : float, default=1e-6
+        ``"gd"`` stops when the gradient norm falls below ``tol`` times its initial norm.
+
+    Collinear or duplicated columns (read from the Gram matrix: a direction ``u`` of the
+    column correlation matrix ``C`` with ``uᵀCu <= 1e-10 λmax(C)``, or a constant
+    column when there is an intercept) give a ``CollinearityWarning`` naming them and
+    the minimum-norm coefficients (those of the pseudo-inverse).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Iterations of ``"gd"``; 1 for the direct solvers.
+    loss_curve_ : ndarray
+        The mean squared error after each iteration (one entry for a direct solve).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wonderland.linear import LinearRegression
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 3.0]])
+    >>> y = 1.0 + 2.0 * X[:, 0] - X[:, 1]
+    >>> model = LinearRegression().fit(X, y)
+    >>> np.round(model.coef_, 6).tolist(), round(model.intercept_, 6)
+    ([2.0, -1.0], 1.0)
+    """
+
+    _solvers = ("auto", "normal", "lstsq", "gd")
+
+    def __init__(self, fit_intercept: bool = True, solver: str = "auto", max_iter: int = 1000,
+                 tol: float = 1e-6) -> None:
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X: Any, y: Any) -> LinearRegression:
+        """Fit the coefficients; ``X`` is read, never written or copied (``"lstsq"``
+        works on a centred copy)."""
+        name = type(self).__name__
+        check_choice(name, "solver", self.solver, self._solvers)
+        check_number(name, "max_iter", self.max_iter, low=1, integer=True)
+        check_number(name, "tol", self.tol, low=0.0)
+        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+        fit_intercept = bool(self.fit_intercept)
+        summary = gram_summary(X, y, fit_intercept)
+        n, d = X.shape
+        rank = _analyse(summary, fit_intercept)
+        if rank.deficient:
+            _warn_collinear(self, rank, d)
+        solver = self.solver
+        if solver == "auto":
+            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND else "lstsq"
+        self.n_iter_ = 1
+        if solver == "normal":
+            coef = (_min_norm_normal(summary, rank) if rank.deficient
+                    else _cholesky_solve(summary.gram, summary.xty))
+        elif solver == "lstsq":
+            Xc = _centred_copy(X, summary.x_mean)
+            yc = y - summary.y_mean
+            if rank.deficient:
+                Q_full, _ = np.linalg.qr(rank.null, mode="complete")
+                Q = Q_full[:, rank.null.shape[1]:]
+                coef = Q @ scipy.linalg.lstsq(Xc @ Q, yc)[0] if Q.shape[1] else np.zeros(d)
+            else:
+                coef = scipy.linalg.lstsq(Xc, yc)[0]
+        else:
+            coef = self._fit_gd(X, y, summary, rank)
+        self.coef_ = np.asarray(coef, dtype=np.float64)
+        self.intercept_ = float(summary.y_mean - summary.x_mean @ self.coef_)
+        if solver != "gd":
+            self.loss_curve_ = np.array([_residual_ss(summary, self.coef_) / n])
+        return self
+
+    def _fit_gd(self, X: np.ndarray, y: np.ndarray, summary: GramSummary,
+                rank: _Rank) -> np.ndarray:
+        n, d = X.shape
+        diag = np.diag(summary.gram)
+        scale = np.sqrt(np.where(diag > 0, diag, n) / n)
+        C = summary.gram / np.outer(scale, scale) / n
+        lam = np.linalg.eigvalsh(C)
+        live = lam[lam > COLLINEAR_RTOL * lam[-1]] if lam.size else lam
+        live = live if live.size else np.ones(1)  # every column constant: nothing to fit
+        # Hessian of the mean squared error in (v, c): 2C for v, 2 for the intercept
+        hi = 2.0 * max(live[-1], 1.0 if self.fit_intercept else 0.0)
+        lo = 2.0 * min(live[0], 1.0) if self.fit_intercept else 2.0 * live[0]
+        lr = 2.0 / (hi + lo)
+        mean = summary.x_mean
+        intercept = bool(self.fit_intercept)
+
+        def mse(theta: Any) -> Any:
+            w = theta[:d] / scale
+            pred = X @ w - (mean * w).sum()
+            if intercept:
+                pred = pred + theta[d]
+            r = pred - y
+            return (r * r).mean()
+
+        theta0 = np.zeros(d + 1 if intercept else d)
+        g0 = np.asarray(value_and_grad(mse)(theta0)[1])
+        tol = self.tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny)
+        res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,
+                             tol_grad=tol)
+        _check_descent(self, res)
+        theta = np.asarray(res.x)
+        coef = theta[:d] / scale
+        if rank.deficient:  # descent from 0 is the minimum-norm one in scaled coordinates
+            coef = coef - rank.null @ (rank.null.T @ coef)
+        self.n_iter_ = int(res.n_iter)
+        fun = np.asarray(res.trace.fun, dtype=np.float64)
+        self.loss_curve_ = fun[1:] if fun.size > 1 else fun
+        return coef
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_ + intercept_``."""
+        X = self._validate_X(X)
+        return X @ self.coef_ + self.intercept_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _residual_ss(summary: GramSummary, w: np.ndarray) -> float:
+    """``‖ỹ - X̃w‖²`` from the statistics (no pass over ``X``)."""
+    value = summary.yty - 2.0 * (w @ summary.xty) + w @ summary.gram @ w
+    return float(max(value, 0.0))
+
+
+def _check_descent(estimator: Any, res: Any) -> None:
+    name = type(estimator).__name__
+    if res.reason == "diverged":
+        raise RuntimeError(f"{name}: gradient descent diverged (a NaN or inf appeared)")
+    if res.reason == "max_iter":
+        warnings.warn(f"{name}: gradient descent reached max_iter={estimator.max_iter} "
+                      f"before the gradient fell below tol; increase max_iter",
+                      ConvergenceWarning, stacklevel=4)
+
+
+class Ridge(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Least squares with an L2 penalty: minimize ``‖y - Xw - b‖² + alpha ‖w‖²``.
+
+    The scaling is scikit-learn's (a sum of squares, not a mean; the intercept ``b`` is
+    not penalized): the text's ``(1/n)‖y - Xw‖² + λ‖w‖²`` is ``alpha = n λ``. Solved in
+    closed form, ``(X̃ᵀX̃ + alpha I) w = X̃ᵀỹ`` by Cholesky, with the centred Gram matrix
+    taken from ``XᵀX`` and the column means (``X̃ᵀX̃ = XᵀX - n x̄x̄ᵀ``): ``X`` is never
+    copied, centred or written; the memory used beyond it is ``O(n + d²)``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty weight, ``>= 0``. With ``alpha=0`` this is ``LinearRegression``.
+    fit_intercept : bool, default=True
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        1 (one direct solve).
+    loss_curve_ : ndarray of shape (1,)
+        The objective at the solution.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wonderland.linear import Ridge
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array([1.0, 3.0, 5.0, 7.0])
+    >>> model = Ridge(alpha=5.0).fit(X, y)  # Σ(x - x̄)² = 5: the slope 2 halves
+    >>> model.coef_.tolist(), model.intercept_
+    ([1.0], 2.5)
+    """
+
+    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    def fit(self, X: Any, y: Any) -> Ridge:
+        """Fit the coefficients (one pass of BLAS over ``X``, no copy of it)."""
+        check_number(type(self).__name__, "alpha", self.alpha, low=0.0)
+        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+        summary = gram_summary(X, y, bool(self.fit_intercept))
+        d = X.shape[1]
+        alpha = float(self.alpha)
+        coef = None
+        if alpha > 0:
+            A = summary.gram + alpha * np.eye(d)
+            try:
+                coef = scipy.linalg.solve(A, summary.xty, assume_a="pos", check_finite=False)
+            except np.linalg.LinAlgError:
+                coef = None
+        if coef is None:  # alpha = 0 or numerically singular: least squares
+            rank = _analyse(summary, bool(self.fit_intercept))
+            if rank.deficient:
+                _warn_collinear(self, rank, d)
+                coef = _min_norm_normal(summary, rank)
+            else:
+                coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
+        self.coef_ = np.asarray(coef, dtype=np.float64)
+        self.intercept_ = float(summary.y_mean - summary.x_mean @ self.coef_)
+        self.n_iter_ = 1
+        objective = _residual_ss(summary, self.coef_) + alpha * float(self.coef_ @ self.coef_)
+        self.loss_curve_ = np.array([objective])
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_ + intercept_``."""
+        X = self._validate_X(X)
+        return X @ self.coef_ + self.intercept_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags

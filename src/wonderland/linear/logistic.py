@@ -1,0 +1,522 @@
+"""``LogisticRegression``: L2-penalized log-loss, binary or softmax, by damped Newton,
+L-BFGS (gradients from wonderland's autodiff) or gradient descent (``wl.optim``)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import assert_all_finite
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from .. import optim
+from ..autodiff import value_and_grad
+from ..primitives.elementwise import softplus
+from ..primitives.reductions import logsumexp
+from ..primitives.shape import reshape
+from .base import LinearEstimatorMixin, check_choice, check_finite_from_sums, check_number
+from .blocks import (
+    column_means,
+    column_scales,
+    gram_summary,
+    logistic_loss,
+    logistic_terms,
+    serial_blas,
+)
+
+__all__ = ["LogisticRegression"]
+
+# "auto" uses damped Newton up to this many parameters ((d + 1) for two classes,
+# k (d + 1) for k), L-BFGS beyond: one Newton step costs a pass of n p² flops.
+NEWTON_MAX_PARAMS = 500
+_ARMIJO = 1e-4
+# Passes over row blocks run BLAS on one thread (each block's products are small and
+# memory-bound), but for Hessians above this many multiply-adds (n p²)
+_THREADED_HESSIAN_FLOPS = 1e8
+
+
+class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Logistic regression: minimize ``mean log-loss + alpha/2 ‖w‖²``.
+
+    Two classes use one weight vector (the logistic model), more classes the softmax
+    model with one weight vector per class. The intercept is not penalized. The scaling
+    is scikit-learn's with ``C = 1 / (alpha n)``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.0
+        L2 penalty weight. With ``alpha=0`` and classes that a hyperplane separates the
+        log-loss has no minimizer: the fit stops as soon as every training sample is
+        classified correctly, with a ``ConvergenceWarning``.
+    fit_intercept : bool, default=True
+    solver : {"auto", "newton", "lbfgs", "gd"}, default="auto"
+        ``"newton"``: damped Newton (Armijo backtracking) with the closed-form gradient
+        and Hessian ``X̃ᵀ diag(p(1 - p)) X̃`` (softmax: its block form), summed over row
+        blocks of ``X`` in one pass per step; affine invariant, so raw unscaled features
+        converge in a handful of steps. On many rows (``n >= 320 p`` for ``p``
+        parameters) Newton first solves the problem on a row sample (every 8th row or
+        sparser, at most ``max(20000, 200 p)`` rows, copied), then continues on all rows
+        from that optimum with the Hessian taken on the sample (exact again if progress
+        slows): each of those steps costs one pass over ``X`` for loss and gradient.
+        ``"lbfgs"``: ``scipy.optimize.minimize(method="L-BFGS-B")`` on value and gradient
+        from wonderland's autodiff, in standardized coordinates. ``"gd"``:
+        ``wl.optim.minimize`` (plain gradient descent with step ``1/L``) on the same
+        autodiff objective. ``"auto"``: ``"newton"`` when the model
+        has at most 500 parameters, ``(d + 1)`` for two classes and ``k (d + 1)`` for
+        ``k`` classes, else ``"lbfgs"``.
+    max_iter : int, default=100
+        Newton steps, L-BFGS iterations or descent steps. Reaching it gives a
+        ``ConvergenceWarning``.
+    tol : float, default=1e-6
+        Newton stops when half the Newton decrement ``gᵀH⁻¹g / 2`` (which estimates the
+        gap to the optimum) is at most ``tol`` times the objective, then takes that last
+        step; L-BFGS when the largest gradient entry is at most ``tol``; descent when the
+        gradient norm is below ``tol`` times its initial norm.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Iterations (Newton steps on all rows, after the row-sample warm start if any).
+    loss_curve_ : ndarray
+        The objective after each iteration.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wonderland.linear import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> model = LogisticRegression(alpha=0.1).fit(X, ["no", "no", "yes", "yes"])
+    >>> model.predict([[0.5], [2.5]]).tolist()
+    ['no', 'yes']
+    >>> np.round(model.predict_proba([[1.5]]), 6).tolist()
+    [[0.5, 0.5]]
+    """
+
+    _solvers = ("auto", "newton", "lbfgs", "gd")
+
+    def __init__(self, alpha: float = 0.0, fit_intercept: bool = True, solver: str = "auto",
+                 max_iter: int = 100, tol: float = 1e-6) -> None:
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any) -> LogisticRegression:
+        """Fit the coefficients. ``X`` is never written (nor copied, but for Newton's row
+        sample on many rows)."""
+        name = type(self).__name__
+        check_number(name, "alpha", self.alpha, low=0.0)
+        check_choice(name, "solver", self.solver, self._solvers)
+        check_number(name, "max_iter", self.max_iter, low=1, integer=True)
+        check_number(name, "tol", self.tol, low=0.0)
+        X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
+                             ensure_all_finite=False, accept_sparse=False)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
+                             f"the data contain only one class: {classes[0]!r}")
+        self.classes_ = classes
+        n, d = X.shape
+        fit_intercept = bool(self.fit_intercept)
+        k = classes.size
+        K = 1 if k == 2 else k
+        Y = (y == classes[1]).astype(np.float64)[:, None] if K == 1 \
+            else np.eye(k)[np.searchsorted(classes, y)]
+        n_params = (d + fit_intercept) * K
+        solver = self.solver
+        if solver == "auto":
+            solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
+        problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept)
+        if solver == "newton":
+            W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
+        else:
+            problem.mean = column_means(X, fit_intercept)  # also checks for NaN and inf
+            problem.scale = column_scales(X, problem.mean)
+            if solver == "lbfgs":
+                W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
+            else:
+                W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
+        mean = problem.mean
+        if K > 1:  # the softmax is unchanged by a shift common to all classes: centre
+            c = c - c.mean()
+            if problem.alpha == 0:
+                W = W - W.mean(axis=1, keepdims=True)
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = c - mean @ W if fit_intercept else np.zeros(K)
+        self.n_iter_ = int(n_iter)
+        self.loss_curve_ = np.asarray(curve, dtype=np.float64)
+        self._warn(status, solver)
+        return self
+
+    def _warn(self, status: str, solver: str) -> None:
+        name = type(self).__name__
+        if status == "separable":
+            warnings.warn(
+                f"{name}: alpha=0 and the training classes are linearly separable, so the "
+                f"log-loss has no minimizer (the coefficients would grow without bound); "
+                f"stopped after {self.n_iter_} iterations with every sample classified "
+                f"correctly. Set alpha > 0 for a unique solution.",
+                ConvergenceWarning, stacklevel=3)
+        elif status == "max_iter":
+            warnings.warn(f"{name}: solver {solver!r} reached max_iter={self.max_iter} before "
+                          f"converging (tol={self.tol}); increase max_iter",
+                          ConvergenceWarning, stacklevel=3)
+        elif status == "stalled":
+            warnings.warn(f"{name}: solver {solver!r} stopped: the line search could not "
+                          f"decrease the objective further before reaching tol={self.tol}",
+                          ConvergenceWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ predict
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores ``X @ coef_.T + intercept_``: shape ``(n,)`` for two classes (positive
+        means ``classes_[1]``), ``(n, n_classes)`` for more."""
+        X = self._validate_X(X)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of the highest score."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1.0 - p, p])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of ``predict_proba``, computed stably."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)])
+        return scores - scipy.special.logsumexp(scores, axis=1, keepdims=True)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class _Problem:
+    """The data and constants of one fit: ``X`` (never modified), the targets ``Y``
+    (one 0/1 column for two classes, one-hot for more), the centring ``mean``, the
+    penalty, and (for the first-order solvers) the column ``scale``."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, mean: np.ndarray, alpha: float,
+                 fit_intercept: bool) -> None:
+        self.X, self.Y, self.mean, self.alpha = X, Y, mean, alpha
+        self.fit_intercept = fit_intercept
+        self.n, self.d = X.shape
+        self.K = Y.shape[1]
+        self.scale = np.ones(self.d)
+
+    def start(self) -> tuple[np.ndarray, np.ndarray]:
+        """``W = 0`` and the intercept of the class frequencies."""
+        W = np.zeros((self.d, self.K))
+        c = np.zeros(self.K)
+        if self.fit_intercept:
+            freq = np.clip(self.Y.mean(axis=0), 1e-12, 1.0 - 1e-12)
+            c = np.log(freq / (1.0 - freq)) if self.K == 1 else np.log(freq) - np.log(freq).mean()
+        return W, c
+
+    def objective_terms(self, W: np.ndarray, c: np.ndarray, hessian: bool) -> tuple:
+        """Objective, gradient and Hessian (flattened parameters: ``W`` in C order, then
+        the intercepts when fitted), and whether every sample is classified correctly."""
+        p = self.K * (self.d + 1)
+        if not hessian or self.n * p * p < _THREADED_HESSIAN_FLOPS:
+            with serial_blas():  # memory-bound products over row blocks
+                t = logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
+                                   separation=self.alpha == 0)
+        else:
+            t = logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
+                               separation=self.alpha == 0)
+        d, K, n = self.d, self.K, self.n
+        f = t.loss / n + 0.5 * self.alpha * float(np.sum(W * W))
+        if not (np.isfinite(f) and np.all(np.isfinite(t.grad))):
+            assert_all_finite(self.X, input_name="X")  # NaN or inf in X: sklearn's error
+            f = np.inf  # an overflowing trial point: the line search rejects it
+        grad = t.grad / n
+        grad[:d] += self.alpha * W
+        g = grad.ravel() if self.fit_intercept else grad[:d].ravel()
+        H = None
+        if hessian:
+            H = t.hess / n
+            idx = np.arange(d * K)
+            H[idx, idx] += self.alpha
+            if not self.fit_intercept:
+                H = H[: d * K, : d * K]
+        return f, g, H, t.separated
+
+    def objective(self, W: np.ndarray, c: np.ndarray) -> float:
+        with serial_blas():
+            loss = logistic_loss(self.X, self.Y, W, c, self.mean)
+        f = loss / self.n + 0.5 * self.alpha * float(np.sum(W * W))
+        return f if np.isfinite(f) else np.inf
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d, K = self.d, self.K
+        W = theta[: d * K].reshape(d, K)
+        c = theta[d * K:] if self.fit_intercept else np.zeros(K)
+        return W, c
+
+    def null_projection(self, v: np.ndarray) -> np.ndarray:
+        """Remove from a parameter vector the directions the softmax objective is flat in:
+        a shift of the intercepts common to all classes (and of each feature's weights
+        when ``alpha = 0``). Binary models have none."""
+        if self.K == 1:
+            return v
+        d, K = self.d, self.K
+        M = v.reshape(-1, K).copy()
+        if self.alpha == 0:
+            M -= M.mean(axis=1, keepdims=True)
+        elif self.fit_intercept:
+            M[d] -= M[d].mean()
+        return M.ravel()
+
+
+def _newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``-H⁻¹g`` by Cholesky on the Jacobi-scaled Hessian (unit diagonal), with a tiny
+    ridge for directions that are flat; an eigen-decomposition pseudo-inverse if that
+    fails."""
+    diag = np.diag(H)
+    root = np.sqrt(np.where(diag > 0, diag, 1.0))
+    Hs = H / np.outer(root, root)
+    gs = g / root
+    try:
+        factor = scipy.linalg.cho_factor(Hs + 1e-12 * np.eye(len(g)), check_finite=False)
+        step = scipy.linalg.cho_solve(factor, -gs, check_finite=False)
+    except np.linalg.LinAlgError:
+        lam, V = np.linalg.eigh(0.5 * (Hs + Hs.T))
+        keep = lam > 1e-12 * max(lam[-1], np.finfo(float).tiny)
+        step = -(V[:, keep] @ ((V[:, keep].T @ gs) / lam[keep]))
+    return step / root
+
+
+def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | None = None,
+            hessian: np.ndarray | None = None) -> tuple:
+    """Damped Newton from ``theta`` (default: ``problem.start()``), Armijo backtracking.
+
+    With ``hessian`` (the Hessian of the same problem on a row sample, near ``theta``)
+    each step costs one pass over the rows, for the loss and gradient only: the step is
+    Newton's with that fixed Hessian, which converges linearly at a rate set by how well
+    the sample represents the rows. As soon as a step reduces the Newton decrement by
+    less than a factor 2, the exact Hessian is computed at every point from then on.
+    Returns ``(theta, curve, n_iter, status, H)`` with ``H`` the last Hessian used.
+    """
+    if theta is None:
+        W, c = problem.start()
+        theta = np.concatenate([W.ravel(), c]) if problem.fit_intercept else W.ravel()
+    exact = hessian is None
+
+    def evaluate(theta: np.ndarray) -> tuple:
+        W, c = problem.unpack(theta)
+        if exact:
+            return problem.objective_terms(W, c, hessian=True)
+        f, g, _, separated = problem.objective_terms(W, c, hessian=False)
+        return f, g, hessian, separated
+
+    f, g, H, separated = evaluate(theta)
+    curve: list[float] = []
+    status = "max_iter"
+    n_iter = 0
+    previous = np.inf
+    while True:
+        if problem.alpha == 0 and separated:
+            status = "separable"
+            break
+        g = problem.null_projection(g)
+        step = problem.null_projection(_newton_direction(H, g))
+        decrement = -float(g @ step)
+        if not decrement > 0 or not np.isfinite(decrement):
+            status = "converged" if np.max(np.abs(g)) <= max(tol, 1e-12) else "stalled"
+            break
+        if not exact and decrement > 0.5 * previous:
+            exact = True  # the sample's Hessian has stopped paying: exact from the next point
+        previous = decrement
+        near = 0.5 * decrement <= tol * abs(f)
+        if n_iter >= max_iter:
+            status = "converged" if near else "max_iter"
+            break
+        if near:
+            # near the optimum: the full Newton step, checked on the loss alone
+            f_new = problem.objective(*problem.unpack(theta + step))
+            if f_new <= f:
+                theta, f = theta + step, f_new
+                n_iter += 1
+                curve.append(f)
+            status = "converged"
+            break
+        t = 1.0
+        for _ in range(50):
+            trial = theta + t * step
+            f_new, g_new, H_new, sep_new = evaluate(trial)
+            if f_new <= f - _ARMIJO * t * decrement:
+                break
+            t *= 0.5
+        else:
+            status = "stalled" if 0.5 * decrement > 1e3 * np.finfo(float).eps * abs(f) \
+                else "converged"
+            break
+        theta, f, g, H, separated = trial, f_new, g_new, H_new, sep_new
+        n_iter += 1
+        curve.append(f)
+    if not curve:
+        curve.append(f)
+    return theta, curve, n_iter, status, H
+
+
+# Newton on many rows starts from the optimum of a row sample: every STRIDE-th row,
+# recursively (a sample of the sample, ...) while a sample keeps at least
+# MIN_SAMPLE_PER_PARAM rows per parameter. The sample's optimum is within sampling
+# error of the full one and its Hessian within about sqrt(p / rows): the steps far
+# from the optimum, where Newton needs most of its iterations, cost a fraction of a
+# pass over X each, and the steps on all rows a pass for the gradient only.
+_STRIDE = 8
+_MIN_SAMPLE_PER_PARAM = 40
+_SAMPLE_TOL = 1e-4  # a sample's problem is solved to this (its optimum is only an estimate)
+
+
+def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bool) -> tuple:
+    """Newton on ``problem``, warm-started from its row sample when it is large enough.
+    Returns ``(theta, curve, n_iter, status, H)``; ``H`` is an accurate Hessian at the
+    result when ``need_hessian`` (for the level above)."""
+    p = problem.K * (problem.d + 1)
+    theta = hessian = None
+    if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p:
+        sample = _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), problem.Y[::_STRIDE],
+                          problem.mean, problem.alpha, problem.fit_intercept)
+        theta, _, _, _, hessian = _solve_levels(sample, max_iter, _SAMPLE_TOL, True)
+    theta, curve, n_iter, status, H = _newton(problem, max_iter, tol, theta, hessian)
+    if need_hessian and H is hessian and hessian is not None:
+        H = problem.objective_terms(*problem.unpack(theta), hessian=True)[2]
+    return theta, curve, n_iter, status, H
+
+
+def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
+    """Damped Newton, on many rows through row samples (``_solve_levels``). Sets
+    ``problem.mean`` (the centring: the first sample's column means, else all rows')."""
+    p = problem.K * (problem.d + 1)
+    if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p:
+        sums = problem.X[::_STRIDE].sum(axis=0)
+        check_finite_from_sums(problem.X, sums)  # the rest is checked by the first pass
+        if problem.fit_intercept:
+            problem.mean = sums / len(range(0, problem.n, _STRIDE))
+    else:
+        problem.mean = column_means(problem.X, problem.fit_intercept)
+    theta, curve, n_iter, status, _ = _solve_levels(problem, max_iter, tol, False)
+    W, c = problem.unpack(theta)
+    return W.copy(), np.array(c, dtype=np.float64), curve, n_iter, status
+
+
+def _autodiff_objective(problem: _Problem):
+    """The objective of θ (standardized coordinates ``v = s w``, centred intercept) as a
+    function of wonderland tensors, for ``wl.value_and_grad``."""
+    X, Y, mean, scale, alpha = problem.X, problem.Y, problem.mean, problem.scale, problem.alpha
+    d, K = problem.d, problem.K
+    fit_intercept = problem.fit_intercept
+    if K == 1:
+        y = Y[:, 0]
+
+        def objective(theta: Any) -> Any:
+            w = theta[:d] / scale
+            z = X @ w
+            if fit_intercept:
+                z = z + (theta[d] - (mean * w).sum())
+            return (softplus(z) - y * z).mean() + 0.5 * alpha * (w * w).sum()
+    else:
+        def objective(theta: Any) -> Any:
+            W = reshape(theta[: d * K], (d, K)) / scale[:, None]
+            Z = X @ W
+            if fit_intercept:
+                Z = Z + (theta[d * K:] - (mean[:, None] * W).sum(axis=0))
+            return (logsumexp(Z, dim=1) - (Z * Y).sum(axis=1)).mean() \
+                + 0.5 * alpha * (W * W).sum()
+    return objective
+
+
+def _from_standardized(problem: _Problem, theta: np.ndarray) -> tuple:
+    d, K = problem.d, problem.K
+    W = theta[: d * K].reshape(d, K) / problem.scale[:, None]
+    c = theta[d * K:].copy() if problem.fit_intercept else np.zeros(K)
+    return W, c
+
+
+def _lbfgs(problem: _Problem, max_iter: int, tol: float) -> tuple:
+    vg = value_and_grad(_autodiff_objective(problem))
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = vg(theta)
+        return float(f.item()), np.asarray(g, dtype=np.float64)
+
+    W0, c0 = problem.start()
+    theta0 = np.concatenate([W0.ravel(), c0]) if problem.fit_intercept else W0.ravel()
+    curve: list[float] = []
+    res = scipy.optimize.minimize(
+        fun, theta0, jac=True, method="L-BFGS-B",
+        callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
+        options=dict(maxiter=max_iter, gtol=tol, ftol=1e3 * np.finfo(float).eps))
+    W, c = _from_standardized(problem, res.x)
+    status = "max_iter" if res.status == 1 else "converged"
+    if problem.alpha == 0 and _separated(problem, W, c):
+        status = "separable"
+    if not curve:
+        curve.append(float(res.fun))
+    return W, c, curve, int(res.nit), status
+
+
+def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
+    objective = _autodiff_objective(problem)
+    X, scale = problem.X, problem.scale
+    # Lipschitz constant of the gradient in standardized coordinates: the largest
+    # eigenvalue of the standardized Gram matrix (the intercept's is 1) times 1/4
+    # (binary) or 1/2 (softmax), plus the penalty's largest curvature
+    summary = gram_summary(X, np.zeros(problem.n), problem.fit_intercept)
+    C = summary.gram / np.outer(scale, scale) / problem.n
+    top = max(float(np.linalg.eigvalsh(C)[-1]), 1.0 if problem.fit_intercept else 0.0)
+    lipschitz = (0.25 if problem.K == 1 else 0.5) * top + problem.alpha * float(
+        np.max(1.0 / scale**2))
+    W0, c0 = problem.start()
+    theta0 = np.concatenate([W0.ravel(), c0]) if problem.fit_intercept else W0.ravel()
+    g0 = np.asarray(value_and_grad(objective)(theta0)[1])
+    res = optim.minimize(objective, theta0, method="gd", lr=1.0 / lipschitz,
+                         max_iter=max_iter,
+                         tol_grad=tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny))
+    if res.reason == "diverged":
+        raise RuntimeError("LogisticRegression: gradient descent diverged")
+    W, c = _from_standardized(problem, np.asarray(res.x))
+    status = "max_iter" if res.reason == "max_iter" else "converged"
+    if problem.alpha == 0 and _separated(problem, W, c):
+        status = "separable"
+    fun = np.asarray(res.trace.fun, dtype=np.float64)
+    return W, c, (fun[1:] if fun.size > 1 else fun), int(res.n_iter), status
+
+
+def _separated(problem: _Problem, W: np.ndarray, c: np.ndarray) -> bool:
+    """Whether every training sample is classified correctly by ``(W, c)``."""
+    Z = problem.X @ W + (c - problem.mean @ W)
+    if problem.K == 1:
+        return bool(np.all((2.0 * problem.Y[:, 0] - 1.0) * Z[:, 0] > 0))
+    true = np.sum(Z * problem.Y, axis=1, keepdims=True)
+    return bool(np.all(np.sum(Z >= true, axis=1) == 1))

@@ -1,0 +1,146 @@
+"""wl.linear.LinearModel: the losses of wl.losses on a linear model, trained by wl.optim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.optimize
+import sklearn.linear_model as skl
+from sklearn.datasets import load_diabetes, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
+
+import wonderland.linear as wll
+
+
+def huber_objective(theta, X, y, delta, alpha):
+    w, b = theta[:-1], theta[-1]
+    r = X @ w + b - y
+    a = np.abs(r)
+    return np.mean(np.where(a < delta, 0.5 * r * r, delta * (a - 0.5 * delta))) \
+        + 0.5 * alpha * w @ w
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "gd"])
+def test_squared_loss_full_batch_is_least_squares(optimizer):
+    X, y = load_diabetes(return_X_y=True)
+    if optimizer == "gd":  # plain descent is slow on diabetes (condition ~ 300): fewer digits
+        X = X[:, [0, 2, 3]]
+    model = wll.LinearModel(loss="squared", optimizer=optimizer, max_iter=5000,
+                            tol=1e-10).fit(X, y)
+    ref = skl.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-7, atol=1e-7 * 800)
+    assert model.intercept_ == pytest.approx(ref.intercept_, rel=1e-7)
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_curve_[-1] == pytest.approx(np.mean((model.predict(X) - y) ** 2))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_huber_matches_sklearn_huber_regressor_on_the_same_objective(optimizer):
+    # HuberRegressor minimizes sum(sigma + H_eps(r / sigma) sigma) + alpha_sk |w|^2 over
+    # (w, sigma), with H_eps(z) = z^2 or 2 eps |z| - eps^2. At its fitted sigma, w minimizes
+    # (2 / sigma) sum huber_delta(r) + alpha_sk |w|^2 with delta = eps sigma: our objective
+    # mean huber_delta(r) + alpha/2 |w|^2 with alpha = alpha_sk sigma / n.
+    X, y = load_diabetes(return_X_y=True)
+    n = len(y)
+    ref = skl.HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=10000, tol=1e-10).fit(X, y)
+    delta, alpha = 1.35 * ref.scale_, 1e-3 * ref.scale_ / n
+    model = wll.LinearModel(loss="huber", delta=delta, alpha=alpha, optimizer=optimizer,
+                            max_iter=3000, tol=1e-9).fit(X, y)
+    ours = huber_objective(np.r_[model.coef_, model.intercept_], X, y, delta, alpha)
+    theirs = huber_objective(np.r_[ref.coef_, ref.intercept_], X, y, delta, alpha)
+    assert ours <= theirs * (1 + 1e-6)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=0, atol=2e-3 * np.abs(ref.coef_).max())
+    assert model.intercept_ == pytest.approx(ref.intercept_, rel=1e-4)
+
+
+def test_minibatch_training_gets_close_and_is_reproducible():
+    X, y = load_diabetes(return_X_y=True)
+    delta, alpha = 30.0, 1e-3
+    best = scipy.optimize.minimize(huber_objective, np.r_[np.zeros(10), np.median(y)],
+                                   args=(X, y, delta, alpha), method="BFGS",
+                                   options=dict(gtol=1e-10)).fun
+    kwargs = dict(loss="huber", delta=delta, alpha=alpha, optimizer="adam", batch_size=32,
+                  max_iter=100, random_state=0)
+    a = wll.LinearModel(**kwargs).fit(X, y)
+    b = wll.LinearModel(**kwargs).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert huber_objective(np.r_[a.coef_, a.intercept_], X, y, delta, alpha) <= best * 1.01
+    assert a.loss_curve_.shape == (a.n_iter_,)
+    c = wll.LinearModel(**{**kwargs, "random_state": 1}).fit(X, y)
+    assert not np.array_equal(a.coef_, c.coef_)
+
+
+def test_absolute_loss_approaches_the_median_regression():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2))
+    y = X @ [1.0, -2.0] + 3.0 + rng.standard_t(1.5, 300)  # heavy tails
+    model = wll.LinearModel(loss="absolute", max_iter=2000).fit(X, y)
+    ref = skl.QuantileRegressor(quantile=0.5, alpha=0.0).fit(X, y)
+    lad = np.mean(np.abs(y - ref.predict(X)))
+    assert np.mean(np.abs(y - model.predict(X))) <= lad * 1.01
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=0.1)
+
+
+def test_log_loss_reaches_logistic_regression_objective():
+    X, y = make_classification(n_samples=300, n_features=4, random_state=2)
+    alpha = 0.05
+    model = wll.LinearModel(loss="log", alpha=alpha, max_iter=3000, tol=1e-9).fit(X, y)
+    ref = wll.LogisticRegression(alpha=alpha).fit(X, y)
+    assert model.loss_curve_[-1] == pytest.approx(ref.loss_curve_[-1], rel=1e-7)
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-4)
+    np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+
+
+def test_hinge_classifier_with_any_two_labels():
+    X, y = make_classification(n_samples=300, n_features=4, random_state=3)
+    labels = np.where(y == 1, "spam", "ham")
+    model = wll.LinearModel(loss="hinge", alpha=1e-3, optimizer="momentum",
+                            max_iter=300).fit(X, labels)
+    assert list(model.classes_) == ["ham", "spam"]
+    svm = LinearSVC(C=1.0 / (1e-3 * 300), loss="hinge", dual=True, max_iter=100000,
+                        tol=1e-8).fit(X, labels)
+    assert model.score(X, labels) >= svm.score(X, labels) - 0.02
+    scores = model.decision_function(X)
+    assert set(model.predict(X)[scores > 0]) <= {"spam"}
+    assert model.coef_.shape == (1, 4) and model.intercept_.shape == (1,)
+
+
+def test_binary_only_and_single_class_errors():
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        wll.LinearModel(loss="hinge").fit(X, np.arange(30) % 3)
+    with pytest.raises(ValueError, match="class"):
+        wll.LinearModel(loss="log").fit(X, np.ones(30))
+
+
+@pytest.mark.parametrize("params", [{"loss": "cubic"}, {"optimizer": "sgd"}, {"lr": -1.0},
+                                    {"batch_size": 0}, {"max_iter": 0}, {"delta": 0.0},
+                                    {"alpha": -0.1}])
+def test_bad_parameters_are_value_errors(params):
+    with pytest.raises(ValueError, match=next(iter(params))):
+        wll.LinearModel(**params).fit(np.eye(3), [1.0, 2.0, 3.0])
+
+
+def test_max_iter_counts_epochs_and_warns():
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = wll.LinearModel(batch_size=100, max_iter=3, random_state=0).fit(X, y)
+    assert model.n_iter_ == 3 and model.loss_curve_.shape == (3,)
+
+
+def test_divergence_warns_and_keeps_finite_coefficients():
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="NaN or infinite"):
+        model = wll.LinearModel(lr=1e6, max_iter=2000).fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_schedules_are_accepted_as_lr():
+    from wonderland.optim import schedules
+
+    X, y = load_diabetes(return_X_y=True)
+    model = wll.LinearModel(lr=schedules.inverse_time(0.1, decay=0.01), max_iter=50)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
