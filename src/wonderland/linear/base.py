@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CollinearityWarning", "LinearEstimatorMixin"]
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "is_dask"]
+
+
+def is_dask(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask collection. Dask is imported only when the type comes
+    from a ``dask`` module, so that the package works without the ``dask`` extra."""
+    if not type(obj).__module__.startswith("dask"):
+        return False
+    import dask
+
+    return bool(dask.is_dask_collection(obj))
 
 
 class CollinearityWarning(UserWarning):
@@ -87,6 +98,27 @@ class LinearEstimatorMixin:
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, reset=False, accept_sparse=False)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² (regressors) or accuracy (classifiers) of ``predict(X)`` against ``y``, as in
+        scikit-learn. With Dask input the predictions and ``y`` (vectors, not ``X``) are
+        computed first."""
+        if is_dask(X) or is_dask(y) or is_dask(sample_weight):
+            import dask
+
+            if hasattr(y, "to_dask_array"):
+                with warnings.catch_warnings():  # string labels: an object array, fine
+                    warnings.filterwarnings("ignore", message=".*string to object dtype")
+                    y = y.to_dask_array(lengths=True)
+            pred, y, sample_weight = dask.compute(self.predict(X), y, sample_weight)
+            if hasattr(self, "classes_"):
+                from sklearn.metrics import accuracy_score
+
+                return float(accuracy_score(y, pred, sample_weight=sample_weight))
+            from sklearn.metrics import r2_score
+
+            return float(r2_score(y, pred, sample_weight=sample_weight))
+        return super().score(X, y, sample_weight=sample_weight)  # type: ignore[misc]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to ``path``: ``.json`` or ``.npz`` (no pickle).

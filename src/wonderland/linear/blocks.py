@@ -4,8 +4,9 @@ Every solver of ``wl.linear`` that has a closed form reads ``X`` only through th
 functions here: the least-squares solvers through the sufficient statistics
 (``XᵀX``, ``Xᵀy``, column sums, ``yᵀy``), damped Newton through the loss, gradient and
 Hessian of the log-loss at ``θ``, each a sum over rows. In memory the sums run over
-row blocks of a few MiB (one BLAS call for ``XᵀX``); a Dask path (not written yet)
-would compute the same sums per chunk and add them up, the solvers unchanged.
+row blocks of a few MiB (one BLAS call for ``XᵀX``); on Dask input
+``dask_blocks`` computes the same sums per chunk and adds them up in a tree, the
+solvers unchanged.
 
 No function here copies ``X`` as a whole or writes into it: the largest temporary is
 one row block.

@@ -22,7 +22,7 @@ from .. import losses, optim
 from ..creation import tensor
 from ..optim import schedules
 from ..tensor import no_grad
-from .base import LinearEstimatorMixin, check_choice, check_number
+from .base import LinearEstimatorMixin, check_choice, check_number, is_dask
 from .blocks import column_means, column_scales, gram_summary
 
 __all__ = ["LinearModel"]
@@ -158,6 +158,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> LinearModel:
         """Train the model (``max_iter`` epochs at most). ``X`` is never written."""
         self._check_params()
+        if is_dask(X):
+            raise NotImplementedError(
+                f"{type(self).__name__}.fit does not take Dask collections yet (it would "
+                f"gather X onto one process); LinearRegression, Ridge and "
+                f"LogisticRegression do")
         classifier = self._is_classifier()
         if classifier:
             X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
@@ -333,7 +338,15 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------ predict
 
     def _scores(self, X: Any) -> np.ndarray:
-        X = self._validate_X(X)
+        """Scores of ``X``: a lazy Dask array for Dask ``X`` (then ``predict`` and
+        ``predict_proba`` are lazy too)."""
+        if is_dask(X):
+            from .dask_blocks import map_rows
+
+            return map_rows(self, X, self._raw_scores, None, np.float64)
+        return self._raw_scores(self._validate_X(X))
+
+    def _raw_scores(self, X: np.ndarray) -> np.ndarray:
         if self._is_classifier():
             return X @ self.coef_[0] + self.intercept_[0]
         return X @ self.coef_ + self.intercept_
@@ -348,7 +361,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         """Predicted values (regressors) or labels (classifiers)."""
         scores = self._scores(X)
         if self._is_classifier():
-            return self.classes_[(scores > 0).astype(int)]
+            classes = self.classes_
+            if is_dask(scores):
+                return scores.map_blocks(lambda s: classes[(s > 0).astype(int)],
+                                         dtype=classes.dtype, meta=np.empty((0,), classes.dtype))
+            return classes[(scores > 0).astype(int)]
         return scores
 
     def _has_proba(self) -> bool:
@@ -358,7 +375,12 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (``loss="log"`` only), columns in the order of
         ``classes_``."""
-        p = expit(self._scores(X))
+        scores = self._scores(X)
+        if is_dask(scores):
+            return scores.map_blocks(lambda s: np.column_stack([1.0 - expit(s), expit(s)]),
+                                     new_axis=1, chunks=(scores.chunks[0], (2,)),
+                                     dtype=np.float64, meta=np.empty((0, 0)))
+        p = expit(scores)
         return np.column_stack([1.0 - p, p])
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

@@ -20,6 +20,7 @@ from .base import (
     check_choice,
     check_number,
     column_names,
+    is_dask,
 )
 from .blocks import GramSummary, gram_summary
 
@@ -201,16 +202,22 @@ class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
-        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
         fit_intercept = bool(self.fit_intercept)
-        summary = gram_summary(X, y, fit_intercept)
-        n, d = X.shape
+        if is_dask(X):
+            if self.solver not in ("auto", "normal"):
+                raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
+                                 f"input use solver='normal' (or 'auto')")
+            summary = _dask_summary(self, X, y, fit_intercept)
+        else:
+            X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+            summary = gram_summary(X, y, fit_intercept)
+        n, d = summary.n_samples, summary.gram.shape[0]
         rank = _analyse(summary, fit_intercept)
         if rank.deficient:
             _warn_collinear(self, rank, d)
         solver = self.solver
         if solver == "auto":
-            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND else "lstsq"
+            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or is_dask(X) else "lstsq"
         self.n_iter_ = 1
         if solver == "normal":
             coef = (_min_norm_normal(summary, rank) if rank.deficient
@@ -272,7 +279,9 @@ class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         return coef
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_``."""
+        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
+        if is_dask(X):
+            return _dask_predict(self, X)
         X = self._validate_X(X)
         return X @ self.coef_ + self.intercept_
 
@@ -280,6 +289,20 @@ class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _dask_summary(estimator: Any, X: Any, y: Any, fit_intercept: bool) -> GramSummary:
+    """``gram_summary`` of Dask ``X`` and ``y``: one pass over the row blocks."""
+    from .dask_blocks import dask_rows, gram_summary_dask
+
+    return gram_summary_dask(dask_rows(estimator, X, y, reset=True), fit_intercept)
+
+
+def _dask_predict(estimator: Any, X: Any) -> Any:
+    from .dask_blocks import map_rows
+
+    coef, intercept = estimator.coef_, estimator.intercept_
+    return map_rows(estimator, X, lambda Xb: Xb @ coef + intercept, None, np.float64)
 
 
 def _residual_ss(summary: GramSummary, w: np.ndarray) -> float:
@@ -343,9 +366,12 @@ class Ridge(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> Ridge:
         """Fit the coefficients (one pass of BLAS over ``X``, no copy of it)."""
         check_number(type(self).__name__, "alpha", self.alpha, low=0.0)
-        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-        summary = gram_summary(X, y, bool(self.fit_intercept))
-        d = X.shape[1]
+        if is_dask(X):
+            summary = _dask_summary(self, X, y, bool(self.fit_intercept))
+        else:
+            X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+            summary = gram_summary(X, y, bool(self.fit_intercept))
+        d = summary.gram.shape[0]
         alpha = float(self.alpha)
         coef = None
         if alpha > 0:
@@ -369,7 +395,9 @@ class Ridge(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_``."""
+        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
+        if is_dask(X):
+            return _dask_predict(self, X)
         X = self._validate_X(X)
         return X @ self.coef_ + self.intercept_
 

@@ -14,15 +14,22 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import optim
 from ..autodiff import value_and_grad
 from ..primitives.elementwise import softplus
 from ..primitives.reductions import logsumexp
 from ..primitives.shape import reshape
-from .base import LinearEstimatorMixin, check_choice, check_finite_from_sums, check_number
+from .base import (
+    LinearEstimatorMixin,
+    check_choice,
+    check_finite_from_sums,
+    check_number,
+    is_dask,
+)
 from .blocks import (
+    LogisticTerms,
     column_means,
     column_scales,
     gram_summary,
@@ -125,6 +132,8 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
+        if is_dask(X):
+            return self._fit_dask(X, y)
         X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
                              ensure_all_finite=False, accept_sparse=False)
         check_classification_targets(y)
@@ -153,6 +162,40 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
                 W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
             else:
                 W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
+        self._set_solution(problem, W, c, curve, n_iter, status, solver)
+        return self
+
+    def _fit_dask(self, X: Any, y: Any) -> LogisticRegression:
+        """Damped Newton on Dask row blocks: each step's loss, gradient and Hessian are
+        ``blocks.logistic_terms`` summed over the blocks (one pass over ``X`` per
+        evaluation); no row sample."""
+        from .dask_blocks import LogisticBlocks, dask_rows
+
+        name = type(self).__name__
+        if self.solver not in ("auto", "newton"):
+            raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
+                             f"input use solver='newton' (or 'auto')")
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None")
+        fit_intercept = bool(self.fit_intercept)
+        blocks = LogisticBlocks(dask_rows(self, X, y, reset=True), fit_intercept)
+        classes = blocks.classes
+        check_classification_targets(classes)
+        if classes.size < 2:
+            raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
+                             f"the data contain only one class: {classes[0]!r}")
+        self.classes_ = classes
+        problem = _DaskProblem(blocks, float(self.alpha), fit_intercept)
+        theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
+        W, c = problem.unpack(theta)
+        self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
+                           status, "newton")
+        return self
+
+    def _set_solution(self, problem: _Problem, W: np.ndarray, c: np.ndarray, curve: Any,
+                      n_iter: int, status: str, solver: str) -> None:
+        K = problem.K
+        fit_intercept = problem.fit_intercept
         mean = problem.mean
         if K > 1:  # the softmax is unchanged by a shift common to all classes: centre
             c = c - c.mean()
@@ -163,7 +206,6 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.n_iter_ = int(n_iter)
         self.loss_curve_ = np.asarray(curve, dtype=np.float64)
         self._warn(status, solver)
-        return self
 
     def _warn(self, status: str, solver: str) -> None:
         name = type(self).__name__
@@ -187,28 +229,54 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X @ coef_.T + intercept_``: shape ``(n,)`` for two classes (positive
-        means ``classes_[1]``), ``(n, n_classes)`` for more."""
-        X = self._validate_X(X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        means ``classes_[1]``), ``(n, n_classes)`` for more. A lazy Dask array for Dask
+        input (as are ``predict``, ``predict_proba`` and ``predict_log_proba``)."""
+        return self._dask_or_numpy(X, self._scores)
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of the highest score."""
-        scores = self.decision_function(X)
-        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[index]
+        return self._dask_or_numpy(X, self._predict)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
-        scores = self.decision_function(X)
+        return self._dask_or_numpy(X, self._proba)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of ``predict_proba``, computed stably."""
+        return self._dask_or_numpy(X, self._log_proba)
+
+    def _dask_or_numpy(self, X: Any, fn: Any) -> Any:
+        """``fn`` on validated NumPy ``X``, or lazily on each row block of Dask ``X``."""
+        if not is_dask(X):
+            return fn(self._validate_X(X))
+        from .dask_blocks import map_rows
+
+        check_is_fitted(self)
+        k = self.classes_.size
+        if fn == self._predict:
+            return map_rows(self, X, fn, None, self.classes_.dtype)
+        if fn == self._scores:
+            return map_rows(self, X, fn, None if k == 2 else k, np.float64)
+        return map_rows(self, X, fn, k, np.float64)
+
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        scores = self._scores(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        scores = self._scores(X)
         if scores.ndim == 1:
             p = expit(scores)
             return np.column_stack([1.0 - p, p])
         return softmax(scores, axis=1)
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of ``predict_proba``, computed stably."""
-        scores = self.decision_function(X)
+    def _log_proba(self, X: np.ndarray) -> np.ndarray:
+        scores = self._scores(X)
         if scores.ndim == 1:
             return np.column_stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)])
         return scores - scipy.special.logsumexp(scores, axis=1, keepdims=True)
@@ -237,25 +305,18 @@ class _Problem:
         W = np.zeros((self.d, self.K))
         c = np.zeros(self.K)
         if self.fit_intercept:
-            freq = np.clip(self.Y.mean(axis=0), 1e-12, 1.0 - 1e-12)
+            freq = np.clip(self.class_freq(), 1e-12, 1.0 - 1e-12)
             c = np.log(freq / (1.0 - freq)) if self.K == 1 else np.log(freq) - np.log(freq).mean()
         return W, c
 
     def objective_terms(self, W: np.ndarray, c: np.ndarray, hessian: bool) -> tuple:
         """Objective, gradient and Hessian (flattened parameters: ``W`` in C order, then
         the intercepts when fitted), and whether every sample is classified correctly."""
-        p = self.K * (self.d + 1)
-        if not hessian or self.n * p * p < _THREADED_HESSIAN_FLOPS:
-            with serial_blas():  # memory-bound products over row blocks
-                t = logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
-                                   separation=self.alpha == 0)
-        else:
-            t = logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
-                               separation=self.alpha == 0)
+        t = self.sums(W, c, hessian)
         d, K, n = self.d, self.K, self.n
         f = t.loss / n + 0.5 * self.alpha * float(np.sum(W * W))
         if not (np.isfinite(f) and np.all(np.isfinite(t.grad))):
-            assert_all_finite(self.X, input_name="X")  # NaN or inf in X: sklearn's error
+            self.check_finite()
             f = np.inf  # an overflowing trial point: the line search rejects it
         grad = t.grad / n
         grad[:d] += self.alpha * W
@@ -269,9 +330,33 @@ class _Problem:
                 H = H[: d * K, : d * K]
         return f, g, H, t.separated
 
-    def objective(self, W: np.ndarray, c: np.ndarray) -> float:
+    # the data interface (``_DaskProblem`` overrides these four)
+
+    def class_freq(self) -> np.ndarray:
+        """The mean of ``Y``: each class's share of the rows."""
+        return self.Y.mean(axis=0)
+
+    def sums(self, W: np.ndarray, c: np.ndarray, hessian: bool) -> LogisticTerms:
+        """``blocks.logistic_terms`` at ``(W, c)``."""
+        p = self.K * (self.d + 1)
+        if not hessian or self.n * p * p < _THREADED_HESSIAN_FLOPS:
+            with serial_blas():  # memory-bound products over row blocks
+                return logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
+                                      separation=self.alpha == 0)
+        return logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
+                              separation=self.alpha == 0)
+
+    def loss_sum(self, W: np.ndarray, c: np.ndarray) -> float:
+        """``blocks.logistic_loss`` at ``(W, c)``."""
         with serial_blas():
-            loss = logistic_loss(self.X, self.Y, W, c, self.mean)
+            return logistic_loss(self.X, self.Y, W, c, self.mean)
+
+    def check_finite(self) -> None:
+        """Raise scikit-learn's error if ``X`` has a NaN or an infinity."""
+        assert_all_finite(self.X, input_name="X")
+
+    def objective(self, W: np.ndarray, c: np.ndarray) -> float:
+        loss = self.loss_sum(W, c)
         f = loss / self.n + 0.5 * self.alpha * float(np.sum(W * W))
         return f if np.isfinite(f) else np.inf
 
@@ -294,6 +379,33 @@ class _Problem:
         elif self.fit_intercept:
             M[d] -= M[d].mean()
         return M.ravel()
+
+
+class _DaskProblem(_Problem):
+    """The same problem with ``X`` in Dask row blocks: the sums come from
+    ``dask_blocks.LogisticBlocks`` (``blocks.logistic_terms`` per block, added in a
+    tree), which has also checked every block for NaN and infinity."""
+
+    def __init__(self, blocks: Any, alpha: float, fit_intercept: bool) -> None:
+        self.blocks = blocks
+        self.X = self.Y = None
+        self.mean, self.alpha, self.fit_intercept = blocks.mean, alpha, fit_intercept
+        self.n, self.d = blocks.n, blocks.rows.n_features
+        self.K = 1 if blocks.classes.size == 2 else blocks.classes.size
+        self.scale = np.ones(self.d)
+
+    def class_freq(self) -> np.ndarray:
+        freq = self.blocks.class_freq
+        return freq[1:] if self.K == 1 else freq
+
+    def sums(self, W: np.ndarray, c: np.ndarray, hessian: bool) -> LogisticTerms:
+        return self.blocks.terms(W, c, self.mean, hessian, separation=self.alpha == 0)
+
+    def loss_sum(self, W: np.ndarray, c: np.ndarray) -> float:
+        return self.blocks.loss(W, c, self.mean)
+
+    def check_finite(self) -> None:
+        pass  # every block was checked by the first pass
 
 
 def _newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -1,0 +1,347 @@
+"""The ``blocks`` interface on Dask collections: the same sums, one task per row block.
+
+A Dask array (chunked by rows) or a Dask DataFrame (``to_dask_array(lengths=True)``)
+is read one row block at a time, on whatever scheduler is active (the
+``dask.distributed.Client`` if one exists, else the threaded scheduler); nothing here
+starts a cluster and ``X`` is never gathered onto one process. Each block gives the
+same closed-form sums the in-memory solvers use (``blocks.logistic_terms`` for the
+log-loss; centred moments for least squares, merged pairwise so that centring loses
+no digits), and the sums are added up in a binary tree of ``dask.delayed`` tasks.
+Only the sums (``O(d²)``) come back to the client.
+
+A NaN, an infinity or a non-numeric value raises a ``ValueError`` naming the block
+(partition), the row and the column.
+
+This module imports Dask; the estimators import it only when given a Dask collection.
+
+Examples
+--------
+>>> import dask.array as da  # doctest: +SKIP
+>>> from wonderland.linear import Ridge  # doctest: +SKIP
+>>> X = da.random.random((100_000, 5), chunks=(10_000, 5))  # doctest: +SKIP
+>>> y = X @ da.arange(5.0)  # doctest: +SKIP
+>>> Ridge(alpha=1.0).fit(X, y).coef_.round(2)  # doctest: +SKIP
+array([0.  , 1.  , 2.  , 3.  , 4.  ])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import check_is_fitted
+
+from .blocks import GramSummary, LogisticTerms, logistic_loss, logistic_terms
+
+__all__ = ["DaskRows", "dask_rows", "gram_summary_dask", "LogisticBlocks", "map_rows"]
+
+
+# ------------------------------------------------------------------ input
+
+
+@dataclass
+class DaskRows:
+    """``X`` (and ``y``) as Dask arrays with one column chunk and known row chunks, the
+    column names (for messages) and the row offset of each block."""
+
+    X: da.Array
+    y: da.Array | None
+    names: list[str]
+    offsets: list[int]
+
+    @property
+    def n_samples(self) -> int:
+        return int(sum(self.X.chunks[0]))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def blocks(self) -> list[tuple[Any, Any, int, int]]:
+        """``(X block, y block or None, block index, first row)`` as delayed objects."""
+        xs = self.X.to_delayed()[:, 0].tolist()
+        ys = self.y.to_delayed().tolist() if self.y is not None else [None] * len(xs)
+        return [(xb, yb, i, self.offsets[i]) for i, (xb, yb) in enumerate(zip(xs, ys))]
+
+
+def _is_frame(obj: Any) -> bool:
+    return hasattr(obj, "to_dask_array") and hasattr(obj, "columns")
+
+
+def _to_array(obj: Any) -> da.Array:
+    if hasattr(obj, "to_dask_array"):  # DataFrame or Series
+        with warnings.catch_warnings():  # string labels become an object array: fine
+            warnings.filterwarnings("ignore", message=".*Converting string to object dtype")
+            return obj.to_dask_array(lengths=True)
+    arr = obj if isinstance(obj, da.Array) else da.asarray(obj)
+    if any(np.isnan(c) for c in arr.chunks[0]):
+        arr = arr.compute_chunk_sizes()
+    return arr
+
+
+def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows:
+    """Check a Dask ``X`` (and ``y``) as ``validate_data`` would, without computing ``X``.
+
+    ``reset=True`` (``fit``) sets ``n_features_in_`` and, for a DataFrame with string
+    column names, ``feature_names_in_``; ``reset=False`` (``predict``) checks them.
+    ``y`` (Dask, NumPy or pandas) is rechunked to ``X``'s row blocks; a ``y`` of shape
+    ``(n, 1)`` is ravelled with scikit-learn's ``DataConversionWarning``.
+    """
+    name = type(estimator).__name__
+    names = [str(c) for c in X.columns] if _is_frame(X) else None
+    if hasattr(X, "to_dask_array") and not _is_frame(X):
+        raise ValueError(f"{name}: expected a 2-D X (a Dask DataFrame or array), got a Series")
+    arr = _to_array(X)
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D X, got an array of shape {arr.shape}")
+    arr = arr.rechunk({1: -1})
+    d = int(arr.shape[1])
+    str_names = names is not None and all(isinstance(c, str) for c in X.columns)
+    if reset:
+        estimator.n_features_in_ = d
+        if str_names:
+            estimator.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    else:
+        check_is_fitted(estimator)
+        if d != estimator.n_features_in_:
+            raise ValueError(f"X has {d} features, but {name} is expecting "
+                             f"{estimator.n_features_in_} features as input.")
+        fitted = getattr(estimator, "feature_names_in_", None)
+        if fitted is not None and str_names and list(fitted) != names:
+            raise ValueError(f"{name}: the feature names should match those that were "
+                             f"passed during fit: {list(fitted)}, got {names}")
+    if names is None:
+        fitted = getattr(estimator, "feature_names_in_", None)
+        names = [str(c) for c in fitted] if fitted is not None and len(fitted) == d \
+            else [f"x{j}" for j in range(d)]
+    if arr.shape[0] < 1:
+        raise ValueError(f"{name}: found array with 0 sample(s) (shape={arr.shape}) while "
+                         f"a minimum of 1 is required.")
+    yarr = None
+    if y is not None:
+        if dask.is_dask_collection(y):
+            yarr = _to_array(y)
+        else:
+            values = np.asarray(y)
+            same = values.ndim >= 1 and values.shape[0] == arr.shape[0]
+            yarr = da.from_array(values, chunks=((arr.chunks[0],) + values.shape[1:]) if same
+                                 else -1)
+        if yarr.ndim == 2 and yarr.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                          "change the shape of y to (n_samples, ), for example using "
+                          "ravel().", DataConversionWarning, stacklevel=3)
+            yarr = yarr[:, 0]
+        if yarr.ndim != 1:
+            raise ValueError(f"{name}: y should be a 1-D array, got shape {yarr.shape}")
+        if yarr.shape[0] != arr.shape[0]:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                             f"[{arr.shape[0]}, {yarr.shape[0]}]")
+        yarr = yarr.rechunk((arr.chunks[0],))
+    offsets = np.concatenate([[0], np.cumsum(arr.chunks[0])[:-1]]).astype(int).tolist()
+    return DaskRows(arr, yarr, names, offsets)
+
+
+def _float_block(block: Any, index: int, first: int, names: list[str]) -> np.ndarray:
+    """One block as float64, with an error naming the block, row and column of a
+    non-numeric value, a NaN or an infinity."""
+    block = np.asarray(block)
+    try:
+        Xb = np.asarray(block, dtype=np.float64)
+    except (TypeError, ValueError):
+        for j in range(block.shape[1]):
+            for i, value in enumerate(block[:, j]):
+                try:
+                    float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"X has a non-numeric value {value!r} in block (partition) {index}, "
+                        f"column {names[j]!r} (row {first + i})") from None
+        raise
+    bad = ~np.isfinite(Xb)
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        what = "NaN" if np.isnan(Xb[i, j]) else "infinity"
+        raise ValueError(f"Input X contains {what}: block (partition) {index}, column "
+                         f"{names[j]!r} (row {first + i})")
+    return Xb
+
+
+def _float_y(yb: Any, index: int, first: int) -> np.ndarray:
+    y = np.asarray(yb, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:
+        raise ValueError(f"Input y contains NaN or infinity: block (partition) {index} "
+                         f"(row {first + int(bad[0])})")
+    return y
+
+
+def _tree_sum(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
+    """Add delayed parts pairwise (a binary tree of ``combine`` tasks) and compute."""
+    step = dask.delayed(combine, pure=True)
+    while len(parts) > 1:
+        parts = [step(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return dask.compute(parts[0])[0]
+
+
+# ------------------------------------------------------------------ least squares
+
+
+@dataclass
+class _Moments:
+    """One block's (or several merged blocks') row count, means and centred sums."""
+
+    n: int
+    x_mean: np.ndarray
+    y_mean: float
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: float
+    raw_diag: np.ndarray
+
+
+def _block_moments(Xb: Any, yb: Any, index: int, first: int, names: list[str],
+                   fit_intercept: bool) -> _Moments:
+    X = _float_block(Xb, index, first, names)
+    y = _float_y(yb, index, first)
+    m, d = X.shape
+    if m and fit_intercept:
+        x_mean, y_mean = X.mean(axis=0), float(y.mean())
+        Xc, yc = X - x_mean, y - y_mean
+    else:
+        x_mean, y_mean, Xc, yc = np.zeros(d), 0.0, X, y
+    return _Moments(m, x_mean, y_mean, Xc.T @ Xc, Xc.T @ yc, float(yc @ yc),
+                    np.einsum("ij,ij->j", X, X))
+
+
+def _merge_moments(a: _Moments, b: _Moments) -> _Moments:
+    """Chan's pairwise update: centred sums of the union, exactly (no cancellation)."""
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    n = a.n + b.n
+    dx = b.x_mean - a.x_mean
+    dy = b.y_mean - a.y_mean
+    f = a.n * b.n / n
+    return _Moments(n, a.x_mean + dx * (b.n / n), a.y_mean + dy * (b.n / n),
+                    a.gram + b.gram + f * np.outer(dx, dx), a.xty + b.xty + f * dy * dx,
+                    a.yty + b.yty + f * dy * dy, a.raw_diag + b.raw_diag)
+
+
+def gram_summary_dask(rows: DaskRows, fit_intercept: bool) -> GramSummary:
+    """``blocks.gram_summary`` over Dask row blocks: one pass, a tree of merges."""
+    names = rows.names
+    task = dask.delayed(_block_moments, pure=True)
+    parts = [task(xb, yb, i, first, names, fit_intercept) for xb, yb, i, first in rows.blocks()]
+    mom = _tree_sum(parts, _merge_moments)
+    if not np.all(np.isfinite(mom.raw_diag)):
+        raise ValueError("Input X has values so large that their squares overflow float64; "
+                         "rescale the features")
+    gram = 0.5 * (mom.gram + mom.gram.T)
+    return GramSummary(mom.n, mom.x_mean, mom.y_mean, gram, mom.xty, mom.yty, mom.raw_diag)
+
+
+# ------------------------------------------------------------------ logistic
+
+
+def _one_hot(yb: Any, classes: np.ndarray) -> np.ndarray:
+    y = np.asarray(yb)
+    if classes.size == 2:
+        return (y == classes[1]).astype(np.float64)[:, None]
+    return np.eye(classes.size)[np.searchsorted(classes, y)]
+
+
+def _block_counts(Xb: Any, yb: Any, index: int, first: int, names: list[str],
+                  classes: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    X = _float_block(Xb, index, first, names)
+    counts = np.bincount(np.searchsorted(classes, np.asarray(yb)), minlength=classes.size)
+    return X.shape[0], X.sum(axis=0), counts.astype(np.float64)
+
+
+def _add_counts(a: tuple, b: tuple) -> tuple:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def _block_terms(Xb: Any, yb: Any, index: int, first: int, names: list[str],
+                 classes: np.ndarray, W: np.ndarray, c: np.ndarray, mean: np.ndarray,
+                 hessian: bool, separation: bool) -> LogisticTerms:
+    X = _float_block(Xb, index, first, names)
+    return logistic_terms(X, _one_hot(yb, classes), W, c, mean, hessian, separation)
+
+
+def _add_terms(a: LogisticTerms, b: LogisticTerms) -> LogisticTerms:
+    hess = None if a.hess is None else a.hess + b.hess
+    return LogisticTerms(a.loss + b.loss, a.grad + b.grad, hess, a.separated and b.separated)
+
+
+def _block_loss(Xb: Any, yb: Any, index: int, first: int, names: list[str],
+                classes: np.ndarray, W: np.ndarray, c: np.ndarray, mean: np.ndarray) -> float:
+    X = _float_block(Xb, index, first, names)
+    return logistic_loss(X, _one_hot(yb, classes), W, c, mean)
+
+
+class LogisticBlocks:
+    """The log-loss sums of ``blocks`` over Dask row blocks, for the Newton solver.
+
+    Construction computes the classes (``dask.array.unique`` of ``y``) and one pass
+    for ``n``, the column sums (the centring) and the class counts, which also checks
+    every block for NaN, infinity and non-numeric values.
+    """
+
+    def __init__(self, rows: DaskRows, fit_intercept: bool) -> None:
+        self.rows = rows
+        self.classes = np.asarray(da.unique(rows.y).compute())
+        task = dask.delayed(_block_counts, pure=True)
+        n, total, counts = _tree_sum(
+            [task(xb, yb, i, first, rows.names, self.classes)
+             for xb, yb, i, first in rows.blocks()], _add_counts)
+        self.n = int(n)
+        self.mean = total / n if fit_intercept else np.zeros(rows.n_features)
+        self.class_freq = counts / n
+
+    def terms(self, W: np.ndarray, c: np.ndarray, mean: np.ndarray, hessian: bool,
+              separation: bool) -> LogisticTerms:
+        """``blocks.logistic_terms`` summed over the blocks (one pass over ``X``)."""
+        task = dask.delayed(_block_terms, pure=True)
+        return _tree_sum([task(xb, yb, i, first, self.rows.names, self.classes, W, c, mean,
+                               hessian, separation)
+                          for xb, yb, i, first in self.rows.blocks()], _add_terms)
+
+    def loss(self, W: np.ndarray, c: np.ndarray, mean: np.ndarray) -> float:
+        """``blocks.logistic_loss`` summed over the blocks (one pass over ``X``)."""
+        task = dask.delayed(_block_loss, pure=True)
+        return float(_tree_sum([task(xb, yb, i, first, self.rows.names, self.classes, W, c,
+                                     mean) for xb, yb, i, first in self.rows.blocks()],
+                               lambda a, b: a + b))
+
+
+# ------------------------------------------------------------------ predict
+
+
+def map_rows(estimator: Any, X: Any, fn: Callable[[np.ndarray], np.ndarray],
+             n_columns: int | None, dtype: Any) -> da.Array:
+    """``fn`` (float64 block -> per-row output) on each row block of a Dask ``X``, lazily:
+    a Dask array of shape ``(n,)`` (``n_columns=None``) or ``(n, n_columns)``."""
+    rows = dask_rows(estimator, X, reset=False)
+    names, offsets = rows.names, rows.offsets
+
+    def block(Xb: np.ndarray, block_info: dict | None = None) -> np.ndarray:
+        index = block_info[None]["chunk-location"][0] if block_info else 0
+        first = offsets[index] if index < len(offsets) else 0
+        return fn(_float_block(Xb, index, first, names))
+
+    dtype = np.dtype(dtype)
+    if n_columns is None:
+        return rows.X.map_blocks(block, drop_axis=1, dtype=dtype,
+                                 meta=np.empty((0,), dtype=dtype))
+    return rows.X.map_blocks(block, chunks=(rows.X.chunks[0], (n_columns,)), dtype=dtype,
+                             meta=np.empty((0, 0), dtype=dtype))
