@@ -25,6 +25,7 @@ from .autodiff import (
     value_and_grad,
     vjp,
 )
+from .compile import compile  # noqa: A004 - wl.compile; shadows the builtin here only
 from .creation import (
     arange,
     as_tensor,
@@ -141,5 +142,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
     "linearize", "numerical_grad", "check_grad",
     "autograd", "inference_mode", "from_numpy", "as_tensor", "allclose", "isclose",
-    "randn_like", "rand_like", "full_like", "losses", "data", "linear",
+    "randn_like", "rand_like", "full_like", "losses", "data", "linear", "compile",
 ]

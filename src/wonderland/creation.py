@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from . import backend
+from . import tensor as _engine
 from .tensor import Tensor, _new
 
 float32 = backend.float32
@@ -79,9 +80,13 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     (1, 2)
     """
     if isinstance(data, Tensor):
-        data = data._data
+        source, data = data, data._data
         array = backend.asarray(data, dtype=_dtype(dtype, "tensor", backend.namespace(data)),
                                 xp=backend.namespace(data), copy=True)
+        if _engine._tracer is not None:  # a copy of a traced value is traced (wl.compile)
+            out = _finish(array, requires_grad, "tensor")
+            _engine._tracer.copied(source, out, dtype)
+            return out
     elif backend.is_array(data) and not isinstance(data, backend.np.ndarray | backend.np.generic):
         xp = backend.namespace(data)
         array = xp.asarray(data, dtype=_dtype(dtype, "tensor", xp), copy=True)
@@ -253,6 +258,8 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> wl.randn((4, 1)).shape
     (4, 1)
     """
+    if _engine._tracer is not None:
+        _engine._tracer.random("wl.randn")
     data = backend.random_normal(_shape(shape, "randn"), _dtype(dtype, "randn"))
     return _finish(data, requires_grad, "randn")
 
@@ -266,6 +273,8 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> wl.rand(3).shape
     (3,)
     """
+    if _engine._tracer is not None:
+        _engine._tracer.random("wl.rand")
     data = backend.random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
     return _finish(data, requires_grad, "rand")
 
@@ -356,6 +365,8 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
 
 
 def _random_like(x: Any, dtype: Any, requires_grad: bool, what: str, draw: Any) -> Tensor:
+    if _engine._tracer is not None:
+        _engine._tracer.random(f"wl.{what}")
     x = tensor(x) if not isinstance(x, Tensor) else x
     xp = x._xp
     dtype = _dtype(dtype, what, xp) or x._data.dtype

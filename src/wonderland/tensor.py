@@ -287,9 +287,17 @@ def version_counter(t: Tensor) -> list[int]:
 # version as it still is, so the reverse pass skips its guard (the common case).
 last_write = [-1]
 
+# The tracer of ``wl.compile`` while it traces a function, else None. Only the methods that
+# read a tensor's values out of the graph (``item``, ``numpy``, ``bool`` ...), ``detach``
+# and in-place writes consult it: the hot paths never do (the tracer follows operations
+# through the forward-mode hook, on tensors that carry its mark).
+_tracer: Any = None
+
 
 def bump_version(t: Tensor) -> None:
     """Say that ``t``'s storage was written in place."""
+    if _tracer is not None:
+        _tracer.wrote(t)
     vc = version_counter(t)
     vc[0] += 1
     vc[1] = last_write[0] = next(_sequence)
@@ -491,6 +499,8 @@ class Tensor:
         array = backend.asarray(data._data if isinstance(data, Tensor) else data, dtype=dtype)
         self._data, self._xp, self._rg = array, backend.namespace(array), False
         self._grad = self._node = self._vc = self._fw = self._base = None
+        if _tracer is not None and isinstance(data, Tensor):
+            _tracer.copied(data, self, dtype)
         if requires_grad:
             self.requires_grad = True
 
@@ -584,19 +594,28 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """A detached tensor sharing storage; changes through it bypass the version counter."""
-        return _new(self._data, self._xp)
+        t = _new(self._data, self._xp)
+        if _tracer is not None:
+            _tracer.detached(self, t)
+        return t
 
     @data.setter
     def data(self, value: Any) -> None:
+        if _tracer is not None:
+            _tracer.read(value, "assigning it to .data of another tensor")
         value = value._data if isinstance(value, Tensor) else backend.asarray(value, xp=self._xp)
         self._data = value
 
     # -- conversions ---------------------------------------------------------------
     def numpy(self) -> Any:
         """The values as a NumPy array (works on tensors that require grad)."""
+        if _tracer is not None:
+            _tracer.read(self, ".numpy()")
         return backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        if _tracer is not None:
+            _tracer.read(self, "np.asarray() (NumPy's conversion)")
         array = backend.to_numpy(self._data)
         if dtype is not None:
             array = array.astype(dtype, copy=False)
@@ -605,6 +624,8 @@ class Tensor:
         return array
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        if _tracer is not None:
+            _tracer.read(self, "a DLPack export")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> Any:
@@ -612,26 +633,38 @@ class Tensor:
 
     def item(self) -> int | float | bool:
         """The value of a one-element tensor as a Python number."""
+        if _tracer is not None:
+            _tracer.read(self, ".item()")
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return backend.to_numpy(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
+        if _tracer is not None:
+            _tracer.read(self, ".tolist()")
         return backend.to_numpy(self._data).tolist()
 
     def __float__(self) -> float:
+        if _tracer is not None:
+            _tracer.read(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _tracer is not None:
+            _tracer.read(self, "int()")
         return int(self.item())
 
     def __index__(self) -> int:
         if backend.is_floating(self._data.dtype, self._xp):
             raise TypeError("only integer tensors can be used as an index")
+        if _tracer is not None:
+            _tracer.read(self, "its use as a Python index")
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _tracer is not None:
+            _tracer.read(self, "bool() (an if, while, and/or, not or assert on it)")
         if self.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              f"use .any() or .all()")
@@ -688,6 +721,8 @@ class Tensor:
             yield self[i]
 
     def __format__(self, spec: str) -> str:
+        if _tracer is not None and spec:
+            _tracer.read(self, f"format(..., {spec!r})")
         if self.size == 1 and spec:
             return format(self.item(), spec)
         if spec:
@@ -696,7 +731,7 @@ class Tensor:
         return repr(self)
 
     def __repr__(self) -> str:
-        body = repr(self.numpy())
+        body = repr(backend.to_numpy(self._data))  # (printing a traced tensor is allowed)
         body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
         body = body.replace("\n      ", "\n       ")
         extra = ""
@@ -713,6 +748,8 @@ class Tensor:
         """A tensor with the same values and storage, outside the graph (shares the version)."""
         t = _new(self._data, self._xp)
         t._vc = version_counter(self)
+        if _tracer is not None:
+            _tracer.detached(self, t)
         return t
 
     def detach_(self) -> Tensor:
@@ -765,6 +802,8 @@ class Tensor:
                                  or (tangents and (base._fw is not None or
                                                    self._fw is not None))):
             what = "requires grad" if record else "carries forward-mode tangents"
+            if _tracer is not None:
+                _tracer.view_write(self, opname)
             raise RuntimeError(
                 f"in-place {opname} on a view of a tensor that {what} is not "
                 f"supported; clone() the view first")

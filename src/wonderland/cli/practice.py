@@ -71,12 +71,14 @@ AUTODIFF_NAMES = {"wonderland": "wonderland autodiff",
                   "torch": "PyTorch autograd", "jax": "jax.grad"}
 
 
-def autodiff_gradient(framework: str) -> Callable[[np.ndarray], np.ndarray]:
+def autodiff_gradient(framework: str, compile: bool = False  # noqa: A002
+                      ) -> Callable[[np.ndarray], np.ndarray]:
     """``X -> ∇f(X)`` by automatic differentiation, for the check against the hand gradient.
 
     ``"numpy"`` differentiates the NumPy code itself (``np.sin``, ``np.cos``) with
     wonderland's transforms, so that the hand gradient the NumPy run descends with is
-    checked against autodiff too.
+    checked against autodiff too. ``compile`` runs wonderland's gradient compiled
+    (``wl.compile``).
 
     Examples
     --------
@@ -85,11 +87,12 @@ def autodiff_gradient(framework: str) -> Callable[[np.ndarray], np.ndarray]:
     >>> bool(np.allclose(autodiff_gradient("numpy")(X), practice_gradient(X)))
     True
     """
+    maybe_compiled = wl.compile if compile else (lambda f: f)
     if framework == "wonderland":
-        grad = wl.grad(lambda X: practice_function(X).sum())
+        grad = maybe_compiled(wl.grad(lambda X: practice_function(X).sum()))
         return lambda X: grad(X).numpy()
     if framework == "numpy":
-        grad_np = wl.grad(lambda X: practice_function(X, np).sum())
+        grad_np = maybe_compiled(wl.grad(lambda X: practice_function(X, np).sum()))
         return lambda X: np.asarray(grad_np(X).numpy())
     if framework == "torch":
         torch = _require("torch")
@@ -154,14 +157,16 @@ class Descent:
 
 
 def descend(framework: str, X0: np.ndarray, lr: float, momentum: float, steps: int,
-            tol_grad: float) -> Descent:
+            tol_grad: float, compile: bool = False) -> Descent:  # noqa: A002
     """Heavy ball (``momentum=0``: plain GD) from every row of ``X0``, each row stopping on
-    its own ``‖∇f‖ < tol_grad``. wonderland runs ``wl.optim.minimize``; the other
-    frameworks run the same recurrence with their own gradients."""
+    its own ``‖∇f‖ < tol_grad``. wonderland runs ``wl.optim.minimize`` (its steps compiled
+    with ``compile``); the other frameworks run the same recurrence with their own
+    gradients."""
     if framework == "wonderland":
         method = "momentum" if momentum > 0 else "gd"
         res = wl.optim.minimize(practice_function, X0, method=method, lr=lr, momentum=momentum,
-                                max_iter=steps, tol_grad=tol_grad, batched=True)
+                                max_iter=steps, tol_grad=tol_grad, batched=True,
+                                compile=compile)
         n_iter = np.asarray(res.n_iter)
         return Descent(
             paths=[res.trace.x[i, : n_iter[i] + 1] for i in range(len(X0))],
@@ -195,7 +200,8 @@ def descend(framework: str, X0: np.ndarray, lr: float, momentum: float, steps: i
         reason=["tol_grad" if n < tol_grad else "max_iter" for n in norms])
 
 
-def check_autodiff(framework: str, X: np.ndarray) -> float:
+def check_autodiff(framework: str, X: np.ndarray, compile: bool = False  # noqa: A002
+                   ) -> float:
     """Largest difference between the framework's autodiff gradient (see
     :func:`autodiff_gradient`) and the hand-written gradient, over the rows of ``X``.
 
@@ -204,8 +210,10 @@ def check_autodiff(framework: str, X: np.ndarray) -> float:
     >>> import numpy as np
     >>> check_autodiff("numpy", np.array([[1.0, 2.0], [3.0, 4.0]])) < 1e-12
     True
+    >>> check_autodiff("wonderland", np.array([[1.0, 2.0]]), compile=True) < 1e-12
+    True
     """
-    g = autodiff_gradient(framework)(X)
+    g = autodiff_gradient(framework, compile)(X)
     return float(np.max(np.abs(g - practice_gradient(X))))
 
 
@@ -221,12 +229,13 @@ def _summary_lines(name: str, descent: Descent) -> list[str]:
 
 def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: float = 0.9,
              framework: str = "wonderland", out: str = "practice", seed: int = 0,
-             tol_grad: float = 1e-6, echo: Callable[[str], None] = print
-             ) -> dict[str, Descent]:
+             tol_grad: float = 1e-6, echo: Callable[[str], None] = print,
+             compile: bool = False) -> dict[str, Descent]:  # noqa: A002
     """The whole exercise: check autodiff against the hand gradient, descend (GD and
     momentum) from ``starts`` points drawn with ``seed``, write ``FIGURES`` into ``out``,
     print a summary through ``echo``. Raises :class:`CommandError` when the gradients
-    disagree.
+    disagree. ``compile`` runs wonderland's gradient and descent steps compiled
+    (``wl.compile``; frameworks wonderland and numpy).
 
     Examples
     --------
@@ -234,18 +243,21 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     runs = exercise(starts=3, steps=20, out=tmp)
     """
+    if compile and framework not in ("wonderland", "numpy"):
+        raise CommandError(f"--compile compiles wonderland's own code; it applies to "
+                           f"--framework wonderland or numpy, not {framework}", status=2)
     X0 = np.random.default_rng(seed).uniform(*BOX, size=(starts, 2))
-    error = check_autodiff(framework, X0)
+    error = check_autodiff(framework, X0, compile)
     echo(f"practice on {framework}: f(x) = sin(x1)cos(x2) + sin(x1/2)cos(x2/2), "
-         f"{starts} starts in [0, 10]^2")
+         f"{starts} starts in [0, 10]^2" + (", compiled (wl.compile)" if compile else ""))
     echo(f"gradient check, {AUTODIFF_NAMES[framework]} against the hand-written gradient: "
          f"max |difference| = {error:.2e}")
     if not error <= GRADIENT_TOLERANCE:
         raise CommandError(f"the gradient check failed: {AUTODIFF_NAMES[framework]} and the "
                            f"hand-written gradient differ by {error:.3g} "
                            f"(more than {GRADIENT_TOLERANCE:g})")
-    runs = {"gd": descend(framework, X0, lr, 0.0, steps, tol_grad),
-            "momentum": descend(framework, X0, lr, momentum, steps, tol_grad)}
+    runs = {"gd": descend(framework, X0, lr, 0.0, steps, tol_grad, compile),
+            "momentum": descend(framework, X0, lr, momentum, steps, tol_grad, compile)}
     os.makedirs(out, exist_ok=True)
     titles = {"gd": f"gradient descent, η = {lr}",
               "momentum": f"momentum, η = {lr}, λ = {momentum}"}
@@ -278,7 +290,9 @@ and momentum from --starts random points, prints per start the end point, f, |gr
 the iterations and the stopping reason, and writes paths.png and paths_momentum.png
 (descent paths over the contour map) and grad_norms.png into --out. --framework numpy
 descends with the hand-written gradient, checked against wonderland's autodiff of the
-NumPy code; torch and jax replicate the exercise with their own autodiff."""
+NumPy code; torch and jax replicate the exercise with their own autodiff. --compile runs
+wonderland's gradient and descent steps as code generated by wl.compile (the same
+numbers, faster)."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -290,8 +304,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     >>> from wonderland.cli.common import Parser
     >>> sub = Parser(prog="wonderland").add_subparsers(parser_class=Parser)
     >>> args = add_parser(sub).parse_args(["--steps", "5"])
-    >>> args.steps, args.lr, args.out
-    (5, 0.1, 'practice')
+    >>> args.steps, args.lr, args.out, args.compile
+    (5, 0.1, 'practice', False)
     """
     parser = command_parser(subparsers, "practice", SUMMARY, DESCRIPTION)
     parser.add_argument("--starts", type=int_at_least(1), default=20, metavar="N",
@@ -309,6 +323,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"folder for {', '.join(FIGURES)} (created if missing)")
     parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="seed of the starting points, a whole number >= 0")
+    parser.add_argument("--compile", action="store_true",
+                        help="run wonderland's gradient and descent steps compiled "
+                             "(wl.compile); frameworks wonderland and numpy")
     return parser
 
 
@@ -323,5 +340,6 @@ def run(args: argparse.Namespace) -> int:
     0
     """
     exercise(starts=args.starts, steps=args.steps, lr=args.lr, momentum=args.momentum,
-             framework=args.framework, out=args.out, seed=args.seed)
+             framework=args.framework, out=args.out, seed=args.seed,
+             compile=getattr(args, "compile", False))
     return 0

@@ -1,0 +1,585 @@
+"""Tracing: run a function once and record every primitive applied to its inputs.
+
+The inputs are tensors that carry the tracer's mark: an entry at level 0 of ``Tensor._fw``,
+the map that forward mode keeps from a level to a tangent. The engine calls the forward-mode
+hook for every primitive applied to a tensor with a ``_fw`` (in ``apply``, ``finish``,
+``finish_one`` and ``binary_operator``), whatever the grad mode, so while a trace runs that
+hook records the primitive as a ``Value`` and gives its output the mark in turn: nothing is
+added to the hot paths, which check ``_fw`` anyway. Level 0 is below every level forward mode
+opens (they count from 1), so the mark rides along through nested transforms: the recorded
+reverse passes that ``wl.grad`` runs on traced inputs and the tangents that ``wl.jvp`` pushes
+are primitives on marked tensors too, and land in the same graph.
+
+Operations that depend on no input run eagerly and become constants. What would take a
+traced value out of the graph is refused with a ``TraceError`` naming the user's line:
+``bool()``, ``.item()``, ``float()``, ``.numpy()``, ``np.asarray``, random draws, in-place
+writes into an input or into a tensor that outlives the call, ``backward()``. The few
+operations that make tensors without a primitive (comparisons, ``isfinite``, ``argmax``,
+casts to integers) are recorded by the functions that make them (see ``_NEW_HANDLERS``).
+"""
+
+from __future__ import annotations
+
+import gc
+import linecache
+import operator
+import os
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from .. import tensor as engine
+from ..autodiff import forward, reverse
+from ..primitives import elementwise, methods, reductions, shape
+from ..tensor import Primitive, Tensor, install_forward_hook
+
+MARK = 0  # the level of ``Tensor._fw`` that holds a traced tensor's Value
+
+
+class TraceError(RuntimeError):
+    """What ``wl.compile`` cannot trace: a Python decision on a traced value, a conversion
+    to a plain number or array, a random draw, an in-place write it could not repeat.
+
+    The message names the user's file and line and says what to write instead.
+    """
+
+
+# ----------------------------------------------------------------------- the graph
+
+
+class Const:
+    """A value fixed at trace time: an array (or NumPy scalar) the program reads."""
+
+    __slots__ = ("value", "shape", "dtype", "xp", "uniform")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.shape = tuple(getattr(value, "shape", ()))
+        self.dtype = getattr(value, "dtype", None)
+        self.xp = backend.namespace(value) if backend.is_array(value) else None
+        self.uniform: Any = _UNKNOWN  # the one value of all entries, None if they differ
+
+    def __repr__(self) -> str:
+        return f"Const({self.shape}, {self.dtype})"
+
+
+_UNKNOWN = object()
+
+
+class Value:
+    """A value of the traced program: an input (``prim`` is None) or the output of ``prim``
+    applied to ``args`` (Values, Consts, Python numbers or None) with ``params``.
+
+    ``where`` is the user's ``(file, line)`` that made it; ``phase`` 0 for the function's
+    own computation, 1 for a derivative (a rule run by a transform), whose ``label`` says
+    which (``"∂ sin"``). ``data`` is the value at trace time.
+    """
+
+    __slots__ = ("index", "prim", "args", "params", "shape", "dtype", "xp", "where", "phase",
+                 "label", "data", "name", "__weakref__")
+
+    def __init__(self, index: int, prim: Primitive | None, args: tuple, params: dict,
+                 data: Any, xp: Any) -> None:
+        self.index = index
+        self.prim = prim
+        self.args = args
+        self.params = params
+        self.data = data
+        self.shape = tuple(data.shape)
+        self.dtype = data.dtype
+        self.xp = xp
+        self.where: tuple[str, int] = ("?", 0)
+        self.phase = 0
+        self.label = prim.name if prim is not None else "input"
+        self.name: str | None = None  # an input's argument path
+
+    def __repr__(self) -> str:
+        return f"<{self.name or self.label} #{self.index} {self.shape} {self.dtype}>"
+
+
+def marked(t: Any) -> Value | None:
+    """The Value of a traced tensor, None for anything else."""
+    if type(t) is Tensor or isinstance(t, Tensor):
+        fw = t._fw
+        if fw is not None:
+            return fw.get(MARK)
+    return None
+
+
+# ----------------------------------------------------------------------- where the user is
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The engine: frames in these files are skipped when naming the user's line. The command
+# line, the tour and ``optim/minimize.py`` are user code of the library: their lines name
+# themselves.
+_ENGINE = tuple(os.path.join(_PACKAGE, part) for part in (
+    "tensor.py", "backend.py", "creation.py", "interop.py", "autograd.py", "linalg.py",
+    "losses.py", "primitives", "autodiff", "compile", os.path.join("optim", "optimizers.py"),
+    os.path.join("optim", "schedules.py")))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+_internal: dict[Any, bool] = {}
+_VISIT = reverse._visit.__code__
+_AUTODIFF = os.path.join(_PACKAGE, "autodiff")
+# what a transform does around the function (its layout steps), by the engine function
+_PLUMBING = {"_forward_blocks": "jacfwd layout", "_jacobian_from_reverse": "jacrev layout",
+             "_hand_over": "hand-over"}
+
+
+def _is_internal(code: Any) -> bool:
+    flag = _internal.get(code)
+    if flag is None:
+        name = os.path.abspath(code.co_filename)
+        flag = _internal[code] = name.startswith(_ENGINE) or name.startswith(_NUMPY) or \
+            name.startswith("<frozen")
+    return flag
+
+
+def user_frame(depth: int = 1) -> Any:
+    """The innermost frame outside the engine (the user's code)."""
+    f = sys._getframe(depth + 1)
+    while f is not None and _is_internal(f.f_code):
+        f = f.f_back
+    return f
+
+
+def describe(where: tuple[str, int]) -> str:
+    """``file:line``, then the line's text on a line of its own."""
+    filename, line = where
+    text = linecache.getline(filename, line).strip()
+    return f"{filename}:{line}" + (f"\n    {text}\n" if text else "\n")
+
+
+# ----------------------------------------------------------------------- the tracer
+
+
+class Tracer:
+    """One trace: the Values recorded, the constants met, and the engine's hooks it holds.
+
+    ``start()`` installs it (``tensor._tracer``, the forward-mode hook, the recorders of the
+    operations that make tensors without a primitive); ``stop()`` puts everything back.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[Value] = []
+        self.consts: dict[int, Const] = {}
+        self.by_seq: dict[int, Value] = {}  # a tape node's creation number -> its Value
+        self.jvp_of: Value | None = None    # forward mode running the tangent rule of this
+        self.input_vcs: list[list] = []     # version counters of the inputs' storage
+        self.written: list[tuple[Tensor, tuple[str, int]]] = []
+        self.written_at: dict[int, int] = {}
+        self.previous_hook: Callable | None = None
+        self.saved: list[tuple[Any, str, Any]] = []
+        self.thread = threading.get_ident()  # other threads' eager code is left alone
+
+    # -- installing -------------------------------------------------------------------
+    def start(self) -> None:
+        if engine._tracer is not None:
+            raise RuntimeError("wl.compile: a trace is already running")
+        self.previous_hook = engine._forward_hook
+        install_forward_hook(self.hook)
+        recorder = self._new_recorder()
+        for module in (elementwise, methods, reductions):
+            self._swap(module, "_new", recorder)
+        self._swap(shape, "_raw_index", self._raw_index(shape._raw_index))
+        self._swap(Tensor, "backward", self._refuse_backward(Tensor.backward))
+        engine._tracer = self
+
+    def stop(self) -> None:
+        engine._tracer = None
+        install_forward_hook(self.previous_hook)
+        for owner, name, original in reversed(self.saved):
+            setattr(owner, name, original)
+        self.saved.clear()
+
+    def _swap(self, owner: Any, name: str, new: Any) -> None:
+        self.saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, new)
+
+    # -- values -----------------------------------------------------------------------
+    def leaf(self, data: Any, xp: Any, name: str) -> Tensor:
+        """A traced input: a tensor on a read-only view of ``data``, marked."""
+        if type(data) is np.ndarray:
+            data = data.view()
+            data.flags.writeable = False
+        value = Value(len(self.values), None, (), {}, data, xp)
+        value.name = name
+        self.values.append(value)
+        t = engine._new(data, xp)
+        t._vc = [0, -1]
+        t._fw = {MARK: value}
+        self.input_vcs.append(t._vc)
+        return t
+
+    def const(self, data: Any) -> Const:
+        c = self.consts.get(id(data))
+        if c is None:
+            c = self.consts[id(data)] = Const(data)
+        return c
+
+    def operand(self, a: Any) -> Any:
+        """How ``a`` enters the graph: its Value, a Const, or itself (a Python number)."""
+        if isinstance(a, Tensor):
+            fw = a._fw
+            value = fw.get(MARK) if fw is not None else None
+            if value is not None:
+                base = a._base
+                if base is not None:
+                    self._check_view(a, value)
+                return value
+            return self.const(a._data)
+        if backend.is_array(a):
+            return self.const(a)
+        return a
+
+    def record(self, prim: Primitive, out: Tensor, args: tuple, params: dict) -> Value:
+        value = Value(len(self.values), prim, tuple(self.operand(a) for a in args), params,
+                      out._data, out._xp)
+        self._locate(value)
+        self.values.append(value)
+        node = out._node
+        if node is not None:
+            self.by_seq[node.seq] = value
+        return value
+
+    def _locate(self, value: Value) -> None:
+        """The user's line that made ``value``; for a derivative, the line of the operation
+        whose rule made it."""
+        source = self.jvp_of
+        visited = source is not None
+        f = sys._getframe(3)
+        while f is not None:
+            code = f.f_code
+            flag = _internal.get(code)
+            if flag is None:
+                flag = _is_internal(code)
+            if not flag:
+                break
+            if not visited and code.co_filename.startswith(_AUTODIFF):
+                # made by a transform (a rule in its reverse pass, or its own layout steps),
+                # not by the function it transforms
+                if not value.phase:
+                    value.phase = 1
+                    value.label = _PLUMBING.get(code.co_name, "transform")
+                if code is _VISIT:
+                    visited = True
+                    node = f.f_locals.get("node")
+                    source = self.by_seq.get(getattr(node, "seq", -1))
+            f = f.f_back
+        if source is not None:
+            value.phase = 1
+            value.where = source.where
+            value.label = "∂ " + source.label
+        elif f is not None:
+            value.where = (f.f_code.co_filename, f.f_lineno)
+
+    # -- the forward-mode hook ------------------------------------------------------------
+    def hook(self, prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
+        """Record ``prim`` when an argument is traced; push forward-mode tangents as the
+        engine's own hook does, with the output's value traced in the rules that read it."""
+        for a in args:
+            if isinstance(a, Tensor) and a._fw is not None and MARK in a._fw:
+                break
+        else:
+            self.previous_hook(prim, out, args, params)
+            return
+        value = self.record(prim, out, args, params)
+        self._push(prim, out, args, params, value)
+
+    def _push(self, prim: Primitive, out: Tensor, args: tuple, params: dict,
+              value: Value) -> None:
+        # forward._push, but the ``ans`` its rules read carries the mark (there it starts
+        # from no tangents, which would make the output a constant inside the rule)
+        levels = sorted({level for a in args if isinstance(a, Tensor) and a._fw
+                         for level in a._fw if level in forward._batch_ndim})
+        fw: dict[int, Any] = {MARK: value}
+        outer = self.jvp_of
+        self.jvp_of = value
+        try:
+            for level in levels:
+                tangents = tuple(forward.tangent_at(a, level) for a in args)
+                if all(t is None for t in tangents):
+                    continue
+                low = tuple(forward.below(a, level) for a in args)
+                ans = None
+                if prim.uses_ans:
+                    ans = engine._new(out._data, out._xp)
+                    ans._node, ans._rg, ans._vc = out._node, out._rg, out._vc
+                    ans._fw = dict(fw)
+                t = prim.jvp(tangents, ans, *low, **params)
+                if t is not None:
+                    fw[level] = forward._fit_tangent(t, out, forward._batch_ndim[level], prim)
+        finally:
+            self.jvp_of = outer
+        out._fw = fw
+        if prim.uses_ans and out._node is not None and out._node.prim is prim:
+            out._node.ans_fw = fw  # the reverse rules' ``ans`` is traced too
+
+    def pseudo(self, prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
+        """Record an operation that makes a tensor without a primitive (a comparison, a cast
+        to integers), when one of ``args`` is traced."""
+        if any(marked(a) is not None for a in args):
+            out._fw = {MARK: self.record(prim, out, args, params)}
+
+    # -- what the engine asks while a trace runs ----------------------------------------
+    def read(self, t: Any, what: str) -> None:
+        """``what`` reads the values of ``t``: refused when ``t`` is traced."""
+        if marked(t) is None:
+            return
+        hint = ("for a choice by value use wl.where(condition, a, b) (both sides are "
+                "computed), or make the deciding argument static (static_argnums)"
+                if what.startswith("bool") else
+                "keep the computation in wonderland operations on the tensor; if the value "
+                "must be a Python number (a size, a count), pass it as a static argument "
+                "(static_argnums) or compute it outside the compiled function")
+        raise TraceError(f"wl.compile: {what} of a traced tensor at {self.user_line()}Its "
+                         f"value changes from call to call, but the compiled code would keep "
+                         f"the one seen while tracing; {hint}")
+
+    def random(self, what: str) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        raise TraceError(f"wl.compile: {what} inside a compiled function at "
+                         f"{self.user_line()}The draw would be made once, while tracing, and "
+                         f"replayed on every call. Draw the numbers outside the function and "
+                         f"pass them in as an argument")
+
+    def detached(self, source: Tensor, t: Tensor) -> None:
+        """``t`` shares the values of ``source`` (``detach()``, ``.data``)."""
+        value = marked(source)
+        if value is not None:
+            t._fw = {MARK: value}
+        if t._vc is None:
+            t._vc = source._vc
+
+    def copied(self, source: Tensor, t: Tensor, dtype: Any) -> None:
+        """``t`` is a copy of ``source`` (``wl.tensor(x)``), in ``dtype`` if given."""
+        value = marked(source)
+        if value is None:
+            return
+        if t._data.dtype != source._data.dtype:
+            self.pseudo(elementwise.astype_, t, (source,), {"dtype": t._data.dtype})
+        else:
+            t._fw = {MARK: value}
+
+    def wrote(self, t: Tensor) -> None:
+        """An in-place write into ``t`` (called before its version moves)."""
+        if threading.get_ident() != self.thread:
+            return
+        line = self.user_line()
+        if any(t._vc is vc for vc in self.input_vcs):
+            raise TraceError(f"wl.compile: an in-place write into an input of the compiled "
+                             f"function at {line}The compiled code does not write into its "
+                             f"arguments. Write the out-of-place form (x = x + 1 rather than "
+                             f"x += 1), or clone() the input first and write into the copy")
+        if t._rg and t._node is None:
+            raise TraceError(f"wl.compile: an in-place update of a tensor that requires grad "
+                             f"at {line}(a parameter, as an optimizer's step() does): the "
+                             f"compiled code would not repeat it. Pass the parameter in and "
+                             f"return its new value, e.g. wl.optim.minimize(..., compile=True)")
+        if t._base is not None and marked(t) is not None and marked(t._base) is None:
+            raise TraceError(f"wl.compile: an in-place write of a traced value into a view at "
+                             f"{line}The tensor it views would keep the values seen while "
+                             f"tracing. Write through the tensor itself (y[index] = value)")
+        self.written.append((t, line))
+        self.written_at[id(t)] = len(self.values)
+
+    def view_write(self, view: Tensor, opname: str) -> None:
+        """An in-place ``opname`` into a view of a traced tensor, which the engine refuses."""
+        if marked(view) is None and marked(view._base) is None:
+            return
+        raise TraceError(f"wl.compile: an in-place {opname} into a view of a traced tensor "
+                         f"at {self.user_line()}(y[1:] += v is such a write: the view is "
+                         f"written first). Write through the tensor itself, out of place: "
+                         f"y[1:] = y[1:] + v")
+
+    def _check_view(self, view: Tensor, value: Value) -> None:
+        when = self.written_at.get(id(view._base))
+        if when is not None and when > value.index:
+            raise TraceError(f"wl.compile: a view taken before an in-place write into its "
+                             f"tensor is used at {self.user_line()}The compiled code would "
+                             f"read the values from before the write. Take the view after the "
+                             f"write, or clone() it")
+
+    def escapes(self) -> None:
+        """Refuse in-place writes into tensors that outlive the call (closures, globals):
+        the compiled function would not repeat them. Called once the function's results
+        are let go of, so that only tensors held from outside are still alive."""
+        if not self.written:
+            return
+        refs = [(weakref.ref(t), line) for t, line in self.written]
+        self.written.clear()
+        alive = [(r, line) for r, line in refs if r() is not None]
+        if alive:
+            gc.collect()  # tensors and their nodes can form cycles
+            alive = [(r, line) for r, line in alive if r() is not None]
+        if alive:
+            raise TraceError(f"wl.compile: an in-place write into a tensor that lives on after "
+                             f"the call (a closure or a global), at {alive[0][1]}The "
+                             f"compiled function would not repeat the write. Pass the tensor "
+                             f"in and return its new value")
+
+    def user_line(self) -> str:
+        f = user_frame(2)
+        return describe((f.f_code.co_filename, f.f_lineno)) if f is not None else "?"
+
+    # -- operations that make tensors without a primitive --------------------------------
+    def _new_recorder(self) -> Callable[[Any, Any], Tensor]:
+        real = engine._new
+        handlers = _NEW_HANDLERS
+        tracer = self
+
+        def new(data: Any, xp: Any) -> Tensor:
+            out = real(data, xp)
+            f = sys._getframe(1)
+            handler = handlers.get(f.f_code)
+            if handler is not None:
+                handler(tracer, out, f)
+            return out
+
+        return new
+
+    def _raw_index(self, original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        tracer = self
+
+        def raw_index(index: Any, xp: Any) -> Any:
+            items = index if isinstance(index, tuple | list) else (index,)
+            if any(marked(i) is not None for i in items):
+                raise TraceError(f"wl.compile: indexing with a traced tensor at "
+                                 f"{tracer.user_line()}Which entries it picks (and, for a "
+                                 f"mask, how many) would be fixed while tracing. Use "
+                                 f"wl.where(mask, x, 0.0) for a mask, or pass the index as a "
+                                 f"static argument (static_argnums)")
+            return original(index, xp)
+
+        return raw_index
+
+    def _refuse_backward(self, original: Callable[..., None]) -> Callable[..., None]:
+        tracer = self
+
+        def backward(t: Tensor, *args: Any, **kwargs: Any) -> None:
+            if threading.get_ident() != tracer.thread:
+                return original(t, *args, **kwargs)
+            raise TraceError(f"wl.compile: backward() inside a compiled function at "
+                             f"{tracer.user_line()}It leaves its results in .grad, a side "
+                             f"effect the compiled code would not repeat. Use wl.grad or "
+                             f"wl.value_and_grad, which return the gradient")
+
+        return backward
+
+
+# ----------------------------------------------------------------------- pseudo-primitives
+# Operations that the engine computes on raw data without a primitive (no derivative:
+# comparisons, casts to integers, argmax). Their forward computations, for the compiled
+# code; the recorders below are keyed by the code of the function that makes them.
+
+_PSEUDO: dict[str, Primitive] = {}
+
+
+def pseudo_primitive(name: str, forward_fn: Callable[..., Any], arity: int) -> Primitive:
+    prim = _PSEUDO.get(name)
+    if prim is None:
+        prim = _PSEUDO[name] = Primitive(name, forward_fn, (None,) * arity, None)
+    return prim
+
+
+_COMPARISONS = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+                "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
+                "logical_and": operator.and_, "logical_or": operator.or_,
+                "logical_xor": operator.xor}
+
+
+def _comparison(name: str) -> Primitive:
+    op = _COMPARISONS[name]
+    return pseudo_primitive(name, lambda xp, a, b: op(a, b), 2)
+
+
+def _on_compare(tracer: Tracer, out: Tensor, f: Any) -> None:
+    loc = f.f_locals
+    tracer.pseudo(_comparison(loc["name"]), out, (loc["a"], loc["b"]), {})
+
+
+def _on_unary(name: str, fn: Callable[[Any, Any], Any]) -> Callable[..., None]:
+    prim = pseudo_primitive(name, fn, 1)
+
+    def handler(tracer: Tracer, out: Tensor, f: Any) -> None:
+        tracer.pseudo(prim, out, (f.f_locals["x"],), {})
+
+    return handler
+
+
+def _logical_not(xp: Any, x: Any) -> Any:
+    return xp.logical_not(x) if x.dtype == backend.bool_ or xp is not \
+        backend.numpy_namespace else ~x
+
+
+def _on_cast(tracer: Tracer, out: Tensor, f: Any) -> None:
+    """A cast of ``x`` made without the astype primitive (to integers, bools to counts)."""
+    tracer.pseudo(elementwise.astype_, out, (f.f_locals["x"],), {"dtype": out._data.dtype})
+
+
+def _isclose(xp: Any, a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
+    if xp is backend.numpy_namespace:
+        return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return elementwise.isclose(engine._new(a, xp), engine._new(b, xp), rtol, atol,
+                               equal_nan)._data
+
+
+def _on_isclose(tracer: Tracer, out: Tensor, f: Any) -> None:
+    loc = f.f_locals
+    a, b = loc["a"], loc["b"]
+    if marked(a) is None and marked(b) is None:
+        return
+    if f.f_back is not None and f.f_back.f_code is elementwise.allclose.__code__:
+        tracer.read(a if marked(a) is not None else b, "wl.allclose (a Python bool)")
+    prim = pseudo_primitive("isclose", _isclose, 2)
+    tracer.pseudo(prim, out, (a, b), {"rtol": loc["rtol"], "atol": loc["atol"],
+                                      "equal_nan": loc["equal_nan"]})
+
+
+def _logical_reduce(xp: Any, x: Any, name: str, axis: Any) -> Any:
+    return getattr(xp, name)(x, axis=axis)
+
+
+def _on_logical_reduce(tracer: Tracer, out: Tensor, f: Any) -> None:
+    loc = f.f_locals
+    prim = pseudo_primitive("any_all", _logical_reduce, 1)
+    tracer.pseudo(prim, out, (loc["x"],), {"name": loc["name"], "axis": loc["dim"]})
+
+
+def _arg_reduce(xp: Any, x: Any, name: str, axis: Any, keepdims: bool) -> Any:
+    fn = xp.argmax if name == "argmax" else xp.argmin
+    if axis is None:
+        return fn(xp.reshape(x, (-1,)))
+    return fn(x, axis=axis, keepdims=keepdims)
+
+
+def _on_arg(tracer: Tracer, out: Tensor, f: Any) -> None:
+    loc = f.f_locals
+    x, dim = loc["x"], loc["dim"]
+    axis = None if dim is None else shape._axis(dim, x.ndim, loc["name"])
+    prim = pseudo_primitive("argmax_argmin", _arg_reduce, 1)
+    tracer.pseudo(prim, out, (x,), {"name": loc["name"], "axis": axis,
+                                    "keepdims": loc["keepdim"]})
+
+
+def _compare_code() -> Any:
+    return elementwise.less.__code__  # every comparison is the same inner function
+
+
+_NEW_HANDLERS: dict[Any, Callable[..., None]] = {
+    _compare_code(): _on_compare,
+    elementwise.logical_not.__code__: _on_unary("logical_not", _logical_not),
+    elementwise.isfinite.__code__: _on_unary("isfinite", lambda xp, x: xp.isfinite(x)),
+    elementwise.isnan.__code__: _on_unary("isnan", lambda xp, x: xp.isnan(x)),
+    elementwise.isclose.__code__: _on_isclose,
+    elementwise.astype.__code__: _on_cast,
+    elementwise._float_input.__code__: _on_cast,
+    reductions.sum.__code__: _on_cast,
+    reductions._arg.__code__: _on_arg,
+    methods._logical_reduce.__code__: _on_logical_reduce,
+}
