@@ -223,6 +223,31 @@ print(f"f(0.51) = {f(wl.tensor(0.51)).item():.4f}, model(0.51) = {model(0.51).it
 W = wl.randn(3, 4)
 print(float(wl.max(wl.abs(wl.jacrev(lambda x: W @ x)(wl.ones(4)) - W))))
 """),
+    md("""
+## The derivative as a program
+
+Automatic differentiation runs the derivative rather than finding a formula.
+`wl.compile` traces a gradient once and writes it out as straight-line NumPy code, one line
+per operation: here the text's polynomial 2x⁴ + x³ − 3x² (by hand: 8x³ + 3x² − 6x) and the
+practice function's value and gradient.
+"""),
+    code("""
+def poly(x):
+    return 2 * x**4 + x**3 - 3 * x**2
+
+
+dpoly = wl.compile(wl.grad(poly))
+print(dpoly.source(2.0))
+print(dpoly(2.0), "by hand:", 8 * 2.0**3 + 3 * 2.0**2 - 6 * 2.0)
+"""),
+    code("""
+def practice(X):
+    x1, x2 = X[:, 0], X[:, 1]
+    return (wl.sin(x1) * wl.cos(x2) + wl.sin(0.5 * x1) * wl.cos(0.5 * x2)).sum()
+
+X = np.random.default_rng(0).uniform(0, 10, size=(1000, 2))
+print(wl.compile(wl.value_and_grad(practice)).source(X))
+"""),
 ]
 
 # ----------------------------------------------------------------------------- 3. descent

@@ -180,6 +180,10 @@ class Section:
         self.messages.append((label, text))
         self.blocks.append(("message", (label, text)))
 
+    def program(self, label: str, text: str) -> None:
+        """Show a program verbatim (the source ``wl.compile`` generates)."""
+        self.blocks.append(("program", (label, text)))
+
     def drop_optional_figures(self) -> None:
         """Leave out the optional figures (a quick run)."""
         self.figures = [f for f in self.figures if not f.optional]

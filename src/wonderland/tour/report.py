@@ -38,6 +38,7 @@ code { background: var(--code); padding: 0 .25em; border-radius: 3px; font-size:
 pre { background: #fff4f4; border-left: 4px solid #d62728; padding: .7em 1em;
       white-space: pre-wrap; word-break: break-word; font-size: .85em; }
 pre.failure { background: #ffecec; }
+pre.program { background: #f4f7fb; border-left-color: #1f77b4; }
 nav { background: #f6f3ea; border: 1px solid var(--rule); border-radius: 6px;
       padding: .6em 1.4em; margin: 1.2em 0; }
 nav ol { margin: .3em 0; padding-left: 1.4em; columns: 2; }
@@ -123,6 +124,10 @@ def _section_html(section: Section, images: dict[str, bytes]) -> str:
         elif kind == "message":
             label, text = item
             parts.append(f"<h3>{inline(label)}</h3><pre>{html.escape(text)}</pre>")
+        elif kind == "program":
+            label, text = item
+            parts.append(f"<h3>{inline(label)}</h3><pre class=\"program\">"
+                         f"{html.escape(text)}</pre>")
     parts.append(_facts_html(section))
     parts.append(f"<p class=\"meta\">Computed in {section.seconds:.1f} s.</p></section>")
     return "\n".join(parts)

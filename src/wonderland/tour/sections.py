@@ -389,6 +389,34 @@ def derivatives(ctx: Context, s: Section) -> None:
         "whatever the point. Both modes return W exactly (difference 0), which is the rule "
         "every layer of a network relies on: ∂(Wx)/∂x = W.")
     ctx.tick("d(Wx) = W")
+    _derivative_programs(s)
+
+
+def _derivative_programs(s: Section) -> None:
+    """The derivatives as programs: what ``wl.compile`` generates for the gradient of the
+    text's polynomial and for the practice function's value and gradient."""
+    import wonderland as wl
+
+    poly = wl.compile(wl.grad(_polynomial))
+    s.say(
+        "Automatic differentiation does not find a formula: it runs one. `wl.compile` "
+        "traces the gradient once and writes it out as straight-line NumPy code, one line "
+        "per operation, each commented with the line of the function that made it. For "
+        "the polynomial 2x⁴ + x³ − 3x² the program computes, term by term, what the hand "
+        "derivative 8x³ + 3x² − 6x says.")
+    s.program("wl.compile(wl.grad(f)).source(2.0), f(x) = 2x⁴ + x³ − 3x²",
+              poly.source(2.0))
+    s.number("compiled_poly_grad", "the program at x = 2 (hand derivative: 8·8 + 3·4 − 12 = 64)",
+             float(poly(2.0)), ".6g")
+    X = np.random.default_rng(0).uniform(0.0, 10.0, size=(1000, 2))
+    practice = wl.compile(wl.value_and_grad(lambda X: _practice(X).sum()))
+    s.say(
+        "The practice exercise's value and gradient, as a program: the forward part, then "
+        "the derivative part that the reverse pass ran, with buffers reused (`out=`) where "
+        "a value is seen for the last time. The hand-written gradient is cos x1 cos x2 + "
+        "½ cos(x1/2) cos(x2/2) and −sin x1 sin x2 − ½ sin(x1/2) sin(x2/2): the same terms.")
+    s.program("wl.compile(wl.value_and_grad(f)).source(X), X of shape (1000, 2)",
+              practice.source(X))
 
 
 # ===================================================================== 3. gradient descent
