@@ -137,7 +137,23 @@ def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return X - mean if np.any(mean) else np.array(X, dtype=np.float64, copy=True)
 
 
-class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
+class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
+    """What least squares and ridge share once fitted: the prediction ``Xw + b``."""
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
+        if is_dask(X):
+            return _dask_predict(self, X)
+        X = self._validate_X(X)
+        return X @ self.coef_ + self.intercept_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class LinearRegression(_LeastSquares):
     """Ordinary least squares: minimize ``‖y - Xw - b‖²``.
 
     Parameters
@@ -278,17 +294,6 @@ class LinearRegression(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         self.loss_curve_ = fun[1:] if fun.size > 1 else fun
         return coef
 
-    def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
-        if is_dask(X):
-            return _dask_predict(self, X)
-        X = self._validate_X(X)
-        return X @ self.coef_ + self.intercept_
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags
 
 
 def _dask_summary(estimator: Any, X: Any, y: Any, fit_intercept: bool) -> GramSummary:
@@ -321,7 +326,7 @@ def _check_descent(estimator: Any, res: Any) -> None:
                       ConvergenceWarning, stacklevel=4)
 
 
-class Ridge(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
+class Ridge(_LeastSquares):
     """Least squares with an L2 penalty: minimize ``‖y - Xw - b‖² + alpha ‖w‖²``.
 
     The scaling is scikit-learn's (a sum of squares, not a mean; the intercept ``b`` is
@@ -394,14 +399,3 @@ class Ridge(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         self.loss_curve_ = np.array([objective])
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
-        if is_dask(X):
-            return _dask_predict(self, X)
-        X = self._validate_X(X)
-        return X @ self.coef_ + self.intercept_
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags
