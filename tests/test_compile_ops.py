@@ -20,22 +20,11 @@ from hypothesis import strategies as st
 import test_oracle_ops as O
 import test_second_order as S
 import wonderland as wl
+from test_compile_transforms import assert_same
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 SETTINGS = settings(max_examples=12, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _close(got, want, what):
-    if isinstance(want, tuple | list):
-        assert isinstance(got, tuple | list) and len(got) == len(want), what
-        for i, (g, w) in enumerate(zip(got, want)):
-            _close(g, w, f"{what}[{i}]")
-        return
-    assert isinstance(got, wl.Tensor), f"{what}: {type(got).__name__}"
-    assert got.shape == want.shape and got.dtype == want.dtype, \
-        f"{what}: {got.shape} {got.dtype} != {want.shape} {want.dtype}"
-    np.testing.assert_allclose(got.numpy(), want.numpy(), err_msg=what, equal_nan=True, **TOL)
 
 
 def compiled_equals_eager(f_wl, *arrays, order=2, what=""):
@@ -67,7 +56,7 @@ def compiled_equals_eager(f_wl, *arrays, order=2, what=""):
     for name, fn, args in cases:
         want = fn(*[wl.tensor(a) for a in args])
         got = wl.compile(fn)(*args)
-        _close(got, want, f"{label}: {name}")
+        assert_same(got, want, f"{label}: {name}")
 
 
 # ----------------------------------------------------------------------- elementwise
@@ -266,7 +255,7 @@ def test_third_order():
     for name in ("exp", "sin", "tanh", "sigmoid", "pow3", "composite"):
         d3 = wl.grad(wl.grad(wl.grad(S.UNARY[name][0])))
         for point in (0.3, -0.8):
-            _close(wl.compile(d3)(point), d3(point), f"third derivative of {name}")
+            assert_same(wl.compile(d3)(point), d3(point), f"third derivative of {name}")
 
 
 # ----------------------------------------------------------------------- random compositions
