@@ -22,7 +22,6 @@ import test_second_order as S
 import wonderland as wl
 from test_compile_transforms import assert_same
 
-TOL = dict(rtol=1e-12, atol=1e-12)
 SETTINGS = settings(max_examples=12, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
