@@ -43,6 +43,17 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _chosen(names: list[str], allowed: Any, what: str, text: str, extra: str = "") -> list[str]:
+    """``names`` without repeats, each one of ``allowed``; else the argparse error."""
+    for name in names:
+        if name not in allowed:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {name!r} (choose from {', '.join(allowed)}{extra})")
+    if not names:
+        raise argparse.ArgumentTypeError(f"must name {what}s{extra}, got {text!r}")
+    return list(dict.fromkeys(names))
+
+
 def workload_list(text: str) -> list[str]:
     """An argparse ``type=``: workload ids, comma-separated (``W1,w4`` or ``1,4``).
 
@@ -58,13 +69,7 @@ def workload_list(text: str) -> list[str]:
     from ..bench import WORKLOADS
 
     ids = [x.upper() if x.upper().startswith("W") else f"W{x}" for x in _split(text)]
-    for wid in ids:
-        if wid not in WORKLOADS:
-            raise argparse.ArgumentTypeError(
-                f"unknown workload {wid!r} (choose from {', '.join(WORKLOADS)})")
-    if not ids:
-        raise argparse.ArgumentTypeError(f"must name workloads, got {text!r}")
-    return list(dict.fromkeys(ids))
+    return _chosen(ids, WORKLOADS, "workload", text)
 
 
 def peer_list(text: str) -> list[str]:
@@ -85,13 +90,7 @@ def peer_list(text: str) -> list[str]:
     names = [x.lower() for x in _split(text)]
     if names == ["none"]:
         return []
-    for name in names:
-        if name not in PEERS:
-            raise argparse.ArgumentTypeError(
-                f"unknown peer {name!r} (choose from {', '.join(PEERS)}, or none)")
-    if not names:
-        raise argparse.ArgumentTypeError(f"must name peers or none, got {text!r}")
-    return list(dict.fromkeys(names))
+    return _chosen(names, PEERS, "peer", text, extra=", or none")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
