@@ -5,6 +5,7 @@ Tensors with reverse-mode automatic differentiation, following the course
 """
 
 from . import (
+    allocator,  # noqa: F401 - tunes malloc first thing: see allocator.py
     autograd,
     data,
     interop,  # noqa: F401 - installs NumPy's protocols on Tensor
