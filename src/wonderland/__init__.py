@@ -8,6 +8,7 @@ from . import (
     allocator,  # noqa: F401 - tunes malloc first thing: see allocator.py
     autograd,
     data,
+    idioms,  # noqa: F401 - installs PyTorch's and NumPy's spellings on Tensor
     interop,  # noqa: F401 - installs NumPy's protocols on Tensor
     linalg,
     losses,

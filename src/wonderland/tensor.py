@@ -287,10 +287,8 @@ def version_counter(t: Tensor) -> list[int]:
 # version as it still is, so the reverse pass skips its guard (the common case).
 last_write = [-1]
 
-# The tracer of ``wl.compile`` while it traces a function, else None. Only the methods that
-# read a tensor's values out of the graph (``item``, ``numpy``, ``bool`` ...), ``detach``
-# and in-place writes consult it: the hot paths never do (the tracer follows operations
-# through the forward-mode hook, on tensors that carry its mark).
+# The tracer of ``wl.compile`` while it traces a function, else None: in-place writes
+# consult it (the tracer wraps the methods that read values out of the graph itself).
 _tracer: Any = None
 
 
@@ -467,14 +465,6 @@ def install_forward_hook(hook: Callable[[Primitive, Tensor, tuple, dict], None])
 # ----------------------------------------------------------------------- the Tensor
 
 
-def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
-    """A leaf from pickled state (``Tensor.__reduce__``)."""
-    t = _new(data, backend.namespace(data))
-    t._rg = bool(requires_grad)
-    t._grad = grad
-    return t
-
-
 
 class Tensor:
     """An array that can record the operations applied to it, for automatic differentiation.
@@ -499,8 +489,6 @@ class Tensor:
         array = backend.asarray(data._data if isinstance(data, Tensor) else data, dtype=dtype)
         self._data, self._xp, self._rg = array, backend.namespace(array), False
         self._grad = self._node = self._vc = self._fw = self._base = None
-        if _tracer is not None and isinstance(data, Tensor):
-            _tracer.copied(data, self, dtype)
         if requires_grad:
             self.requires_grad = True
 
@@ -594,28 +582,19 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """A detached tensor sharing storage; changes through it bypass the version counter."""
-        t = _new(self._data, self._xp)
-        if _tracer is not None:
-            _tracer.detached(self, t)
-        return t
+        return _new(self._data, self._xp)
 
     @data.setter
     def data(self, value: Any) -> None:
-        if _tracer is not None:
-            _tracer.read(value, "assigning it to .data of another tensor")
         value = value._data if isinstance(value, Tensor) else backend.asarray(value, xp=self._xp)
         self._data = value
 
     # -- conversions ---------------------------------------------------------------
     def numpy(self) -> Any:
         """The values as a NumPy array (works on tensors that require grad)."""
-        if _tracer is not None:
-            _tracer.read(self, ".numpy()")
         return backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        if _tracer is not None:
-            _tracer.read(self, "np.asarray() (NumPy's conversion)")
         array = backend.to_numpy(self._data)
         if dtype is not None:
             array = array.astype(dtype, copy=False)
@@ -624,8 +603,6 @@ class Tensor:
         return array
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        if _tracer is not None:
-            _tracer.read(self, "a DLPack export")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> Any:
@@ -633,38 +610,26 @@ class Tensor:
 
     def item(self) -> int | float | bool:
         """The value of a one-element tensor as a Python number."""
-        if _tracer is not None:
-            _tracer.read(self, ".item()")
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return backend.to_numpy(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
-        if _tracer is not None:
-            _tracer.read(self, ".tolist()")
         return backend.to_numpy(self._data).tolist()
 
     def __float__(self) -> float:
-        if _tracer is not None:
-            _tracer.read(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
-        if _tracer is not None:
-            _tracer.read(self, "int()")
         return int(self.item())
 
     def __index__(self) -> int:
         if backend.is_floating(self._data.dtype, self._xp):
             raise TypeError("only integer tensors can be used as an index")
-        if _tracer is not None:
-            _tracer.read(self, "its use as a Python index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if _tracer is not None:
-            _tracer.read(self, "bool() (an if, while, and/or, not or assert on it)")
         if self.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              f"use .any() or .all()")
@@ -675,54 +640,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def dim(self) -> int:
-        """The number of axes (PyTorch's name for ``ndim``)."""
-        return len(self._data.shape)
-
-    def cpu(self) -> Tensor:
-        """The tensor in host memory: itself for NumPy data (PyTorch's ``cpu()``).
-
-        Data of another library becomes a NumPy copy of its values, which is outside the
-        graph: a tensor that requires grad is refused rather than silently cut off.
-        """
-        if self._xp is backend.numpy_namespace:
-            return self
-        if self._rg:
-            raise RuntimeError(f"cpu(): moving a tensor that requires grad out of its library "
-                               f"({self._xp.__name__}) is not differentiable; use "
-                               f"detach().cpu()")
-        return _new(backend.to_numpy(self._data), backend.numpy_namespace)
-
-    # -- pickling and copying ---------------------------------------------------------
-    def __reduce__(self) -> tuple:
-        # The values, requires_grad and .grad travel; the graph (and forward-mode tangents,
-        # the version counter, view relations) does not: a non-leaf arrives as a leaf with
-        # its values, as PyTorch unpickles one.
-        return _rebuild, (self._data, self._rg, self._grad)
-
-    def __deepcopy__(self, memo: dict) -> Tensor:
-        if self._node is not None:
-            raise RuntimeError(
-                f"deepcopy: only tensors created explicitly by the user (graph leaves) "
-                f"support the deepcopy protocol, as in PyTorch; this one (shape "
-                f"{self.shape}) was made by {self._node.prim.name}. Deep-copy "
-                f"t.detach() for its values, or use t.clone() to stay in the graph")
-        import copy
-
-        out = _new(backend.asarray(self._data, xp=self._xp, copy=True), self._xp)
-        memo[id(self)] = out
-        out._rg = self._rg
-        if self._grad is not None:
-            out._grad = copy.deepcopy(self._grad, memo)
-        return out
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
-
     def __format__(self, spec: str) -> str:
-        if _tracer is not None and spec:
-            _tracer.read(self, f"format(..., {spec!r})")
         if self.size == 1 and spec:
             return format(self.item(), spec)
         if spec:
@@ -748,8 +666,6 @@ class Tensor:
         """A tensor with the same values and storage, outside the graph (shares the version)."""
         t = _new(self._data, self._xp)
         t._vc = version_counter(self)
-        if _tracer is not None:
-            _tracer.detached(self, t)
         return t
 
     def detach_(self) -> Tensor:

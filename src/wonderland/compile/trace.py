@@ -156,6 +156,13 @@ def describe(where: tuple[str, int]) -> str:
 
 # ----------------------------------------------------------------------- the tracer
 
+# The Tensor methods that take values out of the graph, as an error names them: refused on
+# traced tensors while a trace runs (the tracer wraps them then; eager code never pays)
+_READS = {"numpy": ".numpy()", "__array__": "np.asarray() (NumPy's conversion)",
+          "__dlpack__": "a DLPack export", "item": ".item()", "tolist": ".tolist()",
+          "__float__": "float()", "__int__": "int()", "__index__": "its use as a Python index",
+          "__bool__": "bool() (an if, while, and/or, not or assert on it)"}
+
 
 class Tracer:
     """One trace: the Values recorded, the constants met, and the engine's hooks it holds.
@@ -187,6 +194,16 @@ class Tracer:
             self._swap(module, "_new", recorder)
         self._swap(shape, "_raw_index", self._raw_index(shape._raw_index))
         self._swap(Tensor, "backward", self._refuse_backward(Tensor.backward))
+        for name, what in _READS.items():
+            self._swap(Tensor, name, self._reading(getattr(Tensor, name), what))
+        fmt, init, detach, data = Tensor.__format__, Tensor.__init__, Tensor.detach, Tensor.data
+        self._swap(Tensor, "__format__", lambda t, spec: (
+            spec and self.read(t, f"format(..., {spec!r})"), fmt(t, spec))[1])
+        self._swap(Tensor, "__init__", self._copying(init))
+        self._swap(Tensor, "detach", self._detaching(detach))
+        self._swap(Tensor, "data", property(self._detaching(data.fget), lambda t, value: (
+            self.read(value, "assigning it to .data of another tensor"),
+            data.fset(t, value))[1]))
         engine._tracer = self
 
     def stop(self) -> None:
@@ -195,6 +212,29 @@ class Tracer:
         for owner, name, original in reversed(self.saved):
             setattr(owner, name, original)
         self.saved.clear()
+
+    def _reading(self, method: Callable, what: str) -> Callable:
+        def reads(t: Tensor, *args: Any, **kwargs: Any) -> Any:
+            self.read(t, what)
+            return method(t, *args, **kwargs)
+
+        return reads
+
+    def _copying(self, init: Callable) -> Callable:
+        def copies(t: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+            init(t, data, dtype, requires_grad)
+            if isinstance(data, Tensor):
+                self.copied(data, t, dtype)
+
+        return copies
+
+    def _detaching(self, detach: Callable) -> Callable:
+        def detaches(t: Tensor) -> Tensor:
+            out = detach(t)
+            self.detached(t, out)
+            return out
+
+        return detaches
 
     def _swap(self, owner: Any, name: str, new: Any) -> None:
         self.saved.append((owner, name, getattr(owner, name)))

@@ -1,0 +1,379 @@
+"""Other libraries' habits on ``Tensor``: PyTorch's and NumPy's spellings and idioms.
+
+Everything here is built on the primitives (nothing here has a derivative rule of its
+own): PyTorch's ``add(other, alpha=)``, ``add_``/``sub_``, ``clamp_``, ``t()``, ``mm``,
+``repeat``, ``masked_fill``, ``type()``, ``dim()``, ``cpu()`` and its comparison names
+(``eq``, ``lt``, ...), NumPy's ``float``/``double``/``to`` casts, iteration, pickling and
+``copy.deepcopy``. ``wonderland`` installs them at import.
+
+Examples
+--------
+>>> import wonderland as wl
+>>> x = wl.tensor([[1.0, -2.0], [3.0, 4.0]])
+>>> x.t().mm(x).masked_fill(x.t() < 0, 0.0).dim()
+2
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+from collections.abc import Iterator
+from typing import Any
+
+from . import backend
+from .primitives import elementwise as ew
+from .primitives import linalg, reductions, shape
+from .tensor import Tensor, _new, as_tensor
+
+_add, _sub = ew.add, ew.sub
+
+
+def install() -> None:
+    """Put the methods on ``Tensor`` (done once, by ``import wonderland``)."""
+    T = Tensor
+    for name, fn in (("eq", ew.equal), ("ne", ew.not_equal), ("lt", ew.less),
+                     ("le", ew.less_equal), ("gt", ew.greater), ("ge", ew.greater_equal),
+                     ("neg", ew.negative), ("copy", ew.clone), ("isclose", ew.isclose),
+                     ("allclose", ew.allclose), ("amax", reductions.max),
+                     ("amin", reductions.min), ("to", ew.astype), ("clip_", clamp_),
+                     ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
+        setattr(T, name, fn)
+    for fn in (add, sub, mul, div, add_, sub_, var, std, clamp_, _t, mm, repeat, masked_fill,
+               masked_fill_, _type, dim, cpu):
+        setattr(T, fn.__name__, fn)
+    T.pow = T.__pow__
+    T.float = lambda self: ew.astype(self, "float32")
+    T.double = lambda self: ew.astype(self, "float64")
+    T.expand = lambda self, *sizes: shape.broadcast_to(
+        self, tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
+        else sizes)
+
+
+def _scaled(other: Any, alpha: Any, name: str) -> Any:
+    """``alpha * other`` (``other`` itself for ``alpha == 1``), recorded when it is a tensor."""
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | backend.np.number):
+        raise TypeError(f"{name}: alpha must be a number, got {alpha!r}")
+    if alpha == 1:
+        return other
+    if isinstance(other, Tensor | int | float):
+        return other * alpha
+    return as_tensor(backend.asarray(other)) * alpha
+
+
+def add(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``self + alpha * other`` (PyTorch's ``add``), differentiable.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0]).add(wl.tensor([1.0, 1.0]), alpha=3).tolist()
+    [4.0, 5.0]
+    """
+    return self + _scaled(other, alpha, "add")
+
+
+def sub(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``self - alpha * other`` (PyTorch's ``sub``), differentiable.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0]).sub(1.0, alpha=2).tolist()
+    [-1.0, 0.0]
+    """
+    return self - _scaled(other, alpha, "sub")
+
+
+def mul(self: Tensor, other: Any) -> Tensor:
+    """``self * other`` (PyTorch's ``mul``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0]).mul(3).tolist()
+    [3.0, 6.0]
+    """
+    return self * other
+
+
+def div(self: Tensor, other: Any) -> Tensor:
+    """``self / other`` (PyTorch's ``div``, true division).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0]).div(2).tolist()
+    [0.5, 1.0]
+    """
+    return self / other
+
+
+def add_(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``self += alpha * other`` in place (PyTorch's ``add_``), e.g. an update
+    ``p.add_(p.grad, alpha=-lr)`` inside ``wl.no_grad()``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, 2.0])
+    >>> x.add_(wl.tensor([1.0, 1.0]), alpha=-0.5).tolist()
+    [0.5, 1.5]
+    """
+    return self._inplace(_add, _scaled(other, alpha, "add_"), "add_", operator.add)
+
+
+def sub_(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``self -= alpha * other`` in place (PyTorch's ``sub_``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, 2.0])
+    >>> x.sub_(1.0, alpha=2).tolist()
+    [-1.0, 0.0]
+    """
+    return self._inplace(_sub, _scaled(other, alpha, "sub_"), "sub_", operator.sub)
+
+
+var = reductions.var
+std = reductions.std
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit the values to ``[min, max]`` in place (PyTorch's ``clamp_``, alias ``clip_``).
+
+    Recorded like the other in-place ops: the gradient passes where ``min <= x <= max``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([-2.0, 0.5, 3.0])
+    >>> x.clamp_(-1.0, 1.0).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    if min is None and max is None:
+        raise ValueError("clamp_: give at least one of min and max")
+    if not backend.is_floating(self.dtype, self._xp):
+        for bound in (min, max):
+            if isinstance(bound, float) or (isinstance(bound, Tensor) and backend.is_floating(
+                    bound.dtype, bound._xp)):
+                raise TypeError(f"clamp_: the floating bound {bound!r} would make a float "
+                                f"result, which cannot be stored in this "
+                                f"{backend.dtype_name(self.dtype)} tensor (as PyTorch)")
+    return self._inplace_by(lambda old: ew.clip(old, min, max), "clamp_", (min, max))
+
+
+def _t(self: Tensor) -> Tensor:
+    """The transpose of a matrix (PyTorch's ``t()``); 0-D and 1-D tensors are returned as
+    they are. More axes: use ``transpose(dim0, dim1)``, ``permute`` or ``.mT``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.zeros(2, 3).t().shape
+    (3, 2)
+    """
+    if self.ndim > 2:
+        raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
+                         f"{self.shape} ({self.ndim}-D); use transpose(dim0, dim1), permute "
+                         f"or .mT")
+    return self if self.ndim < 2 else shape.transpose(self, 0, 1)
+
+
+_t.__name__ = _t.__qualname__ = "t"
+
+
+def mm(self: Tensor, other: Any) -> Tensor:
+    """The product of two matrices (PyTorch's ``mm``: 2-D only; ``matmul`` or ``@`` batch).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.ones(2, 3).mm(wl.ones(3, 4)).shape
+    (2, 4)
+    """
+    other = as_tensor(other)
+    if self.ndim != 2 or other.ndim != 2:
+        raise ValueError(f"mm: expects two matrices (2-D), got shapes {self.shape} and "
+                         f"{other.shape}; use matmul (@) for vectors and batches")
+    if self.shape[1] != other.shape[0]:
+        raise ValueError(f"mm: shapes {self.shape} and {other.shape} cannot be multiplied "
+                         f"({self.shape[1]} != {other.shape[0]})")
+    return linalg.matmul(self, other)
+
+
+def repeat(self: Tensor, *sizes: Any) -> Tensor:
+    """The tensor tiled ``sizes[i]`` times along axis ``i`` (PyTorch's ``repeat``, NumPy's
+    ``tile``), differentiable: gradients of the copies add up.
+
+    ``sizes`` (``*ints`` or one tuple) has at least one entry per axis; extra leading
+    entries add axes in front. The result is a new tensor, never a view.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0]).repeat(2, 2).tolist()
+    [[1.0, 2.0, 1.0, 2.0], [1.0, 2.0, 1.0, 2.0]]
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = tuple(sizes[0])
+    for s in sizes:
+        if isinstance(s, bool | backend.np.bool_) or not isinstance(s, int | backend.np.integer):
+            raise TypeError(f"repeat: sizes must be integers, got {sizes!r}")
+    sizes = tuple(int(s) for s in sizes)
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"repeat: sizes cannot be negative, got {sizes}")
+    if len(sizes) < self.ndim:
+        raise ValueError(f"repeat: {len(sizes)} sizes {sizes} for a tensor of shape "
+                         f"{self.shape}: give at least one per dimension ({self.ndim})")
+    own = (1,) * (len(sizes) - self.ndim) + self.shape
+    # axis i of size s becomes the pair (1, s), broadcast to (r, s), merged into r * s: the
+    # tile, with copy k of element j at k * s + j
+    x = shape.reshape(self, tuple(d for s in own for d in (1, s)))
+    x = shape.broadcast_to(x, tuple(d for r, s in zip(sizes, own) for d in (r, s)))
+    x = shape.reshape(x, tuple(r * s for r, s in zip(sizes, own)))
+    return ew.clone(x)  # its own storage, not a view of self
+
+
+def _mask_and_value(self: Tensor, mask: Any, value: Any, name: str) -> tuple:
+    """``mask`` as a bool tensor that broadcasts with ``self``, ``value`` a number or a 0-d
+    tensor (as PyTorch demands), and the shape of the result."""
+    if not isinstance(mask, Tensor):
+        mask = as_tensor(backend.asarray(mask, xp=self._xp if backend.is_array(mask) else None))
+    if not backend.is_bool(mask.dtype, mask._xp):
+        raise TypeError(f"{name}: the mask must be a bool tensor, got dtype "
+                        f"{backend.dtype_name(mask.dtype)}; e.g. make it with x > 0")
+    try:
+        out_shape = backend.broadcast_shapes(mask.shape, self.shape)
+    except ValueError:
+        raise ValueError(f"{name}: a mask of shape {mask.shape} cannot be broadcast with the "
+                         f"tensor's shape {self.shape}") from None
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"{name}: the value must be a number or a 0-d tensor, got a "
+                             f"tensor of shape {value.shape}")
+    elif isinstance(value, bool | backend.np.bool_ | int | float | backend.np.number):
+        value = value.item() if isinstance(value, backend.np.generic) else value
+    else:
+        raise TypeError(f"{name}: the value must be a number or a 0-d tensor, got "
+                        f"{type(value).__name__}")
+    return mask, value, out_shape
+
+
+def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """A copy with ``value`` where ``mask`` is True (PyTorch's ``masked_fill``).
+
+    ``mask`` is a bool tensor or array that broadcasts with ``self``; ``value`` a number or
+    a 0-d tensor. Differentiable in ``self`` (zero gradient where filled) and in a tensor
+    ``value``. The result keeps ``self``'s dtype.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, -2.0, 3.0])
+    >>> x.masked_fill(x < 0, 0.0).tolist()
+    [1.0, 0.0, 3.0]
+    """
+    mask, value, _ = _mask_and_value(self, mask, value, "masked_fill")
+    out = ew.where(mask, value, self)
+    return out if out.dtype == self.dtype else ew.astype(out, self.dtype)
+
+
+def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """``masked_fill`` in place; the mask must broadcast to this tensor's shape.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, -2.0, 3.0])
+    >>> x.masked_fill_(x < 0, 0.0).tolist()
+    [1.0, 0.0, 3.0]
+    """
+    mask, value, out_shape = _mask_and_value(self, mask, value, "masked_fill_")
+    if out_shape != self.shape:
+        raise ValueError(f"masked_fill_: a mask of shape {mask.shape} does not broadcast to "
+                         f"the tensor's shape {self.shape}")
+    return self._inplace_by(lambda old: masked_fill(old, mask, value), "masked_fill_",
+                            (value,))
+
+
+def _type(self: Tensor, dtype: Any = None) -> Any:
+    """With no argument, the name of the dtype (``"float64"``; PyTorch would say
+    ``"torch.DoubleTensor"``); with a ``dtype``, the tensor converted to it (as ``astype``,
+    ``self`` itself when it already has it).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, 2.0])
+    >>> x.type()
+    'float64'
+    >>> x.type("float32").type()
+    'float32'
+    """
+    if dtype is None:
+        return backend.dtype_name(self.dtype)
+    return ew.astype(self, dtype)
+
+
+_type.__name__ = _type.__qualname__ = "type"
+
+
+def dim(self: Tensor) -> int:
+    """The number of axes (PyTorch's name for ``ndim``)."""
+    return len(self._data.shape)
+
+
+def cpu(self: Tensor) -> Tensor:
+    """The tensor in host memory: itself for NumPy data (PyTorch's ``cpu()``).
+
+    Data of another library becomes a NumPy copy of its values, which is outside the
+    graph: a tensor that requires grad is refused rather than silently cut off.
+    """
+    if self._xp is backend.numpy_namespace:
+        return self
+    if self._rg:
+        raise RuntimeError(f"cpu(): moving a tensor that requires grad out of its library "
+                           f"({self._xp.__name__}) is not differentiable; use "
+                           f"detach().cpu()")
+    return _new(backend.to_numpy(self._data), backend.numpy_namespace)
+
+
+def _reduce(self: Tensor) -> tuple:
+    # The values, requires_grad and .grad travel; the graph (and forward-mode tangents,
+    # the version counter, view relations) does not: a non-leaf arrives as a leaf with
+    # its values, as PyTorch unpickles one.
+    return _rebuild, (self._data, self._rg, self._grad)
+
+
+def _deepcopy(self: Tensor, memo: dict) -> Tensor:
+    if self._node is not None:
+        raise RuntimeError(
+            f"deepcopy: only tensors created explicitly by the user (graph leaves) "
+            f"support the deepcopy protocol, as in PyTorch; this one (shape "
+            f"{self.shape}) was made by {self._node.prim.name}. Deep-copy "
+            f"t.detach() for its values, or use t.clone() to stay in the graph")
+
+    out = _new(backend.asarray(self._data, xp=self._xp, copy=True), self._xp)
+    memo[id(self)] = out
+    out._rg = self._rg
+    if self._grad is not None:
+        out._grad = copy.deepcopy(self._grad, memo)
+    return out
+
+
+def _iter(self: Tensor) -> Iterator[Tensor]:
+    for i in range(len(self)):
+        yield self[i]
+
+
+def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
+    """A leaf from pickled state (``Tensor.__reduce__``)."""
+    t = _new(data, backend.namespace(data))
+    t._rg = bool(requires_grad)
+    t._grad = grad
+    return t
+
+
+install()
