@@ -52,15 +52,14 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .idioms import allclose, inference_mode, isclose
 from .primitives.elementwise import (
     abs,
-    allclose,
     astype,
     clip,
     clone,
     cos,
     exp,
-    isclose,
     isfinite,
     isnan,
     log,
@@ -109,7 +108,6 @@ from .primitives.shape import (
 from .tensor import (
     Tensor,
     enable_grad,
-    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,

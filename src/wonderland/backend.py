@@ -353,20 +353,3 @@ def raw_ops(value: Any) -> RawOps:
     if ops is None:
         ops = RAW_OPS[type(value)] = RawOps(namespace(value))
     return ops
-
-
-# Reproducible random numbers: one global generator, reset by ``manual_seed``.
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def random_normal(shape: tuple, dtype: Any) -> np.ndarray:
-    return _rng.standard_normal(shape).astype(dtype or float64, copy=False)
-
-
-def random_uniform(shape: tuple, dtype: Any) -> np.ndarray:
-    return _rng.random(shape).astype(dtype or float64, copy=False)

@@ -236,6 +236,18 @@ def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
     return _finish(data, requires_grad, "linspace")
 
 
+# Reproducible random numbers: one global generator, reset by ``manual_seed``.
+_rng = backend.np.random.default_rng()
+
+
+def _random_normal(shape: tuple, dtype: Any) -> Any:
+    return _rng.standard_normal(shape).astype(dtype or backend.float64, copy=False)
+
+
+def _random_uniform(shape: tuple, dtype: Any) -> Any:
+    return _rng.random(shape).astype(dtype or backend.float64, copy=False)
+
+
 def manual_seed(seed: int) -> None:
     """Seed the generator behind ``randn`` and ``rand``, for reproducible tensors.
 
@@ -246,7 +258,8 @@ def manual_seed(seed: int) -> None:
     >>> wl.manual_seed(0); bool((a == wl.randn(2)).all())
     True
     """
-    backend.manual_seed(int(seed))
+    global _rng
+    _rng = backend.np.random.default_rng(int(seed))
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -260,7 +273,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.randn")
-    data = backend.random_normal(_shape(shape, "randn"), _dtype(dtype, "randn"))
+    data = _random_normal(_shape(shape, "randn"), _dtype(dtype, "randn"))
     return _finish(data, requires_grad, "randn")
 
 
@@ -275,7 +288,7 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.rand")
-    data = backend.random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
+    data = _random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
     return _finish(data, requires_grad, "rand")
 
 
@@ -390,7 +403,7 @@ def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> wl.randn_like(wl.zeros(2, 3)).shape
     (2, 3)
     """
-    return _random_like(x, dtype, requires_grad, "randn_like", backend.random_normal)
+    return _random_like(x, dtype, requires_grad, "randn_like", _random_normal)
 
 
 def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -403,4 +416,4 @@ def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> wl.rand_like(wl.zeros(4)).shape
     (4,)
     """
-    return _random_like(x, dtype, requires_grad, "rand_like", backend.random_uniform)
+    return _random_like(x, dtype, requires_grad, "rand_like", _random_uniform)

@@ -24,7 +24,7 @@ from typing import Any
 from . import backend
 from .primitives import elementwise as ew
 from .primitives import linalg, reductions, shape
-from .tensor import Tensor, _new, as_tensor
+from .tensor import Tensor, _GradMode, _new, as_tensor
 
 _add, _sub = ew.add, ew.sub
 
@@ -34,8 +34,8 @@ def install() -> None:
     T = Tensor
     for name, fn in (("eq", ew.equal), ("ne", ew.not_equal), ("lt", ew.less),
                      ("le", ew.less_equal), ("gt", ew.greater), ("ge", ew.greater_equal),
-                     ("neg", ew.negative), ("copy", ew.clone), ("isclose", ew.isclose),
-                     ("allclose", ew.allclose), ("amax", reductions.max),
+                     ("neg", ew.negative), ("copy", ew.clone), ("isclose", isclose),
+                     ("allclose", allclose), ("amax", reductions.max),
                      ("amin", reductions.min), ("to", ew.astype), ("clip_", clamp_),
                      ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
         setattr(T, name, fn)
@@ -43,6 +43,7 @@ def install() -> None:
                masked_fill_, _type, dim, cpu):
         setattr(T, fn.__name__, fn)
     T.pow = T.__pow__
+    T.numel = lambda self: self.size
     T.float = lambda self: ew.astype(self, "float32")
     T.double = lambda self: ew.astype(self, "float64")
     T.expand = lambda self, *sizes: shape.broadcast_to(
@@ -374,6 +375,102 @@ def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
     t._rg = bool(requires_grad)
     t._grad = grad
     return t
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (a bool tensor, outside the graph), with
+    PyTorch's defaults. Infinities are close to themselves; NaNs only with ``equal_nan``.
+    Shapes broadcast; dtypes are promoted as NumPy does (PyTorch would insist on one dtype).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.isclose(wl.tensor([1.0, 2.0]), wl.tensor([1.0 + 1e-9, 2.1])).tolist()
+    [True, False]
+    """
+    a_data, b_data, xp = _closeness_operands(a, b, rtol, atol, "isclose")
+    if xp is backend.numpy_namespace:
+        return _new(backend.np.asarray(backend.np.isclose(
+            a_data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)), xp)
+    dtype = xp.result_type(a_data, b_data)
+    if not backend.is_floating(dtype, xp):
+        dtype = backend.to_dtype("float64", xp)
+    a_data, b_data = xp.astype(a_data, dtype), xp.astype(b_data, dtype)
+    finite = xp.isfinite(a_data) & xp.isfinite(b_data)
+    near = xp.abs(a_data - b_data) <= atol + rtol * xp.abs(b_data)
+    close = (a_data == b_data) | (finite & near)
+    if equal_nan:
+        close = close | (xp.isnan(a_data) & xp.isnan(b_data))
+    return _new(close, xp)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether every pair is close (:func:`isclose`), as a Python bool.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.allclose(wl.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
+    True
+    """
+    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)._data.all())
+
+
+def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> tuple:
+    """The raw arrays of ``a`` and ``b`` (in the namespace of the tensor among them), once the
+    tolerances and shapes are known to be valid."""
+    for label, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
+            raise ValueError(f"{name}: {label} must be a non-negative number, got {tol!r}")
+    if type(a) is not Tensor and type(b) is not Tensor:
+        a = as_tensor(a)
+    like = a if type(a) is Tensor else b
+    a, b = ew._constant_like(a, like), ew._constant_like(b, like)
+    try:
+        backend.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                         f"together") from None
+    return a._data, b._data, like._xp
+
+
+class inference_mode(_GradMode):
+    """Context manager and decorator, PyTorch's ``inference_mode``: like ``no_grad``,
+    nothing inside is recorded.
+
+    ``inference_mode(mode=True)``; ``mode=False`` turns recording on inside (as PyTorch,
+    where leaving inference mode restores grad mode), which lets code switch it by a flag.
+    Used bare (``@wl.inference_mode``) or called (``@wl.inference_mode()``). Tensors made
+    inside are ordinary tensors (wonderland has no separate kind of inference tensor).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> with wl.inference_mode():
+    ...     y = x * 3
+    >>> y.requires_grad
+    False
+    >>> with wl.inference_mode(mode=False):
+    ...     (x * 3).requires_grad
+    True
+    """
+
+    _mode = False
+
+    def __new__(cls, mode: Any = True) -> Any:
+        instance = object.__new__(cls)
+        if callable(mode):  # used bare, as ``@wl.inference_mode``
+            return instance(mode)
+        if not isinstance(mode, bool | backend.np.bool_):
+            raise TypeError(f"inference_mode(mode) takes True or False (or a function to "
+                            f"decorate), got {mode!r}")
+        return instance
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not bool(mode)  # the grad mode inside
 
 
 install()

@@ -87,43 +87,6 @@ class enable_grad(_GradMode):
     _mode = True
 
 
-class inference_mode(_GradMode):
-    """Context manager and decorator, PyTorch's ``inference_mode``: like ``no_grad``,
-    nothing inside is recorded.
-
-    ``inference_mode(mode=True)``; ``mode=False`` turns recording on inside (as PyTorch,
-    where leaving inference mode restores grad mode), which lets code switch it by a flag.
-    Used bare (``@wl.inference_mode``) or called (``@wl.inference_mode()``). Tensors made
-    inside are ordinary tensors (wonderland has no separate kind of inference tensor).
-
-    Examples
-    --------
-    >>> import wonderland as wl
-    >>> x = wl.tensor(2.0, requires_grad=True)
-    >>> with wl.inference_mode():
-    ...     y = x * 3
-    >>> y.requires_grad
-    False
-    >>> with wl.inference_mode(mode=False):
-    ...     (x * 3).requires_grad
-    True
-    """
-
-    _mode = False
-
-    def __new__(cls, mode: Any = True) -> Any:
-        instance = object.__new__(cls)
-        if callable(mode):  # used bare, as ``@wl.inference_mode``
-            return instance(mode)
-        if not isinstance(mode, bool | backend.np.bool_):
-            raise TypeError(f"inference_mode(mode) takes True or False (or a function to "
-                            f"decorate), got {mode!r}")
-        return instance
-
-    def __init__(self, mode: bool = True) -> None:
-        self._mode = not bool(mode)  # the grad mode inside
-
-
 # ----------------------------------------------------------------------- primitives
 
 
@@ -511,10 +474,6 @@ class Tensor:
             n *= s
         return n
 
-    def numel(self) -> int:
-        """The number of elements (PyTorch's name)."""
-        return self.size
-
     @property
     def dtype(self) -> Any:
         """The element type (a NumPy dtype for NumPy data)."""
@@ -681,30 +640,20 @@ class Tensor:
         if not isinstance(other, (Tensor, int, float)):  # arrays join self's namespace
             other = _new(backend.asarray(other, xp=self._xp if backend.is_array(other)
                                          else None), self._xp)
-        other_rg = type(other) is Tensor and other._rg
-        record = _grad_enabled and (self._rg or other_rg)
-        tangents = self._fw is not None or (type(other) is Tensor and other._fw is not None)
-        if record or tangents:  # the out-of-place op, its result stored in place
-            self._check_inplace(record, tangents, opname)
-            old = _new(self._data, self._xp)
-            if prim.reads is None or 0 in prim.reads:
-                old._data = self._xp.asarray(self._data, copy=True)
-            old._node, old._rg, old._fw = self._node, self._rg, self._fw
-            result = apply(prim, old, other, **params)
-            self._write(result._data, opname)
-            self._fw = result._fw
-            if record:
-                self._node, self._rg = result._node, True
-        else:
-            other_data = other._data if type(other) is Tensor else other
-            if "index" in params:  # a plain write, no copy of the whole tensor
-                self._write_at(params["index"], other_data)
-            elif not backend.update_in_place(op, self._data, other_data):
-                self._write(prim.forward(self._xp, self._data, other_data), opname)
+        if type(other) is Tensor:
+            if (_grad_enabled and (self._rg or other._rg)) or self._fw is not None \
+                    or other._fw is not None:
+                return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
+                                        (other,), copy=prim.reads is None or 0 in prim.reads)
+            other = other._data
+        elif (_grad_enabled and self._rg) or self._fw is not None:
+            return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
+                                    copy=prim.reads is None or 0 in prim.reads)
+        if "index" in params:  # a plain write, no copy of the whole tensor
+            self._write_at(params["index"], other)
+        elif not backend.update_in_place(op, self._data, other):
+            self._write(prim.forward(self._xp, self._data, other), opname)
         bump_version(self)
-        if record and prim.uses_ans and result._node is not None:  # its output: this write
-            result._node.ans_vc = self._vc
-            result._node.ans_since = self._vc[1]
         return self
 
     def _check_inplace(self, record: bool, tangents: bool, opname: str) -> None:
@@ -725,17 +674,17 @@ class Tensor:
                 f"supported; clone() the view first")
 
     def _inplace_by(self, compute: Callable[[Tensor], Tensor], opname: str,
-                    others: tuple = ()) -> Tensor:
+                    others: tuple = (), copy: bool = True) -> Tensor:
         """Replace the values in place by ``compute(old)``, ``old`` being this tensor as it
-        was (its history kept): the in-place form of an op that is not one binary primitive
-        (``clamp_``, ``masked_fill_``). ``others`` are the other operands ``compute`` reads,
-        so that their gradients and tangents are followed."""
+        was (its history kept; a copy of its values when ``copy``, for rules that read
+        them). ``others`` are the other operands ``compute`` reads, so that their gradients
+        and tangents are followed."""
         tensors = [o for o in others if type(o) is Tensor]
         record = _grad_enabled and (self._rg or any(o._rg for o in tensors))
         tangents = self._fw is not None or any(o._fw is not None for o in tensors)
         if record or tangents:
             self._check_inplace(record, tangents, opname)
-            old = _new(self._xp.asarray(self._data, copy=True), self._xp)
+            old = _new(self._xp.asarray(self._data, copy=True) if copy else self._data, self._xp)
             old._node, old._rg, old._fw = self._node, self._rg, self._fw
             result = compute(old)
             self._write(result._data, opname)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, idioms
 from .. import tensor as engine
 from ..autodiff import forward, reverse
 from ..primitives import elementwise, methods, reductions, shape
@@ -118,7 +118,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # line, the tour and ``optim/minimize.py`` are user code of the library: their lines name
 # themselves.
 _ENGINE = tuple(os.path.join(_PACKAGE, part) for part in (
-    "tensor.py", "backend.py", "creation.py", "interop.py", "autograd.py", "linalg.py",
+    "tensor.py", "backend.py", "creation.py", "interop.py", "idioms.py", "autograd.py", "linalg.py",
     "losses.py", "primitives", "autodiff", "compile", os.path.join("optim", "optimizers.py"),
     os.path.join("optim", "schedules.py")))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
@@ -190,7 +190,7 @@ class Tracer:
         self.previous_hook = engine._forward_hook
         install_forward_hook(self.hook)
         recorder = self._new_recorder()
-        for module in (elementwise, methods, reductions):
+        for module in (elementwise, methods, reductions, idioms):
             self._swap(module, "_new", recorder)
         self._swap(shape, "_raw_index", self._raw_index(shape._raw_index))
         self._swap(Tensor, "backward", self._refuse_backward(Tensor.backward))
@@ -565,7 +565,7 @@ def _on_cast(tracer: Tracer, out: Tensor, f: Any) -> None:
 def _isclose(xp: Any, a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
     if xp is backend.numpy_namespace:
         return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
-    return elementwise.isclose(engine._new(a, xp), engine._new(b, xp), rtol, atol,
+    return idioms.isclose(engine._new(a, xp), engine._new(b, xp), rtol, atol,
                                equal_nan)._data
 
 
@@ -574,7 +574,7 @@ def _on_isclose(tracer: Tracer, out: Tensor, f: Any) -> None:
     a, b = loc["a"], loc["b"]
     if marked(a) is None and marked(b) is None:
         return
-    if f.f_back is not None and f.f_back.f_code is elementwise.allclose.__code__:
+    if f.f_back is not None and f.f_back.f_code is idioms.allclose.__code__:
         tracer.read(a if marked(a) is not None else b, "wl.allclose (a Python bool)")
     prim = pseudo_primitive("isclose", _isclose, 2)
     tracer.pseudo(prim, out, (a, b), {"rtol": loc["rtol"], "atol": loc["atol"],
@@ -616,7 +616,7 @@ _NEW_HANDLERS: dict[Any, Callable[..., None]] = {
     elementwise.logical_not.__code__: _on_unary("logical_not", _logical_not),
     elementwise.isfinite.__code__: _on_unary("isfinite", lambda xp, x: xp.isfinite(x)),
     elementwise.isnan.__code__: _on_unary("isnan", lambda xp, x: xp.isnan(x)),
-    elementwise.isclose.__code__: _on_isclose,
+    idioms.isclose.__code__: _on_isclose,
     elementwise.astype.__code__: _on_cast,
     elementwise._float_input.__code__: _on_cast,
     reductions.sum.__code__: _on_cast,

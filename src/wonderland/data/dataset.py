@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import creation
 from ..tensor import Tensor, as_tensor
 from ._arrays import (
     default_names,
@@ -29,7 +29,7 @@ def random_generator(seed: Seed, where: str) -> np.random.Generator:
     ``numpy.random.Generator`` (used as is) or ``None`` (wonderland's global generator,
     which ``wl.manual_seed`` resets)."""
     if seed is None:
-        return backend._rng
+        return creation._rng
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):

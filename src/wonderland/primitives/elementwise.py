@@ -344,65 +344,6 @@ logical_or = _compare(operator.or_, "logical_or")
 logical_xor = _compare(operator.xor, "logical_xor")
 
 
-def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
-            equal_nan: bool = False) -> Tensor:
-    """Elementwise ``|a - b| <= atol + rtol * |b|`` (a bool tensor, outside the graph), with
-    PyTorch's defaults. Infinities are close to themselves; NaNs only with ``equal_nan``.
-    Shapes broadcast; dtypes are promoted as NumPy does (PyTorch would insist on one dtype).
-
-    Examples
-    --------
-    >>> import wonderland as wl
-    >>> wl.isclose(wl.tensor([1.0, 2.0]), wl.tensor([1.0 + 1e-9, 2.1])).tolist()
-    [True, False]
-    """
-    a_data, b_data, xp = _closeness_operands(a, b, rtol, atol, "isclose")
-    if xp is backend.numpy_namespace:
-        return _new(backend.np.asarray(backend.np.isclose(
-            a_data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)), xp)
-    dtype = xp.result_type(a_data, b_data)
-    if not backend.is_floating(dtype, xp):
-        dtype = backend.to_dtype("float64", xp)
-    a_data, b_data = xp.astype(a_data, dtype), xp.astype(b_data, dtype)
-    finite = xp.isfinite(a_data) & xp.isfinite(b_data)
-    near = xp.abs(a_data - b_data) <= atol + rtol * xp.abs(b_data)
-    close = (a_data == b_data) | (finite & near)
-    if equal_nan:
-        close = close | (xp.isnan(a_data) & xp.isnan(b_data))
-    return _new(close, xp)
-
-
-def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> bool:
-    """Whether every pair is close (:func:`isclose`), as a Python bool.
-
-    Examples
-    --------
-    >>> import wonderland as wl
-    >>> wl.allclose(wl.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
-    True
-    """
-    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)._data.all())
-
-
-def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> tuple:
-    """The raw arrays of ``a`` and ``b`` (in the namespace of the tensor among them), once the
-    tolerances and shapes are known to be valid."""
-    for label, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
-            raise ValueError(f"{name}: {label} must be a non-negative number, got {tol!r}")
-    if type(a) is not Tensor and type(b) is not Tensor:
-        a = as_tensor(a)
-    like = a if type(a) is Tensor else b
-    a, b = _constant_like(a, like), _constant_like(b, like)
-    try:
-        backend.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         f"together") from None
-    return a._data, b._data, like._xp
-
-
 def logical_not(x: Any) -> Tensor:
     """Elementwise logical not (also ``~x``)."""
     x = as_tensor(x)

@@ -9,18 +9,6 @@ from ..tensor import Tensor, _new, binary_operator
 from . import elementwise as ew
 from . import linalg, reductions, shape
 
-_add, _sub, _mul, _div, _pow = ew.add, ew.sub, ew.mul, ew.div, ew.pow_
-
-
-def _fast(prim: Any, op: Any):
-    """Operator ``self op other``: tensors and Python scalars go straight to the primitive."""
-    return binary_operator(prim, op, ew._binary)
-
-
-def _reflected(prim: Any, op: Any):
-    """Operator ``other op self`` for a left operand that is not a tensor."""
-    return binary_operator(prim, op, ew._binary, reflected=True)
-
 
 def _inplace(prim: Any, name: str, raw_op: Any):
     def op(self: Tensor, other: Any) -> Tensor:
@@ -33,11 +21,12 @@ def _inplace(prim: Any, name: str, raw_op: Any):
 def _install() -> None:
     T = Tensor
     for name, prim, inplace, op in (
-            ("add", _add, "add_", operator.add), ("sub", _sub, "sub_", operator.sub),
-            ("mul", _mul, "mul_", operator.mul), ("truediv", _div, "div_", operator.truediv),
-            ("pow", _pow, None, operator.pow)):
-        setattr(T, f"__{name}__", _fast(prim, op))
-        setattr(T, f"__r{name}__", _reflected(prim, op))
+            ("add", ew.add, "add_", operator.add), ("sub", ew.sub, "sub_", operator.sub),
+            ("mul", ew.mul, "mul_", operator.mul), ("truediv", ew.div, "div_", operator.truediv),
+            ("pow", ew.pow_, None, operator.pow)):
+        # tensors and Python scalars go straight to the primitive; ``ew._binary`` the rest
+        setattr(T, f"__{name}__", binary_operator(prim, op, ew._binary))
+        setattr(T, f"__r{name}__", binary_operator(prim, op, ew._binary, reflected=True))
         if inplace is not None:
             setattr(T, f"__i{name}__", _inplace(prim, inplace, op))
             setattr(T, inplace, getattr(T, f"__i{name}__"))
@@ -74,5 +63,6 @@ def _install() -> None:
 
 def _logical_reduce(x: Tensor, name: str, dim: Any) -> Tensor:
     return _new(getattr(x._xp, name)(x._data, axis=dim), x._xp)
+
 
 _install()
