@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from . import creation
+from . import backend, creation
 from .primitives import elementwise as ew
 from .primitives import linalg as la
 from .primitives import reductions as red
@@ -386,6 +386,27 @@ def _array_function(self: Tensor, func: Callable[..., Any], types: tuple, args: 
     return adapter(**given)
 
 
+# np.asarray(t) (a NumPy array of the values, never a Tensor) and the DLPack exchange
+def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> Any:
+    array = backend.to_numpy(self._data)
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    if copy:
+        array = array.copy()
+    return array
+
+
+def _dlpack(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    return self._data.__dlpack__(*args, **kwargs)
+
+
+def _dlpack_device(self: Tensor) -> Any:
+    return self._data.__dlpack_device__()
+
+
+Tensor.__array__ = _array
+Tensor.__dlpack__ = _dlpack
+Tensor.__dlpack_device__ = _dlpack_device
 Tensor.__array_ufunc__ = _array_ufunc
 Tensor.__array_function__ = _array_function
 

@@ -46,9 +46,6 @@ class _GradMode(contextlib.ContextDecorator):
             return instance(func)
         return instance
 
-    def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        pass
-
     def __enter__(self) -> None:
         self._previous = set_grad_enabled(self._mode)
 
@@ -552,20 +549,6 @@ class Tensor:
     def numpy(self) -> Any:
         """The values as a NumPy array (works on tensors that require grad)."""
         return backend.to_numpy(self._data)
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        array = backend.to_numpy(self._data)
-        if dtype is not None:
-            array = array.astype(dtype, copy=False)
-        if copy:
-            array = array.copy()
-        return array
-
-    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._data.__dlpack__(*args, **kwargs)
-
-    def __dlpack_device__(self) -> Any:
-        return self._data.__dlpack_device__()
 
     def item(self) -> int | float | bool:
         """The value of a one-element tensor as a Python number."""
