@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
+
 DEBUG_VARIABLE = "WONDERLAND_DEBUG"
 
 EPILOG = f"""\
@@ -218,6 +220,28 @@ def output_folder(text: str) -> str:
     return text
 
 
+def print_coefficients(model: Any, names: list[str]) -> None:
+    """The coefficients of a fitted linear model by feature name, then the intercept (per
+    class for a multiclass model), as ``wonderland fit`` prints them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> print_coefficients(SimpleNamespace(coef_=[2.0], intercept_=1.0), ["bmi"])
+      bmi         2
+      intercept   1
+    """
+    width = max(len(n) for n in [*names, "intercept"])
+    coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
+    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=float))
+    for k, row in enumerate(coef):
+        if len(coef) > 1:
+            print(f"class {model.classes_[k]}:")
+        for name, value in zip(names, row):
+            print(f"  {name:<{width}}  {value: .6g}")
+        print(f"  {'intercept':<{width}}  {intercept[k]: .6g}")
+
+
 __all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_least",
            "positive_float", "unit_interval", "output_folder", "one_line", "EPILOG",
-           "DEBUG_VARIABLE"]
+           "DEBUG_VARIABLE", "print_coefficients"]

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .common import CommandError, command_parser, int_at_least
+from .common import CommandError, command_parser, int_at_least, print_coefficients
+from .fit_dask import check_options, run_dask
 
 MODELS = ("linear", "ridge", "logistic", "huber", "hinge")
 SOLVERS = {"linear": ("auto", "normal", "lstsq", "gd"),
@@ -68,7 +69,9 @@ def _model_file(text: str) -> str:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = command_parser(subparsers, "fit", "fit a linear model to a CSV file",
                             DESCRIPTION)
-    parser.add_argument("data", metavar="CSV", help="the data: a CSV file with a header")
+    parser.add_argument("data", metavar="CSV",
+                        help="the data: a CSV file with a header (with --dask also a quoted "
+                             "glob of CSV files, or a Parquet file or folder)")
     parser.add_argument("--target", required=True, metavar="COL",
                         help="the column to predict")
     parser.add_argument("--model", required=True, choices=MODELS,
@@ -85,6 +88,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="seed of the train/test split and of stochastic training")
     parser.add_argument("--save", type=_model_file, default=DEFAULT_SAVE, metavar="FILE",
                         help="where to write the fitted model (.json or .npz)")
+    dask = parser.add_argument_group(
+        "Dask", "read DATA in blocks (a CSV, a quoted glob of CSVs, or Parquet) and fit on "
+                "a Dask cluster; the report adds the blocks and the time")
+    dask.add_argument("--dask", action="store_true",
+                      help="fit on a Dask cluster (a local one unless --scheduler)")
+    dask.add_argument("--workers", type=int_at_least(1), default=None, metavar="N",
+                      help="worker processes of the local cluster; None: 2")
+    dask.add_argument("--memory-limit", default=None, metavar="SIZE",
+                      help="memory per local worker, e.g. 2GB; None: the memory shared out")
+    dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="the scheduler of a running cluster, e.g. tcp://10.0.0.5:8786")
     return parser
 
 
@@ -173,9 +187,12 @@ def metrics(model: Any, X: Any, y: np.ndarray, classifier: bool) -> dict[str, fl
 
 
 def run(args: argparse.Namespace) -> int:
-    dataset = read_data(args.data, args.target)
+    check_options(args)
     model = make_model(args.model, args.alpha, args.solver, args.seed)
     classifier = args.model in CLASSIFIERS
+    if args.dask:
+        return run_dask(args, model, classifier)
+    dataset = read_data(args.data, args.target)
     labels = np.unique(dataset.y.numpy())
     if classifier and len(labels) != 2 and args.model == "hinge":
         raise CommandError(f"--model hinge needs two classes in column {args.target!r}, "
@@ -192,15 +209,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {' '.join(str(warning.message).split())}")
     print(f"{type(model).__name__} on {args.data}: {len(dataset)} rows, {len(names)} "
           f"features, target {args.target!r}")
-    width = max(len(n) for n in [*names, "intercept"])
-    coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
-    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=float))
-    for k, row in enumerate(coef):
-        if len(coef) > 1:
-            print(f"class {model.classes_[k]}:")
-        for name, value in zip(names, row):
-            print(f"  {name:<{width}}  {value: .6g}")
-        print(f"  {'intercept':<{width}}  {intercept[k]: .6g}")
+    print_coefficients(model, names)
     parts = [("train", train)] + ([("test", test)] if test is not None else [])
     for label, part in parts:
         scores = metrics(model, _with_names(part.X.numpy(), names), _target(part, classifier),

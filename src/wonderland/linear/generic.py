@@ -159,10 +159,10 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         """Train the model (``max_iter`` epochs at most). ``X`` is never written."""
         self._check_params()
         if is_dask(X):
-            raise NotImplementedError(
-                f"{type(self).__name__}.fit does not take Dask collections yet (it would "
-                f"gather X onto one process); LinearRegression, Ridge and "
-                f"LogisticRegression do")
+            # descent that streams the row blocks (X is never gathered): dask_stream
+            from .dask_stream import fit_linear_model
+
+            return fit_linear_model(self, X, y)
         classifier = self._is_classifier()
         if classifier:
             X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
@@ -186,7 +186,15 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         mean = column_means(X, bool(self.fit_intercept))  # also checks for NaN and inf
         scale = column_scales(X, mean)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            theta, curve, n_iter, status = self._train(X, target, mean, scale)
+            theta, curve, status = self._train(X, target, mean, scale)
+        return self._set_fitted(theta, mean, scale, curve, status, classifier)
+
+    def _set_fitted(self, theta: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                    curve: list[float], status: str, classifier: bool,
+                    stacklevel: int = 3) -> LinearModel:
+        """The fitted attributes from the standardized coefficients ``theta``, and the
+        warning of a fit that did not converge (in memory and on Dask alike)."""
+        d = mean.shape[0]
         w = theta[:d] / scale
         b = float(theta[d] - mean @ w) if self.fit_intercept else 0.0
         if classifier:
@@ -195,17 +203,17 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         else:
             self.coef_ = w.copy()
             self.intercept_ = b
-        self.n_iter_ = int(n_iter)
+        self.n_iter_ = len(curve)
         self.loss_curve_ = np.asarray(curve, dtype=np.float64)
         name = type(self).__name__
         if status == "max_iter":
             warnings.warn(f"{name}: reached max_iter={self.max_iter} epochs before the "
                           f"objective stopped improving (tol={self.tol}); increase max_iter",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=stacklevel)
         elif status == "diverged":
             warnings.warn(f"{name}: the objective became NaN or infinite after "
                           f"{self.n_iter_} epochs (lr too large?); the coefficients are the "
-                          f"best ones seen", ConvergenceWarning, stacklevel=2)
+                          f"best ones seen", ConvergenceWarning, stacklevel=stacklevel)
         return self
 
     def _objective(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
@@ -243,17 +251,25 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         """The step size of ``lr=None`` (see the class docstring)."""
         if self.lr is not None:
             return self.lr
+        spread = 1.0
+        if self.needs_target_spread():
+            spread = float(np.median(np.abs(target - np.median(target))))
+            spread = spread if spread > 0 else float(np.std(target)) or 1.0
         n = X.shape[0]
-        summary = gram_summary(X, np.zeros(n), bool(self.fit_intercept))
-        C = summary.gram / np.outer(scale, scale) / n
+        return self._step_size(gram_summary(X, np.zeros(n), bool(self.fit_intercept)).gram,
+                               n, scale, spread)
+
+    def needs_target_spread(self) -> bool:
+        """Whether the default step size depends on the target's spread (regression)."""
+        return self.lr is None and self.loss in REGRESSION_LOSSES
+
+    def _step_size(self, gram: np.ndarray, n: int, scale: np.ndarray, spread: float) -> Any:
+        """The default step from the centred ``gram`` of ``n`` rows, the column ``scale``
+        and the target's ``spread`` (the median absolute deviation; 1 for classifiers)."""
+        C = gram / np.outer(scale, scale) / n
         top = float(np.linalg.eigvalsh(C)[-1]) if C.size else 0.0
         top = max(top, 1.0 if self.fit_intercept else 0.0, np.finfo(float).tiny)
         penalty = float(self.alpha) * float(np.max(1.0 / scale**2))
-        if self.loss in REGRESSION_LOSSES:
-            spread = float(np.median(np.abs(target - np.median(target))))
-            spread = spread if spread > 0 else float(np.std(target)) or 1.0
-        else:
-            spread = 1.0
         if self.optimizer == "adam":
             return 0.01 * spread
         curvature = {"squared": 2.0, "huber": 1.0, "log": 0.25}.get(self.loss)
@@ -268,15 +284,16 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             return 3.0 * lr if self.batch_size is None else 0.1 * lr
         return lr
 
-    def _start(self, target: np.ndarray, d: int) -> np.ndarray:
+    def _start(self, d: int, target_mean: float, target_median: float) -> np.ndarray:
+        """Zeros, the intercept at the target's centre (its mean, median or log-odds)."""
         theta = np.zeros(d + 1 if self.fit_intercept else d)
         if self.fit_intercept:
             if self.loss == "squared":
-                theta[d] = float(np.mean(target))
+                theta[d] = target_mean
             elif self.loss in ("absolute", "huber"):
-                theta[d] = float(np.median(target))
+                theta[d] = target_median
             elif self.loss == "log":
-                p = float(np.clip(np.mean(target), 1e-12, 1 - 1e-12))
+                p = float(np.clip(target_mean, 1e-12, 1 - 1e-12))
                 theta[d] = math.log(p / (1 - p))
         return theta
 
@@ -285,34 +302,52 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         n, d = X.shape
         objective = self._objective(X, target, mean, scale)
         lr = self._default_lr(X, target, scale)
-        theta = tensor(self._start(target, d), requires_grad=True)
-        opt = OPTIMIZERS[self.optimizer]([theta], lr=lr)
+        median = float(np.median(target)) if self.loss in ("absolute", "huber") else 0.0
+        theta = tensor(self._start(d, float(np.mean(target)), median), requires_grad=True)
+        opt = self._optimizer(theta, lr)
         rng = check_random_state(self.random_state)
         batch = self.batch_size if self.batch_size is not None and self.batch_size < n else None
-        curve: list[float] = []
-        best = (np.inf, theta.numpy().copy())
-        stale = 0
-        status = "max_iter"
-        # full batch on a smooth loss: stop on the gradient (each step's gradient is the
-        # full one); else when the objective stalls for N_ITER_NO_CHANGE epochs
-        by_gradient = batch is None and self.loss not in ("absolute", "hinge")
-        g_first = None
-        for _epoch in range(self.max_iter):
+
+        def epoch() -> tuple[float, float | None]:
             if batch is None:
                 batches = [(X, target)]
             else:
                 order = rng.permutation(n)
                 batches = ((X[idx], target[idx])
                            for idx in (order[i:i + batch] for i in range(0, n, batch)))
+            g_norm = None
             for Xb, yb in batches:
                 opt.zero_grad()
                 objective(theta, Xb, yb).backward()
-                if by_gradient:
+                if batch is None:
                     g_norm = float(np.linalg.norm(theta.grad.numpy()))
-                    g_first = g_norm if g_first is None else g_first
                 opt.step()
             with no_grad():
-                f = float(objective(theta, X, target).item())
+                return float(objective(theta, X, target).item()), g_norm
+
+        return self._descend(theta, epoch, batch is None)
+
+    def _optimizer(self, theta: Any, lr: Any) -> Any:
+        return OPTIMIZERS[self.optimizer]([theta], lr=lr)
+
+    def _descend(self, theta: Any, epoch: Callable[[], tuple[float, float | None]],
+                 full_batch: bool) -> tuple[np.ndarray, list[float], str]:
+        """Epochs until a stopping rule holds: ``epoch()`` takes the steps of one epoch
+        and returns the objective after them and, full batch, the norm of the gradient
+        of its step. Returns the coefficients, the objective curve and how it ended
+        (``"converged"``, ``"max_iter"``, ``"diverged"``)."""
+        curve: list[float] = []
+        best = (np.inf, theta.numpy().copy())
+        stale = 0
+        status = "max_iter"
+        # full batch on a smooth loss: stop on the gradient (each step's gradient is the
+        # full one); else when the objective stalls for N_ITER_NO_CHANGE epochs
+        by_gradient = full_batch and self.loss not in ("absolute", "hinge")
+        g_first = None
+        for _epoch in range(self.max_iter):
+            f, g_norm = epoch()
+            if by_gradient and g_first is None:
+                g_first = g_norm
             curve.append(f)
             if not math.isfinite(f):
                 status = "diverged"
@@ -333,7 +368,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         values = theta.numpy().copy()
         if status == "diverged" or (not by_gradient and best[0] < curve[-1]):
             values = best[1]  # minibatch and subgradient steps wander: keep the best epoch
-        return values, curve, len(curve), status
+        return values, curve, status
 
     # ------------------------------------------------------------------ predict
 

@@ -1,0 +1,42 @@
+"""Fixtures shared by the Dask tests: a real two-process LocalCluster, and the threaded
+scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@contextlib.contextmanager
+def local_cluster() -> Iterator[Any]:
+    """A client of a fresh LocalCluster: 2 worker processes of 1 thread and 1 GiB each."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    # forked workers start (and restart) in a fraction of the time of spawned ones
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                           memory_limit="1GiB", dashboard_address=":0")
+        try:
+            with distributed.Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A cluster for the module's tests, closed after them (so that no other module runs
+    on it by default)."""
+    with local_cluster() as c:
+        yield c
+
+
+@pytest.fixture
+def threads() -> Iterator[None]:
+    """The threaded scheduler, even while a client exists."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="threads"):
+        yield
