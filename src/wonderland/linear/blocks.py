@@ -72,7 +72,7 @@ class GramSummary:
 
 # when a centred diagonal entry is below this fraction of the raw one, the means
 # dominate the spread and X̃ᵀX̃ = XᵀX - n x̄x̄ᵀ would lose digits: centre the blocks
-_CANCELLATION = 1e-4
+CANCELLATION = 1e-4
 
 
 def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSummary:
@@ -98,7 +98,7 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSumma
         y_mean = float(np.mean(y))
         gram = xtx - n * np.outer(x_mean, x_mean)
         xty = xty - n * y_mean * x_mean
-        if np.any(np.diag(gram) < _CANCELLATION * raw_diag):
+        if np.any(np.diag(gram) < CANCELLATION * raw_diag):
             gram, xty = _centred_blocks(X, y, x_mean, y_mean)
         yc = y - y_mean
         yty = float(yc @ yc)
@@ -168,7 +168,7 @@ class LogisticTerms:
     separated: bool
 
 
-def _softplus_and_sigmoid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def softplus_and_sigmoid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``log(1 + e^z)`` and ``1/(1 + e^-z)``, stable for any ``z``, sharing one ``exp``."""
     e = np.exp(-np.abs(z))
     softplus = np.maximum(z, 0.0) + np.log1p(e)
@@ -211,7 +211,7 @@ def logistic_terms(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
         if k == 1:
             z = Xb @ w + b[0]
             yb = Yb[:, 0]
-            softplus, p = _softplus_and_sigmoid(z)
+            softplus, p = softplus_and_sigmoid(z)
             loss += float(np.sum(softplus) - yb @ z)
             r = p - yb
             gX[:, 0] += Xb.T @ r
@@ -265,7 +265,7 @@ def logistic_loss(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
         w = np.ascontiguousarray(W[:, 0])
         for rows in row_slices(n, block_rows(d, LOGISTIC_BLOCK_BYTES)):
             z = X[rows] @ w + b[0]
-            loss += float(np.sum(_softplus_and_sigmoid(z)[0]) - Y[rows, 0] @ z)
+            loss += float(np.sum(softplus_and_sigmoid(z)[0]) - Y[rows, 0] @ z)
         return loss
     for rows in row_slices(n, block_rows(d)):
         loss -= float(np.sum(log_softmax(X[rows] @ W + b, axis=1) * Y[rows]))

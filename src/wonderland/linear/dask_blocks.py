@@ -7,7 +7,9 @@ starts a cluster and ``X`` is never gathered onto one process. Each block gives 
 same closed-form sums the in-memory solvers use (``blocks.logistic_terms`` for the
 log-loss; centred moments for least squares, merged pairwise so that centring loses
 no digits), and the sums are added up in a binary tree of ``dask.delayed`` tasks.
-Only the sums (``O(d²)``) come back to the client.
+Only the sums (``O(d²)``) come back to the client. Least squares reads ``X`` once; the
+logistic fit reads it once for the classes, counts, means and Gram matrix (which give
+Newton's start point without a pass) and then once per Newton step.
 
 A NaN, an infinity or a non-numeric value raises a ``ValueError`` naming the block
 (partition), the row and the column.
@@ -34,10 +36,18 @@ from typing import Any
 import dask
 import dask.array as da
 import numpy as np
+from scipy.special import log_softmax
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .blocks import GramSummary, LogisticTerms, logistic_loss, logistic_terms
+from .blocks import (
+    CANCELLATION,
+    GramSummary,
+    LogisticTerms,
+    logistic_loss,
+    logistic_terms,
+    softplus_and_sigmoid,
+)
 
 __all__ = ["DaskRows", "dask_rows", "gram_summary_dask", "LogisticBlocks", "map_rows"]
 
@@ -149,9 +159,10 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
     return DaskRows(arr, yarr, names, offsets)
 
 
-def _float_block(block: Any, index: int, first: int, names: list[str]) -> np.ndarray:
+def _float_block(block: Any, index: int, first: int, names: list[str],
+                 check: bool = True) -> np.ndarray:
     """One block as float64, with an error naming the block, row and column of a
-    non-numeric value, a NaN or an infinity."""
+    non-numeric value and (``check=True``) of a NaN or an infinity."""
     block = np.asarray(block)
     try:
         Xb = np.asarray(block, dtype=np.float64)
@@ -165,13 +176,21 @@ def _float_block(block: Any, index: int, first: int, names: list[str]) -> np.nda
                         f"X has a non-numeric value {value!r} in block (partition) {index}, "
                         f"column {names[j]!r} (row {first + i})") from None
         raise
+    if check:
+        _check_finite(Xb, index, first, names)
+    return Xb
+
+
+def _check_finite(Xb: np.ndarray, index: int, first: int, names: list[str]) -> None:
+    """Raise naming the first NaN or infinity of a block. A full scan (and a boolean copy
+    of the block): the passes call it only when a sum they need anyway is not finite,
+    which a NaN or an infinity always makes it."""
     bad = ~np.isfinite(Xb)
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
         what = "NaN" if np.isnan(Xb[i, j]) else "infinity"
         raise ValueError(f"Input X contains {what}: block (partition) {index}, column "
                          f"{names[j]!r} (row {first + i})")
-    return Xb
 
 
 def _float_y(yb: Any, index: int, first: int) -> np.ndarray:
@@ -210,16 +229,37 @@ class _Moments:
 
 def _block_moments(Xb: Any, yb: Any, index: int, first: int, names: list[str],
                    fit_intercept: bool) -> _Moments:
-    X = _float_block(Xb, index, first, names)
+    """One block's moments in two reads of it: ``XᵀX`` (one BLAS call, numpy's ``syrk``
+    for ``X.T @ X``) and ``[ỹ, 1]ᵀX`` (``Xᵀỹ`` and the column sums). The block's centred
+    Gram matrix is ``XᵀX - m x̄x̄ᵀ`` unless that loses digits (a centred diagonal entry
+    below ``CANCELLATION`` of the raw one: the means dwarf the spread), and only then is
+    the block centred by subtraction (a copy of it). The diagonal of ``XᵀX`` doubles as
+    the check for NaN and infinity: a square of either is not finite."""
+    X = _float_block(Xb, index, first, names, check=False)
     y = _float_y(yb, index, first)
     m, d = X.shape
-    if m and fit_intercept:
-        x_mean, y_mean = X.mean(axis=0), float(y.mean())
-        Xc, yc = X - x_mean, y - y_mean
+    xtx = X.T @ X
+    raw_diag = np.diag(xtx).copy()
+    if not np.all(np.isfinite(raw_diag)):
+        # names the bad value; finite values whose squares overflow pass, and
+        # gram_summary_dask raises its own error for them
+        _check_finite(X, index, first, names)
+    if not (m and fit_intercept):
+        return _Moments(m, np.zeros(d), 0.0, xtx, X.T @ y, float(y @ y), raw_diag)
+    y_mean = float(y.mean())
+    yc = y - y_mean
+    rhs = np.empty((2, m))  # one read of X for Xᵀỹ and the column sums
+    rhs[0] = yc
+    rhs[1] = 1.0
+    xtyc, x_sum = rhs @ X
+    x_mean = x_sum / m
+    gram = xtx - m * np.outer(x_mean, x_mean)
+    if np.any(np.diag(gram) < CANCELLATION * raw_diag):
+        Xc = X - x_mean
+        gram, xty = Xc.T @ Xc, Xc.T @ yc
     else:
-        x_mean, y_mean, Xc, yc = np.zeros(d), 0.0, X, y
-    return _Moments(m, x_mean, y_mean, Xc.T @ Xc, Xc.T @ yc, float(yc @ yc),
-                    np.einsum("ij,ij->j", X, X))
+        xty = xtyc - x_mean * float(yc.sum())  # (X - x̄)ᵀỹ; Σỹ is 0 up to rounding
+    return _Moments(m, x_mean, y_mean, gram, xty, float(yc @ yc), raw_diag)
 
 
 def _merge_moments(a: _Moments, b: _Moments) -> _Moments:
@@ -260,21 +300,111 @@ def _one_hot(yb: Any, classes: np.ndarray) -> np.ndarray:
     return np.eye(classes.size)[np.searchsorted(classes, y)]
 
 
-def _block_counts(Xb: Any, yb: Any, index: int, first: int, names: list[str],
-                  classes: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    X = _float_block(Xb, index, first, names)
-    counts = np.bincount(np.searchsorted(classes, np.asarray(yb)), minlength=classes.size)
-    return X.shape[0], X.sum(axis=0), counts.astype(np.float64)
+@dataclass
+class _Counts:
+    """The first pass of the logistic fit over one block (or merged blocks): the rows,
+    the column means and centred Gram matrix (as ``_Moments``), and the distinct labels
+    with their counts and the column sums of their rows."""
+
+    n: int
+    x_mean: np.ndarray
+    gram: np.ndarray
+    labels: np.ndarray
+    counts: np.ndarray
+    class_sums: np.ndarray
 
 
-def _add_counts(a: tuple, b: tuple) -> tuple:
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+def _block_counts(Xb: Any, yb: Any, index: int, first: int, names: list[str]) -> _Counts:
+    """``_Counts`` of one block in two reads of it: ``XᵀX`` (``syrk``) and ``EᵀX`` with
+    ``E`` the one-hot labels (the per-label sums, whose total is the column sum). The
+    sums double as the check for NaN and infinity, so the later passes convert the
+    blocks without checking them again."""
+    X = _float_block(Xb, index, first, names, check=False)
+    m, d = X.shape
+    labels, inverse = np.unique(np.asarray(yb), return_inverse=True)
+    onehot = np.zeros((labels.size, m))
+    onehot[inverse.ravel(), np.arange(m)] = 1.0
+    class_sums = onehot @ X
+    xtx = X.T @ X
+    raw_diag = np.diag(xtx)
+    if not (np.all(np.isfinite(raw_diag)) and np.all(np.isfinite(class_sums))):
+        _check_finite(X, index, first, names)
+    x_mean = class_sums.sum(axis=0) / max(m, 1)
+    gram = xtx - m * np.outer(x_mean, x_mean)
+    if m and np.any(np.diag(gram) < CANCELLATION * raw_diag):
+        Xc = X - x_mean  # the means dwarf the spread: centre by subtraction (a copy)
+        gram = Xc.T @ Xc
+    return _Counts(m, x_mean, gram, labels, onehot.sum(axis=1), class_sums)
+
+
+def _add_counts(a: _Counts, b: _Counts) -> _Counts:
+    """Labels merged (sorted, as ``np.unique``), their counts and sums aligned; the means
+    and centred Gram matrices by Chan's pairwise update, as ``_merge_moments``."""
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    labels, inverse = np.unique(np.concatenate([a.labels, b.labels]), return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.zeros(labels.size)
+    np.add.at(counts, inverse, np.concatenate([a.counts, b.counts]))
+    class_sums = np.zeros((labels.size, a.class_sums.shape[1]))
+    np.add.at(class_sums, inverse, np.concatenate([a.class_sums, b.class_sums]))
+    n = a.n + b.n
+    dx = b.x_mean - a.x_mean
+    return _Counts(n, a.x_mean + dx * (b.n / n),
+                   a.gram + b.gram + (a.n * b.n / n) * np.outer(dx, dx), labels, counts,
+                   class_sums)
+
+
+def _terms_at_zero(stats: _Counts, classes: np.ndarray, c: np.ndarray, mean: np.ndarray,
+                   hessian: bool, separation: bool) -> LogisticTerms:
+    """``logistic_terms`` at ``W = 0`` from the first pass's sums, without a pass: every
+    row has the same scores ``c``, so the probabilities ``p`` are one vector and the
+    sums are closed forms in the counts, the per-class column sums and the Gram matrix
+    (the Hessian is ``G̃ ⊗ (diag(p) - ppᵀ)``, ``G̃ = Σ x̃x̃ᵀ`` with ``x̃ = [x - mean, 1]``).
+    Newton starts there, so this saves a pass over ``X``."""
+    n, d = stats.n, stats.x_mean.size
+    K = 1 if classes.size == 2 else classes.size
+    counts, class_sums = stats.counts, stats.class_sums
+    total = stats.x_mean * n
+    if K == 1:
+        c0 = float(c[0])
+        softplus, p = softplus_and_sigmoid(np.array([c0]))
+        p = float(p[0])
+        n1 = float(counts[1])
+        loss = n * float(softplus[0]) - n1 * c0
+        g_sum = np.array([n * p - n1])
+        gX = (p * total - class_sums[1])[:, None]
+        curvature = np.array([[p * (1.0 - p)]])
+        separated = separation and ((c0 > 0 and n1 == n) or (c0 < 0 and n1 == 0))
+    else:
+        logp = log_softmax(c)
+        P = np.exp(logp)
+        loss = -float(counts @ logp)
+        g_sum = n * P - counts
+        gX = np.outer(total, P) - class_sums.T
+        curvature = np.diag(P) - np.outer(P, P)
+        top = np.flatnonzero(c >= c.max())
+        separated = separation and top.size == 1 and counts[top[0]] == n
+    grad = np.empty((d + 1, K))
+    grad[:d] = gX - np.outer(mean, g_sum)
+    grad[d] = g_sum
+    H = None
+    if hessian:
+        shift = stats.x_mean - mean
+        G = np.empty((d + 1, d + 1))
+        G[:d, :d] = stats.gram + n * np.outer(shift, shift)
+        G[:d, d] = G[d, :d] = n * shift
+        G[d, d] = n
+        H = np.kron(G, curvature)
+    return LogisticTerms(loss, grad, H, bool(separated))
 
 
 def _block_terms(Xb: Any, yb: Any, index: int, first: int, names: list[str],
                  classes: np.ndarray, W: np.ndarray, c: np.ndarray, mean: np.ndarray,
                  hessian: bool, separation: bool) -> LogisticTerms:
-    X = _float_block(Xb, index, first, names)
+    X = _float_block(Xb, index, first, names, check=False)  # checked by the first pass
     return logistic_terms(X, _one_hot(yb, classes), W, c, mean, hessian, separation)
 
 
@@ -285,32 +415,37 @@ def _add_terms(a: LogisticTerms, b: LogisticTerms) -> LogisticTerms:
 
 def _block_loss(Xb: Any, yb: Any, index: int, first: int, names: list[str],
                 classes: np.ndarray, W: np.ndarray, c: np.ndarray, mean: np.ndarray) -> float:
-    X = _float_block(Xb, index, first, names)
+    X = _float_block(Xb, index, first, names, check=False)  # checked by the first pass
     return logistic_loss(X, _one_hot(yb, classes), W, c, mean)
 
 
 class LogisticBlocks:
     """The log-loss sums of ``blocks`` over Dask row blocks, for the Newton solver.
 
-    Construction computes the classes (``dask.array.unique`` of ``y``) and one pass
-    for ``n``, the column sums (the centring) and the class counts, which also checks
-    every block for NaN, infinity and non-numeric values.
+    Construction makes one pass for the classes (the distinct labels of each block,
+    merged), ``n``, the column sums (the centring) and the class counts, which also
+    checks every block for NaN, infinity and non-numeric values.
     """
 
     def __init__(self, rows: DaskRows, fit_intercept: bool) -> None:
         self.rows = rows
-        self.classes = np.asarray(da.unique(rows.y).compute())
         task = dask.delayed(_block_counts, pure=True)
-        n, total, counts = _tree_sum(
-            [task(xb, yb, i, first, rows.names, self.classes)
-             for xb, yb, i, first in rows.blocks()], _add_counts)
-        self.n = int(n)
-        self.mean = total / n if fit_intercept else np.zeros(rows.n_features)
-        self.class_freq = counts / n
+        # the classes come with the counts rather than from a dask.array.unique of y
+        # first: y is often computed from the same blocks as X (one pass saved)
+        self._first = _tree_sum(
+            [task(xb, yb, i, first, rows.names) for xb, yb, i, first in rows.blocks()],
+            _add_counts)
+        self.classes = self._first.labels
+        self.n = int(self._first.n)
+        self.mean = self._first.x_mean if fit_intercept else np.zeros(rows.n_features)
+        self.class_freq = self._first.counts / self.n
 
     def terms(self, W: np.ndarray, c: np.ndarray, mean: np.ndarray, hessian: bool,
               separation: bool) -> LogisticTerms:
-        """``blocks.logistic_terms`` summed over the blocks (one pass over ``X``)."""
+        """``blocks.logistic_terms`` summed over the blocks (one pass over ``X``), or, at
+        ``W = 0`` (Newton's start), from the first pass's sums (no pass)."""
+        if not np.any(W):
+            return _terms_at_zero(self._first, self.classes, c, mean, hessian, separation)
         task = dask.delayed(_block_terms, pure=True)
         return _tree_sum([task(xb, yb, i, first, self.rows.names, self.classes, W, c, mean,
                                hessian, separation)
