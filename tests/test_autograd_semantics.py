@@ -786,3 +786,36 @@ def test_backward_takes_pytorchs_gradient_keyword_as_well_as_grad():
         assert x.grad.tolist() == [3.0, 30.0]
     with pytest.raises(TypeError, match="gradient= or grad=, not both"):
         (x * 3.0).backward(gradient=wl.ones(2), grad=wl.ones(2))
+
+
+# ----------------------------------------------------------------------- memory
+
+
+def test_a_large_value_no_rule_reads_is_freed_before_the_reverse_pass():
+    # tanh's rule reads its output, sum's only the shape: the pre-activation h and the
+    # squares are not kept by the graph (an MLP's largest arrays)
+    import weakref
+
+    x = wl.tensor(np.linspace(-1.0, 1.0, 100_000), requires_grad=True)
+    h = x * 2.0
+    pre = weakref.ref(h._data)
+    a = wl.tanh(h)
+    squares = a * a
+    kept = weakref.ref(squares._data)
+    loss = squares.sum()
+    del h, squares
+    assert pre() is None and kept() is None
+    loss.backward()
+    t = np.tanh(2.0 * np.linspace(-1.0, 1.0, 100_000))
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * t * (1.0 - t**2) * 2.0, rtol=1e-12)
+
+
+def test_stand_ins_keep_higher_order_exact():
+    x0 = np.linspace(-1.0, 1.0, 70_000)
+
+    def first(x):
+        return wl.grad(lambda y: wl.tanh(y * 2.0).sum())(x).sum()
+
+    g2 = wl.grad(first)(wl.tensor(x0)).numpy()
+    t = np.tanh(2.0 * x0)
+    np.testing.assert_allclose(g2, -8.0 * t * (1.0 - t**2), rtol=1e-10, atol=1e-12)

@@ -15,7 +15,6 @@ from . import (
     optim,
 )
 from .autodiff import (
-    check_grad,
     grad,
     hessian,
     jacfwd,
@@ -23,7 +22,6 @@ from .autodiff import (
     jacrev,
     jvp,
     linearize,
-    numerical_grad,
     value_and_grad,
     vjp,
 )
@@ -52,6 +50,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .gradcheck import check_grad, numerical_grad
 from .idioms import allclose, inference_mode, isclose
 from .primitives.elementwise import (
     abs,

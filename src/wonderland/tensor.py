@@ -105,9 +105,12 @@ class Primitive:
     ``None`` where it is zero). ``ans`` is the output when ``uses_ans``, else ``None``.
     ``reads`` lists the arguments whose values the rules read, which the version counter
     guards (``None``: all). ``view``: the output shares its first argument's storage.
+    ``lean`` (derived): the rules read no argument's values and the output is no view, so
+    a node may keep large arguments as stand-ins of their shape and dtype (``_stand_in``).
     """
 
-    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view")
+    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view",
+                 "lean")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Any,
                  jvp: Callable[..., Any] | None, *, raw_vjps: Any = None,
@@ -121,6 +124,7 @@ class Primitive:
         self.uses_ans = uses_ans
         self.reads = reads
         self.view = view
+        self.lean = reads == () and not view
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -196,6 +200,8 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     node.seq = next(_sequence)
     node.g = None
     edges = [_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)]
+    if prim.lean:
+        args = tuple(map(_stand_in, args))
     n = node.n = len(args)
     if n == 1:
         node.a0, node.e0 = args[0], edges[0]
@@ -208,6 +214,20 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
 
 
 _object_new = object.__new__
+_LEAN_SIZE = 1 << 16  # elements: a smaller argument costs less to keep than to replace
+_ndarray = backend.np.ndarray
+
+
+def _stand_in(a: Any) -> Any:
+    """For a node whose rules read only shapes and dtypes (``Primitive.lean``): a large
+    non-leaf argument replaced by a tensor of its shape and dtype on no memory, so that its
+    values are freed with the last tensor that holds them (an MLP's pre-activations, the
+    squares under a mean) instead of living until the reverse pass."""
+    if type(a) is not Tensor or a._node is None or type(a._data) is not _ndarray \
+            or a._data.size < _LEAN_SIZE:
+        return a
+    data = a._data
+    return _new(backend.np.broadcast_to(backend.np.zeros((), data.dtype), data.shape), a._xp)
 
 
 def _edge(a: Any) -> Any:
@@ -317,6 +337,8 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
         node.prim = prim
         node.n = 1
         node.a0 = x
+        if prim.lean and type(x._data) is _ndarray and x._data.size >= _LEAN_SIZE:
+            node.a0 = _stand_in(x)
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
         node.params = params
         node.seq = next(_sequence)
@@ -357,6 +379,7 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
     """The fast ``self op other`` (``other op self`` when ``reflected``) of a two-argument
     primitive computed by the Python operator ``op``, for a tensor or Python scalar
     ``other``; ``slow`` handles the rest."""
+    lean = prim.lean
 
     def operator(self: Tensor, other: Any) -> Tensor:
         kind = type(other)
@@ -385,6 +408,8 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
                 node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine
             else:
                 node.a0, node.a1, node.e0, node.e1 = self, other, mine, theirs
+            if lean and type(data) is _ndarray and data.size >= _LEAN_SIZE:
+                node.a0, node.a1 = _stand_in(node.a0), _stand_in(node.a1)
             node.params = _NO_PARAMS
             node.seq = next(_sequence)
             node.g = node.ans_data = None

@@ -1,8 +1,7 @@
-"""Automatic differentiation: the reverse pass, forward mode, the functional transforms
-and gradient checks."""
+"""Automatic differentiation: the reverse pass, forward mode and the functional
+transforms."""
 
 from . import forward  # noqa: F401 - installs the forward-mode hook
-from .check import check_grad, numerical_grad
 from .reverse import backward, grad_of
 from .transforms import (
     Linearization,
@@ -18,4 +17,4 @@ from .transforms import (
 )
 
 __all__ = ["backward", "grad_of", "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd",
-           "jacobian", "hessian", "linearize", "Linearization", "numerical_grad", "check_grad"]
+           "jacobian", "hessian", "linearize", "Linearization"]

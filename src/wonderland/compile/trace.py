@@ -118,9 +118,9 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # line, the tour and ``optim/minimize.py`` are user code of the library: their lines name
 # themselves.
 _ENGINE = tuple(os.path.join(_PACKAGE, part) for part in (
-    "tensor.py", "backend.py", "creation.py", "interop.py", "idioms.py", "autograd.py", "linalg.py",
-    "losses.py", "primitives", "autodiff", "compile", os.path.join("optim", "optimizers.py"),
-    os.path.join("optim", "schedules.py")))
+    "tensor.py", "backend.py", "creation.py", "interop.py", "idioms.py", "autograd.py",
+    "gradcheck.py", "linalg.py", "losses.py", "primitives", "autodiff", "compile",
+    os.path.join("optim", "optimizers.py"), os.path.join("optim", "schedules.py")))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 _internal: dict[Any, bool] = {}
 _VISIT = reverse._visit.__code__

@@ -1,5 +1,6 @@
 """Gradient checks: the text's definition of the derivative (central differences) against
-the analytic derivatives of reverse and forward mode."""
+the analytic derivatives of reverse and forward mode. A client of the transforms (it takes
+no part in differentiating), so it sits outside ``autodiff``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
-from ..tensor import Tensor, _new, no_grad
-from .transforms import _as_input, _require_callable, grad, hessian, jacfwd, jacrev
+from . import backend
+from .autodiff.transforms import _as_input, _require_callable, grad, hessian, jacfwd, jacrev
+from .tensor import Tensor, _new, no_grad
 
 
 def _require_finite(value: Any, name: str, what: str, positive: bool) -> None:
