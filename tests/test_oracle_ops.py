@@ -669,6 +669,14 @@ def test_matmul(data):
     check(wl.matmul, torch.matmul, a, b, what="matmul")
 
 
+@pytest.mark.parametrize("sa, sb", [((5, 1), (1, 4)), ((2, 5, 1), (1, 3)), ((3, 1), (2, 1, 4))])
+def test_matmul_over_one_shared_entry(sa, sb):
+    # an outer product, which the engine computes as a broadcast multiply
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    check(wl.matmul, torch.matmul, a, b, what="matmul, inner size 1")
+
+
 @SETTINGS
 @given(data=st.data())
 def test_dot_inner_outer(data):

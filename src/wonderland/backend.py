@@ -271,6 +271,16 @@ def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:
     return xp.where(condition, a, b)
 
 
+def matmul(xp: ModuleType, a: Any, b: Any) -> Any:
+    """``a @ b``; a product over one shared entry (an outer product, as the reverse rule of
+    ``X @ w`` with one column makes) is a broadcast multiply: one pass, where BLAS would
+    run a matrix product of inner size one at a third of the speed."""
+    if xp is numpy_namespace and a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 \
+            and b.shape[-2] == 1:
+        return np.multiply(a, b)
+    return xp.matmul(a, b)
+
+
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):
     """``einsum`` in the namespace of the operands (not in the Array-API standard)."""
     native = getattr(xp, "einsum", None)
@@ -316,6 +326,9 @@ class RawOps:
 
     def astype(self, x: Any, dtype: Any) -> Any:
         return self.xp.astype(x, dtype)
+
+    def matmul(self, a: Any, b: Any) -> Any:
+        return matmul(self.xp, a, b)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         return where(self.xp, condition, a, b)

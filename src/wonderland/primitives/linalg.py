@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor, _new, apply, as_tensor
-from .base import Variadic, defprim, pad_tangent
+from .base import Variadic, defprim, ops_for, pad_tangent, tensor_ops
 from .shape import matrix_transpose, reshape, squeeze, unsqueeze
 
 # ----------------------------------------------------------------------- matmul
@@ -24,7 +24,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return g[..., None] * b
     if a.ndim == 1:
         return g @ b.mT if b.ndim == 2 else (g[..., None, :] @ b.mT)[..., 0, :]
-    return g @ b.mT
+    return ops_for(g).matmul(g, b.mT)  # an outer product when b has one column
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -59,7 +59,7 @@ def _matmul_jvp(tangents: tuple, ans: Any, a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
-matmul_ = defprim("matmul", lambda xp, a, b: xp.matmul(a, b), (_matmul_vjp_a, _matmul_vjp_b),
+matmul_ = defprim("matmul", backend.matmul, (_matmul_vjp_a, _matmul_vjp_b),
                   _matmul_jvp, poly=True)
 
 
@@ -88,6 +88,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot "
                          f"be broadcast together") from None
+
+
+tensor_ops.matmul = matmul
 
 
 def dot(a: Any, b: Any) -> Tensor:
