@@ -13,17 +13,16 @@ import pytest
 @contextlib.contextmanager
 def local_cluster() -> Iterator[Any]:
     """A client of a fresh LocalCluster: 2 worker processes of 1 thread and 1 GiB each."""
-    dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
-    # forked workers start (and restart) in a fraction of the time of spawned ones
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           memory_limit="1GiB", dashboard_address=":0")
-        try:
-            with distributed.Client(cluster) as client:
-                yield client
-        finally:
-            cluster.close()
+    # spawned workers (Dask's default): forking a test process that already runs threads
+    # (torch's, JAX's, earlier clusters') can leave a worker deadlocked
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       memory_limit="1GiB", dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -27,12 +27,12 @@ from wonderland.cli.main import main  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster():
-    # forked workers start in a fraction of the time of spawned ones
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           memory_limit="1GiB", dashboard_address=":0")
-        yield cluster
-        cluster.close()
+    # spawned workers (Dask's default): forking a test process that already runs threads
+    # can leave a worker deadlocked
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       memory_limit="1GiB", dashboard_address=None)
+    yield cluster
+    cluster.close()
 
 
 def _write_parts(folder: Path, header: list[str], table: np.ndarray, parts: int = 3) -> str:
