@@ -566,7 +566,7 @@ def _isclose(xp: Any, a: Any, b: Any, rtol: float, atol: float, equal_nan: bool)
     if xp is backend.numpy_namespace:
         return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     return idioms.isclose(engine._new(a, xp), engine._new(b, xp), rtol, atol,
-                               equal_nan)._data
+                          equal_nan)._data
 
 
 def _on_isclose(tracer: Tracer, out: Tensor, f: Any) -> None:
