@@ -212,7 +212,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
     """The loop of ``grad_of``. It takes the next node without the heap whenever that node
     comes after everything pending, and checks versions only when something was written
     in place since the node was made."""
-    follow = fresh = None
+    follow = None  # the node to take next without the heap: the latest that became pending
     written = last_write[0]
     try:
         while True:
@@ -257,12 +257,18 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                 if raw:
                     x0 = x0._data if type(x0) is Tensor else x0
                     x1 = x1._data if type(x1) is Tensor else x1
-                r0, r1 = rules[0], rules[1]
-                g0 = None if e0 is None else g if r0 is identity_rule else \
-                    r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
-                g1 = None if e1 is None else g if r1 is identity_rule else \
-                    r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
-                deliveries = ((x0, e0, g0), (x1, e1, g1))
+                if e1 is None:  # x * 2, x + 1: the constant side gets nothing
+                    r0 = rules[0]
+                    deliveries = () if e0 is None else ((x0, e0, g if r0 is identity_rule else
+                                                         r0(g, ans, x0, x1, **params) if params
+                                                         else r0(g, ans, x0, x1)),)
+                else:
+                    r0, r1 = rules[0], rules[1]
+                    g0 = None if e0 is None else g if r0 is identity_rule else \
+                        r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
+                    g1 = g if r1 is identity_rule else \
+                        r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
+                    deliveries = ((x1, e1, g1),) if e0 is None else ((x0, e0, g0), (x1, e1, g1))
             else:
                 if n < 0:  # freed by an earlier pass: says so
                     _check_versions(node)
@@ -279,32 +285,28 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                     _add_leaf(leaves, edge, gi, raw)
                 elif edge.g is None:
                     edge.g = gi
-                    if fresh is None:
-                        fresh = edge
-                    elif edge.seq > fresh.seq:  # keep the later node to take next
-                        heappush(heap, (-fresh.seq, fresh))
-                        fresh = edge
+                    if follow is None:
+                        follow = edge
+                    elif edge.seq > follow.seq:  # keep the later node to take next
+                        heappush(heap, (-follow.seq, follow))
+                        follow = edge
                     else:
                         heappush(heap, (-edge.seq, edge))
                 elif raw and _sole(edge.g, 1):  # a sum nothing else holds: in place
                     edge.g += gi
                 else:
                     edge.g = edge.g + gi
-            if fresh is not None:  # next, unless something pending comes after it
-                if heap and heap[0][0] < -fresh.seq:
-                    heappush(heap, (-fresh.seq, fresh))
-                else:
-                    follow = fresh
-                fresh = None
+            if follow is not None and heap and heap[0][0] < -follow.seq:
+                heappush(heap, (-follow.seq, follow))  # something pending comes after it
+                follow = None
             if not retain_graph:  # drop what the rules needed
                 node.n = -1
                 node.a0 = node.a1 = node.ans_data = None
                 if n > 2:
                     node.rest = None
     except BaseException:
-        for pending in (follow, fresh):  # not on the heap: leave no cotangent behind
-            if pending is not None:
-                pending.g = None
+        if follow is not None:  # not on the heap: leave no cotangent behind
+            follow.g = None
         raise
 
 
