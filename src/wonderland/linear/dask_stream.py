@@ -204,7 +204,7 @@ def _stats(blocks: _Blocks, d: int, fit_intercept: bool) -> StreamStats:
 def _target_spread(estimator: Any, blocks: _Blocks) -> tuple[float, float]:
     """``(median, spread)`` of the target where the fit uses them (else ``(0, 1)``), as
     the in-memory fit defines them, from Dask's percentiles."""
-    if not estimator.needs_target_spread() and estimator.loss not in ("absolute", "huber"):
+    if not estimator.needs_target_spread() and not estimator.needs_target_median():
         return 0.0, 1.0
     target = blocks.target()
     median = float(np.ravel(da.percentile(target, [50.0]).compute())[0])

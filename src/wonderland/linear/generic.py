@@ -284,13 +284,17 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             return 3.0 * lr if self.batch_size is None else 0.1 * lr
         return lr
 
+    def needs_target_median(self) -> bool:
+        """Whether the start point is the target's median (robust losses, with intercept)."""
+        return bool(self.fit_intercept) and self.loss in ("absolute", "huber")
+
     def _start(self, d: int, target_mean: float, target_median: float) -> np.ndarray:
         """Zeros, the intercept at the target's centre (its mean, median or log-odds)."""
         theta = np.zeros(d + 1 if self.fit_intercept else d)
         if self.fit_intercept:
             if self.loss == "squared":
                 theta[d] = target_mean
-            elif self.loss in ("absolute", "huber"):
+            elif self.needs_target_median():
                 theta[d] = target_median
             elif self.loss == "log":
                 p = float(np.clip(target_mean, 1e-12, 1 - 1e-12))
@@ -302,7 +306,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         n, d = X.shape
         objective = self._objective(X, target, mean, scale)
         lr = self._default_lr(X, target, scale)
-        median = float(np.median(target)) if self.loss in ("absolute", "huber") else 0.0
+        median = float(np.median(target)) if self.needs_target_median() else 0.0
         theta = tensor(self._start(d, float(np.mean(target)), median), requires_grad=True)
         opt = self._optimizer(theta, lr)
         rng = check_random_state(self.random_state)
