@@ -450,3 +450,107 @@ def test_cpython_refcount_of_an_array_held_by_one_local():
         return alone, with_a_second_name, in_a_container, sys.getrefcount(a)
 
     assert probe() == (2, 3, 3, 2)
+
+
+# ----------------------------------------------------------------------- rules writing in place
+# Large cotangents (and derivatives a rule just computed) are written over when nothing
+# else holds them: what another rule, the caller or the forward pass still reads must not
+# change. Sizes above the engine's in-place threshold; values against PyTorch.
+
+BIG = 5000
+
+
+def _torch_grads(f, *arrays):
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    f(*ts, torch).backward()
+    return [t.grad.numpy() for t in ts]
+
+
+LARGE_CASES = {
+    # sub: ∂/∂b is -g after ∂/∂a passed g on unchanged
+    "a - b": lambda a, b, m: (a - b).sum(),
+    # both sides of mul, div: the first rule must leave g intact for the second
+    "a * b - a / b": lambda a, b, m: (m.sin(a * b) - a / b).sum(),
+    # one value feeding several nodes: its cotangent is a sum of deliveries
+    "fan-out": lambda a, b, m: (m.sin(a) * m.sin(a) - m.sin(a) + m.cos(b) / m.exp(b)).sum(),
+    "negatives": lambda a, b, m: (-(2.0 * -(a * 3.0)) - (b - a) * (a - b)).mean(),
+    "where": lambda a, b, m: m.where(a > b, m.tanh(a), -m.sin(b)).sum(),
+    "broadcast": lambda a, b, m: ((a.reshape(50, 100) - b[:100]) ** 2).mean(),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE_CASES))
+def test_gradients_on_large_arrays_match_torch(name):
+    f = LARGE_CASES[name]
+    rng = np.random.default_rng(5)
+    a, b = rng.uniform(0.5, 2.0, BIG), rng.uniform(0.5, 2.0, BIG)
+    expected = _torch_grads(f, a, b)
+    got = wl.grad(lambda x, y: f(x, y, wl), argnums=(0, 1))(a, b)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.numpy(), e, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(a, np.random.default_rng(5).uniform(0.5, 2.0, BIG))
+
+
+@pytest.mark.parametrize("f", [lambda a, b: a - b, lambda a, b: -(a * b),
+                               lambda a, b: wl.sin(a) * b])
+def test_a_large_cotangent_the_caller_passed_is_not_written(f):
+    rng = np.random.default_rng(6)
+    a, b, v = rng.standard_normal(BIG), rng.standard_normal(BIG), rng.standard_normal(BIG)
+    keep = v.copy()
+    _, pullback = wl.vjp(f, a, b)
+    ga, gb = pullback(v)
+    np.testing.assert_array_equal(v, keep)
+    assert_all_own((ga, gb), a, b, v=v)
+
+
+def test_a_large_seed_of_backward_is_not_written():
+    x = wl.tensor(np.linspace(0.0, 1.0, BIG), requires_grad=True)
+    seed = np.full(BIG, 2.0)
+    (-wl.sin(x)).backward(seed)
+    np.testing.assert_array_equal(seed, np.full(BIG, 2.0))
+    np.testing.assert_allclose(x.grad.numpy(), -2.0 * np.cos(np.linspace(0.0, 1.0, BIG)))
+
+
+def test_a_retained_large_intermediate_gradient_is_its_own():
+    x = wl.tensor(np.linspace(0.0, 1.0, BIG), requires_grad=True)
+    y = wl.sin(x)
+    y.retain_grad()
+    (-(y * 3.0)).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), np.full(BIG, -3.0))
+    np.testing.assert_allclose(x.grad.numpy(), -3.0 * np.cos(np.linspace(0.0, 1.0, BIG)))
+
+
+def test_least_squares_backward_keeps_two_residual_sized_arrays_at_most():
+    """The reverse pass writes each large derivative and cotangent over the one it
+    replaces: ``((y - X @ w) ** 2).mean().backward()`` holds the residual and one array of
+    its size at a time (the forward pass needs as much: the residual and its square)."""
+    import tracemalloc
+
+    n, d = 200_000, 3
+    rng = np.random.default_rng(7)
+    X, y = wl.tensor(rng.standard_normal((n, d))), wl.tensor(rng.standard_normal(n))
+    w = wl.zeros(d, requires_grad=True)
+    ((y - X @ w) ** 2).mean().backward()  # warm: caches, first-call allocations
+    w.grad = None
+    tracemalloc.start()
+    try:
+        ((y - X @ w) ** 2).mean().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * n * 8, f"peak {peak / (n * 8):.2f} residuals"
+
+
+def test_a_rule_that_negates_first_leaves_the_cotangent_to_the_second():
+    """A primitive stated by its partials (-1, 1): the first rule may not write into the
+    cotangent that the second one still reads."""
+    from wonderland.primitives.base import binary
+    from wonderland.tensor import apply
+
+    rsub = binary("rsub", lambda xp, a, b: b - a, (-1, 1))
+    a = wl.tensor(np.ones(BIG), requires_grad=True)
+    b = wl.tensor(np.ones(BIG), requires_grad=True)
+    (apply(rsub, a * 2.0, b * 2.0) * 3.0).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(BIG, -6.0))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(BIG, 6.0))

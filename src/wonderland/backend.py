@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -133,6 +134,32 @@ def ones(shape: tuple, dtype: Any) -> np.ndarray:
         a.flags.writeable = False
         UNITS.add(id(a))
     return a
+
+
+# ----------------------------------------------------------------------- ownership
+# Whether a raw array may be written in place, decided from CPython's reference count as
+# PyTorch's AccumulateGrad decides it: ``ALONE`` is what ``sys.getrefcount`` reports inside
+# a function for an argument that nothing else holds (tests/test_ownership.py pins it).
+refcount = sys.getrefcount
+
+
+def refs(a: Any) -> int:
+    """``sys.getrefcount(a)`` as a function of its own: the caller's holds, plus ``ALONE``."""
+    return refcount(a)
+
+
+ALONE = refs(np.empty(0))
+IN_PLACE_SMALLEST = 1 << 12  # elements; below this a fresh array is cheaper than the checks
+
+
+def sole(a: Any, holders: int, owner_holders: int = 1) -> bool:
+    """Whether the NumPy array ``a`` is writable, shares no memory, and nothing holds it
+    beyond the caller's ``holders`` references (a view's memory owner: beyond
+    ``owner_holders``)."""
+    if refcount(a) > ALONE + holders or type(a) is not np.ndarray or not a.flags.writeable:
+        return False
+    base = a.base
+    return base is None or (type(base) is np.ndarray and refcount(base) <= ALONE + owner_holders)
 
 
 def device(data: Any) -> Any:

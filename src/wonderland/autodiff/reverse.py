@@ -14,7 +14,6 @@ and it takes ``vjps``.
 
 from __future__ import annotations
 
-import sys
 import weakref
 from heapq import heappop, heappush
 from typing import Any
@@ -36,27 +35,9 @@ from ..tensor import (
 # Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): node id -> weakref.
 retained: dict[int, Any] = {}
 _ndarray = backend.np.ndarray
-_refcount = sys.getrefcount
-
-
-def _count(a: Any) -> int:
-    return _refcount(a)
-
-
-# What ``_refcount`` reports inside a function for an argument that nothing else holds
-# (CPython: the argument and getrefcount's own; tests/test_ownership.py pins it).
-_ALONE = _count(backend.np.empty(0))
-
-
-def _sole(a: Any, holders: int, owner_holders: int = 1) -> bool:
-    """Whether the raw array ``a`` is writable, shares no memory, and nothing holds it
-    beyond the caller's ``holders`` references: then it may be added into in place and
-    handed to the user as it is. PyTorch's AccumulateGrad decides so from the reference
-    count too. A view's memory owner may have ``owner_holders`` known holders."""
-    if _refcount(a) > _ALONE + holders or type(a) is not _ndarray or not a.flags.writeable:
-        return False
-    base = a.base
-    return base is None or (type(base) is _ndarray and _refcount(base) <= _ALONE + owner_holders)
+_count = backend.refs
+_ALONE = backend.ALONE
+_sole = backend.sole
 
 
 def _owns(t: Tensor) -> bool:
@@ -264,8 +245,10 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                                                          else r0(g, ans, x0, x1)),)
                 else:
                     r0, r1 = rules[0], rules[1]
+                    shared = g  # r1 reads g after r0: r0 sees a second hold, writes elsewhere
                     g0 = None if e0 is None else g if r0 is identity_rule else \
                         r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
+                    del shared
                     g1 = g if r1 is identity_rule else \
                         r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
                     deliveries = ((x1, e1, g1),) if e0 is None else ((x0, e0, g0), (x1, e1, g1))
@@ -273,9 +256,11 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                 if n < 0:  # freed by an earlier pass: says so
                     _check_versions(node)
                 args = [a._data if raw and type(a) is Tensor else a for a in node.rest]
+                shared = g  # every rule reads g: none may write into it
                 deliveries = [(x, e, None if e is None else g if rules[i] is identity_rule
                                else rules[i](g, ans, *args, **params))
                               for i, (x, e) in enumerate(zip(args, node.erest))]
+                del shared
             for parent, edge, gi in deliveries:
                 if gi is None:
                     continue
@@ -296,6 +281,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                     edge.g += gi
                 else:
                     edge.g = edge.g + gi
+            g = gi = deliveries = None  # the cotangents are the edges' now: held once
             if follow is not None and heap and heap[0][0] < -follow.seq:
                 heappush(heap, (-follow.seq, follow))  # something pending comes after it
                 follow = None
