@@ -275,11 +275,13 @@ def _summarize(w: Workload, rows: list[_Row], load: float | None) -> list[dict[s
 
 
 def _targets(w: Workload, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each of ``w``'s targets, measured: wonderland's first row over the limit's."""
+    """Each of ``w``'s targets, measured: its wonderland row (the first, unless it names
+    one) over the limit's."""
     limit = next((r for r in rows if r["role"] == "limit"), None)
-    mine = next((r for r in rows if r["impl"] == "wonderland"), None)
     out = []
     for t in w.targets:
+        mine = next((r for r in rows if r["impl"] == "wonderland"
+                     and t.row in (None, r["label"])), None)
         ratio = None
         if limit and mine and limit["status"] == "ok" and mine["status"] == "ok":
             if t.kind == "time" and limit["medians_s"] and mine["medians_s"]:

@@ -9,10 +9,19 @@
   result's shape and dtype stay the same; then a product with one, a sum with zero, a
   quotient by one, a power one, reshapes and casts to what a value already is disappear;
 * common-subexpression elimination: one Value per (primitive, arguments, parameters);
-* two rewrites that save whole passes over memory: ``(I * d) @ B`` for an identity
-  constant ``I`` (the basis of ``jacrev``) is ``d[:, None] * B``, one product instead of a
-  matrix product; and index-adds summed together (the gradient of ``X[:, 0]`` and
-  ``X[:, 1]``) write into one buffer (``scatter_sum``).
+* rewrites that save whole passes over memory, or whole arrays:
+
+  - ``(I * d) @ B`` for an identity constant ``I`` (the basis of ``jacrev``) is
+    ``d[:, None] * B``, one product instead of a matrix product;
+  - index-adds summed together (the gradient of ``X[:, 0]`` and ``X[:, 1]``) write into
+    one buffer (``scatter_sum``);
+  - a matrix product over one shared entry (``u @ vᵀ`` with one column, as the reverse
+    rule of ``H @ W2`` makes) is a broadcast product, and a large array times such a
+    product read once is ``(x * u) * vᵀ``: computed in ``x``'s buffer, never as an array
+    of its own (the backward of an MLP's last layer);
+  - numbers multiplied in turn (``-((x * 2.0) * 1e-5)``) are one product;
+  - the sum of all squares of a float64 array read once (``((y - X @ w) ** 2).mean()``)
+    is one dot product, no array of squares.
 
 The passes rewrite the ``args`` of Values in place and make new Values; they add no
 derivative rules: every operation is one of the engine's primitives (or of the tracer's
@@ -22,13 +31,14 @@ non-differentiable ones), evaluated by its own forward computation.
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import backend
 from ..primitives import elementwise as ew
-from ..primitives import linalg, shape
+from ..primitives import linalg, reductions, shape
 from ..tensor import Primitive
 from .trace import _UNKNOWN, Const, Value, pseudo_primitive
 
@@ -393,6 +403,110 @@ def _signs(v: Value, uses: dict[int, int]) -> Any:
     return new
 
 
+def _scaled_by(p: Any, uses: dict[int, int]) -> Any:
+    """``(x, c)`` when ``p`` is ``x * c`` (either order) for a number ``c``, read only
+    here; else None."""
+    if isinstance(p, Value) and p.prim is ew.mul and uses.get(id(p), 0) == 1:
+        for x, c in (p.args, p.args[::-1]):
+            if _numeric_literal(c) and isinstance(x, Value):
+                return x, c
+    return None
+
+
+def _scalar_chain(v: Value, uses: dict[int, int]) -> Any:
+    """``-(x * c)`` as ``x * -c`` (exact) and ``(x * c1) * c2`` as ``x * (c1 * c2)``
+    (within a rounding): the factors a chain of rules leaves (``∂ pow``, the ``1/n`` of a
+    mean, ``∂ sub``) applied in one pass."""
+    if v.xp is not backend.numpy_namespace or v.dtype.kind not in "fc":
+        return None
+    new = None
+    if v.prim is ew.neg:
+        inner = _scaled_by(v.args[0], uses)
+        if inner is not None:
+            new = make(ew.mul, (inner[0], -inner[1]), {}, v)
+    elif v.prim is ew.mul:
+        for p, c in (v.args, v.args[::-1]):
+            inner = _scaled_by(p, uses)
+            if inner is not None and _numeric_literal(c):
+                product = inner[1] * c  # where it overflows or underflows, the two differ
+                if math.isfinite(product) and (product == 0) == (inner[1] == 0 or c == 0):
+                    new = make(ew.mul, (inner[0], product), {}, v)
+                break
+    if new is None or new.shape != v.shape or new.dtype != v.dtype:
+        return None
+    uses[id(new)] = uses.get(id(v), 0)
+    return new
+
+
+def _outer_matmul(v: Value, uses: dict[int, int]) -> Any:
+    """``a @ b`` over one shared entry (``(..., n, 1) @ (..., 1, m)``) as ``a * b``: one
+    pass, and a product the next rewrite can fold into its consumer."""
+    if v.prim is not linalg.matmul_ or v.xp is not backend.numpy_namespace:
+        return None
+    a, b = v.args
+    if not (isinstance(a, Value | Const) and isinstance(b, Value | Const)) or \
+            len(a.shape) < 2 or len(b.shape) < 2 or a.shape[-1] != 1 or b.shape[-2] != 1:
+        return None
+    new = make(ew.mul, (a, b), {}, v)
+    if new.shape != v.shape or new.dtype != v.dtype:
+        return None
+    uses[id(new)] = uses.get(id(v), 0)
+    return new
+
+
+def _smaller(a: Any, shape_: tuple) -> bool:
+    """``a`` is a number, or an operand smaller than ``shape_`` that broadcasts to it."""
+    return type(a) in (int, float) or (isinstance(a, Value | Const) and
+                                       a.shape != shape_ and np.prod(a.shape) < np.prod(shape_))
+
+
+def _product_in_place(v: Value, uses: dict[int, int]) -> Any:
+    """``x * (u * w)``, where ``u * w`` is read only here and spreads two smaller operands
+    to the full shape, as ``(x * u) * w``: each step in ``x``'s shape, so the buffer pass
+    writes it into ``x``'s memory once ``x`` is dead, and ``u * w`` is never an array."""
+    if v.prim is not ew.mul or v.xp is not backend.numpy_namespace:
+        return None
+    for x, p in (v.args, v.args[::-1]):
+        if not (isinstance(x, Value) and x.shape == v.shape and x.dtype == v.dtype and
+                isinstance(p, Value) and p.prim is ew.mul and uses.get(id(p), 0) == 1 and
+                p.shape == v.shape and all(_smaller(f, v.shape) for f in p.args)):
+            continue
+        u, w = p.args
+        first = make(ew.mul, (x, u), {}, v)
+        new = make(ew.mul, (first, w), {}, v)
+        if first.shape == new.shape == v.shape and first.dtype == new.dtype == v.dtype:
+            uses[id(first)], uses[id(new)] = 1, uses.get(id(v), 0)
+            return new
+    return None
+
+
+def _sum_of_squares_forward(xp: Any, x: Any) -> Any:
+    """``(x ** 2).sum()`` without the squares: a dot product of ``x`` with itself."""
+    if x.flags.c_contiguous or x.flags.f_contiguous:
+        flat = x.ravel(order="K")  # a view
+        return np.dot(flat, flat)
+    return np.square(x).sum()
+
+
+sum_of_squares_ = pseudo_primitive("sum_of_squares", _sum_of_squares_forward, 1)
+
+
+def _sum_of_squares(v: Value, uses: dict[int, int]) -> Any:
+    """``(x ** 2).sum()`` over every axis, the squares read only there, in float64."""
+    if v.prim is not reductions.sum_ or v.xp is not backend.numpy_namespace or \
+            v.params.get("keepdims") or v.dtype != np.float64:
+        return None
+    p = v.args[0]
+    if not (isinstance(p, Value) and p.prim is ew.pow_ and uses.get(id(p), 0) == 1 and
+            type(p.args[1]) in (int, float) and p.args[1] == 2 and
+            isinstance(p.args[0], Value) and p.args[0].dtype == np.float64):
+        return None
+    axis = v.params.get("axis")
+    if axis is not None and len({a % len(p.shape) for a in axis}) != len(p.shape):
+        return None
+    return make(sum_of_squares_, (p.args[0],), {}, v)
+
+
 # ----------------------------------------------------------------------- the driver
 
 
@@ -401,7 +515,8 @@ def optimize(outputs: list[Any]) -> list[Any]:
     outputs = _sweep(outputs, _local)
     uses = use_counts(outputs)
     outputs = _sweep(outputs, lambda v, cse: _diagonal_matmul(v) or _fused_scatter(v, uses)
-                     or _signs(v, uses))
+                     or _signs(v, uses) or _scalar_chain(v, uses) or _outer_matmul(v, uses)
+                     or _product_in_place(v, uses) or _sum_of_squares(v, uses))
     return _sweep(outputs, _local)
 
 
