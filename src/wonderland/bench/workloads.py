@@ -435,8 +435,8 @@ def w3_lsq_gd(quick: bool) -> Workload:
     Examples
     --------
     >>> w = w3_lsq_gd(quick=True)
-    >>> w.memory, [t.at_most for t in w.targets]
-    ('main', [1.25])
+    >>> w.memory, [(t.at_most, t.row) for t in w.targets]
+    ('main', [(1.25, None), (1.25, 'wonderland compiled step')])
     """
     n, d = _pick(quick, 100_000, 20_000), 100
     steps, lr = _pick(quick, 100, 10), 0.1  # the Hessian is about 2 I: lr = 0.1 is safe
@@ -569,7 +569,7 @@ def w4_mlp_ratio(quick: bool) -> Workload:
     >>> sorted(w.cases[0].build())
     ['fwd', 'vg']
     >>> [(t.kind, t.at_most) for t in w.targets]
-    [('time', 1.15), ('memory', 1.25)]
+    [('time', 1.15), ('memory', 1.25), ('time', 1.15), ('memory', 1.25)]
     """
     n, din, h = _pick(quick, (4096, 512, 512), (2048, 256, 256))
     f32 = np.float32
