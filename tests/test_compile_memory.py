@@ -93,6 +93,7 @@ SQUARES = {
     "keepdim": lambda x: (x.reshape(40, 50) ** 2).sum(dim=(0, 1), keepdim=True).sum(),
     "squares read twice": lambda x: (x**2).sum() + (x**2).max(),
     "cube": lambda x: (x**3).sum(),
+    "one entry (0-d)": lambda x: (x[7] ** 2).sum(),
 }
 
 

@@ -498,7 +498,7 @@ def _sum_of_squares(v: Value, uses: dict[int, int]) -> Any:
         return None
     p = v.args[0]
     if not (isinstance(p, Value) and p.prim is ew.pow_ and uses.get(id(p), 0) == 1 and
-            type(p.args[1]) in (int, float) and p.args[1] == 2 and
+            p.shape and type(p.args[1]) in (int, float) and p.args[1] == 2 and
             isinstance(p.args[0], Value) and p.args[0].dtype == np.float64):
         return None
     axis = v.params.get("axis")
