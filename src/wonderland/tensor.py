@@ -356,12 +356,15 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
 def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
     """The fast entry point of a one-argument primitive: no parameters, one tensor."""
     forward = prim.forward
+    on_numpy = getattr(forward, "on_numpy", None)  # the NumPy function itself, if it is one
+    numpy_namespace = backend.numpy_namespace
 
     def op(x: Any) -> Tensor:
         if type(x) is not Tensor:
             x = as_tensor(x)
         try:
-            data = forward(x._xp, x._data)
+            data = on_numpy(x._data) if on_numpy is not None and x._xp is numpy_namespace \
+                else forward(x._xp, x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
             data = forward(x._xp, x._xp.astype(x._data, backend.to_dtype("float64", x._xp)))
         return finish_one(prim, data, x, _NO_PARAMS)

@@ -72,6 +72,9 @@ def elementwise(name: str, derivative: Any, forward: Callable[..., Any] | None =
     if forward is None:
         def forward(xp: Any, x: Any) -> Any:
             return getattr(xp, name)(x)
+
+        if getattr(backend.numpy_namespace, name) is getattr(backend.np, name, None):
+            forward.on_numpy = getattr(backend.np, name)  # for unary_function: no wrapper
     reads = () if uses_ans or isinstance(derivative, int) else (0,)  # ans, not x
     return _from_partials(name, forward, (derivative,), reads, uses_ans)
 
@@ -109,21 +112,21 @@ def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
     if not raw:
         return lambda g, ans, *args: g * p(tensor_ops, ans, *args)
     known = backend.RAW_OPS
+    unary = arity == 1
 
-    if arity == 1:
-        def rule(g: Any, ans: Any, x: Any) -> Any:  # _times inlined: the most frequent rule
-            d = p(known.get(type(g)) or backend.raw_ops(g), ans, x)
-            if type(d) is _ndarray and (id(g) in _units or d.size >= _smallest) and \
-                    type(g) is _ndarray and d.shape == g.shape and d.dtype == g.dtype:
-                if id(g) in _units:
-                    return d
-                if _sole(d, 1):
-                    return _multiply(g, d, out=d)
-            return g * d
-    else:
-        def rule(g: Any, ans: Any, a: Any, b: Any) -> Any:
-            d = p(known.get(type(g)) or backend.raw_ops(g), ans, a, b)
-            return _times(g, d) if type(d) is _ndarray else g * d  # (x * 2.0: no call)
+    def rule(g: Any, ans: Any, a: Any, b: Any = None) -> Any:
+        m = known.get(type(g)) or backend.raw_ops(g)
+        d = p(m, ans, a) if unary else p(m, ans, a, b)
+        # ones times d is d (the hand-over copies it if the user would share it); a large
+        # d that nothing else holds takes the product in its own memory
+        if type(d) is _ndarray and type(g) is _ndarray and \
+                (id(g) in _units or d.size >= _smallest) and \
+                d.shape == g.shape and d.dtype == g.dtype:
+            if id(g) in _units:
+                return d
+            if _sole(d, 1):
+                return _multiply(g, d, out=d)
+        return g * d  # (x * 2.0: d is the number)
     return rule
 
 
@@ -131,19 +134,6 @@ def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
 # another rule will read it): a cotangent held no more is the rule's to write over.
 _ndarray, _units, _smallest = backend.np.ndarray, backend.UNITS, backend.IN_PLACE_SMALLEST
 _multiply, _negative, _sole = backend.np.multiply, backend.np.negative, backend.sole
-
-
-def _times(g: Any, d: Any) -> Any:
-    """``g * d`` for a NumPy array ``d`` a rule just computed (or took): ones times
-    ``d`` is ``d`` (the hand-over copies it if the user would share it), and a large ``d``
-    that nothing else holds takes the product in its own memory."""
-    if (id(g) in _units or d.size >= _smallest) and type(g) is _ndarray and \
-            d.shape == g.shape and d.dtype == g.dtype:
-        if id(g) in _units:
-            return d
-        if _sole(d, 2):  # the rule's hold and ours
-            return _multiply(g, d, out=d)
-    return g * d
 
 
 def _negated(g: Any, ans: Any, *args: Any) -> Any:
