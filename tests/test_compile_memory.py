@@ -138,6 +138,20 @@ def test_a_product_folded_into_a_mixed_dtype_array_keeps_the_result_dtype():
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("xs, us, vs", [(1e-200, 1e200, 1e200), (1e200, 1e200, 1e-200)])
+def test_a_product_that_overflows_in_one_order_is_compiled_in_the_functions(xs, us, vs):
+    # x * (u * vT) regrouped as (x * u) * vT: finite where the function's order overflows,
+    # or the other way round; the trace's check sees it and compiles the function's order
+    # instead of reporting an internal error
+    x, u, v = np.full((3, 4), xs), np.full((3, 1), us), np.full((1, 4), vs)
+    f = lambda x, u, v: x * (u * v)  # noqa: E731
+    compiled = wl.compile(f)
+    with np.errstate(all="ignore"):
+        want = f(wl.tensor(x), wl.tensor(u), wl.tensor(v)).numpy()
+        got = compiled(x, u, v).numpy()
+    np.testing.assert_array_equal(got, want)
+
+
 # ----------------------------------------------------------------------- scalar chains
 
 CHAINS = {

@@ -320,7 +320,10 @@ class Compiled:
         if program is None:
             if count:
                 self._misses += 1
-            program, first = self._trace(tree, leaves, names)
+            try:
+                program, first = self._trace(tree, leaves, names)
+            except _Mismatch:  # regrouped products overflowed or underflowed differently
+                program, first = self._trace(tree, leaves, names, regroup=False)
             self._cache[key] = program
             if self.maxsize is not None and len(self._cache) > self.maxsize:
                 self._cache.popitem(last=False)
@@ -331,8 +334,11 @@ class Compiled:
         return program, leaves, tree, first
 
     # -- tracing --------------------------------------------------------------------------
-    def _trace(self, tree: tuple, leaves: list, names: list) -> tuple[Program, list]:
-        """Trace ``f`` on these arguments; the program and its results on them."""
+    def _trace(self, tree: tuple, leaves: list, names: list,
+               regroup: bool = True) -> tuple[Program, list]:
+        """Trace ``f`` on these arguments; the program and its results on them. Where the
+        program's check fails with products regrouped, ``_Mismatch``: the caller traces
+        again with products in the function's own order."""
         with _LOCK:
             tracer = Tracer()
             tracer.start()
@@ -361,7 +367,7 @@ class Compiled:
             inputs = [v for v in tracer.values if v.prim is None]
             outputs = [i for i in items if not isinstance(i, tuple)]
             expected = [o.data if isinstance(o, Value) else None for o in outputs]
-            optimized = passes.optimize(outputs)
+            optimized = passes.optimize(outputs, regroup)
             generated = codegen.generate(
                 _function_name(self.__wrapped__), inputs, [_identifier(n) for n in names],
                 optimized, _header(self.__wrapped__, leaves, names))
@@ -369,10 +375,14 @@ class Compiled:
         xps = [o.xp if isinstance(o, Value) else (o.xp or _NUMPY) for o in optimized]
         marks: list[Any] = [RESULT if not isinstance(i, tuple) else i[1] for i in items]
         program = Program(generated, float_inputs, marks, out_tree, xps)
-        return program, _verify(program, leaves, expected)
+        return program, _verify(program, leaves, expected, regroup)
 
 
-def _verify(program: Program, leaves: list, expected: list) -> list:
+class _Mismatch(RuntimeError):
+    """The generated code, with products regrouped, disagrees with the trace."""
+
+
+def _verify(program: Program, leaves: list, expected: list, regrouped: bool = False) -> list:
     """Run the new code on the traced arguments: it must give what the trace computed.
     Its results (the trace has shown NumPy's warnings already)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -391,6 +401,8 @@ def _verify(program: Program, leaves: list, expected: list) -> list:
         elif same:
             same = bool(np.array_equal(got_a, want_a))
         if not same:
+            if regrouped:
+                raise _Mismatch
             raise RuntimeError(f"wl.compile: internal error: the generated code gives output "
                                f"{k} as {got_a.dtype} {got_a.shape} {got_a.ravel()[:4]}..., "
                                f"the traced function {want_a.dtype} {want_a.shape} "

@@ -510,13 +510,17 @@ def _sum_of_squares(v: Value, uses: dict[int, int]) -> Any:
 # ----------------------------------------------------------------------- the driver
 
 
-def optimize(outputs: list[Any]) -> list[Any]:
-    """The outputs of the program after the passes (Values, Consts or Python values)."""
+def optimize(outputs: list[Any], regroup: bool = True) -> list[Any]:
+    """The outputs of the program after the passes (Values, Consts or Python values).
+    ``regroup=False`` leaves products in the order the function wrote them (no
+    ``_scalar_chain``, ``_product_in_place``), for values where regrouping would change
+    more than a rounding: an overflow or underflow."""
     outputs = _sweep(outputs, _local)
     uses = use_counts(outputs)
     outputs = _sweep(outputs, lambda v, cse: _diagonal_matmul(v) or _fused_scatter(v, uses)
-                     or _signs(v, uses) or _scalar_chain(v, uses) or _outer_matmul(v, uses)
-                     or _product_in_place(v, uses) or _sum_of_squares(v, uses))
+                     or _signs(v, uses) or (regroup and _scalar_chain(v, uses))
+                     or _outer_matmul(v, uses) or (regroup and _product_in_place(v, uses))
+                     or _sum_of_squares(v, uses))
     return _sweep(outputs, _local)
 
 
