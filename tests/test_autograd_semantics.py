@@ -819,3 +819,34 @@ def test_stand_ins_keep_higher_order_exact():
     g2 = wl.grad(first)(wl.tensor(x0)).numpy()
     t = np.tanh(2.0 * x0)
     np.testing.assert_allclose(g2, -8.0 * t * (1.0 - t**2), rtol=1e-10, atol=1e-12)
+
+
+UNDIFFERENTIATED = {
+    "comparison": lambda x: x > 0.5,
+    "isfinite": lambda x: wl.isfinite(x),
+    "isnan": lambda x: wl.isnan(x),
+    "logical_not": lambda x: ~(x > 0.5),
+    "isclose": lambda x: wl.isclose(x, 2.0),
+    "argmax": lambda x: wl.argmax(x),
+    "any": lambda x: (x > 0.5).any(),
+    "cast to integers": lambda x: x.astype("int64"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNDIFFERENTIATED))
+def test_operations_without_derivatives_are_constants_to_both_modes(name):
+    op = UNDIFFERENTIATED[name]
+    x = wl.tensor([-1.0, 2.0, 0.7], requires_grad=True)
+    out = op(x)
+    assert not out.requires_grad
+    # forward mode: the output carries no tangent, so a product with it is linear in x
+    f = lambda v: op(v).astype("float64") * v  # noqa: E731
+    value, tangent = wl.jvp(f, (x.detach(),), (wl.ones(3),))
+    np.testing.assert_array_equal(tangent.numpy(), op(x.detach()).astype("float64").numpy()
+                                  * np.ones(3))
+    np.testing.assert_array_equal(value.numpy(), f(x.detach()).numpy())
+    # and wl.compile records it: the compiled function follows new inputs
+    compiled = wl.compile(lambda v: op(v).astype("float64") * v)
+    for v in ([-1.0, 2.0, 0.7], [3.0, -2.0, 0.1]):
+        v = wl.tensor(v)
+        np.testing.assert_array_equal(compiled(v).numpy(), f(v).numpy())

@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import backend
+from . import tensor as engine
 from .primitives import elementwise as ew
 from .primitives import linalg, reductions, shape
-from .tensor import Tensor, _GradMode, _new, as_tensor
+from .tensor import Primitive, Tensor, _GradMode, _new, as_tensor, undifferentiated
 
 _add, _sub = ew.add, ew.sub
 
@@ -389,20 +390,27 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
     >>> wl.isclose(wl.tensor([1.0, 2.0]), wl.tensor([1.0 + 1e-9, 2.1])).tolist()
     [True, False]
     """
-    a_data, b_data, xp = _closeness_operands(a, b, rtol, atol, "isclose")
+    return undifferentiated(isclose_, _closeness_operands(a, b, rtol, atol, "isclose"),
+                            {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
+
+
+def _isclose(xp: Any, a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
     if xp is backend.numpy_namespace:
-        return _new(backend.np.asarray(backend.np.isclose(
-            a_data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)), xp)
-    dtype = xp.result_type(a_data, b_data)
+        return backend.np.asarray(backend.np.isclose(a, b, rtol=rtol, atol=atol,
+                                                     equal_nan=equal_nan))
+    dtype = xp.result_type(a, b)
     if not backend.is_floating(dtype, xp):
         dtype = backend.to_dtype("float64", xp)
-    a_data, b_data = xp.astype(a_data, dtype), xp.astype(b_data, dtype)
-    finite = xp.isfinite(a_data) & xp.isfinite(b_data)
-    near = xp.abs(a_data - b_data) <= atol + rtol * xp.abs(b_data)
-    close = (a_data == b_data) | (finite & near)
+    a, b = xp.astype(a, dtype), xp.astype(b, dtype)
+    finite = xp.isfinite(a) & xp.isfinite(b)
+    near = xp.abs(a - b) <= atol + rtol * xp.abs(b)
+    close = (a == b) | (finite & near)
     if equal_nan:
-        close = close | (xp.isnan(a_data) & xp.isnan(b_data))
-    return _new(close, xp)
+        close = close | (xp.isnan(a) & xp.isnan(b))
+    return close
+
+
+isclose_ = Primitive("isclose", _isclose, (None, None), None)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -415,11 +423,14 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
     >>> wl.allclose(wl.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
     True
     """
-    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)._data.all())
+    close = isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if engine._tracer is not None:  # inside wl.compile: a Python bool cannot be traced
+        engine._tracer.read(close, "wl.allclose (a Python bool)")
+    return bool(close._data.all())
 
 
 def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> tuple:
-    """The raw arrays of ``a`` and ``b`` (in the namespace of the tensor among them), once the
+    """``a`` and ``b`` as tensors (in the namespace of the tensor among them), once the
     tolerances and shapes are known to be valid."""
     for label, tol in (("rtol", rtol), ("atol", atol)):
         if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
@@ -433,7 +444,7 @@ def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> 
     except ValueError:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
                          f"together") from None
-    return a._data, b._data, like._xp
+    return a, b
 
 
 class inference_mode(_GradMode):

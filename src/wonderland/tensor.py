@@ -376,6 +376,18 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
 _NO_PARAMS: dict = {}
 
 
+def undifferentiated(prim: Primitive, args: tuple, params: dict = _NO_PARAMS) -> Tensor:
+    """Apply ``prim``, a primitive without derivatives (a comparison, a test, a cast to
+    integers): never recorded for the reverse pass; forward mode (no tangent) and
+    ``wl.compile`` (the operation) see it."""
+    xp = next(a._xp for a in args if type(a) is Tensor)
+    out = _new(prim.forward(xp, *[a._data if type(a) is Tensor else a for a in args],
+                            **params), xp)
+    if any(type(a) is Tensor and a._fw is not None for a in args):
+        _forward_hook(prim, out, args, params)
+    return out
+
+
 def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
                     slow: Callable[[Primitive, Any, Any], Tensor],
                     reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:

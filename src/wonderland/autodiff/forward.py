@@ -82,6 +82,8 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
 
 def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """The forward hook: give ``out`` its tangent at every level its arguments carry."""
+    if prim.jvp is None:  # no derivative (a comparison): the output is a constant
+        return
     # closed levels are stale: their tangents may linger on tensors a transform made
     levels = sorted({level for a in args if isinstance(a, Tensor) and a._fw
                      for level in a._fw if level in _batch_ndim})

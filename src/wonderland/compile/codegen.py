@@ -33,7 +33,7 @@ from .. import backend
 from ..primitives import elementwise as ew
 from ..primitives import linalg, reductions, shape
 from . import passes
-from .trace import _COMPARISONS, Const, Value, pseudo_primitive
+from .trace import Const, Value
 
 NUMPY = backend.numpy_namespace
 F64 = np.dtype("float64")
@@ -152,6 +152,8 @@ _TEMPLATES: dict[Any, Any] = {
 _COMPARE_OPS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
                 "equal": "==", "not_equal": "!=", "logical_and": "&", "logical_or": "|",
                 "logical_xor": "^"}
+_TEMPLATES.update({ew.COMPARISONS[name]: _infix(op) for name, op in _COMPARE_OPS.items()})
+_TEMPLATES[ew.cast_] = _TEMPLATES[ew.astype_]
 
 # Python-float forms, for 0-d float64 values (``math`` functions, Python operators)
 _FLOAT_UNARY = {ew.exp_: "math.exp", ew.log_: "math.log", ew.log1p_: "math.log1p",
@@ -163,15 +165,11 @@ _FLOAT_BINARY = {ew.add: "+", ew.sub: "-", ew.mul: "*", ew.div: "/"}
 # reused once dead. Views share their argument's buffer; anything else may alias its
 # arguments.
 _FRESH = {*_UFUNC, ew.pow_, linalg.matmul_, reductions.sum_, reductions.max_,
-          reductions.min_, reductions.prod_, ew.where_, ew.astype_, ew.clone_,
+          reductions.min_, reductions.prod_, ew.where_, ew.astype_, ew.cast_, ew.clone_,
           shape.concat_, shape.stack_, shape.index_add_, passes.scatter_sum_,
           passes.sum_of_squares_,
           shape.getitem_}  # (getitem: only an advanced index, a copy; a basic one is a view)
 _VIEWS = {shape.reshape_, shape.permute_, shape.broadcast_to_, shape.getitem_}
-
-
-def _compare_template(name: str) -> Any:
-    return _infix(_COMPARE_OPS[name])
 
 
 # ----------------------------------------------------------------------- the generator
@@ -331,8 +329,6 @@ class _Writer:
                 return f"np.{prim.name}({a[0]}, {a[1]})"
             return gen.call(v, a)
         template = _TEMPLATES.get(prim)
-        if template is None and prim.name in _COMPARE_OPS and prim is _comparison(prim.name):
-            template = _compare_template(prim.name)
         if template is None or (prim is ew.sign_ and v.dtype.kind not in "fiu"):
             return gen.call(v, a)
         return template(a, v.params, r)
@@ -457,10 +453,6 @@ def _tiles(shape: tuple, parts: list) -> bool:
 def _copy_array(x: Any) -> Any:
     """A copy of an array of any namespace."""
     return backend.asarray(x, xp=backend.namespace(x), copy=True)
-
-
-def _comparison(name: str) -> Any:
-    return pseudo_primitive(name, lambda xp, a, b: _COMPARISONS[name](a, b), 2)
 
 
 class Generator:

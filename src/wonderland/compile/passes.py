@@ -209,7 +209,7 @@ def simplify(v: Value) -> Any:
     elif prim is shape.permute_:
         if tuple(params["axes"]) == tuple(range(len(params["axes"]))) and _same(x, v):
             return x
-    elif prim is ew.astype_ or prim is shape.sum_to_:
+    elif prim is ew.astype_ or prim is ew.cast_ or prim is shape.sum_to_:
         if _same(x, v):
             return x
     return v

@@ -13,16 +13,15 @@ are primitives on marked tensors too, and land in the same graph.
 Operations that depend on no input run eagerly and become constants. What would take a
 traced value out of the graph is refused with a ``TraceError`` naming the user's line:
 ``bool()``, ``.item()``, ``float()``, ``.numpy()``, ``np.asarray``, random draws, in-place
-writes into an input or into a tensor that outlives the call, ``backward()``. The few
-operations that make tensors without a primitive (comparisons, ``isfinite``, ``argmax``,
-casts to integers) are recorded by the functions that make them (see ``_NEW_HANDLERS``).
+writes into an input or into a tensor that outlives the call, ``backward()``. Operations
+without derivatives (comparisons, ``isfinite``, ``argmax``, casts to integers) are
+primitives too, and call the same hook (``tensor.undifferentiated``).
 """
 
 from __future__ import annotations
 
 import gc
 import linecache
-import operator
 import os
 import sys
 import threading
@@ -32,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, idioms
+from .. import backend
 from .. import tensor as engine
 from ..autodiff import forward, reverse
-from ..primitives import elementwise, methods, reductions, shape
+from ..primitives import elementwise, shape
 from ..tensor import Primitive, Tensor, install_forward_hook
 
 MARK = 0  # the level of ``Tensor._fw`` that holds a traced tensor's Value
@@ -167,8 +166,8 @@ _READS = {"numpy": ".numpy()", "__array__": "np.asarray() (NumPy's conversion)",
 class Tracer:
     """One trace: the Values recorded, the constants met, and the engine's hooks it holds.
 
-    ``start()`` installs it (``tensor._tracer``, the forward-mode hook, the recorders of the
-    operations that make tensors without a primitive); ``stop()`` puts everything back.
+    ``start()`` installs it (``tensor._tracer``, the forward-mode hook, the checks on the
+    Tensor methods that read values); ``stop()`` puts everything back.
     """
 
     def __init__(self) -> None:
@@ -189,9 +188,6 @@ class Tracer:
             raise RuntimeError("wl.compile: a trace is already running")
         self.previous_hook = engine._forward_hook
         install_forward_hook(self.hook)
-        recorder = self._new_recorder()
-        for module in (elementwise, methods, reductions, idioms):
-            self._swap(module, "_new", recorder)
         self._swap(shape, "_raw_index", self._raw_index(shape._raw_index))
         self._swap(Tensor, "backward", self._refuse_backward(Tensor.backward))
         for name, what in _READS.items():
@@ -335,7 +331,8 @@ class Tracer:
         # forward._push, but the ``ans`` its rules read carries the mark (there it starts
         # from no tangents, which would make the output a constant inside the rule)
         levels = sorted({level for a in args if isinstance(a, Tensor) and a._fw
-                         for level in a._fw if level in forward._batch_ndim})
+                         for level in a._fw if level in forward._batch_ndim}) \
+            if prim.jvp is not None else ()  # no derivative: no tangent
         fw: dict[int, Any] = {MARK: value}
         outer = self.jvp_of
         self.jvp_of = value
@@ -358,12 +355,6 @@ class Tracer:
         out._fw = fw
         if prim.uses_ans and out._node is not None and out._node.prim is prim:
             out._node.ans_fw = fw  # the reverse rules' ``ans`` is traced too
-
-    def pseudo(self, prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
-        """Record an operation that makes a tensor without a primitive (a comparison, a cast
-        to integers), when one of ``args`` is traced."""
-        if any(marked(a) is not None for a in args):
-            out._fw = {MARK: self.record(prim, out, args, params)}
 
     # -- what the engine asks while a trace runs ----------------------------------------
     def read(self, t: Any, what: str) -> None:
@@ -402,7 +393,8 @@ class Tracer:
         if value is None:
             return
         if t._data.dtype != source._data.dtype:
-            self.pseudo(elementwise.astype_, t, (source,), {"dtype": t._data.dtype})
+            t._fw = {MARK: self.record(elementwise.astype_, t, (source,),
+                                       {"dtype": t._data.dtype})}
         else:
             t._fw = {MARK: value}
 
@@ -467,22 +459,6 @@ class Tracer:
         f = user_frame(2)
         return describe((f.f_code.co_filename, f.f_lineno)) if f is not None else "?"
 
-    # -- operations that make tensors without a primitive --------------------------------
-    def _new_recorder(self) -> Callable[[Any, Any], Tensor]:
-        real = engine._new
-        handlers = _NEW_HANDLERS
-        tracer = self
-
-        def new(data: Any, xp: Any) -> Tensor:
-            out = real(data, xp)
-            f = sys._getframe(1)
-            handler = handlers.get(f.f_code)
-            if handler is not None:
-                handler(tracer, out, f)
-            return out
-
-        return new
-
     def _raw_index(self, original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         tracer = self
 
@@ -513,9 +489,7 @@ class Tracer:
 
 
 # ----------------------------------------------------------------------- pseudo-primitives
-# Operations that the engine computes on raw data without a primitive (no derivative:
-# comparisons, casts to integers, argmax). Their forward computations, for the compiled
-# code; the recorders below are keyed by the code of the function that makes them.
+# Operations of the compiler's own (its rewrites' fused forms), without derivatives.
 
 _PSEUDO: dict[str, Primitive] = {}
 
@@ -527,99 +501,3 @@ def pseudo_primitive(name: str, forward_fn: Callable[..., Any], arity: int) -> P
     return prim
 
 
-_COMPARISONS = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
-                "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
-                "logical_and": operator.and_, "logical_or": operator.or_,
-                "logical_xor": operator.xor}
-
-
-def _comparison(name: str) -> Primitive:
-    op = _COMPARISONS[name]
-    return pseudo_primitive(name, lambda xp, a, b: op(a, b), 2)
-
-
-def _on_compare(tracer: Tracer, out: Tensor, f: Any) -> None:
-    loc = f.f_locals
-    tracer.pseudo(_comparison(loc["name"]), out, (loc["a"], loc["b"]), {})
-
-
-def _on_unary(name: str, fn: Callable[[Any, Any], Any]) -> Callable[..., None]:
-    prim = pseudo_primitive(name, fn, 1)
-
-    def handler(tracer: Tracer, out: Tensor, f: Any) -> None:
-        tracer.pseudo(prim, out, (f.f_locals["x"],), {})
-
-    return handler
-
-
-def _logical_not(xp: Any, x: Any) -> Any:
-    return xp.logical_not(x) if x.dtype == backend.bool_ or xp is not \
-        backend.numpy_namespace else ~x
-
-
-def _on_cast(tracer: Tracer, out: Tensor, f: Any) -> None:
-    """A cast of ``x`` made without the astype primitive (to integers, bools to counts)."""
-    tracer.pseudo(elementwise.astype_, out, (f.f_locals["x"],), {"dtype": out._data.dtype})
-
-
-def _isclose(xp: Any, a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
-    if xp is backend.numpy_namespace:
-        return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
-    return idioms.isclose(engine._new(a, xp), engine._new(b, xp), rtol, atol,
-                          equal_nan)._data
-
-
-def _on_isclose(tracer: Tracer, out: Tensor, f: Any) -> None:
-    loc = f.f_locals
-    a, b = loc["a"], loc["b"]
-    if marked(a) is None and marked(b) is None:
-        return
-    if f.f_back is not None and f.f_back.f_code is idioms.allclose.__code__:
-        tracer.read(a if marked(a) is not None else b, "wl.allclose (a Python bool)")
-    prim = pseudo_primitive("isclose", _isclose, 2)
-    tracer.pseudo(prim, out, (a, b), {"rtol": loc["rtol"], "atol": loc["atol"],
-                                      "equal_nan": loc["equal_nan"]})
-
-
-def _logical_reduce(xp: Any, x: Any, name: str, axis: Any) -> Any:
-    return getattr(xp, name)(x, axis=axis)
-
-
-def _on_logical_reduce(tracer: Tracer, out: Tensor, f: Any) -> None:
-    loc = f.f_locals
-    prim = pseudo_primitive("any_all", _logical_reduce, 1)
-    tracer.pseudo(prim, out, (loc["x"],), {"name": loc["name"], "axis": loc["dim"]})
-
-
-def _arg_reduce(xp: Any, x: Any, name: str, axis: Any, keepdims: bool) -> Any:
-    fn = xp.argmax if name == "argmax" else xp.argmin
-    if axis is None:
-        return fn(xp.reshape(x, (-1,)))
-    return fn(x, axis=axis, keepdims=keepdims)
-
-
-def _on_arg(tracer: Tracer, out: Tensor, f: Any) -> None:
-    loc = f.f_locals
-    x, dim = loc["x"], loc["dim"]
-    axis = None if dim is None else shape._axis(dim, x.ndim, loc["name"])
-    prim = pseudo_primitive("argmax_argmin", _arg_reduce, 1)
-    tracer.pseudo(prim, out, (x,), {"name": loc["name"], "axis": axis,
-                                    "keepdims": loc["keepdim"]})
-
-
-def _compare_code() -> Any:
-    return elementwise.less.__code__  # every comparison is the same inner function
-
-
-_NEW_HANDLERS: dict[Any, Callable[..., None]] = {
-    _compare_code(): _on_compare,
-    elementwise.logical_not.__code__: _on_unary("logical_not", _logical_not),
-    elementwise.isfinite.__code__: _on_unary("isfinite", lambda xp, x: xp.isfinite(x)),
-    elementwise.isnan.__code__: _on_unary("isnan", lambda xp, x: xp.isnan(x)),
-    idioms.isclose.__code__: _on_isclose,
-    elementwise.astype.__code__: _on_cast,
-    elementwise._float_input.__code__: _on_cast,
-    reductions.sum.__code__: _on_cast,
-    reductions._arg.__code__: _on_arg,
-    methods._logical_reduce.__code__: _on_logical_reduce,
-}

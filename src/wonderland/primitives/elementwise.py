@@ -14,6 +14,7 @@ from typing import Any
 from .. import backend
 from ..creation import zeros_like
 from ..tensor import (
+    Primitive,
     Tensor,
     _new,
     apply,
@@ -22,6 +23,7 @@ from ..tensor import (
     identity_rule,
     make_node,
     unary_function,
+    undifferentiated,
 )
 from .base import binary, defprim, elementwise, pad_tangents, tensor_ops
 
@@ -106,7 +108,7 @@ softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),
 def _float_input(x: Any) -> Tensor:
     x = as_tensor(x)
     if not backend.is_floating(x._data.dtype, x._xp):
-        return _new(x._xp.astype(x._data, backend.to_dtype("float64", x._xp)), x._xp)
+        return undifferentiated(cast_, (x,), {"dtype": backend.to_dtype("float64", x._xp)})
     return x
 
 
@@ -296,6 +298,7 @@ astype_ = defprim("astype", _astype_forward,
                   lambda tangents, ans, x, dtype: astype(tangents[0], dtype), reads=())
 # ``dtype`` travels as a keyword parameter (the rules get it so): a positional one would be
 # taken for a second operand.
+cast_ = Primitive("astype", _astype_forward, (None,), None)  # to integers, or of integers
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -311,8 +314,8 @@ def astype(x: Any, dtype: Any) -> Tensor:
     dtype = backend.to_dtype(dtype, x._xp)
     if x._data.dtype == dtype:
         return x
-    if x._rg and not backend.is_floating(dtype, x._xp):
-        return _new(_astype_forward(x._xp, x._data, dtype), x._xp)
+    if not backend.is_floating(dtype, x._xp):  # to integers or bools: no derivative
+        return undifferentiated(cast_, (x,), {"dtype": dtype})
     return apply(astype_, x, dtype=dtype)
 
 
@@ -320,12 +323,11 @@ def astype(x: Any, dtype: Any) -> Tensor:
 
 
 def _compare(op: Any, name: str):
+    prim = COMPARISONS[name] = Primitive(name, lambda xp, a, b: op(a, b), (None, None), None)
+
     def compare(a: Any, b: Any) -> Tensor:
-        a_data = a._data if isinstance(a, Tensor) else a
-        b_data = b._data if isinstance(b, Tensor) else b
-        xp = a._xp if isinstance(a, Tensor) else b._xp
         try:
-            return _new(op(a_data, b_data), xp)
+            return undifferentiated(prim, (a, b))
         except ValueError as exc:
             raise binary_error(name, a, b, exc) from None
 
@@ -333,6 +335,7 @@ def _compare(op: Any, name: str):
     return compare
 
 
+COMPARISONS: dict[str, Primitive] = {}  # name -> primitive, for wl.compile's operators
 less = _compare(operator.lt, "less")
 less_equal = _compare(operator.le, "less_equal")
 greater = _compare(operator.gt, "greater")
@@ -342,27 +345,25 @@ not_equal = _compare(operator.ne, "not_equal")
 logical_and = _compare(operator.and_, "logical_and")
 logical_or = _compare(operator.or_, "logical_or")
 logical_xor = _compare(operator.xor, "logical_xor")
+logical_not_ = Primitive("logical_not", lambda xp, x: xp.logical_not(x) if x.dtype == backend.bool_
+                         or xp is not backend.numpy_namespace else ~x, (None,), None)
+isfinite_ = Primitive("isfinite", lambda xp, x: xp.isfinite(x), (None,), None)
+isnan_ = Primitive("isnan", lambda xp, x: xp.isnan(x), (None,), None)
 
 
 def logical_not(x: Any) -> Tensor:
     """Elementwise logical not (also ``~x``)."""
-    x = as_tensor(x)
-    return _new(x._xp.logical_not(x._data) if x._data.dtype == backend.bool_
-                or x._xp is not backend.numpy_namespace else ~x._data, x._xp)
-
-
+    return undifferentiated(logical_not_, (as_tensor(x),))
 
 
 def isfinite(x: Any) -> Tensor:
     """Elementwise test for finite values (a bool tensor)."""
-    x = as_tensor(x)
-    return _new(x._xp.isfinite(x._data), x._xp)
+    return undifferentiated(isfinite_, (as_tensor(x),))
 
 
 def isnan(x: Any) -> Tensor:
     """Elementwise test for NaN (a bool tensor)."""
-    x = as_tensor(x)
-    return _new(x._xp.isnan(x._data), x._xp)
+    return undifferentiated(isnan_, (as_tensor(x),))
 
 
 clone_ = defprim("clone", lambda xp, x: xp.asarray(x, copy=True), (identity_rule,),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from ..tensor import Tensor, _new, binary_operator
+from ..tensor import Primitive, Tensor, binary_operator, undifferentiated
 from . import elementwise as ew
 from . import linalg, reductions, shape
 
@@ -61,8 +61,15 @@ def _install() -> None:
     T.all = lambda self, dim=None: _logical_reduce(self, "all", dim)
 
 
+def _logical_reduce_forward(xp: Any, x: Any, name: str, axis: Any) -> Any:
+    return getattr(xp, name)(x, axis=axis)
+
+
+logical_reduce_ = Primitive("any_all", _logical_reduce_forward, (None,), None)
+
+
 def _logical_reduce(x: Tensor, name: str, dim: Any) -> Tensor:
-    return _new(getattr(x._xp, name)(x._data, axis=dim), x._xp)
+    return undifferentiated(logical_reduce_, (x,), {"name": name, "axis": dim})
 
 
 _install()

@@ -12,9 +12,9 @@ import math
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, apply, as_tensor, finish_one
+from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferentiated
 from .base import defprim, ops_for
-from .elementwise import _float_input, exp, sqrt, where
+from .elementwise import _float_input, cast_, exp, sqrt, where
 from .elementwise import abs as abs_
 from .shape import _axis, reshape
 
@@ -107,7 +107,7 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
                           {"axis": axes, "keepdims": False})
     x = as_tensor(x)
     if backend.is_bool(x._data.dtype, x._xp):
-        x = _new(x._xp.astype(x._data, backend.to_dtype("int64", x._xp)), x._xp)  # count
+        x = undifferentiated(cast_, (x,), {"dtype": backend.to_dtype("int64", x._xp)})  # count
     return _reduce(sum_, x, dim, keepdim, axis, keepdims)
 
 
@@ -236,13 +236,21 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
     return _extremum(min_, x, dim, keepdim, axis, keepdims)
 
 
+def _arg_forward(xp: Any, x: Any, name: str, axis: Any, keepdims: bool) -> Any:
+    fn = xp.argmax if name == "argmax" else xp.argmin
+    if axis is None:
+        return fn(xp.reshape(x, (-1,)))
+    return fn(x, axis=axis, keepdims=keepdims)
+
+
+arg_ = Primitive("argmax_argmin", _arg_forward, (None,), None)  # indices: no derivative
+
+
 def _arg(name: str, x: Any, dim: Any, keepdim: bool) -> Tensor:
     x = as_tensor(x)
-    xp = x._xp
-    fn = xp.argmax if name == "argmax" else xp.argmin
-    if dim is None:
-        return _new(fn(xp.reshape(x._data, (-1,))), xp)
-    return _new(fn(x._data, axis=_axis(dim, x.ndim, name), keepdims=keepdim), xp)
+    params = {"name": name, "axis": None if dim is None else _axis(dim, x.ndim, name),
+              "keepdims": keepdim}
+    return undifferentiated(arg_, (x,), params)
 
 
 def argmax(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
