@@ -466,3 +466,41 @@ def test_softmax_errors_name_the_function_called(name):
 def test_astype_with_a_bad_dtype_names_the_dtype():
     with pytest.raises(TypeError, match="unknown dtype 'flot32'"):
         wl.ones(2).astype("flot32")
+
+
+# ----------------------------------------------------------------------- operands
+
+NOT_NUMBERS = {
+    "str": ("a", "str 'a'"),
+    "None": (None, "NoneType None"),
+    "string array": (np.array(["a", "b", "c"]), "ndarray"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_NUMBERS))
+@pytest.mark.parametrize(("op", "label"), [(lambda x, v: x + v, "add"),
+                                           (lambda x, v: v - x, "sub"),
+                                           (lambda x, v: x * v, "mul"),
+                                           (lambda x, v: wl.isclose(x, v), "isclose")])
+def test_arithmetic_with_something_not_a_number_is_a_type_error_naming_it(name, op, label):
+    value, shown = NOT_NUMBERS[name]
+    with pytest.raises(TypeError, match=rf"^{label}: a tensor cannot be combined with "
+                                        rf"{re.escape(shown)}"):
+        op(wl.tensor([1.0, 2.0, 3.0]), value)
+
+
+def test_comparing_with_a_string_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match=r"^greater: a tensor cannot be compared with str 'a'"):
+        _ = wl.tensor([1.0, 2.0]) > "a"
+
+
+@pytest.mark.parametrize("method", ["any", "all"])
+def test_any_and_all_check_their_dimension_as_the_other_reductions(method):
+    x = wl.tensor([[True, False]])
+    with pytest.raises(IndexError, match=rf"^{method}: dimension 2 is out of range for a "
+                                         rf"tensor with 2 dimensions"):
+        getattr(x, method)(dim=2)
+    with pytest.raises(TypeError, match=rf"^{method}: a dimension must be an integer, got 1.5"):
+        getattr(x, method)(dim=1.5)
+    assert getattr(x, method)(dim=(0, -1)).item() is (method == "any")
+    assert getattr(x, method)(dim=-1).tolist() == [method == "any"]

@@ -438,7 +438,7 @@ def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> 
     if type(a) is not Tensor and type(b) is not Tensor:
         a = as_tensor(a)
     like = a if type(a) is Tensor else b
-    a, b = ew._constant_like(a, like), ew._constant_like(b, like)
+    a, b = ew._constant_like(a, like, name), ew._constant_like(b, like, name)
     try:
         backend.broadcast_shapes(a.shape, b.shape)
     except ValueError:

@@ -151,21 +151,27 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
     if type(a) is not Tensor and type(b) is not Tensor:
         a = as_tensor(a)
     if type(a) is Tensor and not isinstance(b, (int, float)):
-        b = _constant_like(b, a)
+        b = _constant_like(b, a, prim.name)
     elif type(b) is Tensor and not isinstance(a, (int, float)):
-        a = _constant_like(a, b)
+        a = _constant_like(a, b, prim.name)
     try:
         return apply(prim, a, b)
     except ValueError as exc:
         raise binary_error(prim.name, a, b, exc) from None
 
 
-def _constant_like(value: Any, like: Tensor) -> Tensor:
+def _constant_like(value: Any, like: Tensor, name: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if backend.is_array(value) and backend.namespace(value) is like._xp:
+        data = value
+    else:
+        data = backend.asarray(value)
+    if getattr(data.dtype, "kind", "f") not in "biufc":  # strings, None, objects
+        raise TypeError(f"{name}: a tensor cannot be combined with {type(value).__name__} "
+                        f"{value!r}; give numbers, arrays or tensors")
+    if data is value:
         return _new(value, like._xp)
-    data = backend.asarray(value)
     if like._xp is not backend.numpy_namespace:
         data = backend.from_numpy(data, like._data)
     return _new(data, like._xp)
@@ -330,6 +336,10 @@ def _compare(op: Any, name: str):
             return undifferentiated(prim, (a, b))
         except ValueError as exc:
             raise binary_error(name, a, b, exc) from None
+        except TypeError:  # x > "a": NumPy has no such loop
+            other = b if isinstance(a, Tensor) else a
+            raise TypeError(f"{name}: a tensor cannot be compared with "
+                            f"{type(other).__name__} {other!r}") from None
 
     compare.__name__ = name
     return compare

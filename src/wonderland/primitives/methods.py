@@ -69,7 +69,9 @@ logical_reduce_ = Primitive("any_all", _logical_reduce_forward, (None,), None)
 
 
 def _logical_reduce(x: Tensor, name: str, dim: Any) -> Tensor:
-    return undifferentiated(logical_reduce_, (x,), {"name": name, "axis": dim})
+    axis = None if dim is None else tuple(shape._axis(d, x.ndim, name) for d in dim) \
+        if isinstance(dim, tuple) else shape._axis(dim, x.ndim, name)
+    return undifferentiated(logical_reduce_, (x,), {"name": name, "axis": axis})
 
 
 _install()
