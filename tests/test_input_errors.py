@@ -289,6 +289,18 @@ def test_integer_shapes_are_accepted(name, shape, expected):
     assert SHAPED[name](*shape).shape == expected
 
 
+@pytest.mark.parametrize(("name", "call"), [
+    ("reshape", lambda x: x.reshape(3.0, 2)),
+    ("reshape", lambda x: wl.reshape(x, (2.5, 3))),
+    ("reshape", lambda x: x.view(6.0)),
+    ("broadcast_to", lambda x: wl.broadcast_to(x, (2.0, 2, 3))),
+])
+def test_reshape_and_broadcast_to_refuse_non_integer_sizes_instead_of_truncating(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: a shape must be integers, got \d\.\d "
+                                        r"\(float\)$"):
+        call(wl.ones(2, 3))
+
+
 def test_a_negative_shape_is_still_a_value_error():
     with pytest.raises(ValueError, match="zeros: a shape cannot have negative sizes"):
         wl.zeros(2, -1)

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .. import backend
+from ..creation import _integer
 from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
 from .base import Variadic, defprim, ops_for, tensor_ops
 from .elementwise import astype
@@ -44,7 +45,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(_integer(s, "reshape: a shape must be integers") for s in shape)
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
     size = x.size
@@ -187,7 +188,7 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     (3, 2)
     """
     x = as_tensor(x)
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(_integer(s, "broadcast_to: a shape must be integers") for s in shape)
     if shape == x.shape:
         return x
     try:
