@@ -153,3 +153,28 @@ def test_pickle_round_trip_and_plain_fitted_state(make):
     for key, value in vars(model).items():
         if key.endswith("_") and not key.startswith("_"):
             assert isinstance(value, (np.ndarray, float, int)), (key, type(value))
+
+
+TEXT_MODELS = {"LinearRegression": wll.LinearRegression, "Ridge": wll.Ridge,
+               "LogisticRegression": wll.LogisticRegression,
+               "LinearModel": lambda: wll.LinearModel(loss="log", max_iter=5)}
+
+
+@pytest.mark.parametrize("name", list(TEXT_MODELS))
+def test_a_text_column_of_X_is_named_in_fit_and_predict(name):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"size": rng.standard_normal(30), "city": ["Paris", "Rome"] * 15})
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError, match=rf"^{name}: column 'city' of X is not numeric "
+                                         r"\(e.g. 'Paris'\); encode it first"):
+        TEXT_MODELS[name]().fit(X, y)
+    model = TEXT_MODELS[name]().fit(X[["size"]].assign(n=1.0).to_numpy(), y)
+    with pytest.raises(ValueError, match=r"column 1 of X is not numeric \(e.g. 'x'\)"):
+        model.predict(np.array([[0.5, "x"]], dtype=object))
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge"])
+def test_a_text_regression_target_is_named(name):
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    with pytest.raises(ValueError, match=rf"^{name}: y is not numeric \(e.g. 'b'\)"):
+        TEXT_MODELS[name]().fit(X, [1.0, 2.0, 3.0, 4.0, 5.0, "b"])

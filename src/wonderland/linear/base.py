@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "is_dask"]
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "is_dask", "validated"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -23,6 +23,47 @@ def is_dask(obj: Any) -> bool:
     import dask
 
     return bool(dask.is_dask_collection(obj))
+
+
+def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) -> Any:
+    """scikit-learn's ``validate_data`` (float64, no sparse input), whose error for a column
+    of text names the column: ``"Ridge: column 'city' of X is not numeric (e.g. 'Paris');
+    encode it first"`` rather than ``could not convert string to float``."""
+    try:
+        out = validate_data(estimator, X, y, dtype=np.float64, accept_sparse=False, **options)
+        if options.get("y_numeric"):  # (scikit-learn converts only object arrays)
+            out = out[0], np.asarray(out[1], dtype=np.float64)
+        return out
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        name = type(estimator).__name__
+        column, value = _text_column(X)
+        if column is not None:
+            raise ValueError(f"{name}: column {column!r} of X is not numeric (e.g. {value!r});"
+                             f" encode it first, for instance with scikit-learn's "
+                             f"OneHotEncoder") from None
+        column, value = _text_column(np.reshape(np.asarray(y, dtype=object), (-1, 1)))
+        if column is None:
+            raise
+        raise ValueError(f"{name}: y is not numeric (e.g. {value!r}); a regression target "
+                         f"must be numbers") from None
+
+
+def _text_column(X: Any) -> tuple[Any, Any]:
+    """The first column of ``X`` (its name, or its index) that does not convert to float,
+    and a value in it that does not."""
+    columns = list(X.columns) if hasattr(X, "columns") else None
+    data = np.asarray(X, dtype=object)
+    if data.ndim != 2:
+        return None, None
+    for j in range(data.shape[1]):
+        for v in data[:, j]:
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                return (columns[j] if columns is not None else j), v
+    return None, None
 
 
 class CollinearityWarning(UserWarning):
@@ -89,15 +130,12 @@ class LinearEstimatorMixin:
                       ensure_all_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """``validate_data`` without a copy of float64 input; ``y`` of shape ``(n, 1)`` is
         ravelled with scikit-learn's ``DataConversionWarning``."""
-        X, y = validate_data(self, X, y, dtype=np.float64, copy=False, y_numeric=numeric_y,
-                             ensure_all_finite=ensure_all_finite, accept_sparse=False)
-        if numeric_y:
-            y = np.asarray(y, dtype=np.float64)
-        return X, y
+        return validated(self, X, y, copy=False, y_numeric=numeric_y,
+                         ensure_all_finite=ensure_all_finite)
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, reset=False, accept_sparse=False)
+        return validated(self, X, reset=False)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² (regressors) or accuracy (classifiers) of ``predict(X)`` against ``y``, as in

@@ -16,13 +16,12 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import ClassifierTags, RegressorTags, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import validate_data
 
 from .. import losses, optim
 from ..creation import tensor
 from ..optim import schedules
 from ..tensor import no_grad
-from .base import LinearEstimatorMixin, check_choice, check_number, is_dask
+from .base import LinearEstimatorMixin, check_choice, check_number, is_dask, validated
 from .blocks import column_means, column_scales, gram_summary
 
 __all__ = ["LinearModel"]
@@ -165,8 +164,8 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             return fit_linear_model(self, X, y)
         classifier = self._is_classifier()
         if classifier:
-            X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
-                                 ensure_all_finite=False, accept_sparse=False)
+            X, y = validated(self, X, y, copy=False,
+                                 ensure_all_finite=False)
             check_classification_targets(y)
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
             if y_type != "binary":

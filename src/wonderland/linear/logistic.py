@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .. import optim
 from ..autodiff import value_and_grad
@@ -27,6 +27,7 @@ from .base import (
     check_finite_from_sums,
     check_number,
     is_dask,
+    validated,
 )
 from .blocks import (
     LogisticTerms,
@@ -134,8 +135,8 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_number(name, "tol", self.tol, low=0.0)
         if is_dask(X):
             return self._fit_dask(X, y)
-        X, y = validate_data(self, X, y, dtype=np.float64, copy=False,
-                             ensure_all_finite=False, accept_sparse=False)
+        X, y = validated(self, X, y, copy=False,
+                             ensure_all_finite=False)
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.size < 2:
