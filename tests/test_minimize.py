@@ -314,9 +314,19 @@ def test_batched_needs_a_2d_x0(x0):
         wl.optim.minimize(poly_rows, x0, batched=True)
 
 
-def test_non_scalar_f_without_batched_is_a_value_error():
-    with pytest.raises(ValueError):
-        wl.optim.minimize(poly, [1.0, 2.0], max_iter=3)
+@pytest.mark.parametrize("compile", [False, True])
+def test_non_scalar_f_without_batched_is_a_value_error_naming_minimize(compile):  # noqa: A002
+    with pytest.raises(ValueError, match=r"^minimize: f must return a scalar, got shape "
+                                         r"\(2,\); use batched=True"):
+        wl.optim.minimize(poly, [1.0, 2.0], max_iter=3, compile=compile)
+
+
+@pytest.mark.parametrize("x0", ["abc", None, [[1.0], [1.0, 2.0]], {"x": 1.0}],
+                         ids=["str", "None", "ragged", "dict"])
+def test_an_x0_that_is_not_numbers_is_a_type_error_naming_it(x0):
+    with pytest.raises(TypeError, match=rf"^minimize: x0 must be numbers .*, got "
+                                        rf"{type(x0).__name__} "):
+        wl.optim.minimize(poly, x0)
 
 
 # ---------------------------------------------------------------------- batched

@@ -142,7 +142,13 @@ def _norm(values: np.ndarray, axis: int | None = None) -> Any:
 
 
 def _start(x0: Any, batched: bool) -> Tensor:
-    data = backend.asarray(x0._data if isinstance(x0, Tensor) else x0)
+    try:
+        data = backend.asarray(x0._data if isinstance(x0, Tensor) else x0)
+    except (TypeError, ValueError):  # ragged lists
+        data = None
+    if data is None or getattr(data.dtype, "kind", "f") not in "biuf":
+        raise TypeError(f"minimize: x0 must be numbers (a number, a list of numbers, an "
+                        f"array or a tensor), got {type(x0).__name__} {x0!r}")
     xp = backend.namespace(data)
     if not backend.is_floating(data.dtype, xp):
         data = xp.astype(data, backend.to_dtype("float64", xp))
@@ -204,7 +210,12 @@ class _Loop:
             if compiled else None
 
     def _objective(self, x: Tensor) -> Tensor:
-        return self.f(x)
+        value = self.f(x)
+        shape = tuple(getattr(value, "shape", ()))
+        if math.prod(shape) != 1:
+            raise ValueError(f"minimize: f must return a scalar, got shape {shape}; use "
+                             f"batched=True for f mapping (n, d) to (n,)")
+        return value
 
     def _value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``f`` and its gradient at ``x`` (what the compiled step computes too)."""
@@ -228,9 +239,6 @@ class _Loop:
         return self.summarize(*self.values())
 
     def summarize(self, value: Tensor, g: Tensor) -> tuple[float, Tensor, float]:
-        if value.size != 1:
-            raise ValueError(f"minimize: f must return a scalar, got shape {value.shape}; "
-                             f"use batched=True for f mapping (n, d) to (n,)")
         return float(value.item()), g, float(_norm(g.numpy()))
 
     def run(self) -> MinimizeResult:
