@@ -373,3 +373,15 @@ def test_grad_norms_leaves_exact_zeros_out():
     np.testing.assert_array_equal(y[:2], [1.0, 0.1])
     assert np.isnan(y[2])
     assert fig.axes[0].get_ylim()[0] > 1e-10
+
+
+@pytest.mark.parametrize("name", ["loss_curve", "grad_norms"])
+def test_curves_of_something_not_numbers_are_type_errors_naming_the_plot(name):
+    plot = getattr(wl.plot, name)
+    with pytest.raises(TypeError, match=rf"^{name}: expected a minimize result, a list of "
+                                        r"them, or arrays of numbers; got str 'abc'"):
+        plot("abc")
+    with pytest.raises(TypeError, match=rf"^{name}: .*got list"):
+        plot([[1.0, 2.0], ["a", 1.0]])
+    with pytest.raises(ValueError, match=rf"^{name}: nothing to draw"):
+        plot([])

@@ -235,10 +235,13 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     return fig
 
 
-def _series(results: Any, attribute: str) -> list[tuple[str, np.ndarray]]:
+def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarray]]:
     """``(default label, values)`` per series: one per result, one per row of a batched
     result, one per array."""
     items = results if isinstance(results, (list, tuple)) else [results]
+    if not items:
+        raise ValueError(f"{who}: nothing to draw: give a minimize result, a list of them, "
+                         f"or arrays of values")
     if items and all(isinstance(v, (int, float, np.number)) for v in items):
         items = [np.asarray(items, dtype=float)]  # one series given as numbers
     several = len(items) > 1
@@ -247,7 +250,12 @@ def _series(results: Any, attribute: str) -> list[tuple[str, np.ndarray]]:
         run = f"run {k}" if several else ""
         trace = _trace_of(item)
         if trace is None:
-            array = np.asarray(item, dtype=float)
+            try:
+                array = np.asarray(item, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"{who}: expected a minimize result, a list of them, or "
+                                f"arrays of numbers; got {type(item).__name__} "
+                                f"{str(item)[:60]!r}") from None
             rows = list(array) if array.ndim == 2 and isinstance(item, np.ndarray) and \
                 array.shape[0] > 1 and not several else [array.ravel()]
             if len(rows) == 1:
@@ -274,11 +282,11 @@ def _groups(results: Any, attribute: str, labels: Sequence[str] | None, who: str
                              "(its keys are the labels)")
         groups = []
         for name, item in results.items():
-            members = _series(item, attribute)
+            members = _series(item, attribute, who)
             groups.append((str(name), [(str(name) if len(members) == 1 else f"{name}, {lab}",
                                         values) for lab, values in members]))
         return groups
-    series = _series(results, attribute)
+    series = _series(results, attribute, who)
     if labels is not None:
         labels = [str(label) for label in labels]
         if len(labels) != len(series):
