@@ -223,3 +223,60 @@ def test_auto_switches_to_qr_svd_on_ill_conditioned_columns():
     coef, intercept = _lstsq(X, y)
     np.testing.assert_allclose(model.coef_, coef, rtol=1e-10)
     assert model.intercept_ == pytest.approx(intercept, rel=1e-12)
+
+
+# ----------------------------------------------------------------------- sample_weight
+
+def _weighted_problem():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((150, 4)) + 5.0  # means that dwarf the spread
+    y = X @ rng.standard_normal(4) + 0.5 * rng.standard_normal(150) + 2.0
+    weight = rng.uniform(0.0, 3.0, 150)
+    weight[:7] = 0.0
+    return X, y, weight
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("make", [
+    lambda fi: (wll.LinearRegression(fit_intercept=fi), skl.LinearRegression(fit_intercept=fi)),
+    lambda fi: (wll.LinearRegression(solver="lstsq", fit_intercept=fi),
+                skl.LinearRegression(fit_intercept=fi)),
+    lambda fi: (wll.LinearRegression(solver="gd", fit_intercept=fi, max_iter=50_000, tol=1e-12),
+                skl.LinearRegression(fit_intercept=fi)),
+    lambda fi: (wll.Ridge(alpha=4.0, fit_intercept=fi), skl.Ridge(alpha=4.0, fit_intercept=fi)),
+], ids=["normal", "lstsq", "gd", "ridge"])
+def test_sample_weight_matches_scikit_learn(make, fit_intercept):
+    X, y, weight = _weighted_problem()
+    ours, theirs = make(fit_intercept)
+    ours.fit(X, y, sample_weight=weight)
+    theirs.fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-7, atol=1e-8)
+
+
+def test_an_integer_weight_counts_a_row_that_many_times():
+    X, y, _ = _weighted_problem()
+    counts = np.random.default_rng(8).integers(0, 4, len(y))
+    weighted = wll.Ridge(alpha=2.0).fit(X, y, sample_weight=counts)
+    repeated = wll.Ridge(alpha=2.0).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(("weight", "message"), [
+    (-np.ones(150), "Negative values"), (np.zeros(150), "at least one non-zero"),
+    (np.ones(10), r"sample_weight.shape == \(10,\)"), (np.full(150, np.nan), "NaN"),
+])
+def test_bad_sample_weight_is_a_value_error_naming_the_estimator(weight, message):
+    X, y, _ = _weighted_problem()
+    with pytest.raises(ValueError, match=rf"^Ridge: .*{message}"):
+        wll.Ridge().fit(X, y, sample_weight=weight)
+
+
+def test_sample_weight_with_dask_input_is_refused_clearly():
+    da = pytest.importorskip("dask.array")
+    X, y, weight = _weighted_problem()
+    with pytest.raises(ValueError, match="^LinearRegression: sample_weight is not supported "
+                                         "with Dask input"):
+        wll.LinearRegression().fit(da.from_array(X, chunks=50), da.from_array(y, chunks=50),
+                                   sample_weight=weight)

@@ -61,7 +61,7 @@ class GramSummary:
     ``ỹ = y - ȳ`` (``x̄ = 0``, ``ȳ = 0`` without intercept). ``raw_diag`` is the diagonal
     of the uncentred ``XᵀX`` (to tell a constant column from a small one)."""
 
-    n_samples: int
+    n_samples: float  # the sum of the weights when rows are weighted
     x_mean: np.ndarray
     y_mean: float
     gram: np.ndarray
@@ -111,6 +111,28 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSumma
         yty = float(y @ y)
     gram = 0.5 * (gram + gram.T)
     return GramSummary(n, x_mean, y_mean, gram, xty, yty, raw_diag)
+
+
+def weighted_gram_summary(X: np.ndarray, y: np.ndarray, weight: np.ndarray,
+                          fit_intercept: bool) -> GramSummary:
+    """``gram_summary`` of the rows weighted by ``weight`` (as if row ``i`` appeared
+    ``weight[i]`` times): weighted means, ``Σ wᵢ x̃ᵢx̃ᵢᵀ``, ``Σ wᵢ x̃ᵢỹᵢ``, ``Σ wᵢ ỹᵢ²``,
+    and ``n_samples = Σ wᵢ``. Centred by row blocks: no copy of ``X``."""
+    n, d = X.shape
+    total = float(weight.sum())
+    x_mean = (weight @ X) / total if fit_intercept else np.zeros(d)
+    y_mean = float(weight @ y) / total if fit_intercept else 0.0
+    gram, xty, raw_diag = np.zeros((d, d)), np.zeros(d), np.zeros(d)
+    for rows in row_slices(n, block_rows(d)):
+        Xb, wb = X[rows], weight[rows]
+        raw_diag += wb @ (Xb * Xb)
+        Xw = (Xb - x_mean) * wb[:, None]
+        gram += Xw.T @ (Xb - x_mean)
+        xty += Xw.T @ (y[rows] - y_mean)
+    check_finite_from_sums(X, np.concatenate([raw_diag, x_mean]))
+    yc = y - y_mean
+    return GramSummary(total, x_mean, y_mean, 0.5 * (gram + gram.T), xty,
+                       float(weight @ (yc * yc)), raw_diag)
 
 
 def _centred_blocks(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray,

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import _check_sample_weight
 
 from .. import optim
 from ..autodiff import value_and_grad
@@ -22,7 +23,7 @@ from .base import (
     column_names,
     is_dask,
 )
-from .blocks import GramSummary, gram_summary
+from .blocks import GramSummary, gram_summary, weighted_gram_summary
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -152,6 +153,26 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
+    def _summary(self, X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> tuple:
+        """``(X, y, weights, summary)``: the validated data (``X`` and ``y`` are None for
+        Dask input), the checked ``sample_weight`` (None without) and the Gram statistics
+        of the rows, weighted when weights are given."""
+        name = type(self).__name__
+        if is_dask(X):
+            if sample_weight is not None:
+                raise ValueError(f"{name}: sample_weight is not supported with Dask input; "
+                                 f"fit NumPy arrays, or repeat rows instead of weighting them")
+            return None, None, None, _dask_summary(self, X, y, fit_intercept)
+        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+        if sample_weight is None:
+            return X, y, None, gram_summary(X, y, fit_intercept)
+        try:
+            weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                          ensure_non_negative=True)
+        except ValueError as exc:  # negative, all 0, NaN, of the wrong length
+            raise ValueError(f"{name}: {exc}") from None
+        return X, y, weight, weighted_gram_summary(X, y, weight, fit_intercept)
+
 
 class LinearRegression(_LeastSquares):
     """Ordinary least squares: minimize ``‖y - Xw - b‖²``.
@@ -211,29 +232,26 @@ class LinearRegression(_LeastSquares):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X: Any, y: Any) -> LinearRegression:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit the coefficients; ``X`` is read, never written or copied (``"lstsq"``
-        works on a centred copy)."""
+        works on a centred copy). ``sample_weight`` weights the rows' squared residuals
+        (a weight of 2 counts a row twice)."""
         name = type(self).__name__
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
         fit_intercept = bool(self.fit_intercept)
-        if is_dask(X):
-            if self.solver not in ("auto", "normal"):
-                raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
-                                 f"input use solver='normal' (or 'auto')")
-            summary = _dask_summary(self, X, y, fit_intercept)
-        else:
-            X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-            summary = gram_summary(X, y, fit_intercept)
+        if is_dask(X) and self.solver not in ("auto", "normal"):
+            raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
+                             f"input use solver='normal' (or 'auto')")
+        X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
         n, d = summary.n_samples, summary.gram.shape[0]
         rank = _analyse(summary, fit_intercept)
         if rank.deficient:
             _warn_collinear(self, rank, d)
         solver = self.solver
         if solver == "auto":
-            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or is_dask(X) else "lstsq"
+            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or X is None else "lstsq"
         self.n_iter_ = 1
         if solver == "normal":
             coef = (_min_norm_normal(summary, rank) if rank.deficient
@@ -241,6 +259,10 @@ class LinearRegression(_LeastSquares):
         elif solver == "lstsq":
             Xc = _centred_copy(X, summary.x_mean)
             yc = y - summary.y_mean
+            if weight is not None:  # rows scaled by √w: their squares weigh w
+                root = np.sqrt(weight)
+                Xc *= root[:, None]
+                yc = yc * root
             if rank.deficient:
                 Q_full, _ = np.linalg.qr(rank.null, mode="complete")
                 Q = Q_full[:, rank.null.shape[1]:]
@@ -248,16 +270,18 @@ class LinearRegression(_LeastSquares):
             else:
                 coef = scipy.linalg.lstsq(Xc, yc)[0]
         else:
-            coef = self._fit_gd(X, y, summary, rank)
+            coef = self._fit_gd(X, y, weight, summary, rank)
         self.coef_ = np.asarray(coef, dtype=np.float64)
         self.intercept_ = float(summary.y_mean - summary.x_mean @ self.coef_)
         if solver != "gd":
             self.loss_curve_ = np.array([_residual_ss(summary, self.coef_) / n])
         return self
 
-    def _fit_gd(self, X: np.ndarray, y: np.ndarray, summary: GramSummary,
-                rank: _Rank) -> np.ndarray:
-        n, d = X.shape
+    def _fit_gd(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                summary: GramSummary, rank: _Rank) -> np.ndarray:
+        d = X.shape[1]
+        n = summary.n_samples  # (the sum of the weights)
+        share = None if weight is None else weight / n
         diag = np.diag(summary.gram)
         scale = np.sqrt(np.where(diag > 0, diag, n) / n)
         C = summary.gram / np.outer(scale, scale) / n
@@ -277,7 +301,7 @@ class LinearRegression(_LeastSquares):
             if intercept:
                 pred = pred + theta[d]
             r = pred - y
-            return (r * r).mean()
+            return (r * r).mean() if share is None else (r * r * share).sum()
 
         theta0 = np.zeros(d + 1 if intercept else d)
         g0 = np.asarray(value_and_grad(mse)(theta0)[1])
@@ -368,14 +392,11 @@ class Ridge(_LeastSquares):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
 
-    def fit(self, X: Any, y: Any) -> Ridge:
-        """Fit the coefficients (one pass of BLAS over ``X``, no copy of it)."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
+        """Fit the coefficients (one pass of BLAS over ``X``, no copy of it).
+        ``sample_weight`` weights the rows' squared residuals (as scikit-learn's)."""
         check_number(type(self).__name__, "alpha", self.alpha, low=0.0)
-        if is_dask(X):
-            summary = _dask_summary(self, X, y, bool(self.fit_intercept))
-        else:
-            X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-            summary = gram_summary(X, y, bool(self.fit_intercept))
+        summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))[3]
         d = summary.gram.shape[0]
         alpha = float(self.alpha)
         coef = None
