@@ -227,3 +227,60 @@ def test_closed_form_gradient_and_hessian_equal_wonderland_autodiff(K):
                                atol=1e-10)
     np.testing.assert_allclose(terms.hess, wl.hessian(f)(theta).numpy(), rtol=1e-9,
                                atol=1e-9)
+
+
+# ----------------------------------------------------------------------- sample_weight
+
+def _weighted_classes(n, k, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4)) + 2.0
+    score = X @ rng.standard_normal(4) + 0.8 * rng.standard_normal(n)
+    score -= np.median(score)
+    y = (score > 0).astype(int) if k == 2 else np.digitize(score, [-0.5, 0.5])
+    weight = rng.uniform(0.0, 3.0, n)
+    weight[:5] = 0.0
+    return X, y, weight
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_sample_weight_matches_scikit_learn(solver, k):
+    X, y, weight = _weighted_classes(300, k, seed=3)
+    alpha = 1e-2  # scikit-learn's C is 1 / (alpha * the sum of the weights)
+    ours = wll.LogisticRegression(alpha=alpha, solver=solver, tol=1e-10, max_iter=100_000)
+    ours.fit(X, y, sample_weight=weight)
+    theirs = skl.LogisticRegression(C=1.0 / (alpha * weight.sum()), tol=1e-12,
+                                    max_iter=100_000).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_an_integer_weight_counts_a_row_that_many_times(solver):
+    X, y, _ = _weighted_classes(200, 3, seed=4)
+    counts = np.random.default_rng(5).integers(0, 4, len(y))
+    make = lambda: wll.LogisticRegression(alpha=1e-2, solver=solver, tol=1e-10,  # noqa: E731
+                                          max_iter=100_000)
+    weighted = make().fit(X, y, sample_weight=counts)
+    repeated = make().fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-7)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-7)
+
+
+def test_sample_weight_through_newtons_row_sample_on_many_rows():
+    # enough rows for Newton to start on every 8th row: the sample keeps its weights
+    X, y, weight = _weighted_classes(40_000, 2, seed=6)
+    ours = wll.LogisticRegression(alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=weight)
+    theirs = skl.LogisticRegression(C=1.0 / (1e-3 * weight.sum()), tol=1e-12,
+                                    max_iter=10_000).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-5)
+
+
+def test_logistic_sample_weight_errors_name_the_estimator():
+    X, y, _ = _weighted_classes(50, 2, seed=7)
+    with pytest.raises(ValueError, match="^LogisticRegression: Negative values"):
+        wll.LogisticRegression().fit(X, y, sample_weight=-np.ones(50))
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="^LogisticRegression: sample_weight is not supported "
+                                         "with Dask input"):
+        wll.LogisticRegression().fit(da.from_array(X, chunks=25), da.from_array(y, chunks=25),
+                                     sample_weight=np.ones(50))

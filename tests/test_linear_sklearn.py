@@ -33,7 +33,18 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failures(estimator):
+    if isinstance(estimator, wll.LogisticRegression) and estimator.alpha == 0 and \
+            estimator.solver in ("auto", "newton"):
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "alpha=0 on 15 rows and 30 features has no minimizer (the classes are "
+                "separable): the weighted and the repeated fits stop, after one Newton step "
+                "along a singular Hessian, at points 1e-3 apart; with alpha > 0 they agree "
+                "(test_linear_logistic.py)"}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_check_estimator(estimator, check):
     with warnings.catch_warnings():
         # convergence and collinearity warnings on the checks' tiny data are expected

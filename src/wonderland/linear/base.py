@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils import assert_all_finite
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "is_dask", "validated"]
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "checked_weights", "is_dask",
+           "validated"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -48,6 +49,17 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             raise
         raise ValueError(f"{name}: y is not numeric (e.g. {value!r}); a regression target "
                          f"must be numbers") from None
+
+
+def checked_weights(estimator: Any, sample_weight: Any, X: np.ndarray) -> np.ndarray:
+    """``sample_weight`` as float64 weights, one per row of ``X``: scikit-learn's checks
+    (non-negative, not all 0, finite, of the right length), the error naming the
+    estimator."""
+    try:
+        return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                    ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"{type(estimator).__name__}: {exc}") from None
 
 
 def _text_column(X: Any) -> tuple[Any, Any]:

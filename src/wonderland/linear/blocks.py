@@ -149,26 +149,32 @@ def _centred_blocks(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray,
     return gram, xty
 
 
-def column_means(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """Column means (zeros without intercept) by row blocks. The column sums double as
-    the check for NaN and infinity (scikit-learn's error), so ``X`` is read once."""
+def column_means(X: np.ndarray, fit_intercept: bool,
+                 weight: np.ndarray | None = None) -> np.ndarray:
+    """Column means (zeros without intercept), weighted by ``weight`` when given, by row
+    blocks. The column sums double as the check for NaN and infinity (scikit-learn's
+    error), so ``X`` is read once."""
     n, d = X.shape
     total = np.zeros(d)
     for rows in row_slices(n, block_rows(d)):
-        total += X[rows].sum(axis=0)
+        total += X[rows].sum(axis=0) if weight is None else weight[rows] @ X[rows]
     check_finite_from_sums(X, total)
-    return total / n if fit_intercept else np.zeros(d)
+    count = n if weight is None else float(weight.sum())
+    return total / count if fit_intercept else np.zeros(d)
 
 
-def column_scales(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Column spreads ``sqrt(mean((x - m)²))`` around ``mean`` by row blocks, 1 where a
-    column is constant: the scaling of standardized coordinates."""
+def column_scales(X: np.ndarray, mean: np.ndarray,
+                  weight: np.ndarray | None = None) -> np.ndarray:
+    """Column spreads ``sqrt(mean((x - m)²))`` around ``mean`` (weighted by ``weight`` when
+    given) by row blocks, 1 where a column is constant: the scaling of standardized
+    coordinates."""
     n, d = X.shape
     sq = np.zeros(d)
     for rows in row_slices(n, block_rows(d)):
         Xc = X[rows] - mean
-        sq += np.einsum("ij,ij->j", Xc, Xc)
-    scale = np.sqrt(sq / n)
+        sq += np.einsum("ij,ij->j", Xc, Xc) if weight is None else \
+            np.einsum("i,ij,ij->j", weight[rows], Xc, Xc)
+    scale = np.sqrt(sq / (n if weight is None else float(weight.sum())))
     scale[~(scale > 1e-12 * np.abs(mean))] = 1.0
     scale[scale == 0] = 1.0
     return scale
@@ -204,9 +210,11 @@ LOGISTIC_BLOCK_BYTES = 2**19
 
 
 def logistic_terms(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
-                   mean: np.ndarray, hessian: bool, separation: bool = True) -> LogisticTerms:
+                   mean: np.ndarray, hessian: bool, separation: bool = True,
+                   weight: np.ndarray | None = None) -> LogisticTerms:
     """Log-loss sums at ``(W, c)``: binary when ``W`` has one column (``Y`` holds 0/1 in
-    its one column), multinomial otherwise (``Y`` one-hot ``(n, k)``).
+    its one column), multinomial otherwise (``Y`` one-hot ``(n, k)``); each row's terms
+    times its ``weight`` when given.
 
     One pass over ``X`` by row blocks: each block gives its scores, its share of the
     loss and gradient, and (``hessian=True``) of ``Σ p(1-p) x̃x̃ᵀ`` (binary) or of the
@@ -230,35 +238,48 @@ def logistic_terms(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
         Xb = X[rows]
         Yb = Y[rows]
         m = Xb.shape[0]
+        wb = None if weight is None else weight[rows]
         if k == 1:
             z = Xb @ w + b[0]
             yb = Yb[:, 0]
             softplus, p = softplus_and_sigmoid(z)
-            loss += float(np.sum(softplus) - yb @ z)
             r = p - yb
+            if wb is None:
+                loss += float(np.sum(softplus) - yb @ z)
+            else:
+                loss += float(wb @ softplus - (wb * yb) @ z)
+                r *= wb
             gX[:, 0] += Xb.T @ r
             g_sum[0] += r.sum()
             if separated:
-                separated = bool(np.all((yb > 0) == (z > 0)) and np.all(z != 0))
+                right = ((yb > 0) == (z > 0)) & (z != 0)
+                separated = bool(np.all(right if wb is None else right | (wb == 0)))
         else:
             Z = Xb @ W + b
             logp = log_softmax(Z, axis=1)
-            loss -= float(np.sum(logp * Yb))
+            row_loss = np.sum(logp * Yb, axis=1)
+            loss -= float(np.sum(row_loss) if wb is None else wb @ row_loss)
             P = np.exp(logp)
             R = P - Yb
+            if wb is not None:
+                R *= wb[:, None]
             gX += Xb.T @ R
             g_sum += R.sum(axis=0)
             if separated:
                 true = np.sum(Z * Yb, axis=1, keepdims=True)
-                separated = bool(np.all(np.sum(Z >= true, axis=1) == 1))
+                right = np.sum(Z >= true, axis=1) == 1
+                separated = bool(np.all(right if wb is None else right | (wb == 0)))
         if hessian:
             Xt = buf[:m]
             np.subtract(Xb, mean, out=Xt[:, :d])
             Xt[:, d] = 1.0
             if k == 1:
-                Xt *= np.sqrt(p * (1.0 - p))[:, None]
+                curvature = p * (1.0 - p) if wb is None else p * (1.0 - p) * wb
+                Xt *= np.sqrt(curvature)[:, None]
                 H += Xt.T @ Xt
             else:
+                if wb is not None:  # each row's block of the Hessian, times its weight
+                    Xt *= np.sqrt(wb)[:, None]
                 _multinomial_hessian_block(H, Xt, P, k)
     grad = np.empty((d + 1, k))
     grad[:d] = gX - np.outer(mean, g_sum)
@@ -278,8 +299,9 @@ def _multinomial_hessian_block(H: np.ndarray, Xt: np.ndarray, P: np.ndarray, k: 
 
 
 def logistic_loss(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
-                  mean: np.ndarray) -> float:
-    """The log-loss sum alone at ``(W, c)`` (a line-search trial)."""
+                  mean: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """The log-loss sum alone at ``(W, c)`` (a line-search trial), rows weighted by
+    ``weight`` when given."""
     n, d = X.shape
     b = c - mean @ W
     loss = 0.0
@@ -287,8 +309,13 @@ def logistic_loss(X: np.ndarray, Y: np.ndarray, W: np.ndarray, c: np.ndarray,
         w = np.ascontiguousarray(W[:, 0])
         for rows in row_slices(n, block_rows(d, LOGISTIC_BLOCK_BYTES)):
             z = X[rows] @ w + b[0]
-            loss += float(np.sum(softplus_and_sigmoid(z)[0]) - Y[rows, 0] @ z)
+            softplus = softplus_and_sigmoid(z)[0]
+            if weight is None:
+                loss += float(np.sum(softplus) - Y[rows, 0] @ z)
+            else:
+                loss += float(weight[rows] @ (softplus - Y[rows, 0] * z))
         return loss
     for rows in row_slices(n, block_rows(d)):
-        loss -= float(np.sum(log_softmax(X[rows] @ W + b, axis=1) * Y[rows]))
+        terms = np.sum(log_softmax(X[rows] @ W + b, axis=1) * Y[rows], axis=1)
+        loss -= float(np.sum(terms) if weight is None else weight[rows] @ terms)
     return loss

@@ -11,7 +11,6 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight
 
 from .. import optim
 from ..autodiff import value_and_grad
@@ -20,6 +19,7 @@ from .base import (
     LinearEstimatorMixin,
     check_choice,
     check_number,
+    checked_weights,
     column_names,
     is_dask,
 )
@@ -166,11 +166,7 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
         if sample_weight is None:
             return X, y, None, gram_summary(X, y, fit_intercept)
-        try:
-            weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                          ensure_non_negative=True)
-        except ValueError as exc:  # negative, all 0, NaN, of the wrong length
-            raise ValueError(f"{name}: {exc}") from None
+        weight = checked_weights(self, sample_weight, X)
         return X, y, weight, weighted_gram_summary(X, y, weight, fit_intercept)
 
 

@@ -26,6 +26,7 @@ from .base import (
     check_choice,
     check_finite_from_sums,
     check_number,
+    checked_weights,
     is_dask,
     validated,
 )
@@ -37,6 +38,7 @@ from .blocks import (
     logistic_loss,
     logistic_terms,
     serial_blas,
+    weighted_gram_summary,
 )
 
 __all__ = ["LogisticRegression"]
@@ -125,18 +127,22 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X: Any, y: Any) -> LogisticRegression:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit the coefficients. ``X`` is never written (nor copied, but for Newton's row
-        sample on many rows)."""
+        sample on many rows). ``sample_weight`` weights each row's log-loss (a weight of 2
+        counts a row twice; the loss is then divided by the sum of the weights)."""
         name = type(self).__name__
         check_number(name, "alpha", self.alpha, low=0.0)
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
         if is_dask(X):
+            if sample_weight is not None:
+                raise ValueError(f"{name}: sample_weight is not supported with Dask input; "
+                                 f"fit NumPy arrays, or repeat rows instead of weighting them")
             return self._fit_dask(X, y)
-        X, y = validated(self, X, y, copy=False,
-                             ensure_all_finite=False)
+        X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
+        weight = None if sample_weight is None else checked_weights(self, sample_weight, X)
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.size < 2:
@@ -153,12 +159,12 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         solver = self.solver
         if solver == "auto":
             solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
-        problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept)
+        problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept, weight)
         if solver == "newton":
             W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
         else:
-            problem.mean = column_means(X, fit_intercept)  # also checks for NaN and inf
-            problem.scale = column_scales(X, problem.mean)
+            problem.mean = column_means(X, fit_intercept, weight)  # checks NaN and inf too
+            problem.scale = column_scales(X, problem.mean, weight)
             if solver == "lbfgs":
                 W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
             else:
@@ -294,12 +300,14 @@ class _Problem:
     penalty, and (for the first-order solvers) the column ``scale``."""
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, mean: np.ndarray, alpha: float,
-                 fit_intercept: bool) -> None:
+                 fit_intercept: bool, weight: np.ndarray | None = None) -> None:
         self.X, self.Y, self.mean, self.alpha = X, Y, mean, alpha
         self.fit_intercept = fit_intercept
         self.n, self.d = X.shape
         self.K = Y.shape[1]
         self.scale = np.ones(self.d)
+        self.weight = weight  # rows' weights (None: all 1); the loss is divided by total
+        self.total = float(weight.sum()) if weight is not None else float(self.n)
 
     def start(self) -> tuple[np.ndarray, np.ndarray]:
         """``W = 0`` and the intercept of the class frequencies."""
@@ -314,7 +322,7 @@ class _Problem:
         """Objective, gradient and Hessian (flattened parameters: ``W`` in C order, then
         the intercepts when fitted), and whether every sample is classified correctly."""
         t = self.sums(W, c, hessian)
-        d, K, n = self.d, self.K, self.n
+        d, K, n = self.d, self.K, self.total
         f = t.loss / n + 0.5 * self.alpha * float(np.sum(W * W))
         if not (np.isfinite(f) and np.all(np.isfinite(t.grad))):
             self.check_finite()
@@ -334,8 +342,10 @@ class _Problem:
     # the data interface (``_DaskProblem`` overrides these four)
 
     def class_freq(self) -> np.ndarray:
-        """The mean of ``Y``: each class's share of the rows."""
-        return self.Y.mean(axis=0)
+        """The mean of ``Y``: each class's share of the rows (of their weight)."""
+        if self.weight is None:
+            return self.Y.mean(axis=0)
+        return (self.weight @ self.Y) / self.total
 
     def sums(self, W: np.ndarray, c: np.ndarray, hessian: bool) -> LogisticTerms:
         """``blocks.logistic_terms`` at ``(W, c)``."""
@@ -343,14 +353,14 @@ class _Problem:
         if not hessian or self.n * p * p < _THREADED_HESSIAN_FLOPS:
             with serial_blas():  # memory-bound products over row blocks
                 return logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
-                                      separation=self.alpha == 0)
+                                      separation=self.alpha == 0, weight=self.weight)
         return logistic_terms(self.X, self.Y, W, c, self.mean, hessian,
-                              separation=self.alpha == 0)
+                              separation=self.alpha == 0, weight=self.weight)
 
     def loss_sum(self, W: np.ndarray, c: np.ndarray) -> float:
         """``blocks.logistic_loss`` at ``(W, c)``."""
         with serial_blas():
-            return logistic_loss(self.X, self.Y, W, c, self.mean)
+            return logistic_loss(self.X, self.Y, W, c, self.mean, self.weight)
 
     def check_finite(self) -> None:
         """Raise scikit-learn's error if ``X`` has a NaN or an infinity."""
@@ -358,7 +368,7 @@ class _Problem:
 
     def objective(self, W: np.ndarray, c: np.ndarray) -> float:
         loss = self.loss_sum(W, c)
-        f = loss / self.n + 0.5 * self.alpha * float(np.sum(W * W))
+        f = loss / self.total + 0.5 * self.alpha * float(np.sum(W * W))
         return f if np.isfinite(f) else np.inf
 
     def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -394,6 +404,7 @@ class _DaskProblem(_Problem):
         self.n, self.d = blocks.n, blocks.rows.n_features
         self.K = 1 if blocks.classes.size == 2 else blocks.classes.size
         self.scale = np.ones(self.d)
+        self.weight, self.total = None, float(self.n)
 
     def class_freq(self) -> np.ndarray:
         freq = self.blocks.class_freq
@@ -518,8 +529,9 @@ def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bo
     p = problem.K * (problem.d + 1)
     theta = hessian = None
     if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p:
+        weight = None if problem.weight is None else problem.weight[::_STRIDE]
         sample = _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), problem.Y[::_STRIDE],
-                          problem.mean, problem.alpha, problem.fit_intercept)
+                          problem.mean, problem.alpha, problem.fit_intercept, weight)
         theta, _, _, _, hessian = _solve_levels(sample, max_iter, _SAMPLE_TOL, True)
     theta, curve, n_iter, status, H = _newton(problem, max_iter, tol, theta, hessian)
     if need_hessian and H is hessian and hessian is not None:
@@ -531,13 +543,16 @@ def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
     """Damped Newton, on many rows through row samples (``_solve_levels``). Sets
     ``problem.mean`` (the centring: the first sample's column means, else all rows')."""
     p = problem.K * (problem.d + 1)
-    if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p:
-        sums = problem.X[::_STRIDE].sum(axis=0)
+    weight = problem.weight
+    if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p and \
+            (weight is None or weight[::_STRIDE].sum() > 0):
+        sample = problem.X[::_STRIDE]
+        sums = sample.sum(axis=0) if weight is None else weight[::_STRIDE] @ sample
         check_finite_from_sums(problem.X, sums)  # the rest is checked by the first pass
         if problem.fit_intercept:
-            problem.mean = sums / len(range(0, problem.n, _STRIDE))
+            problem.mean = sums / (len(sample) if weight is None else weight[::_STRIDE].sum())
     else:
-        problem.mean = column_means(problem.X, problem.fit_intercept)
+        problem.mean = column_means(problem.X, problem.fit_intercept, weight)
     theta, curve, n_iter, status, _ = _solve_levels(problem, max_iter, tol, False)
     W, c = problem.unpack(theta)
     return W.copy(), np.array(c, dtype=np.float64), curve, n_iter, status
@@ -549,6 +564,11 @@ def _autodiff_objective(problem: _Problem):
     X, Y, mean, scale, alpha = problem.X, problem.Y, problem.mean, problem.scale, problem.alpha
     d, K = problem.d, problem.K
     fit_intercept = problem.fit_intercept
+    share = None if problem.weight is None else problem.weight / problem.total
+
+    def average(losses: Any) -> Any:  # the rows' mean, or their weighted mean
+        return losses.mean() if share is None else (losses * share).sum()
+
     if K == 1:
         y = Y[:, 0]
 
@@ -557,14 +577,14 @@ def _autodiff_objective(problem: _Problem):
             z = X @ w
             if fit_intercept:
                 z = z + (theta[d] - (mean * w).sum())
-            return (softplus(z) - y * z).mean() + 0.5 * alpha * (w * w).sum()
+            return average(softplus(z) - y * z) + 0.5 * alpha * (w * w).sum()
     else:
         def objective(theta: Any) -> Any:
             W = reshape(theta[: d * K], (d, K)) / scale[:, None]
             Z = X @ W
             if fit_intercept:
                 Z = Z + (theta[d * K:] - (mean[:, None] * W).sum(axis=0))
-            return (logsumexp(Z, dim=1) - (Z * Y).sum(axis=1)).mean() \
+            return average(logsumexp(Z, dim=1) - (Z * Y).sum(axis=1)) \
                 + 0.5 * alpha * (W * W).sum()
     return objective
 
@@ -605,8 +625,10 @@ def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
     # Lipschitz constant of the gradient in standardized coordinates: the largest
     # eigenvalue of the standardized Gram matrix (the intercept's is 1) times 1/4
     # (binary) or 1/2 (softmax), plus the penalty's largest curvature
-    summary = gram_summary(X, np.zeros(problem.n), problem.fit_intercept)
-    C = summary.gram / np.outer(scale, scale) / problem.n
+    zeros = np.zeros(problem.n)
+    summary = gram_summary(X, zeros, problem.fit_intercept) if problem.weight is None \
+        else weighted_gram_summary(X, zeros, problem.weight, problem.fit_intercept)
+    C = summary.gram / np.outer(scale, scale) / problem.total
     top = max(float(np.linalg.eigvalsh(C)[-1]), 1.0 if problem.fit_intercept else 0.0)
     lipschitz = (0.25 if problem.K == 1 else 0.5) * top + problem.alpha * float(
         np.max(1.0 / scale**2))
@@ -630,6 +652,8 @@ def _separated(problem: _Problem, W: np.ndarray, c: np.ndarray) -> bool:
     """Whether every training sample is classified correctly by ``(W, c)``."""
     Z = problem.X @ W + (c - problem.mean @ W)
     if problem.K == 1:
-        return bool(np.all((2.0 * problem.Y[:, 0] - 1.0) * Z[:, 0] > 0))
-    true = np.sum(Z * problem.Y, axis=1, keepdims=True)
-    return bool(np.all(np.sum(Z >= true, axis=1) == 1))
+        right = (2.0 * problem.Y[:, 0] - 1.0) * Z[:, 0] > 0
+    else:
+        true = np.sum(Z * problem.Y, axis=1, keepdims=True)
+        right = np.sum(Z >= true, axis=1) == 1
+    return bool(np.all(right if problem.weight is None else right | (problem.weight == 0)))
