@@ -144,3 +144,42 @@ def test_schedules_are_accepted_as_lr():
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
     assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+# ----------------------------------------------------------------------- sample_weight
+
+@pytest.mark.parametrize(("loss", "classes"), [("squared", False), ("huber", False),
+                                               ("log", True), ("hinge", True)])
+def test_an_integer_weight_counts_a_row_that_many_times(loss, classes):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((120, 3)) + 1.0
+    score = X @ rng.standard_normal(3) + 0.5 * rng.standard_normal(120)
+    y = (score > np.median(score)).astype(int) if classes else score
+    counts = rng.integers(0, 4, 120)
+    make = lambda: wll.LinearModel(loss=loss, max_iter=20_000, tol=1e-12)  # noqa: E731
+    weighted = make().fit(X, y, sample_weight=counts)
+    repeated = make().fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-9)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-9)
+
+
+def test_weighted_squared_loss_is_weighted_least_squares():
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((200, 4))
+    y = X @ rng.standard_normal(4) + 0.3 * rng.standard_normal(200) + 1.0
+    weight = rng.uniform(0.0, 3.0, 200)
+    model = wll.LinearModel(loss="squared", max_iter=50_000, tol=1e-14)
+    model.fit(X, y, sample_weight=weight)
+    exact = skl.LinearRegression().fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.coef_, exact.coef_, atol=1e-8)
+    np.testing.assert_allclose(model.intercept_, exact.intercept_, atol=1e-8)
+    # minibatches: rows drawn at random, each weighed by its weight over the mean weight
+    sgd = wll.LinearModel(loss="squared", batch_size=32, random_state=0, max_iter=300)
+    sgd.fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(sgd.coef_, exact.coef_, atol=0.1)
+
+
+def test_linear_model_sample_weight_errors_name_it():
+    X, y = np.ones((4, 2)), np.arange(4.0)
+    with pytest.raises(ValueError, match="^LinearModel: Negative values"):
+        wll.LinearModel().fit(X, y, sample_weight=[1.0, -1.0, 1.0, 1.0])

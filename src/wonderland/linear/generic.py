@@ -21,8 +21,15 @@ from .. import losses, optim
 from ..creation import tensor
 from ..optim import schedules
 from ..tensor import no_grad
-from .base import LinearEstimatorMixin, check_choice, check_number, is_dask, validated
-from .blocks import column_means, column_scales, gram_summary
+from .base import (
+    LinearEstimatorMixin,
+    check_choice,
+    check_number,
+    checked_weights,
+    is_dask,
+    validated,
+)
+from .blocks import column_means, column_scales, gram_summary, weighted_gram_summary
 
 __all__ = ["LinearModel"]
 
@@ -154,10 +161,16 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if not callable(self.lr):
             check_number(name, "lr", self.lr, low=0.0, low_inclusive=False, allow_none=True)
 
-    def fit(self, X: Any, y: Any) -> LinearModel:
-        """Train the model (``max_iter`` epochs at most). ``X`` is never written."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearModel:
+        """Train the model (``max_iter`` epochs at most). ``X`` is never written.
+        ``sample_weight`` weights each row's loss (the objective is their weighted mean;
+        a minibatch weighs its rows by their weight over the mean weight)."""
         self._check_params()
         if is_dask(X):
+            if sample_weight is not None:
+                raise ValueError(f"{type(self).__name__}: sample_weight is not supported "
+                                 f"with Dask input; fit NumPy arrays, or repeat rows instead "
+                                 f"of weighting them")
             # descent that streams the row blocks (X is never gathered): dask_stream
             from .dask_stream import fit_linear_model
 
@@ -181,11 +194,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                 else positive.astype(np.float64)
         else:
             X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-        n, d = X.shape
-        mean = column_means(X, bool(self.fit_intercept))  # also checks for NaN and inf
-        scale = column_scales(X, mean)
+        weight = None if sample_weight is None else checked_weights(self, sample_weight, X)
+        mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
+        scale = column_scales(X, mean, weight)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            theta, curve, status = self._train(X, target, mean, scale)
+            theta, curve, status = self._train(X, target, mean, scale, weight)
         return self._set_fitted(theta, mean, scale, curve, status, classifier)
 
     def _set_fitted(self, theta: np.ndarray, mean: np.ndarray, scale: np.ndarray,
@@ -225,28 +238,33 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         delta = float(self.delta)
         fit_intercept = bool(self.fit_intercept)
 
-        def objective(theta: Any, Xb: np.ndarray, yb: np.ndarray) -> Any:
+        def objective(theta: Any, Xb: np.ndarray, yb: np.ndarray, share: Any = None) -> Any:
+            # share: the rows' weights over the mean weight (None: all 1)
             w = theta[:d] / scale
             pred = Xb @ w
             if fit_intercept:
                 pred = pred + (theta[d] - (mean * w).sum())
+            reduction = "mean" if share is None else "none"
             if loss_name == "squared":
-                value = losses.squared(pred, yb)
+                value = losses.squared(pred, yb, reduction=reduction)
             elif loss_name == "absolute":
-                value = losses.absolute(pred, yb)
+                value = losses.absolute(pred, yb, reduction=reduction)
             elif loss_name == "huber":
-                value = losses.huber(pred, yb, delta)
+                value = losses.huber(pred, yb, delta, reduction=reduction)
             elif loss_name == "hinge":
-                value = losses.hinge(pred, yb)
+                value = losses.hinge(pred, yb, reduction=reduction)
             else:
-                value = losses.binary_cross_entropy_with_logits(pred, yb)
+                value = losses.binary_cross_entropy_with_logits(pred, yb, reduction=reduction)
+            if share is not None:
+                value = (value * share).mean()
             if alpha:
                 value = value + 0.5 * alpha * (w * w).sum()
             return value
 
         return objective
 
-    def _default_lr(self, X: np.ndarray, target: np.ndarray, scale: np.ndarray) -> Any:
+    def _default_lr(self, X: np.ndarray, target: np.ndarray, scale: np.ndarray,
+                    weight: np.ndarray | None = None) -> Any:
         """The step size of ``lr=None`` (see the class docstring)."""
         if self.lr is not None:
             return self.lr
@@ -254,9 +272,10 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if self.needs_target_spread():
             spread = float(np.median(np.abs(target - np.median(target))))
             spread = spread if spread > 0 else float(np.std(target)) or 1.0
-        n = X.shape[0]
-        return self._step_size(gram_summary(X, np.zeros(n), bool(self.fit_intercept)).gram,
-                               n, scale, spread)
+        zeros, fit_intercept = np.zeros(X.shape[0]), bool(self.fit_intercept)
+        summary = gram_summary(X, zeros, fit_intercept) if weight is None else \
+            weighted_gram_summary(X, zeros, weight, fit_intercept)
+        return self._step_size(summary.gram, summary.n_samples, scale, spread)
 
     def needs_target_spread(self) -> bool:
         """Whether the default step size depends on the target's spread (regression)."""
@@ -301,32 +320,34 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         return theta
 
     def _train(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
-               scale: np.ndarray) -> tuple:
+               scale: np.ndarray, weight: np.ndarray | None = None) -> tuple:
         n, d = X.shape
         objective = self._objective(X, target, mean, scale)
-        lr = self._default_lr(X, target, scale)
+        lr = self._default_lr(X, target, scale, weight)
         median = float(np.median(target)) if self.needs_target_median() else 0.0
-        theta = tensor(self._start(d, float(np.mean(target)), median), requires_grad=True)
+        centre = float(np.mean(target) if weight is None else np.average(target, weights=weight))
+        theta = tensor(self._start(d, centre, median), requires_grad=True)
         opt = self._optimizer(theta, lr)
         rng = check_random_state(self.random_state)
         batch = self.batch_size if self.batch_size is not None and self.batch_size < n else None
+        share = None if weight is None else weight / weight.mean()
 
         def epoch() -> tuple[float, float | None]:
             if batch is None:
-                batches = [(X, target)]
+                batches = [(X, target, share)]
             else:
                 order = rng.permutation(n)
-                batches = ((X[idx], target[idx])
+                batches = ((X[idx], target[idx], None if share is None else share[idx])
                            for idx in (order[i:i + batch] for i in range(0, n, batch)))
             g_norm = None
-            for Xb, yb in batches:
+            for Xb, yb, sb in batches:
                 opt.zero_grad()
-                objective(theta, Xb, yb).backward()
+                objective(theta, Xb, yb, sb).backward()
                 if batch is None:
                     g_norm = float(np.linalg.norm(theta.grad.numpy()))
                 opt.step()
             with no_grad():
-                return float(objective(theta, X, target).item()), g_norm
+                return float(objective(theta, X, target, share).item()), g_norm
 
         return self._descend(theta, epoch, batch is None)
 
