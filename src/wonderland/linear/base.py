@@ -13,7 +13,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 __all__ = ["CollinearityWarning", "LinearEstimatorMixin", "checked_weights", "is_dask",
-           "validated"]
+           "refuse_dask_weights", "validated"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -51,15 +51,25 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
                          f"must be numbers") from None
 
 
-def checked_weights(estimator: Any, sample_weight: Any, X: np.ndarray) -> np.ndarray:
-    """``sample_weight`` as float64 weights, one per row of ``X``: scikit-learn's checks
-    (non-negative, not all 0, finite, of the right length), the error naming the
-    estimator."""
+def checked_weights(estimator: Any, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    """``sample_weight`` as float64 weights, one per row of ``X`` (None stays None):
+    scikit-learn's checks (non-negative, not all 0, finite, of the right length), the
+    error naming the estimator."""
+    if sample_weight is None:
+        return None
     try:
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     ensure_non_negative=True)
     except ValueError as exc:
         raise ValueError(f"{type(estimator).__name__}: {exc}") from None
+
+
+def refuse_dask_weights(estimator: Any, sample_weight: Any) -> None:
+    """The error for ``sample_weight`` with Dask input (the Dask paths take none)."""
+    if sample_weight is not None:
+        raise ValueError(f"{type(estimator).__name__}: sample_weight is not supported with "
+                         f"Dask input; fit NumPy arrays, or repeat rows instead of weighting "
+                         f"them")
 
 
 def _text_column(X: Any) -> tuple[Any, Any]:

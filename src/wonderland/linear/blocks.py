@@ -75,7 +75,8 @@ class GramSummary:
 CANCELLATION = 1e-4
 
 
-def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSummary:
+def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool,
+                 weight: np.ndarray | None = None) -> GramSummary:
     """The statistics of ``GramSummary`` in about one pass of BLAS over ``X``.
 
     ``XᵀX`` is one call on the caller's array (no copy); ``Xᵀy`` and the column sums
@@ -83,8 +84,10 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> GramSumma
     the spread (centring by subtraction would lose digits) the centred Gram matrix is
     recomputed over centred row blocks. NaN or infinity in ``X`` is caught from the
     diagonal of ``XᵀX`` and the column sums (scikit-learn's error message), so there
-    is no separate pass to check it.
+    is no separate pass to check it. Rows weighted by ``weight``: ``weighted_gram_summary``.
     """
+    if weight is not None:
+        return weighted_gram_summary(X, y, weight, fit_intercept)
     n, d = X.shape
     xtx = X.T @ X
     raw_diag = np.diag(xtx).copy()

@@ -27,9 +27,10 @@ from .base import (
     check_number,
     checked_weights,
     is_dask,
+    refuse_dask_weights,
     validated,
 )
-from .blocks import column_means, column_scales, gram_summary, weighted_gram_summary
+from .blocks import column_means, column_scales, gram_summary
 
 __all__ = ["LinearModel"]
 
@@ -167,18 +168,14 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         a minibatch weighs its rows by their weight over the mean weight)."""
         self._check_params()
         if is_dask(X):
-            if sample_weight is not None:
-                raise ValueError(f"{type(self).__name__}: sample_weight is not supported "
-                                 f"with Dask input; fit NumPy arrays, or repeat rows instead "
-                                 f"of weighting them")
+            refuse_dask_weights(self, sample_weight)
             # descent that streams the row blocks (X is never gathered): dask_stream
             from .dask_stream import fit_linear_model
 
             return fit_linear_model(self, X, y)
         classifier = self._is_classifier()
         if classifier:
-            X, y = validated(self, X, y, copy=False,
-                                 ensure_all_finite=False)
+            X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
             check_classification_targets(y)
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
             if y_type != "binary":
@@ -194,7 +191,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                 else positive.astype(np.float64)
         else:
             X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-        weight = None if sample_weight is None else checked_weights(self, sample_weight, X)
+        weight = checked_weights(self, sample_weight, X)
         mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
         scale = column_scales(X, mean, weight)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
@@ -272,9 +269,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if self.needs_target_spread():
             spread = float(np.median(np.abs(target - np.median(target))))
             spread = spread if spread > 0 else float(np.std(target)) or 1.0
-        zeros, fit_intercept = np.zeros(X.shape[0]), bool(self.fit_intercept)
-        summary = gram_summary(X, zeros, fit_intercept) if weight is None else \
-            weighted_gram_summary(X, zeros, weight, fit_intercept)
+        summary = gram_summary(X, np.zeros(X.shape[0]), bool(self.fit_intercept), weight)
         return self._step_size(summary.gram, summary.n_samples, scale, spread)
 
     def needs_target_spread(self) -> bool:

@@ -22,8 +22,9 @@ from .base import (
     checked_weights,
     column_names,
     is_dask,
+    refuse_dask_weights,
 )
-from .blocks import GramSummary, gram_summary, weighted_gram_summary
+from .blocks import GramSummary, gram_summary
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -157,17 +158,12 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         """``(X, y, weights, summary)``: the validated data (``X`` and ``y`` are None for
         Dask input), the checked ``sample_weight`` (None without) and the Gram statistics
         of the rows, weighted when weights are given."""
-        name = type(self).__name__
         if is_dask(X):
-            if sample_weight is not None:
-                raise ValueError(f"{name}: sample_weight is not supported with Dask input; "
-                                 f"fit NumPy arrays, or repeat rows instead of weighting them")
+            refuse_dask_weights(self, sample_weight)
             return None, None, None, _dask_summary(self, X, y, fit_intercept)
         X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-        if sample_weight is None:
-            return X, y, None, gram_summary(X, y, fit_intercept)
         weight = checked_weights(self, sample_weight, X)
-        return X, y, weight, weighted_gram_summary(X, y, weight, fit_intercept)
+        return X, y, weight, gram_summary(X, y, fit_intercept, weight)
 
 
 class LinearRegression(_LeastSquares):

@@ -28,6 +28,7 @@ from .base import (
     check_number,
     checked_weights,
     is_dask,
+    refuse_dask_weights,
     validated,
 )
 from .blocks import (
@@ -38,7 +39,6 @@ from .blocks import (
     logistic_loss,
     logistic_terms,
     serial_blas,
-    weighted_gram_summary,
 )
 
 __all__ = ["LogisticRegression"]
@@ -137,12 +137,10 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
         if is_dask(X):
-            if sample_weight is not None:
-                raise ValueError(f"{name}: sample_weight is not supported with Dask input; "
-                                 f"fit NumPy arrays, or repeat rows instead of weighting them")
+            refuse_dask_weights(self, sample_weight)
             return self._fit_dask(X, y)
         X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
-        weight = None if sample_weight is None else checked_weights(self, sample_weight, X)
+        weight = checked_weights(self, sample_weight, X)
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.size < 2:
@@ -544,13 +542,14 @@ def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
     ``problem.mean`` (the centring: the first sample's column means, else all rows')."""
     p = problem.K * (problem.d + 1)
     weight = problem.weight
+    sample_weight = None if weight is None else weight[::_STRIDE]
     if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p and \
-            (weight is None or weight[::_STRIDE].sum() > 0):
+            (sample_weight is None or sample_weight.sum() > 0):
         sample = problem.X[::_STRIDE]
-        sums = sample.sum(axis=0) if weight is None else weight[::_STRIDE] @ sample
+        sums = sample.sum(axis=0) if weight is None else sample_weight @ sample
         check_finite_from_sums(problem.X, sums)  # the rest is checked by the first pass
         if problem.fit_intercept:
-            problem.mean = sums / (len(sample) if weight is None else weight[::_STRIDE].sum())
+            problem.mean = sums / (len(sample) if weight is None else sample_weight.sum())
     else:
         problem.mean = column_means(problem.X, problem.fit_intercept, weight)
     theta, curve, n_iter, status, _ = _solve_levels(problem, max_iter, tol, False)
@@ -625,9 +624,7 @@ def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
     # Lipschitz constant of the gradient in standardized coordinates: the largest
     # eigenvalue of the standardized Gram matrix (the intercept's is 1) times 1/4
     # (binary) or 1/2 (softmax), plus the penalty's largest curvature
-    zeros = np.zeros(problem.n)
-    summary = gram_summary(X, zeros, problem.fit_intercept) if problem.weight is None \
-        else weighted_gram_summary(X, zeros, problem.weight, problem.fit_intercept)
+    summary = gram_summary(X, np.zeros(problem.n), problem.fit_intercept, problem.weight)
     C = summary.gram / np.outer(scale, scale) / problem.total
     top = max(float(np.linalg.eigvalsh(C)[-1]), 1.0 if problem.fit_intercept else 0.0)
     lipschitz = (0.25 if problem.K == 1 else 0.5) * top + problem.alpha * float(
