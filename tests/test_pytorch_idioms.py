@@ -949,3 +949,22 @@ def test_sgd_bad_settings_are_value_errors(kwargs, match):
 
 def test_sgd_negative_dampening_is_accepted_as_torch():
     _run_sgd(dict(momentum=0.9, dampening=-0.5, nesterov=False, weight_decay=0.0), steps=5)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.0, float("inf")])
+def test_norm_takes_pytorchs_p_and_matches_torch_with_its_gradient(p):
+    a = RNG.normal(size=(3, 4))
+    x = wl.tensor(a, requires_grad=True)
+    wl.norm(x, p=p, dim=1).sum().backward()
+    t = torch.tensor(a, requires_grad=True)
+    torch.norm(t, p=p, dim=1).sum().backward()
+    np.testing.assert_allclose(wl.norm(x, p=p, dim=1).numpy(), torch.norm(t, p=p, dim=1).detach(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad, rtol=1e-10)
+    np.testing.assert_allclose(x.norm(p=p).item(), wl.norm(x, ord=p).item(), rtol=1e-15)
+
+
+def test_iterating_a_0d_tensor_says_it_is_a_scalar():
+    for attempt in (list, len, lambda t: next(iter(t))):
+        with pytest.raises(TypeError, match=r"0-d tensor \(a scalar\); use \.item\(\)"):
+            attempt(wl.tensor(2.0))

@@ -619,7 +619,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if not self._data.shape:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of, or iteration over, a 0-d tensor (a scalar); use .item()")
         return self._data.shape[0]
 
     def __format__(self, spec: str) -> str:

@@ -375,10 +375,11 @@ norm2_ = _defreduction("norm2", lambda xp, x, axis, keepdims: xp.sqrt(
 
 
 def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
-         axis: Any = None, keepdims: bool | None = None) -> Tensor:
+         axis: Any = None, keepdims: bool | None = None, p: Any = None) -> Tensor:
     """Vector norm of the entries over ``dim`` (all entries by default: Frobenius for a matrix).
 
-    ``ord`` is 2 (default), 1, ``inf``, ``-inf``, 0 (count of non-zeros) or any p > 0.
+    ``ord`` (or ``p``, PyTorch's name) is 2 (default), 1, ``inf``, ``-inf``, 0 (count of
+    non-zeros) or any p > 0.
     The gradient of the 2-norm at the origin is 0, as in PyTorch.
 
     Examples
@@ -387,7 +388,7 @@ def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noq
     >>> wl.norm(wl.tensor([3.0, 4.0])).item()
     5.0
     """
-    x = _float_input(x)
+    x, ord = _float_input(x), ord if p is None else p  # noqa: A001
     axes, keep = _spec(x, dim, keepdim, axis, keepdims, "norm")
     if ord is None or ord == 2 or ord == "fro":
         return apply(norm2_, x, axis=axes, keepdims=keep)
