@@ -280,3 +280,92 @@ def test_sample_weight_with_dask_input_is_refused_clearly():
                                          "with Dask input"):
         wll.LinearRegression().fit(da.from_array(X, chunks=50), da.from_array(y, chunks=50),
                                    sample_weight=weight)
+
+
+# ------------------------------------------------------------------ several targets
+
+
+def _targets(n=150, d=4, k=3, seed=5, collinear=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, d)
+    if collinear:
+        X[:, -1] = 2.0 * X[:, 0] - X[:, 1]
+    Y = X @ rng.standard_normal((d, k)) + rng.standard_normal(k) + 0.1 * rng.standard_normal((n, k))
+    return X, Y, rng.uniform(0.2, 3.0, n)
+
+
+@pytest.mark.parametrize("solver", SOLVERS + ["gd"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_several_targets_match_scikit_learn_and_one_fit_per_target(solver, fit_intercept,
+                                                                   weighted):
+    X, Y, weight = _targets()
+    weight = weight if weighted else None
+    model = wll.LinearRegression(fit_intercept=fit_intercept, solver=solver, max_iter=20000,
+                                 tol=1e-12).fit(X, Y, sample_weight=weight)
+    ref = skl.LinearRegression(fit_intercept=fit_intercept).fit(X, Y, sample_weight=weight)
+    assert model.coef_.shape == (3, 4) and np.shape(model.intercept_) == (3,)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(model.predict(X), ref.predict(X), rtol=1e-7, atol=1e-8)
+    singles = [wll.LinearRegression(fit_intercept=fit_intercept, solver=solver, max_iter=20000,
+                                    tol=1e-12).fit(X, Y[:, j], sample_weight=weight)
+               for j in range(3)]
+    np.testing.assert_allclose(model.coef_, [m.coef_ for m in singles], rtol=1e-7, atol=1e-9)
+    # the loss is each target's (weighted) mean squared error, summed
+    np.testing.assert_allclose(model.loss_curve_[-1], sum(m.loss_curve_[-1] for m in singles),
+                               rtol=1e-7)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_several_targets_matches_scikit_learn(fit_intercept):
+    X, Y, weight = _targets()
+    for w in (None, weight):
+        model = wll.Ridge(alpha=4.0, fit_intercept=fit_intercept).fit(X, Y, sample_weight=w)
+        ref = skl.Ridge(alpha=4.0, fit_intercept=fit_intercept).fit(X, Y, sample_weight=w)
+        np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+        assert model.score(X, Y) == pytest.approx(ref.score(X, Y), rel=1e-12)
+
+
+def test_a_column_y_is_one_target_as_a_column_as_scikit_learns_linear_regression():
+    X, Y, _ = _targets()
+    ref = skl.LinearRegression().fit(X, Y[:, :1])
+    # (scikit-learn's Ridge alone ravels coef_ then; both of ours keep the column)
+    for model in (wll.LinearRegression().fit(X, Y[:, :1]), wll.Ridge(alpha=0.0).fit(X, Y[:, :1])):
+        assert model.coef_.shape == ref.coef_.shape == (1, 4)
+        assert np.shape(model.intercept_) == np.shape(ref.intercept_) == (1,)
+        assert model.predict(X).shape == ref.predict(X).shape == (150, 1)
+        np.testing.assert_allclose(model.predict(X), ref.predict(X), rtol=1e-10)
+    assert wll.Ridge().fit(X, Y[:, 0]).coef_.shape == (4,)
+
+
+def test_several_collinear_targets_get_the_minimum_norm_solution_with_a_warning():
+    X, Y, _ = _targets(collinear=True)
+    with pytest.warns(wll.CollinearityWarning, match="x0, x1, x3"):
+        model = wll.LinearRegression(solver="normal").fit(X, Y)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    np.testing.assert_allclose(model.coef_.T, np.linalg.pinv(Xc) @ Yc, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_several_targets_save_and_load(tmp_path, suffix):
+    X, Y, _ = _targets()
+    for model in (wll.LinearRegression().fit(X, Y), wll.Ridge(alpha=2.0).fit(X, Y)):
+        path = tmp_path / f"{type(model).__name__}{suffix}"
+        model.save(path)
+        loaded = wll.load(path)
+        np.testing.assert_array_equal(loaded.coef_, model.coef_)
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_several_targets_with_dask_predict_lazily_and_refuse_to_fit_clearly():
+    da = pytest.importorskip("dask.array")
+    X, Y, _ = _targets()
+    model = wll.Ridge().fit(X, Y)
+    lazy = model.predict(da.from_array(X, chunks=40))
+    assert lazy.shape == (150, 3)
+    np.testing.assert_allclose(lazy.compute(), model.predict(X), rtol=1e-13)
+    with pytest.raises(ValueError, match=r"^Ridge: y should be a 1-D array, got shape "
+                                         r"\(150, 3\); several targets are fitted from NumPy"):
+        wll.Ridge().fit(da.from_array(X, chunks=40), da.from_array(Y, chunks=40))

@@ -116,16 +116,22 @@ def test_dataframe_input_sets_feature_names():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("make", [
-    lambda: wll.LinearRegression(), lambda: wll.Ridge(),
-    lambda: wll.LinearModel(max_iter=20),
-])
-def test_column_vector_y_is_ravelled_with_a_warning(make):
+def test_column_vector_y_is_ravelled_with_a_warning_by_the_one_target_estimator():
     X, y = _regression()
     with pytest.warns(DataConversionWarning):
-        model = make().fit(X, y[:, None])
-    np.testing.assert_allclose(model.coef_, make().fit(X, y).coef_)
+        model = wll.LinearModel(max_iter=20).fit(X, y[:, None])
+    np.testing.assert_allclose(model.coef_, wll.LinearModel(max_iter=20).fit(X, y).coef_)
     assert model.coef_.shape == (10,)
+
+
+@pytest.mark.parametrize("make", [lambda: wll.LinearRegression(), lambda: wll.Ridge()])
+def test_column_vector_y_is_one_target_for_least_squares_without_a_warning(make):
+    X, y = _regression()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = make().fit(X, y[:, None])
+    np.testing.assert_allclose(model.coef_[0], make().fit(X, y).coef_, rtol=1e-12)
+    assert model.coef_.shape == (1, 10)
 
 
 def test_column_vector_labels_are_ravelled_with_a_warning():

@@ -148,12 +148,13 @@ def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) ->
 class LinearEstimatorMixin:
     """Validation helpers and ``save`` for the estimators of ``wl.linear``."""
 
-    def _validate_X_y(self, X: Any, y: Any, *, numeric_y: bool,
-                      ensure_all_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def _validate_X_y(self, X: Any, y: Any, *, numeric_y: bool, ensure_all_finite: bool = True,
+                      multi_output: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``validate_data`` without a copy of float64 input; ``y`` of shape ``(n, 1)`` is
-        ravelled with scikit-learn's ``DataConversionWarning``."""
+        ravelled with scikit-learn's ``DataConversionWarning``, unless ``multi_output``
+        (``y`` of shape ``(n, k)``: ``k`` targets) keeps it as it is."""
         return validated(self, X, y, copy=False, y_numeric=numeric_y,
-                         ensure_all_finite=ensure_all_finite)
+                         ensure_all_finite=ensure_all_finite, multi_output=multi_output)
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self)

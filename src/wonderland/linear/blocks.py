@@ -59,14 +59,16 @@ class GramSummary:
     """Sufficient statistics of a least-squares problem, centred when there is an
     intercept: ``gram = X̃ᵀX̃``, ``xty = X̃ᵀỹ``, ``yty = ỹᵀỹ`` with ``X̃ = X - x̄``,
     ``ỹ = y - ȳ`` (``x̄ = 0``, ``ȳ = 0`` without intercept). ``raw_diag`` is the diagonal
-    of the uncentred ``XᵀX`` (to tell a constant column from a small one)."""
+    of the uncentred ``XᵀX`` (to tell a constant column from a small one). For ``k``
+    targets (``y`` of shape ``(n, k)``) ``y_mean`` and ``yty`` have shape ``(k,)`` (one
+    per target) and ``xty`` shape ``(d, k)``."""
 
     n_samples: float  # the sum of the weights when rows are weighted
     x_mean: np.ndarray
-    y_mean: float
+    y_mean: Any
     gram: np.ndarray
     xty: np.ndarray
-    yty: float
+    yty: Any
     raw_diag: np.ndarray
 
 
@@ -85,34 +87,48 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool,
     recomputed over centred row blocks. NaN or infinity in ``X`` is caught from the
     diagonal of ``XᵀX`` and the column sums (scikit-learn's error message), so there
     is no separate pass to check it. Rows weighted by ``weight``: ``weighted_gram_summary``.
+    ``y`` may hold several targets as columns: one pass serves them all.
     """
     if weight is not None:
         return weighted_gram_summary(X, y, weight, fit_intercept)
     n, d = X.shape
+    Y = y.reshape(n, -1)  # the targets as columns (a view)
     xtx = X.T @ X
     raw_diag = np.diag(xtx).copy()
     if fit_intercept:
-        rhs = np.empty((2, n))  # [y, 1]ᵀX: one read of X for Xᵀy and the column sums
-        rhs[0] = y
-        rhs[1] = 1.0
-        xty, x_sum = rhs @ X
+        k = Y.shape[1]
+        rhs = np.empty((k + 1, n))  # [Y, 1]ᵀX: one read of X for XᵀY and the column sums
+        rhs[:k] = Y.T
+        rhs[k] = 1.0
+        product = rhs @ X
+        xty, x_sum = product[:k].T, product[k]
         check_finite_from_sums(X, np.concatenate([raw_diag, x_sum]))
         x_mean = x_sum / n
-        y_mean = float(np.mean(y))
+        y_mean = np.mean(Y, axis=0)
         gram = xtx - n * np.outer(x_mean, x_mean)
-        xty = xty - n * y_mean * x_mean
+        xty = xty - n * np.outer(x_mean, y_mean)
         if np.any(np.diag(gram) < CANCELLATION * raw_diag):
-            gram, xty = _centred_blocks(X, y, x_mean, y_mean)
-        yc = y - y_mean
-        yty = float(yc @ yc)
+            gram, xty = _centred_blocks(X, Y, x_mean, y_mean)
+        yc = Y - y_mean
+        yty = np.einsum("ij,ij->j", yc, yc)
     else:
         check_finite_from_sums(X, raw_diag)
         x_mean = np.zeros(d)
-        y_mean = 0.0
+        y_mean = np.zeros(Y.shape[1])
         gram = xtx
-        xty = X.T @ y
-        yty = float(y @ y)
-    gram = 0.5 * (gram + gram.T)
+        xty = X.T @ Y
+        yty = np.einsum("ij,ij->j", Y, Y)
+    return _summary(n, x_mean, y_mean, 0.5 * (gram + gram.T), xty, yty, raw_diag, y.ndim)
+
+
+def _summary(n: float, x_mean: np.ndarray, y_mean: np.ndarray, gram: np.ndarray,
+             xty: np.ndarray, yty: np.ndarray, raw_diag: np.ndarray,
+             y_ndim: int) -> GramSummary:
+    """The ``GramSummary`` of per-target statistics; for a 1-D ``y`` its one target's, as
+    numbers and a vector."""
+    if y_ndim == 1:
+        return GramSummary(n, x_mean, float(y_mean[0]), gram, xty[:, 0], float(yty[0]),
+                           raw_diag)
     return GramSummary(n, x_mean, y_mean, gram, xty, yty, raw_diag)
 
 
@@ -122,33 +138,34 @@ def weighted_gram_summary(X: np.ndarray, y: np.ndarray, weight: np.ndarray,
     ``weight[i]`` times): weighted means, ``Σ wᵢ x̃ᵢx̃ᵢᵀ``, ``Σ wᵢ x̃ᵢỹᵢ``, ``Σ wᵢ ỹᵢ²``,
     and ``n_samples = Σ wᵢ``. Centred by row blocks: no copy of ``X``."""
     n, d = X.shape
+    Y = y.reshape(n, -1)
     total = float(weight.sum())
     x_mean = (weight @ X) / total if fit_intercept else np.zeros(d)
-    y_mean = float(weight @ y) / total if fit_intercept else 0.0
-    gram, xty, raw_diag = np.zeros((d, d)), np.zeros(d), np.zeros(d)
+    y_mean = (weight @ Y) / total if fit_intercept else np.zeros(Y.shape[1])
+    gram, xty, raw_diag = np.zeros((d, d)), np.zeros((d, Y.shape[1])), np.zeros(d)
     for rows in row_slices(n, block_rows(d)):
         Xb, wb = X[rows], weight[rows]
         raw_diag += wb @ (Xb * Xb)
         Xw = (Xb - x_mean) * wb[:, None]
         gram += Xw.T @ (Xb - x_mean)
-        xty += Xw.T @ (y[rows] - y_mean)
+        xty += Xw.T @ (Y[rows] - y_mean)
     check_finite_from_sums(X, np.concatenate([raw_diag, x_mean]))
-    yc = y - y_mean
-    return GramSummary(total, x_mean, y_mean, 0.5 * (gram + gram.T), xty,
-                       float(weight @ (yc * yc)), raw_diag)
+    yc = Y - y_mean
+    return _summary(total, x_mean, y_mean, 0.5 * (gram + gram.T), xty, weight @ (yc * yc),
+                    raw_diag, y.ndim)
 
 
-def _centred_blocks(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray,
-                    y_mean: float) -> tuple[np.ndarray, np.ndarray]:
-    """``X̃ᵀX̃`` and ``X̃ᵀỹ`` by centring one row block at a time (exact centring,
-    memory bounded by a block)."""
+def _centred_blocks(X: np.ndarray, Y: np.ndarray, x_mean: np.ndarray,
+                    y_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X̃ᵀX̃`` and ``X̃ᵀỸ`` (targets as the columns of ``Y``) by centring one row block at
+    a time (exact centring, memory bounded by a block)."""
     n, d = X.shape
     gram = np.zeros((d, d))
-    xty = np.zeros(d)
+    xty = np.zeros((d, Y.shape[1]))
     for rows in row_slices(n, block_rows(d)):
         Xc = X[rows] - x_mean
         gram += Xc.T @ Xc
-        xty += Xc.T @ (y[rows] - y_mean)
+        xty += Xc.T @ (Y[rows] - y_mean)
     return gram, xty
 
 

@@ -150,7 +150,10 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
                           "ravel().", DataConversionWarning, stacklevel=3)
             yarr = yarr[:, 0]
         if yarr.ndim != 1:
-            raise ValueError(f"{name}: y should be a 1-D array, got shape {yarr.shape}")
+            several = estimator.__sklearn_tags__().target_tags.multi_output
+            raise ValueError(f"{name}: y should be a 1-D array, got shape {yarr.shape}" + (
+                "; several targets are fitted from NumPy arrays, not Dask ones" if several
+                else ""))
         if yarr.shape[0] != arr.shape[0]:
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{arr.shape[0]}, {yarr.shape[0]}]")

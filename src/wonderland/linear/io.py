@@ -281,6 +281,8 @@ def _build(header: dict, arrays: dict, classes: dict[str, type]) -> Any:
             raise _Invalid("LinearModel is a binary classifier: classes_ must hold 2 labels")
         rows = 1 if labels.size == 2 else labels.size
         shapes = ((rows, d), (rows,))
+    elif coef.ndim == 2 and name in ("LinearRegression", "Ridge"):  # several targets
+        shapes = ((coef.shape[0], d), (coef.shape[0],))
     else:
         shapes = ((d,), ())
     if coef.shape != shapes[0] or intercept.shape != shapes[1]:

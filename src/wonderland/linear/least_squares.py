@@ -115,17 +115,17 @@ def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     (unit diagonal), which keeps badly scaled columns from costing digits."""
     root = np.sqrt(np.diag(A))
     factor = scipy.linalg.cho_factor(A / np.outer(root, root), check_finite=False)
-    return scipy.linalg.cho_solve(factor, b / root, check_finite=False) / root
+    root_b = root.reshape(root.shape + (1,) * (b.ndim - 1))  # (one column per target)
+    return scipy.linalg.cho_solve(factor, b / root_b, check_finite=False) / root_b
 
 
 def _min_norm_normal(summary: GramSummary, rank: _Rank) -> np.ndarray:
     """The minimum-norm least-squares coefficients from the Gram matrix: solve on the
     orthogonal complement of the null space."""
-    d = summary.gram.shape[0]
     Q_full, _ = np.linalg.qr(rank.null, mode="complete")
     Q = Q_full[:, rank.null.shape[1]:]
     if Q.shape[1] == 0:
-        return np.zeros(d)
+        return np.zeros(summary.xty.shape)
     A = Q.T @ summary.gram @ Q
     b = Q.T @ summary.xty
     try:
@@ -143,16 +143,27 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
     """What least squares and ridge share once fitted: the prediction ``Xw + b``."""
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_`` (a lazy Dask array for Dask input)."""
+        """``X @ coef_ᵀ + intercept_``: shape ``(n,)``, or ``(n, k)`` for ``k`` targets (a
+        lazy Dask array for Dask input)."""
         if is_dask(X):
             return _dask_predict(self, X)
         X = self._validate_X(X)
-        return X @ self.coef_ + self.intercept_
+        return X @ self.coef_.T + self.intercept_
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
+        tags.target_tags.multi_output = True
         return tags
+
+    def _set_solution(self, coef: np.ndarray, summary: GramSummary) -> None:
+        """``coef_`` and ``intercept_`` from the coefficients ``coef`` (one column per target
+        for several), in scikit-learn's shapes: ``(d,)`` and a number for one target,
+        ``(k, d)`` and ``(k,)`` for ``k``."""
+        coef = np.asarray(coef, dtype=np.float64)
+        intercept = summary.y_mean - summary.x_mean @ coef
+        self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
+        self.intercept_ = float(intercept) if coef.ndim == 1 else np.asarray(intercept)
 
     def _summary(self, X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> tuple:
         """``(X, y, weights, summary)``: the validated data (``X`` and ``y`` are None for
@@ -161,7 +172,8 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         if is_dask(X):
             refuse_dask_weights(self, sample_weight)
             return None, None, None, _dask_summary(self, X, y, fit_intercept)
-        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+        X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False,
+                                  multi_output=True)
         weight = checked_weights(self, sample_weight, X)
         return X, y, weight, gram_summary(X, y, fit_intercept, weight)
 
@@ -254,19 +266,19 @@ class LinearRegression(_LeastSquares):
             if weight is not None:  # rows scaled by √w: their squares weigh w
                 root = np.sqrt(weight)
                 Xc *= root[:, None]
-                yc = yc * root
+                yc = yc * root.reshape(root.shape + (1,) * (y.ndim - 1))
             if rank.deficient:
                 Q_full, _ = np.linalg.qr(rank.null, mode="complete")
                 Q = Q_full[:, rank.null.shape[1]:]
-                coef = Q @ scipy.linalg.lstsq(Xc @ Q, yc)[0] if Q.shape[1] else np.zeros(d)
+                coef = Q @ scipy.linalg.lstsq(Xc @ Q, yc)[0] if Q.shape[1] else \
+                    np.zeros(summary.xty.shape)
             else:
                 coef = scipy.linalg.lstsq(Xc, yc)[0]
         else:
             coef = self._fit_gd(X, y, weight, summary, rank)
-        self.coef_ = np.asarray(coef, dtype=np.float64)
-        self.intercept_ = float(summary.y_mean - summary.x_mean @ self.coef_)
+        self._set_solution(coef, summary)
         if solver != "gd":
-            self.loss_curve_ = np.array([_residual_ss(summary, self.coef_) / n])
+            self.loss_curve_ = np.array([_residual_ss(summary, coef) / n])
         return self
 
     def _fit_gd(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
@@ -284,25 +296,29 @@ class LinearRegression(_LeastSquares):
         hi = 2.0 * max(live[-1], 1.0 if self.fit_intercept else 0.0)
         lo = 2.0 * min(live[0], 1.0) if self.fit_intercept else 2.0 * live[0]
         lr = 2.0 / (hi + lo)
-        mean = summary.x_mean
         intercept = bool(self.fit_intercept)
+        # one column of coefficients per target: each target's mean squared error, summed
+        # (the Hessian is the same block per target, and so is the step)
+        column = (slice(None),) + (None,) * (y.ndim - 1)
+        mean, scale_c = summary.x_mean[column], scale[column]
+        share = None if share is None else share[column]
 
         def mse(theta: Any) -> Any:
-            w = theta[:d] / scale
-            pred = X @ w - (mean * w).sum()
+            w = theta[:d] / scale_c
+            pred = X @ w - (mean * w).sum(axis=0)
             if intercept:
                 pred = pred + theta[d]
             r = pred - y
-            return (r * r).mean() if share is None else (r * r * share).sum()
+            return (r * r).mean(axis=0).sum() if share is None else (r * r * share).sum()
 
-        theta0 = np.zeros(d + 1 if intercept else d)
+        theta0 = np.zeros((d + 1 if intercept else d,) + y.shape[1:])
         g0 = np.asarray(value_and_grad(mse)(theta0)[1])
         tol = self.tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny)
         res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,
                              tol_grad=tol)
         _check_descent(self, res)
         theta = np.asarray(res.x)
-        coef = theta[:d] / scale
+        coef = theta[:d] / scale_c
         if rank.deficient:  # descent from 0 is the minimum-norm one in scaled coordinates
             coef = coef - rank.null @ (rank.null.T @ coef)
         self.n_iter_ = int(res.n_iter)
@@ -323,13 +339,16 @@ def _dask_predict(estimator: Any, X: Any) -> Any:
     from .dask_blocks import map_rows
 
     coef, intercept = estimator.coef_, estimator.intercept_
-    return map_rows(estimator, X, lambda Xb: Xb @ coef + intercept, None, np.float64)
+    return map_rows(estimator, X, lambda Xb: Xb @ coef.T + intercept,
+                    None if coef.ndim == 1 else coef.shape[0], np.float64)
 
 
 def _residual_ss(summary: GramSummary, w: np.ndarray) -> float:
-    """``‖ỹ - X̃w‖²`` from the statistics (no pass over ``X``)."""
-    value = summary.yty - 2.0 * (w @ summary.xty) + w @ summary.gram @ w
-    return float(max(value, 0.0))
+    """``‖ỹ - X̃w‖²`` from the statistics (no pass over ``X``); summed over the targets
+    (the columns of ``w``) for several."""
+    value = summary.yty - 2.0 * np.sum(w * summary.xty, axis=0) + \
+        np.sum(w * (summary.gram @ w), axis=0)
+    return float(np.sum(np.maximum(value, 0.0)))
 
 
 def _check_descent(estimator: Any, res: Any) -> None:
@@ -405,10 +424,9 @@ class Ridge(_LeastSquares):
                 coef = _min_norm_normal(summary, rank)
             else:
                 coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
-        self.coef_ = np.asarray(coef, dtype=np.float64)
-        self.intercept_ = float(summary.y_mean - summary.x_mean @ self.coef_)
+        self._set_solution(coef, summary)
         self.n_iter_ = 1
-        objective = _residual_ss(summary, self.coef_) + alpha * float(self.coef_ @ self.coef_)
+        objective = _residual_ss(summary, coef) + alpha * float(np.sum(coef * coef))
         self.loss_curve_ = np.array([objective])
         return self
 
