@@ -209,3 +209,14 @@ def test_registered_in_the_wonderland_command(monkeypatch, argv, message):
     assert status == 2
     line = err.getvalue()
     assert line.startswith(f"wonderland bench: error: {message}") and line.count("\n") == 1
+
+
+def test_practice_breakdown_runs_every_row():
+    """(The script checks that its textbook tape descends as the hand gradient does.)"""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "practice_breakdown.py"),
+                           "--rounds", "1", "--n", "20"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for row in ("hand", "floor", "np_forward", "forward", "step", "tape"):
+        assert re.search(rf"^{row}\s+[\d.]+\s+[\d.]+$", done.stdout, re.M), done.stdout
+    assert "step / tape" in done.stdout
