@@ -817,6 +817,23 @@ def test_kink_abs_relu_sign_at_zero():
     np.testing.assert_array_equal(_np(xs.grad), [[0, 0, 1], [0, 0, 0]])
 
 
+def test_nan_propagates_through_relu_maximum_and_minimum_as_in_torch():
+    x = np.array([np.nan, -1.0, 2.0, 1.0])
+    np.testing.assert_array_equal(_np(wl.relu(wl.tensor(x))), torch.relu(torch.tensor(x)))
+    for name in ("maximum", "minimum"):
+        expected = getattr(torch, name)(torch.tensor(x), torch.tensor(1.0, dtype=torch.float64))
+        for ours in (getattr(wl, name)(wl.tensor(x), 1.0), getattr(wl, name)(1.0, wl.tensor(x)),
+                     wl.compile(getattr(wl, name))(wl.tensor(x), 1.0)):
+            np.testing.assert_array_equal(_np(ours), expected, err_msg=name)
+
+
+def test_maximum_with_a_float_promotes_an_integer_tensor_as_numpy_does():
+    for name in ("maximum", "minimum"):
+        ours = getattr(wl, name)(wl.tensor([0, 2]), 1.5)
+        np.testing.assert_array_equal(_np(ours), getattr(np, name)(np.array([0, 2]), 1.5))
+    assert wl.maximum(wl.tensor([1.0], dtype="float32"), 2.0).dtype == wl.float32
+
+
 def test_kink_maximum_minimum_ties_split():
     a = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
     b = np.array([[1.0, 0.0, 3.0], [4.0, -1.0, 5.0]])

@@ -399,6 +399,27 @@ def test_nested_jacobians_of_a_scalar_function_equal_the_hessian(nest, case):
     assert_tree_close(ours, jax_ref(case.name, "hessian", 0))
 
 
+M2 = np.array([[3.0, 1.0], [0.5, 2.0]])
+LINALG_SCALARS = {  # a matrix argument M; batched ones broadcast against a vector
+    "solve vector": lambda M, m: m.linalg.solve(M, const(m, np.array([1.0, 2.0])))[0],
+    "solve matrix": lambda M, m: m.linalg.solve(M, const(m, np.eye(2)))[0, 0],
+    "solve both": lambda M, m: (m.linalg.solve(M @ M, M[0]) ** 2).sum(),
+    "solve batched": lambda M, m: m.linalg.solve(
+        const(m, np.stack([np.eye(2), 2.0 * np.eye(2)])) + M, M[1]).sum(),
+    "inv": lambda M, m: (m.linalg.inv(M) ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("nest", list(NESTINGS), ids=list(NESTINGS))
+@pytest.mark.parametrize("name", list(LINALG_SCALARS))
+def test_nested_jacobians_through_linear_algebra_equal_jaxs_hessian(nest, name):
+    """Two levels of tangent (or cotangent) batch axes must stay apart from the matrices'
+    own batch axes: jacfwd(jacfwd) through solve once paired them."""
+    f = LINALG_SCALARS[name]
+    ours = NESTINGS[nest](lambda M: f(M, wl))(M2)
+    assert_tree_close(ours, jax.hessian(lambda M: f(M, jnp))(M2))
+
+
 def test_grad_of_grad_of_a_scalar_function():
     def f(x, m):
         return m.sin(x) * m.exp(0.3 * x) + m.tanh(x) ** 3

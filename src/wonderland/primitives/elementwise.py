@@ -64,9 +64,9 @@ pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_expone
 
 def _extremum(name: str, pick: str, wins: Any) -> Any:
     """maximum / minimum: the derivative is 1 on the winning side, 1/2 each at a tie."""
-    def forward(xp: Any, a: Any, b: Any) -> Any:
-        if isinstance(b, (int, float)):
-            return xp.where(wins(a, b) | (a == b), a, xp.asarray(b, dtype=a.dtype))
+    def forward(xp: Any, a: Any, b: Any) -> Any:  # (NaN wins, as NumPy's and PyTorch's)
+        if isinstance(b, (int, float)) and type(a) is not backend.np.ndarray:  # strict
+            b = xp.asarray(b, dtype=a.dtype if backend.is_floating(a.dtype, xp) else None)
         return getattr(xp, pick)(a, b)
 
     return binary(name, forward,
@@ -100,7 +100,7 @@ tanh_ = elementwise("tanh", lambda m, ans, x: 1.0 - ans * ans, uses_ans=True)
 sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), _sigmoid,
                        uses_ans=True)
 relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
-                    lambda xp, x: xp.where(x > 0, x, xp.zeros_like(x)))
+                    lambda xp, x: xp.maximum(x, xp.zeros_like(x)))  # relu(NaN) is NaN
 softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),
                         lambda xp, x: xp.logaddexp(x, xp.zeros_like(x)))
 

@@ -279,8 +279,10 @@ def _solve_a_vjp(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> 
 
 
 def _solve_jvp(tangents: tuple, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> Tensor:
-    ta, rhs = tangents
+    ta, rhs = tangents  # (their batch axes kept in front of the batch of ``ans``)
+    rhs = None if rhs is None else pad_tangent(rhs, b, ans.ndim)
     if ta is not None:
+        ta = pad_tangent(ta, a, ans.ndim + 1 if vector else ans.ndim)
         ax = squeeze(ta @ unsqueeze(ans, -1), -1) if vector else ta @ ans
         rhs = -ax if rhs is None else rhs - ax
     return solve_(a, rhs, vector)
