@@ -369,3 +369,18 @@ def test_several_targets_with_dask_predict_lazily_and_refuse_to_fit_clearly():
     with pytest.raises(ValueError, match=r"^Ridge: y should be a 1-D array, got shape "
                                          r"\(150, 3\); several targets are fitted from NumPy"):
         wll.Ridge().fit(da.from_array(X, chunks=40), da.from_array(Y, chunks=40))
+
+
+@pytest.mark.parametrize("offset, spread", [(1e6, 1e-3), (100.0, 1e-3), (2000.0, 1.0)])
+def test_gd_does_not_stop_once_the_intercept_is_fitted_on_features_with_a_large_mean(offset,
+                                                                                     spread):
+    """The stopping test was relative to the first gradient, which a large ȳ dominated: one
+    step fitted the intercept and stopped, the coefficients barely moved."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2)) * spread + offset
+    y = X @ [1.0, 2.0] + 0.001 * rng.normal(size=100)
+    ours = wll.LinearRegression(solver="gd").fit(X, y)
+    exact = skl.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(ours.coef_, exact.coef_, rtol=1e-4)
+    np.testing.assert_allclose(ours.predict(X), exact.predict(X), rtol=1e-5)
+    assert ours.n_iter_ > 3

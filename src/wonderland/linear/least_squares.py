@@ -312,6 +312,8 @@ class LinearRegression(_LeastSquares):
             return (r * r).mean(axis=0).sum() if share is None else (r * r * share).sum()
 
         theta0 = np.zeros((d + 1 if intercept else d,) + y.shape[1:])
+        if intercept:  # the columns are centred: ȳ is the intercept's optimum, whatever w,
+            theta0[d] = summary.y_mean  # so tol measures the fit of w, not of a large ȳ
         g0 = np.asarray(value_and_grad(mse)(theta0)[1])
         tol = self.tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny)
         res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,
