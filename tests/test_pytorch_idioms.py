@@ -968,3 +968,28 @@ def test_iterating_a_0d_tensor_says_it_is_a_scalar():
     for attempt in (list, len, lambda t: next(iter(t))):
         with pytest.raises(TypeError, match=r"0-d tensor \(a scalar\); use \.item\(\)"):
             attempt(wl.tensor(2.0))
+
+
+def test_set_grad_enabled_works_called_as_a_context_manager_and_as_a_decorator():
+    x = wl.tensor(2.0, requires_grad=True)
+    with wl.set_grad_enabled(False):
+        assert not (x * 3).requires_grad
+    assert wl.is_grad_enabled()  # restored: it used to stay off for the rest of the program
+    with wl.no_grad():
+        with wl.autograd.set_grad_enabled(True):
+            assert (x * 3).requires_grad
+        assert not wl.is_grad_enabled()
+
+    @wl.set_grad_enabled(False)
+    def tripled():
+        return x * 3
+
+    assert wl.is_grad_enabled() and not tripled().requires_grad and wl.is_grad_enabled()
+    try:
+        wl.set_grad_enabled(False)  # called: at once, as torch.set_grad_enabled(False)
+        assert not wl.is_grad_enabled() and not (x * 3).requires_grad
+    finally:
+        wl.set_grad_enabled(True)
+    assert (x * 3).requires_grad
+    with pytest.raises(TypeError, match="takes True or False, got 'no'"):
+        wl.set_grad_enabled("no")

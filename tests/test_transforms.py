@@ -920,3 +920,18 @@ def test_negative_argnums_count_from_the_end_as_in_jax():
     x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     f = lambda x, y: (x * y**2).sum()  # noqa: E731
     assert_tree_close(wl.grad(f, argnums=-1)(x, y), jax.grad(f, argnums=-1)(x, y))
+
+
+def test_keyword_arguments_reach_the_function_undifferentiated_as_in_jax():
+    def f(x, scale=1.0, *, power):
+        return (x**power).sum() * scale
+
+    x = np.array([1.0, 2.0])
+    for ours, theirs in [(wl.grad(f), jax.grad(f)), (wl.jacrev(f), jax.jacrev(f)),
+                         (wl.jacfwd(f), jax.jacfwd(f)), (wl.jacobian(f), jax.jacobian(f)),
+                         (wl.hessian(f), jax.hessian(f))]:
+        assert_tree_close(ours(x, scale=3.0, power=3), theirs(jnp.asarray(x), scale=3.0,
+                                                                power=3))
+    value, g = wl.value_and_grad(f)(x, 2.0, power=2)
+    assert_tree_close((value, g), jax.value_and_grad(f)(jnp.asarray(x), 2.0, power=2))
+    assert wl.grad(f).__name__ == "f"

@@ -51,7 +51,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import check_grad, numerical_grad
-from .idioms import allclose, inference_mode, isclose
+from .idioms import allclose, inference_mode, isclose, set_grad_enabled
 from .primitives.elementwise import (
     abs,
     astype,
@@ -109,7 +109,6 @@ from .tensor import (
     enable_grad,
     is_grad_enabled,
     no_grad,
-    set_grad_enabled,
 )
 
 clamp = clip

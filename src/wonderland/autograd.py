@@ -14,9 +14,9 @@ from typing import Any
 
 from . import backend
 from .autodiff.reverse import _unit, grad_of
-from .idioms import inference_mode
+from .idioms import inference_mode, set_grad_enabled
 from .primitives.elementwise import astype, clone
-from .tensor import Tensor, _new, enable_grad, no_grad, set_grad_enabled
+from .tensor import Tensor, _new, enable_grad, no_grad
 
 __all__ = ["grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
 

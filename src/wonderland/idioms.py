@@ -484,4 +484,37 @@ class inference_mode(_GradMode):
         self._mode = not bool(mode)  # the grad mode inside
 
 
+class set_grad_enabled(_GradMode):
+    """PyTorch's ``set_grad_enabled(mode)``: called, it turns recording on or off at once
+    (``wl.set_grad_enabled(False)``); in a ``with`` block or as a decorator, only inside,
+    the previous mode restored after.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor(2.0, requires_grad=True)
+    >>> with wl.set_grad_enabled(False):
+    ...     (x * 3).requires_grad
+    False
+    >>> wl.is_grad_enabled()
+    True
+    """
+
+    def __new__(cls, mode: Any) -> Any:
+        if not isinstance(mode, bool | backend.np.bool_):
+            raise TypeError(f"set_grad_enabled(mode) takes True or False, got {mode!r}")
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._previous = engine.set_grad_enabled(self._mode)  # at once, as PyTorch's
+
+    def __call__(self, func: Any) -> Any:  # as a decorator: only while func runs
+        engine.set_grad_enabled(self._previous)
+        return super().__call__(func)
+
+    def __enter__(self) -> None:
+        engine.set_grad_enabled(self._mode)
+
+
 install()

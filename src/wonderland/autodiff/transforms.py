@@ -96,14 +96,16 @@ def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int
 
 
 def _transform(f: Callable, argnums: Any, name: str, call: Callable) -> Callable:
-    """``f`` transformed by ``call(args, positions, what, one_argnum)``; ``f`` and ``argnums``
-    are checked now, the range of ``argnums`` at each call."""
+    """``f`` transformed by ``call(f, args, positions, what, one_argnum)``; ``f`` and
+    ``argnums`` are checked now, the range of ``argnums`` at each call. Keyword arguments
+    reach ``f`` as they are, not differentiated (as JAX's)."""
     what = _require_callable(f, name)
     spec = _argnums_spec(argnums, what)
 
     @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        return call(args, _argnums(spec, len(args), what), what, isinstance(spec, int))
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        return call(functools.partial(f, **kwargs) if kwargs else f, args,
+                    _argnums(spec, len(args), what), what, isinstance(spec, int))
 
     return transformed
 
@@ -216,7 +218,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> value.item(), g.tolist()
     (5.0, [2.0, 4.0])
     """
-    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
+    def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         inputs, out, aux, (recorded, nested) = _reverse(f, args, nums, what, has_aux)
         if out.size != 1:
             raise ValueError(f"{what}: the function must return a scalar to take its "
@@ -249,8 +251,8 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *
     value_grad = value_and_grad(f, argnums, has_aux, _name=_name)
 
     @functools.wraps(f)
-    def transformed(*args: Any) -> Any:
-        value, g = value_grad(*args)
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        value, g = value_grad(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
     return transformed
@@ -304,7 +306,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
     >>> wl.jacrev(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
+    def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         inputs, out, _, traced = _reverse(f, args, nums, what, False, outputs="many")
         outs = out if isinstance(out, tuple) else (out,)
         per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
@@ -406,7 +408,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
     >>> wl.jacfwd(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
-    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
+    def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         blocks: list[Tensor] = []  # argument by argument, output by output
         for k in nums:  # (argnums is never empty)
             many = _forward_blocks(f, args, k, what, blocks)
@@ -453,7 +455,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", 
     if mode != "auto":
         return (jacrev if mode == "rev" else jacfwd)(f, argnums, _name=_name)
 
-    def call(args: tuple, nums: tuple[int, ...], what: str, one_argnum: bool) -> Any:
+    def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         inputs, out, _, traced = _reverse(f, args, nums, what, False)
         if sum(x.size for x in inputs) < out.size:  # forward mode pushes fewer directions
             return jacfwd(f, argnums, _name=_name)(*args)
