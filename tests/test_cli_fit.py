@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,38 @@ def test_fit_bad_inputs_are_one_line_and_exit_2(regression, tmp_path):
                                 "--test-size", "1.5", cwd=tmp_path), "fit", "--test-size")
     _one_error_line(_wonderland("fit", str(path), "--target", "price", "--model", "ridge",
                                 "--save", "m.pkl", cwd=tmp_path), "fit", "m.pkl")
+
+
+def test_fit_bad_targets_and_splits_are_one_line_and_exit_2(regression, classification,
+                                                            tmp_path):
+    path, _, _ = regression
+    _one_error_line(_wonderland("fit", str(path), "--target", "price", "--model", "logistic",
+                                cwd=tmp_path), "fit", "class labels (whole numbers)", "'price'")
+    one = _write(tmp_path / "one.csv", ["a", "y"], [[0.5, 1], [1.5, 1], [2.5, 1]])
+    _one_error_line(_wonderland("fit", str(one), "--target", "y", "--model", "logistic",
+                                cwd=tmp_path), "fit", "two or more classes", "found 1")
+    _one_error_line(_wonderland("fit", str(path), "--target", "price", "--model", "ridge",
+                                "--test-size", "0.999", cwd=tmp_path), "fit", "--test-size",
+                    "no training rows")
+    # one class alone in the training rows: the estimator's own check, as one line
+    rows = [[float(i), 0] for i in range(12)] + [[100.0, 1]]
+    lonely = _write(tmp_path / "lonely.csv", ["a", "y"], rows)
+    done = _wonderland("fit", str(lonely), "--target", "y", "--model", "logistic",
+                       "--test-size", "0.1", "--seed", "3", cwd=tmp_path)  # (it is tested)
+    _one_error_line(done, "fit", "at least 2 classes")
+
+
+def test_fit_reports_a_test_class_the_training_rows_lack_instead_of_crashing(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[7] = 2  # one row of a third class: seed 1 puts it among the test rows
+    path = _write(tmp_path / "rare.csv", ["a", "b", "y"], np.column_stack([X, y]))
+    done = _wonderland("fit", str(path), "--target", "y", "--model", "logistic", "--alpha",
+                       "0.1", "--seed", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "warning: the test rows hold class(es) 2 that the training rows lack" in done.stdout
+    assert re.search(r"test \(10 rows\): accuracy 0\.\d+, log-loss \d", done.stdout)
 
 
 def test_predict_refuses_a_file_that_is_not_a_model(regression, tmp_path):

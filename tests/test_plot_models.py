@@ -68,6 +68,8 @@ def test_regression_fit_draws_into_a_given_axes():
     (lambda m, X, y: wl.plot.regression_fit(m, X, y[:-1]), "rows"),
     (lambda m, X, y: wl.plot.regression_fit(m, X, y, feature="nope"), "nope"),
     (lambda m, X, y: wl.plot.regression_fit(m, X, y, feature=5), "5"),
+    (lambda m, X, y: wl.plot.regression_fit(m, X, np.column_stack([y, y])),
+     r"y of shape \(\d+, 2\) holds 2 targets; draw one at a time"),
 ])
 def test_regression_fit_refuses_bad_input_clearly(call, message):
     X, y = _line_data(features=2)

@@ -180,10 +180,36 @@ def metrics(model: Any, X: Any, y: np.ndarray, classifier: bool) -> dict[str, fl
     result = {"accuracy": float(np.mean(np.asarray(model.predict(X)) == y))}
     if hasattr(model, "predict_proba"):
         probability = np.asarray(model.predict_proba(X), dtype=float)
-        column = np.searchsorted(model.classes_, y)
-        picked = np.clip(probability[np.arange(len(y)), column], 1e-15, 1.0)
+        classes = model.classes_
+        column = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+        # a class the model never saw in training has probability 0 (clipped)
+        seen = classes[column] == y
+        picked = np.clip(np.where(seen, probability[np.arange(len(y)), column], 0.0), 1e-15,
+                         1.0)
         result["log-loss"] = float(-np.mean(np.log(picked)))
     return result
+
+
+def check_labels(y: np.ndarray, model: str, target: str) -> None:
+    """A classifier's target: whole-number labels, two classes or more (two for hinge).
+
+    Examples
+    --------
+    >>> check_labels(np.array([0.0, 1.0, 1.0]), "logistic", "y")
+    >>> try:
+    ...     check_labels(np.array([0.5, 1.0]), "logistic", "y")
+    ... except Exception as exc:
+    ...     print(exc)
+    --model logistic needs class labels (whole numbers) in column 'y', found 0.5
+    """
+    fractional = y[y != np.round(y)]
+    if fractional.size:
+        raise CommandError(f"--model {model} needs class labels (whole numbers) in column "
+                           f"{target!r}, found {fractional[0]:g}", status=2)
+    found = len(np.unique(y))
+    if found < 2 or (model == "hinge" and found != 2):
+        raise CommandError(f"--model {model} needs {'two' if model == 'hinge' else 'two or more'}"
+                           f" classes in column {target!r}, found {found}", status=2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,20 +219,27 @@ def run(args: argparse.Namespace) -> int:
     if args.dask:
         return run_dask(args, model, classifier)
     dataset = read_data(args.data, args.target)
-    labels = np.unique(dataset.y.numpy())
-    if classifier and len(labels) != 2 and args.model == "hinge":
-        raise CommandError(f"--model hinge needs two classes in column {args.target!r}, "
-                           f"found {len(labels)}", status=2)
-    if args.test_size > 0:
-        train, test = dataset.split(args.test_size, seed=args.seed)
-    else:
-        train, test = dataset, None
+    if classifier:
+        check_labels(dataset.y.numpy(), args.model, args.target)
+    try:
+        train, test = dataset.split(args.test_size, seed=args.seed) if args.test_size > 0 \
+            else (dataset, None)
+    except ValueError as exc:
+        raise CommandError(f"argument --test-size: {exc}", status=2) from None
     names = list(dataset.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(_with_names(train.X.numpy(), names), _target(train, classifier))
+        try:
+            model.fit(_with_names(train.X.numpy(), names), _target(train, classifier))
+        except ValueError as exc:  # the estimators' input checks (e.g. one class only)
+            raise CommandError(" ".join(str(exc).split()), status=2) from None
     for warning in caught:
         print(f"warning: {' '.join(str(warning.message).split())}")
+    if classifier and test is not None:
+        unseen = np.setdiff1d(_target(test, True), _target(train, True))
+        if unseen.size:
+            print(f"warning: the test rows hold class(es) {', '.join(map(str, unseen))} that "
+                  f"the training rows lack; the model gives them probability 0")
     print(f"{type(model).__name__} on {args.data}: {len(dataset)} rows, {len(names)} "
           f"features, target {args.target!r}")
     print_coefficients(model, names)

@@ -81,7 +81,11 @@ def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = No
     ('x0', 'target')
     """
     table = _table(X, "regression_fit")
-    target = np.asarray(y, dtype=float).ravel()
+    target = np.asarray(y, dtype=float)
+    if target.ndim == 2 and target.shape[1] != 1:
+        raise ValueError(f"regression_fit: y of shape {target.shape} holds {target.shape[1]} "
+                         f"targets; draw one at a time (a model fitted to that column)")
+    target = target.ravel()
     if target.shape[0] != table.shape[0]:
         raise ValueError(f"regression_fit: X has {table.shape[0]} rows but y has "
                          f"{target.shape[0]}")
