@@ -109,8 +109,7 @@ class Primitive:
     a node may keep large arguments as stand-ins of their shape and dtype (``_stand_in``).
     """
 
-    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view",
-                 "lean")
+    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view", "lean")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Any,
                  jvp: Callable[..., Any] | None, *, raw_vjps: Any = None,
@@ -295,8 +294,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         else:
             datas.append(a)
     xp = xp or backend.numpy_namespace
-    return finish(prim, prim.forward(xp, *datas, **params), xp, args, params, record,
-                  forward_mode)
+    return finish(prim, prim.forward(xp, *datas, **params), xp, args, params, record, forward_mode)
 
 
 def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, record: bool,

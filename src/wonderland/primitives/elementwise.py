@@ -97,8 +97,7 @@ sin_ = elementwise("sin", lambda m, ans, x: m.cos(x))
 cos_ = elementwise("cos", lambda m, ans, x: -m.sin(x))
 tan_ = elementwise("tan", lambda m, ans, x: 1.0 + ans * ans, uses_ans=True)
 tanh_ = elementwise("tanh", lambda m, ans, x: 1.0 - ans * ans, uses_ans=True)
-sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), _sigmoid,
-                       uses_ans=True)
+sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), _sigmoid, uses_ans=True)
 relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
                     lambda xp, x: xp.maximum(x, xp.zeros_like(x)))  # relu(NaN) is NaN
 softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),

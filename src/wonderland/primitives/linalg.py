@@ -59,8 +59,7 @@ def _matmul_jvp(tangents: tuple, ans: Any, a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
-matmul_ = defprim("matmul", backend.matmul, (_matmul_vjp_a, _matmul_vjp_b),
-                  _matmul_jvp, poly=True)
+matmul_ = defprim("matmul", backend.matmul, (_matmul_vjp_a, _matmul_vjp_b), _matmul_jvp, poly=True)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
