@@ -993,3 +993,12 @@ def test_set_grad_enabled_works_called_as_a_context_manager_and_as_a_decorator()
     assert (x * 3).requires_grad
     with pytest.raises(TypeError, match="takes True or False, got 'no'"):
         wl.set_grad_enabled("no")
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 0), ((0, 3), 1), ((0,), 0)])
+def test_logsumexp_over_an_empty_axis_is_minus_infinity_as_torch(shape, dim):
+    x = wl.zeros(*shape, requires_grad=True)
+    out = wl.logsumexp(x, dim=dim)
+    np.testing.assert_array_equal(out.numpy(), torch.logsumexp(torch.zeros(*shape), dim=dim))
+    out.sum().backward()
+    assert x.grad.shape == shape

@@ -321,6 +321,8 @@ def einsum(xp: ModuleType, subscripts: str, *operands: Any):
 
 def logsumexp(xp: ModuleType, x: Any, axis: Any, keepdims: bool):
     """Stable ``log(sum(exp(x)))`` over ``axis``."""
+    if x.size == 0:  # an empty sum: log 0 = -inf (as torch), where max would fail
+        return xp.sum(x, axis=axis, keepdims=keepdims) - np.inf
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
