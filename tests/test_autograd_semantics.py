@@ -850,3 +850,35 @@ def test_operations_without_derivatives_are_constants_to_both_modes(name):
     for v in ([-1.0, 2.0, 0.7], [3.0, -2.0, 0.1]):
         v = wl.tensor(v)
         np.testing.assert_array_equal(compiled(v).numpy(), f(v).numpy())
+
+
+def test_a_transformed_function_closing_over_tensors_that_require_grad_is_torch_funcs():
+    """wl.grad used to run such a function's pass unrecorded: the gradient came back cut
+    from the captured tensor (a silent wrong second derivative), and the pass freed the
+    user's own graph on the way."""
+    torch = pytest.importorskip("torch")
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    wl.grad(lambda z: (z * y * z).sum())(np.array([1.0, -1.0]))
+    (y ** 2).sum().backward()  # the user's graph is intact
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+    x.grad = None
+    y = x * 3
+    g = wl.grad(lambda z: (z * y * z).sum())(np.array([1.0, -1.0]))
+    (g.sum() + x.sum()).backward()  # the gradient is differentiable in the capture
+    xt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    yt = xt * 3
+    gt = torch.func.grad(lambda z: (z * yt * z).sum())(torch.tensor([1.0, -1.0],
+                                                                    dtype=torch.float64))
+    np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy())
+    (gt.sum() + xt.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+    # a transform after the user freed that graph never walks into it
+    y2 = x * 2
+    (y2 ** 2).sum().backward()
+    value, grad = wl.value_and_grad(lambda z: (z * y2).sum())(np.ones(2))
+    np.testing.assert_allclose(grad.detach().numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(wl.jacrev(lambda z: z * y2)(np.ones(2)).detach().numpy(),
+                               np.diag([2.0, 4.0]))
+    (pull,) = wl.vjp(lambda z: z * y2, np.ones(2))[1](np.ones(2))
+    np.testing.assert_allclose(pull.detach().numpy(), [2.0, 4.0])

@@ -21,7 +21,6 @@ from .autodiff import (
     jacobian,
     jacrev,
     jvp,
-    linearize,
     value_and_grad,
     vjp,
 )
@@ -104,6 +103,7 @@ from .primitives.shape import (
     transpose,
     unsqueeze,
 )
+from .taylor import linearize
 from .tensor import (
     Tensor,
     enable_grad,

@@ -4,17 +4,15 @@ transforms."""
 from . import forward  # noqa: F401 - installs the forward-mode hook
 from .reverse import backward, grad_of
 from .transforms import (
-    Linearization,
     grad,
     hessian,
     jacfwd,
     jacobian,
     jacrev,
     jvp,
-    linearize,
     value_and_grad,
     vjp,
 )
 
 __all__ = ["backward", "grad_of", "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd",
-           "jacobian", "hessian", "linearize", "Linearization"]
+           "jacobian", "hessian"]

@@ -124,12 +124,13 @@ def _fit(g: Any, parent: Any, name: str, nb: int) -> Any:
 
 def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
             retain_graph: bool = False, create_graph: bool = False, nb: int = 0,
-            on_tensors: bool = False) -> list | None:
+            on_tensors: bool = False, floor: int = -1) -> list | None:
     """The reverse pass from ``roots`` with cotangents ``seeds``: the cotangents of
     ``targets`` (``None`` where one is not reached; PyTorch's ``autograd.grad``), or, with
     no targets, accumulated into the leaves' ``.grad`` (``backward``). ``nb`` leading axes
     of the seeds are a batch; ``on_tensors`` keeps forward-mode tangents flowing through
-    the rules.
+    the rules; no node made before ``floor`` is visited (a transform's pass to its own
+    inputs leaves the graph of the tensors ``f`` closes over as it is).
 
     Nodes are visited by decreasing creation number (a topological order), each pushed on
     a heap when its first cotangent arrives: one pass, no recursion, and only the part of
@@ -154,7 +155,7 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
         if wanted or (targets is None and retained) else None
     previous = set_grad_enabled(create_graph)
     try:
-        _visit(heap, leaves, retain_graph, nb, watching, raw)
+        _visit(heap, leaves, retain_graph, nb, watching, raw, floor)
     finally:
         set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
@@ -189,7 +190,7 @@ def _take(targets: list[Tensor], leaves: dict, captured: dict) -> list:
 
 
 def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
-           raw: bool) -> None:
+           raw: bool, floor: int) -> None:
     """The loop of ``grad_of``. It takes the next node without the heap whenever that node
     comes after everything pending, and checks versions only when something was written
     in place since the node was made."""
@@ -268,6 +269,8 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                     gi = _fit(gi, parent, prim.name, nb)  # (which allows equal dtypes)
                 if type(edge) is Tensor:
                     _add_leaf(leaves, edge, gi, raw)
+                elif edge.seq < floor:
+                    continue
                 elif edge.g is None:
                     edge.g = gi
                     if follow is None:

@@ -1,5 +1,6 @@
-"""The functional transforms of the text: gradients, directional derivatives, Jacobians,
-Hessians and the first-order Taylor model, as functions of functions (JAX's style).
+"""The functional transforms of the text: gradients, directional derivatives, Jacobians
+and Hessians, as functions of functions (JAX's style). The first-order Taylor model built
+on them is ``wonderland.taylor``.
 
 Reverse mode runs on the tape (``grad_of``); forward mode opens a level (``forward``).
 Both nest: an inner transform sees the outer one's tensors as ordinary inputs that
@@ -17,7 +18,7 @@ import numpy as np
 from .. import backend
 from ..primitives.elementwise import clone_
 from ..primitives.shape import permute, reshape
-from ..tensor import Tensor, _new, enable_grad, make_node
+from ..tensor import Tensor, _new, _sequence, enable_grad, make_node
 from . import forward
 from .reverse import _hand_over, _unit, grad_of
 
@@ -169,12 +170,14 @@ _active_reverse = 0  # reverse transforms now evaluating their function
 
 def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool,
              outputs: str = "one"):
-    """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, (recorded, nested)).
+    """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, (recorded, nested,
+    start)); the backward pass to the inputs visits no node made before ``start``.
 
     ``outputs="many"`` accepts a tuple of outputs (returned as a tuple)."""
     global _active_reverse
     args = list(args)
     originals = [_as_input(args[k], what) for k in nums]
+    start = next(_sequence)  # the inputs' nodes and those f makes come after it
     inputs = [_reverse_input(x) for x in originals]
     for k, x in zip(nums, inputs):
         args[k] = x
@@ -189,11 +192,27 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
         _active_reverse -= 1
     many = outputs == "many" and isinstance(out, (tuple, list))
     outs = tuple(_check_output(o, what) for o in (out if many else (out,)))
-    # An outer reverse transform needs the backward pass recorded; an outer forward one
-    # needs its tangents carried through the rules.
-    recorded = inside_outer or any(x._rg for x in originals)
+    # An outer reverse transform, or a tensor that requires grad and that f closes over,
+    # needs the backward pass recorded; an outer forward one, its tangents carried through.
+    recorded = inside_outer or any(x._rg for x in originals) or _captures(outs, inputs, start)
     nested = recorded or _traced(*originals) or any(o._fw is not None for o in outs)
-    return inputs, (outs if many else outs[0]), aux, (recorded, nested)
+    return inputs, (outs if many else outs[0]), aux, (recorded, nested, start)
+
+
+def _captures(outs: tuple, inputs: list, start: int) -> bool:
+    """Whether the outputs' graph reaches, beyond ``inputs``, a tensor that requires grad
+    (one ``f`` closes over): the gradient then stays differentiable in it and the outer
+    graph is kept, as with ``torch.func`` (a raw pass would cut and free it)."""
+    todo, seen = [o._node for o in outs], set(map(id, inputs))
+    while todo:
+        e = todo.pop()  # an edge: a node, a leaf, or None
+        if e is None or id(e) in seen:
+            continue
+        if type(e) is Tensor or e.seq < start:  # a leaf not among the inputs, an older node
+            return True
+        seen.add(id(e))
+        todo.extend((e.e0,) if e.n == 1 else (e.e0, e.e1) if e.n == 2 else e.erest)
+    return False
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
@@ -219,13 +238,13 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     (5.0, [2.0, 4.0])
     """
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
-        inputs, out, aux, (recorded, nested) = _reverse(f, args, nums, what, has_aux)
+        inputs, out, aux, (recorded, nested, start) = _reverse(f, args, nums, what, has_aux)
         if out.size != 1:
             raise ValueError(f"{what}: the function must return a scalar to take its "
                              f"gradient, got an output of shape {out.shape}; use "
                              f"wl.jacobian or wl.vjp for non-scalar outputs")
         grads = grad_of([out], inputs, [_new(_unit(out), out._xp)], retain_graph=recorded,
-                        create_graph=recorded, on_tensors=nested)
+                        create_graph=recorded, on_tensors=nested, floor=start)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
         value = _detached(out, nested)
         return ((value, aux) if has_aux else value), (grads[0] if one_argnum else grads)
@@ -276,7 +295,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     """
     what = _require_callable(f, "vjp")
     nums = tuple(range(len(primals)))
-    inputs, out, _, (recorded, nested) = _reverse(f, primals, nums, what, False)
+    inputs, out, _, (recorded, nested, start) = _reverse(f, primals, nums, what, False)
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
         v = cotangent if isinstance(cotangent, Tensor) else _new(
@@ -285,7 +304,8 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
             raise ValueError(f"{what}: the cotangent has shape {v.shape} but the output has "
                              f"shape {out.shape}")
         grads = grad_of([out], inputs, [v], retain_graph=True,
-                        create_graph=recorded or bool(v._rg), on_tensors=nested or _traced(v))
+                        create_graph=recorded or bool(v._rg), on_tensors=nested or _traced(v),
+                        floor=start)
         return tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
 
     return _detached(out, nested), vjp_fn
@@ -324,11 +344,11 @@ def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
 
 def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple,
                            last: bool = True) -> tuple:
-    recorded, nested = traced
+    recorded, nested, start = traced
     size, xp = out.size, out._xp
     basis = xp.reshape(xp.eye(size, dtype=out._data.dtype), (size,) + out.shape)
     grads = grad_of([out], inputs, [_new(basis, xp)], retain_graph=recorded or not last,
-                    create_graph=recorded, nb=1, on_tensors=nested)
+                    create_graph=recorded, nb=1, on_tensors=nested, floor=start)
     result = []
     for g, x in zip(grads, inputs):
         if g is None:
@@ -479,50 +499,4 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 # ----------------------------------------------------------------------- Taylor model
 
 
-class Linearization:
-    """The first-order Taylor model of ``f`` at ``x0``: ``x -> f(x0) + J(x0) (x - x0)``.
-
-    ``value`` is ``f(x0)``; ``jvp(v)`` is ``J(x0) v`` (the pair that ``jax.linearize``
-    returns); ``jacobian`` is ``J(x0)``, the gradient for a scalar ``f``.
-    """
-
-    def __init__(self, f: Callable, x0: Any) -> None:
-        _require_callable(f, "linearize")
-        self.x0 = _as_input(x0, "linearize")
-        self.jacobian = jacobian(f, _name="linearize")(self.x0)
-        self.value = _as_input(f(self.x0), "linearize")
-
-    def jvp(self, v: Any) -> Tensor:
-        """``J(x0) v``: the model's change along ``v``."""
-        v = _as_input(v, "linearize")
-        if v.shape != self.x0.shape:
-            raise ValueError(f"linearize: a direction of shape {v.shape} for a point of shape "
-                             f"{self.x0.shape}")
-        flat = reshape(self.jacobian, self.value.shape + (self.x0.size,))
-        return reshape(flat @ reshape(v, (self.x0.size,)), self.value.shape)
-
-    def __call__(self, x: Any) -> Tensor:
-        return self.value + self.jvp(_as_input(x, "linearize") - self.x0)
-
-    def __repr__(self) -> str:
-        return f"Linearization(value={self.value!r}, at={self.x0!r})"
-
-
-def linearize(f: Callable, x0: Any) -> Linearization:
-    """The text's first-order Taylor model: ``x -> f(x0) + <∇f(x0), x - x0>``.
-
-    Unlike ``jax.linearize`` it returns the model itself, a callable; its ``.value`` and
-    ``.jvp`` attributes are JAX's pair.
-
-    Examples
-    --------
-    >>> import wonderland as wl
-    >>> model = wl.linearize(lambda x: x**2 - 1.5 * x, 0.5)
-    >>> f"{model(0.51).item():.4f}"
-    '-0.5050'
-    """
-    return Linearization(f, x0)
-
-
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
-           "linearize", "Linearization"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian"]
