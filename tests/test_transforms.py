@@ -935,3 +935,18 @@ def test_keyword_arguments_reach_the_function_undifferentiated_as_in_jax():
     value, g = wl.value_and_grad(f)(x, 2.0, power=2)
     assert_tree_close((value, g), jax.value_and_grad(f)(jnp.asarray(x), 2.0, power=2))
     assert wl.grad(f).__name__ == "f"
+
+
+def test_aux_comes_back_as_plain_values_that_hold_no_graph_as_in_jax():
+    def f(x):
+        return (x**2).sum(), (x * 2, [x.sum(), "tag"])
+
+    g, (doubled, (total, tag)) = wl.grad(f, has_aux=True)(np.ones(2))
+    assert not doubled.requires_grad and doubled.grad_fn is None and tag == "tag"
+    assert not total.requires_grad
+    (value, aux), _ = wl.value_and_grad(f, has_aux=True)(np.ones(2))
+    assert not aux[0].requires_grad
+    # under an outer transform aux stays traced: its derivative is taken
+    outer = wl.grad(lambda y: wl.grad(lambda x: ((x * y).sum(), x * y), has_aux=True)(
+        np.ones(2))[1].sum())(np.array([3.0, 4.0]))
+    assert_tree_close(outer, np.ones(2))

@@ -158,6 +158,14 @@ def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
     return result
 
 
+def _plain(aux: Any) -> Any:
+    """``aux`` with its tensors (alone, or in a tuple or list) cut from the graph, as JAX
+    returns it: plain values that hold no graph alive."""
+    if type(aux) in (tuple, list):
+        return type(aux)(map(_plain, aux))
+    return _new(aux._data, aux._xp) if isinstance(aux, Tensor) else aux
+
+
 def _detached(t: Tensor, keep: bool) -> Tensor:
     return t if keep else _new(t._data, t._xp)
 
@@ -246,7 +254,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         grads = grad_of([out], inputs, [_new(_unit(out), out._xp)], retain_graph=recorded,
                         create_graph=recorded, on_tensors=nested, floor=start)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
-        value = _detached(out, nested)
+        value, aux = _detached(out, nested), aux if nested else _plain(aux)
         return ((value, aux) if has_aux else value), (grads[0] if one_argnum else grads)
 
     return _transform(f, argnums, _name, call)
