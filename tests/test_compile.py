@@ -505,3 +505,33 @@ def test_long_programs_run_as_calls_with_the_same_results():
             for g, w in zip(got, want):
                 np.testing.assert_allclose(g.numpy(), w.numpy(), equal_nan=True, **TOL)
     assert c.cache_info().hits == 2
+
+
+@pytest.mark.parametrize("start", [np.ones(3), np.zeros(3), np.array([2.0, 2.0, 2.0])])
+def test_a_captured_tensor_updated_in_place_is_read_live_whatever_its_values(start):
+    """Its trace-time values are not a constant to fold: a parameter initialised to ones
+    (x * W became x) or zeros (x * W + W became 0) went stale once an optimizer moved it."""
+    W = wl.tensor(start.copy(), requires_grad=True)
+    twin = wl.tensor(start.copy())  # equal values, another tensor: not merged with W
+    compiled = wl.compile(lambda x: (x * W + W).sum() + (x * twin).sum())
+    x = np.arange(3.0)
+    compiled(x)
+    (wl.tensor(x) * W).sum().backward()
+    wl.optim.GD([W], lr=1.0).step()
+    eager = (wl.tensor(x) * W + W).sum() + (wl.tensor(x) * twin).sum()
+    assert compiled(x).item() == pytest.approx(eager.item(), rel=1e-12)
+
+
+def test_returning_a_local_tensor_written_in_place_is_allowed():
+    def scatter(x):
+        y = wl.zeros(3)
+        y[0] = x[1]
+        return x.sum(), y
+
+    def bumped(x):
+        y = x * 2
+        y += 1
+        return y
+
+    for f in (scatter, bumped, lambda x: scatter(x)[::-1]):
+        assert_same(wl.compile(f)(np.arange(3.0)), f(wl.tensor(np.arange(3.0))))

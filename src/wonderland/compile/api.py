@@ -362,7 +362,9 @@ class Compiled:
                     items.append(value if value is not None else Const(leaf._data))
                 else:
                     items.append(("leaf", leaf))
+            leaf = value = None  # (the loop's last output, no longer held here)
             del result, out_leaves, args, kwargs, traced
+            tracer.mark_live()
             tracer.escapes()
             inputs = [v for v in tracer.values if v.prim is None]
             outputs = [i for i in items if not isinstance(i, tuple)]

@@ -141,6 +141,8 @@ def uniform(c: Const) -> Any:
     """The one value of all the entries of a NumPy constant (a Python number), else None."""
     if c.uniform is not _UNKNOWN:
         return c.uniform
+    if c.live:  # its values may change between calls
+        return None
     value = None
     a = c.value
     if isinstance(a, np.ndarray | np.generic) and a.size and a.dtype.kind in "iuf":
@@ -153,7 +155,7 @@ def uniform(c: Const) -> Any:
 
 def is_identity(c: Any) -> bool:
     """Whether ``c`` is a NumPy constant identity matrix."""
-    if not isinstance(c, Const) or not isinstance(c.value, np.ndarray):
+    if not isinstance(c, Const) or not isinstance(c.value, np.ndarray) or c.live:
         return False
     a = c.value
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.dtype.kind not in "fiu":
@@ -180,8 +182,8 @@ def simplify(v: Value) -> Any:
     prim, args, params = v.prim, v.args, v.params
     if prim is ew.clone_:
         return args[0]
-    if not any(isinstance(a, Value) for a in args):
-        return Const(v.data)  # every argument a constant: its trace-time value
+    if not any(isinstance(a, Value) or isinstance(a, Const) and a.live for a in args):
+        return Const(v.data)  # every argument a fixed constant: its trace-time value
     if prim in _ARITHMETIC and v.xp is backend.numpy_namespace:
         args = v.args = tuple(_as_literal(a, k, v) for k, a in enumerate(args))
         a, b = args
@@ -258,7 +260,7 @@ def _key(a: Any) -> Any:
     if isinstance(a, Value):
         return ("value", id(a))
     if isinstance(a, Const):
-        frozen = _freeze(a.value)
+        frozen = None if a.live else _freeze(a.value)
         return ("const", frozen if frozen is not None else id(a))
     return _freeze(a)
 

@@ -52,12 +52,18 @@ class TraceError(RuntimeError):
 
 
 class Const:
-    """A value fixed at trace time: an array (or NumPy scalar) the program reads."""
+    """A value fixed at trace time: an array (or NumPy scalar) the program reads.
 
-    __slots__ = ("value", "shape", "dtype", "xp", "uniform")
+    ``live``: the array of a tensor (or a writable array) that outlives the call, a closure
+    or a global: the program reads it by reference, so an in-place update between calls is
+    seen, and no pass may rely on its trace-time values (fold it, or merge it with another
+    of equal values)."""
+
+    __slots__ = ("value", "shape", "dtype", "xp", "uniform", "live")
 
     def __init__(self, value: Any) -> None:
         self.value = value
+        self.live = False
         self.shape = tuple(getattr(value, "shape", ()))
         self.dtype = getattr(value, "dtype", None)
         self.xp = backend.namespace(value) if backend.is_array(value) else None
@@ -173,6 +179,7 @@ class Tracer:
     def __init__(self) -> None:
         self.values: list[Value] = []
         self.consts: dict[int, Const] = {}
+        self.sources: list[tuple[Any, Const]] = []  # (weakref of a tensor, its Const)
         self.by_seq: dict[int, Value] = {}  # a tape node's creation number -> its Value
         self.jvp_of: Value | None = None    # forward mode running the tangent rule of this
         self.input_vcs: list[list] = []     # version counters of the inputs' storage
@@ -267,9 +274,13 @@ class Tracer:
                 if base is not None:
                     self._check_view(a, value)
                 return value
-            return self.const(a._data)
+            c = self.const(a._data)
+            self.sources.append((weakref.ref(a), c))  # live if ``a`` outlives the call
+            return c
         if backend.is_array(a):
-            return self.const(a)
+            c = self.const(a)
+            c.live = c.live or bool(getattr(getattr(a, "flags", None), "writeable", True))
+            return c
         return a
 
     def record(self, prim: Primitive, out: Tensor, args: tuple, params: dict) -> Value:
@@ -436,6 +447,16 @@ class Tracer:
                              f"tensor is used at {self.user_line()}The compiled code would "
                              f"read the values from before the write. Take the view after the "
                              f"write, or clone() it")
+
+    def mark_live(self) -> None:
+        """Mark the Consts of tensors that outlive the call (held from outside). Called, as
+        ``escapes``, once the function's results are let go of."""
+        alive = [c for r, c in self.sources if r() is not None]
+        if alive:
+            gc.collect()  # tensors and their nodes can form cycles
+            for r, c in self.sources:
+                c.live = c.live or r() is not None
+        self.sources.clear()
 
     def escapes(self) -> None:
         """Refuse in-place writes into tensors that outlive the call (closures, globals):
