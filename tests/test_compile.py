@@ -535,3 +535,15 @@ def test_returning_a_local_tensor_written_in_place_is_allowed():
 
     for f in (scatter, bumped, lambda x: scatter(x)[::-1]):
         assert_same(wl.compile(f)(np.arange(3.0)), f(wl.tensor(np.arange(3.0))))
+
+
+def test_static_values_equal_in_python_but_of_another_type_or_sign_get_their_own_program():
+    A = np.arange(6.0).reshape(3, 2)
+    pick = wl.compile(lambda x, k: x[k])
+    scaled = wl.compile(lambda x, n: x * (10 if type(n) is int else 20), static_argnums=1)
+    signed = wl.compile(lambda x, z: x * (-1 if str(z).startswith("-") else 1),
+                        static_argnums=1)
+    for _ in range(2):  # the traced call and the cached one
+        assert pick(A, 1).shape == (2,) and pick(A, True).shape == (1, 3, 2)
+        assert scaled(A, 2)[0, 1].item() == 10 and scaled(A, 2.0)[0, 1].item() == 20
+        assert signed(A, 0.0)[0, 1].item() == 1 and signed(A, -0.0)[0, 1].item() == -1

@@ -143,7 +143,10 @@ def _signature(tree: tuple, leaves: list) -> tuple:
     for leaf in leaves:
         data, xp = _leaf_data(leaf)
         parts.append((type(leaf) is float, tuple(data.shape), data.dtype, xp))
-    return (tree, tuple(parts))
+    # equal static values of other types (1 and True, 2 and 2.0) or signs (0.0 and -0.0)
+    # may make other programs
+    kinds = tuple((type(v), repr(v) if type(v) is float else None) for v in _statics(tree))
+    return (tree, tuple(parts), kinds)
 
 
 # ----------------------------------------------------------------------- one signature
@@ -442,6 +445,8 @@ def _make_entry(program: Program, tree: tuple, leaves: list, slow: Callable,
                 guards.append(f"{const(value)}.matches({expr})")
             elif value is None or type(value) is bool:
                 guards.append(f"{expr} is {value!r}")
+            elif type(value) is float:  # (-0.0 is not 0.0 here, and nan is nan)
+                guards.append(f"type({expr}) is float and repr({expr}) == {repr(value)!r}")
             else:
                 guards.append(f"type({expr}) is {const(type(value))} and {expr} == "
                               f"{const(value)}")
