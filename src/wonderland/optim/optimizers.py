@@ -25,6 +25,7 @@ class Optimizer:
     Subclasses implement ``_update(p, g, lr, state)`` for one parameter.
     """
 
+    # the buffers a parameter's state may hold (``load_state_dict`` refuses others)
     _state_names: tuple[str, ...] = ()
     # The update is written with Tensor operations (run under no_grad), not on raw arrays.
     _on_tensors = False
@@ -101,8 +102,13 @@ class Optimizer:
         for i, (p, saved) in enumerate(zip(self.params, buffers)):
             entry = {}
             for name, value in saved.items():
+                if name not in self._state_names:
+                    raise ValueError(f"{type(self).__name__}: buffer {name!r} of parameter {i} "
+                                     f"is not one of this optimizer's "
+                                     f"({', '.join(self._state_names) or 'none'}); is the "
+                                     f"state another optimizer's?")
                 array = backend.to_numpy(backend.asarray(value))
-                if array.shape != p.shape:
+                if array.shape != p.shape and not (name == "step" and array.shape == ()):
                     raise ValueError(f"{type(self).__name__}: buffer {name!r} of parameter {i} "
                                      f"has shape {array.shape}, the parameter {p.shape}")
                 data = backend.from_numpy(array.astype(backend.to_numpy(p._data).dtype), p._data)
@@ -186,6 +192,8 @@ class Momentum(_WithMomentum):
     0.46
     """
 
+    _state_names = ("velocity",)
+
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         velocity = state.get("velocity")
         step = -lr * g._data
@@ -209,6 +217,8 @@ class Nesterov(_WithMomentum):
     >>> round(x.item(), 4)
     0.62
     """
+
+    _state_names = ("buffer",)
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         buffer = state.get("buffer")
@@ -261,6 +271,8 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.maximize = bool(maximize)
 
+    _state_names = ("momentum_buffer",)
+
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         d = g._data
         if self.maximize:
@@ -310,15 +322,21 @@ class Adam(Optimizer):
 
     _on_tensors = True
 
+    _state_names = ("m", "v", "step")
+
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         beta1, beta2 = self.betas
         m = state.get("m")
         v = state.get("v")
         m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
         v = (1 - beta2) * g * g if v is None else beta2 * v + (1 - beta2) * g * g
+        # the steps this parameter took (PyTorch's state["step"]): one with no gradient is
+        # no step for its bias correction (a state saved without it: every step counted)
+        taken = state["step"].item() if "step" in state else self.t - 1.0 if "m" in state else 0
+        step = state["step"] = _new(backend.asarray(taken + 1.0), backend.numpy_namespace)
         state["m"], state["v"] = m, v
-        bias1 = 1 - beta1 ** self.t
-        bias2 = 1 - beta2 ** self.t
+        bias1 = 1 - beta1 ** step.item()
+        bias2 = 1 - beta2 ** step.item()
         denom = v.sqrt() / math.sqrt(bias2) + self.eps
         p -= (lr / bias1) * m / denom
 
