@@ -834,6 +834,20 @@ def test_maximum_with_a_float_promotes_an_integer_tensor_as_numpy_does():
     assert wl.maximum(wl.tensor([1.0], dtype="float32"), 2.0).dtype == wl.float32
 
 
+def test_where_and_clip_with_a_float_promote_an_integer_tensor_as_numpy_and_torch():
+    i, c = np.array([0, 1, 2, 3]), np.array([True, False, True, False])
+    cases = [(wl.where(c, wl.tensor(i), 0.5), np.where(c, i, 0.5)),
+             (wl.where(c, 0.5, wl.tensor(i)), np.where(c, 0.5, i)),
+             (wl.clip(wl.tensor(i), 0.5, 1.5), np.clip(i, 0.5, 1.5)),
+             (wl.tensor(i).clamp(min=0.5), torch.tensor(i).clamp(min=0.5).numpy()),
+             (np.clip(wl.tensor(i), 0.5, 1.5), np.clip(i, 0.5, 1.5)),
+             (wl.where(c, wl.tensor(i), 2), np.where(c, i, 2))]
+    for ours, theirs in cases:
+        np.testing.assert_array_equal(_np(ours), theirs)
+        assert np.asarray(ours.numpy()).dtype.kind == np.asarray(theirs).dtype.kind
+    assert wl.where(c, wl.tensor([1.0, 2, 3, 4], dtype="float32"), 0.5).dtype == wl.float32
+
+
 def test_kink_maximum_minimum_ties_split():
     a = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
     b = np.array([[1.0, 0.0, 3.0], [4.0, -1.0, 5.0]])

@@ -289,13 +289,16 @@ _BASIC = {int, slice, type(None), type(Ellipsis)}
 
 
 def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:
-    """``a`` where ``condition`` holds, else ``b``; a Python number takes the other's dtype."""
+    """``a`` where ``condition`` holds, else ``b``; a Python number takes the other's dtype
+    (a float beside integers promotes them instead, as NumPy and PyTorch do)."""
     like = a if is_array(a) else b
-    if not is_array(a):
-        a = xp.asarray(a, dtype=like.dtype) if is_array(like) else xp.asarray(a)
-    if not is_array(b):
-        b = xp.asarray(b, dtype=like.dtype) if is_array(like) else xp.asarray(b)
+    a, b = (v if is_array(v) else _number_as(xp, v, like) for v in (a, b))
     return xp.where(condition, a, b)
+
+
+def _number_as(xp: ModuleType, value: Any, like: Any) -> Any:
+    keep = is_array(like) and (not isinstance(value, float) or is_floating(like.dtype, xp))
+    return xp.asarray(value, dtype=like.dtype if keep else None)
 
 
 def matmul(xp: ModuleType, a: Any, b: Any) -> Any:
