@@ -547,3 +547,14 @@ def test_static_values_equal_in_python_but_of_another_type_or_sign_get_their_own
         assert pick(A, 1).shape == (2,) and pick(A, True).shape == (1, 3, 2)
         assert scaled(A, 2)[0, 1].item() == 10 and scaled(A, 2.0)[0, 1].item() == 20
         assert signed(A, 0.0)[0, 1].item() == 1 and signed(A, -0.0)[0, 1].item() == -1
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits",
+                                  "hinge", "zero_one", "squared", "huber"])
+def test_the_losses_compile_with_traced_targets(name):
+    """Their checks of the values (labels in {-1, 1}, probabilities in [0, 1]) read the
+    values: under tracing they are left to the eager calls, not refused as '.numpy()'."""
+    loss = getattr(wl.losses, name)
+    p = np.array([0.2, 0.3, 0.9])
+    y = np.array([1.0, -1.0, 1.0]) if name in ("hinge", "zero_one") else np.array([1.0, 0, 1])
+    assert_same(wl.compile(loss)(p, y), loss(wl.tensor(p), wl.tensor(y)))

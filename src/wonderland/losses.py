@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .compile.trace import TraceError
 from .creation import tensor
 from .primitives.base import defprim
 from .primitives.elementwise import abs, astype, clip, log, relu, softplus, where
@@ -141,14 +142,19 @@ def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[Any, Any]:
     return value.item(), _position(where_bad) if values.ndim else ()
 
 
-def _values(t: Tensor) -> np.ndarray:
-    return np.asarray(t.numpy())
+def _values(t: Tensor) -> np.ndarray | None:
+    """``t``'s values, or None while ``wl.compile`` traces ``t`` (they are each call's then:
+    the checks that read them are the eager calls')."""
+    try:
+        return np.asarray(t.numpy())
+    except TraceError:
+        return None
 
 
 def _check_signs(y: Tensor, name: str) -> None:
     """Labels in {-1, +1}: else a ValueError naming the first bad label and its position."""
     values = _values(y)
-    bad = (values != 1) & (values != -1)
+    bad = np.zeros(0, bool) if values is None else (values != 1) & (values != -1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
@@ -159,7 +165,7 @@ def _check_signs(y: Tensor, name: str) -> None:
 def _check_unit_interval(t: Tensor, name: str, what: str) -> None:
     """Values in [0, 1] (NaN passes through, to show in the loss)."""
     values = _values(t)
-    bad = (values < 0) | (values > 1)
+    bad = np.zeros(0, bool) if values is None else (values < 0) | (values > 1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
