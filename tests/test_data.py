@@ -590,3 +590,13 @@ def test_read_table_names_a_bad_cell_by_its_row_and_file_column(tmp_path):
     with pytest.raises(ValueError, match=r"read_table: non-numeric value 'x' at row 1 \(line 3"
                        r" of the file\), column 2 \('c'\)"):
         data.read_table(path, ["c", "a"])
+
+
+def test_read_table_refuses_a_bare_string_for_columns(tmp_path):
+    """Its letters were taken for column names: "ab" read columns a and b, not ab."""
+    path = tmp_path / "f.csv"
+    path.write_text("ab,a,b\n1,2,3\n")
+    with pytest.raises(TypeError, match=r"columns must be a list .* for one column write "
+                                        r"\['ab'\]"):
+        wl.data.read_table(path, "ab")
+    assert wl.data.read_table(path, ["ab"])[0] == ["ab"]

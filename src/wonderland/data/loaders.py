@@ -227,6 +227,9 @@ def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *
     (['bmi', 'age'], array([[22.5, 50. ],
            [30.1, 61. ]]))
     """
+    if isinstance(columns, str):  # (its letters would be taken for column names)
+        raise TypeError(f"read_table: columns must be a list of column names, got the string "
+                        f"{columns!r}; for one column write [{columns!r}]")
     path_str, header, rows, lines = _open(path, delimiter, "read_table")
     if columns is None:
         picked = list(range(len(header)))
