@@ -385,3 +385,19 @@ def test_curves_of_something_not_numbers_are_type_errors_naming_the_plot(name):
         plot([[1.0, 2.0], ["a", 1.0]])
     with pytest.raises(ValueError, match=rf"^{name}: nothing to draw"):
         plot([])
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((3, [[[0, 0], [1, 1]]], (-1, 1), (-1, 1)), TypeError, "f must be a function"),
+    ((lambda X: (X**2).sum(1), "abc", (-1, 1), (-1, 1)), TypeError, "got str 'abc'"),
+    ((lambda X: (X**2).sum(1), [[[0, 0], [1, 1]]], (1, 0), (-1, 1)), ValueError,
+     r"xlim must be finite with low < high, got \(1, 0\)"),
+    ((lambda X: (X**2).sum(1), [[[0, 0], [1, 1]]], (0, 1, 2), (-1, 1)), ValueError,
+     r"xlim must be two numbers"),
+    ((lambda X: (X**2).sum(1), [[[0, 0], [1, 1]]], (-1, 1), (0, float("nan"))), ValueError,
+     r"ylim must be finite"),
+])
+def test_contour_paths_refuses_bad_arguments_by_name(args, error, message):
+    """They drew an inverted axis with a misplaced ✕, or failed inside NumPy/matplotlib."""
+    with pytest.raises(error, match=f"^contour_paths: .*{message}"):
+        wl.plot.contour_paths(*args)

@@ -131,3 +131,25 @@ def test_decision_boundary_needs_two_features():
     y = (X[:, 0] > 0).astype(int)
     with pytest.raises(ValueError, match=r"two features.*\(20, 3\)"):
         wl.plot.decision_boundary(LogisticRegression().fit(X, y), X, y)
+
+
+def test_a_regressor_is_no_decision_boundary_and_a_classifier_no_regression_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=30)
+    with pytest.raises(TypeError, match="decision_boundary: LinearRegression is not a fitted "
+                                        "classifier"):
+        wl.plot.decision_boundary(LinearRegression().fit(X, y), X, y)
+    labels = (y > 0).astype(int)
+    with pytest.raises(TypeError, match="regression_fit: LogisticRegression is a classifier"):
+        wl.plot.regression_fit(LogisticRegression().fit(X, labels), X, labels)
+
+
+def test_loss_curve_refuses_none_and_a_log_axis_for_values_never_positive():
+    with pytest.raises(TypeError, match="loss_curve: .* got None"):
+        wl.plot.loss_curve(None)
+    with pytest.raises(ValueError, match=r"log=True needs positive values of f, but 'run 0' "
+                                         r"has none \(its least is -5\)"):
+        wl.plot.loss_curve(wl.optim.minimize(lambda x: (x**2).sum() - 5, [1.0, 2.0], lr=0.1),
+                           log=True)
+    assert wl.plot.loss_curve([1.0, 0.5, 0.0], log=True).axes[0].get_lines()  # a gap at 0

@@ -66,7 +66,12 @@ def _paths(results: Any) -> list[np.ndarray]:
             else:
                 paths.append(xs.reshape(xs.shape[0], -1))
         else:
-            array = np.asarray(item, dtype=float)
+            try:
+                array = np.asarray(item, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"contour_paths: results must be minimize results or arrays "
+                                f"of points, got {type(item).__name__} {str(item)[:40]!r}"
+                                ) from None
             paths.extend(array if array.ndim == 3 else [array])
     for p in paths:
         if p.ndim != 2 or p.shape[1] != 2:
@@ -169,6 +174,11 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     """
     if not extend >= 0:
         raise ValueError(f"contour_paths: extend must be >= 0, got {extend!r}")
+    if not callable(f):
+        raise TypeError(f"contour_paths: f must be a function of (n, 2) points, got "
+                        f"{type(f).__name__} {f!r:.40}")
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        _check_limits(name, lim)
     own_figure = ax is None
     fig, ax = _axes(ax, figsize=(8.4, 5.6))
     paths = _paths(results)
@@ -235,6 +245,18 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     return fig
 
 
+def _check_limits(name: str, lim: Any) -> None:
+    """``(low, high)``: two finite numbers, low below high."""
+    try:
+        low, high = (float(v) for v in lim)
+    except (TypeError, ValueError):
+        raise ValueError(f"contour_paths: {name} must be two numbers (low, high), got "
+                         f"{lim!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"contour_paths: {name} must be finite with low < high, got "
+                         f"{lim!r}")
+
+
 def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarray]]:
     """``(default label, values)`` per series: one per result, one per row of a batched
     result, one per array."""
@@ -250,6 +272,9 @@ def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarra
         run = f"run {k}" if several else ""
         trace = _trace_of(item)
         if trace is None:
+            if item is None:
+                raise TypeError(f"{who}: expected a minimize result, a list of them, or "
+                                f"arrays of numbers; got None")
             try:
                 array = np.asarray(item, dtype=float)
             except (TypeError, ValueError):
@@ -342,8 +367,15 @@ def loss_curve(results: Any, ax: Any = None, log: bool = False, title: str | Non
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['GD', 'momentum']
     """
+    groups = _groups(results, "fun", labels, "loss_curve")
+    for _, members in groups if log else ():
+        for label, values in members:
+            if not np.any(values > 0):  # nothing a log axis can show
+                raise ValueError(f"loss_curve: log=True needs positive values of f, but "
+                                 f"{label!r} has none (its least is {np.nanmin(values):.4g}); "
+                                 f"draw it with log=False, or shift f by its minimum")
     fig, ax = _axes(ax, figsize=(7.0, 4.5))
-    _draw_groups(ax, _groups(results, "fun", labels, "loss_curve"), positive=log)
+    _draw_groups(ax, groups, positive=log)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("iteration t")

@@ -80,6 +80,9 @@ def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = No
     >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
     ('x0', 'target')
     """
+    if hasattr(model, "classes_"):  # (its labels against a feature are no regression)
+        raise TypeError(f"regression_fit: {type(model).__name__} is a classifier; draw it "
+                        f"with decision_boundary")
     table = _table(X, "regression_fit")
     target = np.asarray(y, dtype=float)
     if target.ndim == 2 and target.shape[1] != 1:
@@ -195,6 +198,10 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     >>> fig.axes[0].get_title()
     'LogisticRegression: decision boundary'
     """
+    if not hasattr(model, "classes_"):  # (a regressor's values are no classes)
+        raise TypeError(f"decision_boundary: {type(model).__name__} is not a fitted "
+                        f"classifier (it has no classes_); draw a regression with "
+                        f"regression_fit")
     table = _table(X, "decision_boundary")
     if table.shape[1] != 2:
         raise ValueError(f"decision_boundary: draws two features, got X of shape "
@@ -212,7 +219,7 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     U, V = np.meshgrid(np.linspace(low[0], high[0], resolution),
                        np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([U.ravel(), V.ravel()])
-    classes = getattr(model, "classes_", np.unique(labels))
+    classes = model.classes_
     fig, ax = _axes(ax, figsize=(6.5, 5.0))
     if len(classes) == 2 and hasattr(model, "predict_proba"):
         surface = _ask(model, "predict_proba", grid, names)[:, 1].reshape(U.shape)
