@@ -627,3 +627,51 @@ def test_load_state_dict_refuses_another_optimizers_state():
     with pytest.raises(ValueError, match=r"^Adam: buffer 'momentum_buffer' of parameter 0 is "
                                          r"not one of this optimizer's \(m, v, step\)"):
         wl.optim.Adam([x]).load_state_dict(sgd.state_dict())
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda x: wl.optim.GD([x], lr=True), "GD: lr must be a positive number"),
+    (lambda x: wl.optim.Momentum([x], lr=0.1, momentum="a"), r"momentum must be in \[0, 1\)"),
+    (lambda x: wl.optim.Momentum([x], lr=0.1, momentum=None), r"momentum must be in \[0, 1\)"),
+    (lambda x: wl.optim.Adam([x], betas=0.9), r"betas must be two numbers in \[0, 1\)"),
+    (lambda x: wl.optim.GD([x, x], lr=0.1), "parameter 1 is parameter 0 again"),
+])
+def test_bad_hyperparameters_are_value_errors_naming_them(make, message):
+    """They leaked Python's comparison and unpacking errors, or a duplicate parameter took
+    every step twice."""
+    with pytest.raises(ValueError, match=message):
+        make(wl.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_numpy_numbers_are_numbers_to_the_optimizers_and_minimize():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    (x**2).sum().backward()
+    wl.optim.GD([x], lr=np.float32(0.5)).step()
+    np.testing.assert_allclose(x.numpy(), [0.0, 0.0])
+    res = wl.optim.minimize(lambda v: (v**2).sum(), [1.0], max_iter=np.int64(3))
+    assert res.n_iter == 3
+    with pytest.raises(ValueError, match="tol_grad must be a non-negative number, got None"):
+        wl.optim.minimize(lambda v: (v**2).sum(), [1.0], tol_grad=None)
+
+
+def test_zero_grad_set_to_none_false_zeroes_the_gradient_in_place():
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+    opt = wl.optim.SGD([x], lr=0.1)
+    (x**2).sum().backward()
+    grad = x.grad
+    opt.zero_grad(set_to_none=False)
+    assert x.grad is grad and x.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert x.grad is None
+
+
+def test_minimize_names_itself_and_f_when_f_returns_a_plain_number():
+    def energy(v):
+        return float((v**2).sum())
+
+    with pytest.raises(TypeError, match=r"^minimize of energy: the function returned a plain "
+                                        r"number"):
+        wl.optim.minimize(energy, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^minimize: with batched=True, f must map \(n, d\) "
+                                         r"to \(n,\); got an output of shape \(\)"):
+        wl.optim.minimize(energy, [[1.0, 2.0]], batched=True)

@@ -9,6 +9,7 @@ the iterates equal the eager ones."""
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,11 +114,12 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     """
     if method not in METHODS:
         raise ValueError(f"minimize: method must be one of {sorted(METHODS)}, got {method!r}")
-    if not isinstance(max_iter, int) or max_iter < 0:
+    if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 0:
         raise ValueError(f"minimize: max_iter must be a non-negative integer, got {max_iter!r}")
+    max_iter = int(max_iter)
     for name, value in (("tol_grad", tol_grad), ("tol_x", tol_x)):
-        if not value >= 0:
-            raise ValueError(f"minimize: {name} must be non-negative, got {value!r}")
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
+            raise ValueError(f"minimize: {name} must be a non-negative number, got {value!r}")
     x = _start(x0, batched)
     kwargs = {"momentum": momentum} if method in ("momentum", "nesterov") else {}
     optimizer = METHODS[method]([x], lr=lr, **kwargs)
@@ -205,7 +207,11 @@ class _Loop:
         self.f, self.x, self.optimizer, self.method = f, x, optimizer, method
         self.max_iter, self.tol_grad, self.tol_x = max_iter, tol_grad, tol_x
         self.callback, self.progress = callback, _Progress(max_iter, progress)
-        self.value_and_grad = value_and_grad(self._objective)
+        def objective(x: Tensor) -> Tensor:  # errors name minimize and f, not this method
+            return self._objective(x)
+
+        objective.__name__ = getattr(f, "__name__", "f")
+        self.value_and_grad = value_and_grad(objective, _name="minimize")
         self.compiled = _CompiledSteps(self._value_and_grad, optimizer, method) \
             if compiled else None
 
@@ -289,12 +295,14 @@ class _BatchedLoop(_Loop):
         """``((f(x).sum(), f(x)), ∇ f(x).sum())``: the rows' values ride along as aux."""
         def total(x: Tensor) -> tuple[Tensor, Tensor]:
             out = self.f(x)
-            if out.shape != (x.shape[0],):
+            shape = tuple(getattr(out, "shape", ()))
+            if shape != (x.shape[0],):
                 raise ValueError(f"minimize: with batched=True, f must map (n, d) to (n,); "
-                                 f"got an output of shape {out.shape} for x of shape {x.shape}")
+                                 f"got an output of shape {shape} for x of shape {x.shape}")
             return out.sum(), out
 
-        return value_and_grad(total, has_aux=True)(x)
+        total.__name__ = getattr(self.f, "__name__", "f")
+        return value_and_grad(total, has_aux=True, _name="minimize")(x)
 
     def run(self) -> MinimizeResult:
         n = self.x.shape[0]

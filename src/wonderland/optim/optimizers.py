@@ -8,6 +8,7 @@ version counter moves, so a graph that saved it refuses to run backward.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _new, bump_version, set_grad_enabled
+from ..tensor import Tensor, _new, bump_version, no_grad, set_grad_enabled
 from .schedules import Schedule, as_schedule
 
 
@@ -41,8 +42,11 @@ class Optimizer:
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} (shape {p.shape}) must "
                                  f"be a leaf tensor with requires_grad=True")
-        if not callable(lr) and (not isinstance(lr, (int, float)) or not lr > 0
-                                 or not math.isfinite(lr)):
+            first = next(j for j, q in enumerate(params) if q is p)
+            if first != i:  # (it would take every step twice)
+                raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {first} "
+                                 f"again; pass each tensor once")
+        if not callable(lr) and (not _is_number(lr) or not lr > 0 or not math.isfinite(lr)):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number or a "
                              f"schedule, got {lr!r}")
         self.params = params
@@ -58,10 +62,15 @@ class Optimizer:
             return self._constant
         return float(self._schedule(self.t + 1))
 
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradients (``.grad`` becomes ``None``, as PyTorch's default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradients: ``.grad`` becomes ``None`` (PyTorch's default),
+        or, with ``set_to_none=False``, zeros written in place."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                with no_grad():
+                    p.grad.zero_()
 
     def step(self) -> None:
         """One update of every parameter that has a gradient, with step size ``η_t``."""
@@ -132,6 +141,11 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
 
 
+def _is_number(value: Any) -> bool:
+    """A real number (NumPy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def _add_in_place(p: Tensor, delta: Any) -> None:
     """``p += delta`` on the raw storage (rebinding arrays that cannot be written)."""
     data = p._data
@@ -168,7 +182,7 @@ class _WithMomentum(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
                  momentum: float = 0.9) -> None:
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
+        if not _is_number(momentum) or not 0 <= momentum < 1:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1), got "
                              f"{momentum!r}")
         self.momentum = float(momentum)
@@ -258,8 +272,8 @@ class SGD(Optimizer):
         for name, value in (("momentum", momentum), ("dampening", dampening),
                             ("weight_decay", weight_decay)):
             # PyTorch refuses a negative momentum or weight decay (dampening: any number)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or (value < 0 and name != "dampening"):
+            if not _is_number(value) or not math.isfinite(value) \
+                    or (value < 0 and name != "dampening"):
                 what = "a finite number" if name == "dampening" else "a non-negative number"
                 raise ValueError(f"SGD: {name} must be {what}, got {value!r}")
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -312,10 +326,11 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, lr)
+        if not (isinstance(betas, tuple | list) and len(betas) == 2 and
+                all(_is_number(b) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
         beta1, beta2 = betas
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
-        if not eps >= 0:
+        if not _is_number(eps) or not eps >= 0:
             raise ValueError(f"Adam: eps must be non-negative, got {eps!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)

@@ -6,6 +6,7 @@ Each schedule is a callable ``t -> η_t`` with ``t = 1`` for the first step.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 Schedule = Callable[[int], float]
@@ -111,6 +112,6 @@ def as_schedule(lr: float | Schedule) -> Schedule:
     """A schedule from a float (constant) or a callable (checked on its first step)."""
     if callable(lr):
         return lr
-    if isinstance(lr, (int, float)):
-        return constant(lr)
+    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):  # (NumPy's numbers too)
+        return constant(float(lr))
     raise TypeError(f"lr must be a positive number or a callable t -> lr, got {lr!r}")
