@@ -4,6 +4,7 @@ a quiet exit into ``| head``."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -253,3 +254,12 @@ def test_closed_pipe_through_the_shell(tmp_path):
     assert proc.returncode == 0  # head's status
     assert len(proc.stdout.splitlines()) == 2
     assert proc.stderr == "", proc.stderr
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "practice", "tour", "bench"])
+def test_help_shows_no_empty_or_doubled_default(command):
+    done = _run([command, "--help"])
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "(default: None)" not in text
+    assert not re.search(r"\(default: [^)]*\) \(default:", text), text

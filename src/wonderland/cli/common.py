@@ -87,7 +87,14 @@ class Parser(argparse.ArgumentParser):
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
                     argparse.RawDescriptionHelpFormatter):
-    """Defaults shown after each option; descriptions and epilogs keep their lines."""
+    """Defaults shown after each option (unless its help says its own, or there is none);
+    descriptions and epilogs keep their lines."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default is None or "(default:" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def command_parser(subparsers: Any, name: str, summary: str, description: str,
