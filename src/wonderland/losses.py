@@ -154,7 +154,9 @@ def _values(t: Tensor) -> np.ndarray | None:
 def _check_signs(y: Tensor, name: str) -> None:
     """Labels in {-1, +1}: else a ValueError naming the first bad label and its position."""
     values = _values(y)
-    bad = np.zeros(0, bool) if values is None else (values != 1) & (values != -1)
+    if values is None:
+        return
+    bad = (values != 1) & (values != -1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
@@ -165,7 +167,9 @@ def _check_signs(y: Tensor, name: str) -> None:
 def _check_unit_interval(t: Tensor, name: str, what: str) -> None:
     """Values in [0, 1] (NaN passes through, to show in the loss)."""
     values = _values(t)
-    bad = np.zeros(0, bool) if values is None else (values < 0) | (values > 1)
+    if values is None:
+        return
+    bad = (values < 0) | (values > 1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"

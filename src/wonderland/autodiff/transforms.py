@@ -163,7 +163,7 @@ def _plain(aux: Any) -> Any:
     returns it: plain values that hold no graph alive."""
     if type(aux) in (tuple, list):
         return type(aux)(map(_plain, aux))
-    return _new(aux._data, aux._xp) if isinstance(aux, Tensor) else aux
+    return _detached(aux, False) if isinstance(aux, Tensor) else aux
 
 
 def _detached(t: Tensor, keep: bool) -> Tensor:
@@ -502,9 +502,6 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     [[6.0, 0.0], [0.0, 12.0]]
     """
     return jacfwd(grad(f, argnums, _name="hessian"), argnums, _name="hessian")
-
-
-# ----------------------------------------------------------------------- Taylor model
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian"]

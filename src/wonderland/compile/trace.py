@@ -51,6 +51,17 @@ class TraceError(RuntimeError):
 # ----------------------------------------------------------------------- the graph
 
 
+def _outliving(pairs: list) -> list:
+    """The ``(weakref, item)`` pairs whose tensor is still alive once the traced call's own
+    objects are gone (collected first when some seem alive: tensors and their nodes can
+    form cycles)."""
+    alive = [(r, item) for r, item in pairs if r() is not None]
+    if alive:
+        gc.collect()
+        alive = [(r, item) for r, item in alive if r() is not None]
+    return alive
+
+
 class Const:
     """A value fixed at trace time: an array (or NumPy scalar) the program reads.
 
@@ -451,11 +462,8 @@ class Tracer:
     def mark_live(self) -> None:
         """Mark the Consts of tensors that outlive the call (held from outside). Called, as
         ``escapes``, once the function's results are let go of."""
-        alive = [c for r, c in self.sources if r() is not None]
-        if alive:
-            gc.collect()  # tensors and their nodes can form cycles
-            for r, c in self.sources:
-                c.live = c.live or r() is not None
+        for _, c in _outliving(self.sources):
+            c.live = True
         self.sources.clear()
 
     def escapes(self) -> None:
@@ -466,10 +474,7 @@ class Tracer:
             return
         refs = [(weakref.ref(t), line) for t, line in self.written]
         self.written.clear()
-        alive = [(r, line) for r, line in refs if r() is not None]
-        if alive:
-            gc.collect()  # tensors and their nodes can form cycles
-            alive = [(r, line) for r, line in alive if r() is not None]
+        alive = _outliving(refs)
         if alive:
             raise TraceError(f"wl.compile: an in-place write into a tensor that lives on after "
                              f"the call (a closure or a global), at {alive[0][1]}The "

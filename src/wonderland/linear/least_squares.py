@@ -110,12 +110,18 @@ def _warn_collinear(estimator: Any, rank: _Rank, d: int) -> None:
     warnings.warn(message, CollinearityWarning, stacklevel=3)
 
 
+def _beside(v: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The vector ``v`` (one entry per row or per feature) as a column when ``targets``
+    holds several targets as columns, so that it scales each of them alike."""
+    return v.reshape(v.shape + (1,) * (targets.ndim - 1))
+
+
 def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve ``A x = b`` for a positive definite ``A`` by Cholesky on its Jacobi scaling
     (unit diagonal), which keeps badly scaled columns from costing digits."""
     root = np.sqrt(np.diag(A))
     factor = scipy.linalg.cho_factor(A / np.outer(root, root), check_finite=False)
-    root_b = root.reshape(root.shape + (1,) * (b.ndim - 1))  # (one column per target)
+    root_b = _beside(root, b)
     return scipy.linalg.cho_solve(factor, b / root_b, check_finite=False) / root_b
 
 
@@ -266,7 +272,7 @@ class LinearRegression(_LeastSquares):
             if weight is not None:  # rows scaled by √w: their squares weigh w
                 root = np.sqrt(weight)
                 Xc *= root[:, None]
-                yc = yc * root.reshape(root.shape + (1,) * (y.ndim - 1))
+                yc = yc * _beside(root, y)
             if rank.deficient:
                 Q_full, _ = np.linalg.qr(rank.null, mode="complete")
                 Q = Q_full[:, rank.null.shape[1]:]
@@ -299,9 +305,8 @@ class LinearRegression(_LeastSquares):
         intercept = bool(self.fit_intercept)
         # one column of coefficients per target: each target's mean squared error, summed
         # (the Hessian is the same block per target, and so is the step)
-        column = (slice(None),) + (None,) * (y.ndim - 1)
-        mean, scale_c = summary.x_mean[column], scale[column]
-        share = None if share is None else share[column]
+        mean, scale_c = _beside(summary.x_mean, y), _beside(scale, y)
+        share = None if share is None else _beside(share, y)
 
         def mse(theta: Any) -> Any:
             w = theta[:d] / scale_c

@@ -22,7 +22,7 @@ from ..autodiff import value_and_grad
 from ..compile import compile as compile_function
 from ..tensor import Tensor, _new, no_grad
 from .optimizers import GD, Adam, Momentum, Nesterov, Optimizer
-from .schedules import Schedule
+from .schedules import Schedule, is_number
 
 METHODS = {"gd": GD, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}
 REASONS = ("tol_grad", "tol_x", "max_iter", "diverged", "callback")
@@ -118,7 +118,7 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
         raise ValueError(f"minimize: max_iter must be a non-negative integer, got {max_iter!r}")
     max_iter = int(max_iter)
     for name, value in (("tol_grad", tol_grad), ("tol_x", tol_x)):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
+        if not is_number(value) or not value >= 0:
             raise ValueError(f"minimize: {name} must be a non-negative number, got {value!r}")
     x = _start(x0, batched)
     kwargs = {"momentum": momentum} if method in ("momentum", "nesterov") else {}

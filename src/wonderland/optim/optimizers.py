@@ -8,7 +8,6 @@ version counter moves, so a graph that saved it refuses to run backward.
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor, _new, bump_version, no_grad, set_grad_enabled
 from .schedules import Schedule, as_schedule
+from .schedules import is_number as _is_number
 
 
 class Optimizer:
@@ -139,11 +139,6 @@ class Optimizer:
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
-
-
-def _is_number(value: Any) -> bool:
-    """A real number (NumPy's too), not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _add_in_place(p: Tensor, delta: Any) -> None:
@@ -347,11 +342,12 @@ class Adam(Optimizer):
         v = (1 - beta2) * g * g if v is None else beta2 * v + (1 - beta2) * g * g
         # the steps this parameter took (PyTorch's state["step"]): one with no gradient is
         # no step for its bias correction (a state saved without it: every step counted)
-        taken = state["step"].item() if "step" in state else self.t - 1.0 if "m" in state else 0
-        step = state["step"] = _new(backend.asarray(taken + 1.0), backend.numpy_namespace)
+        step = 1.0 + (state["step"].item() if "step" in state else
+                      self.t - 1.0 if "m" in state else 0.0)
         state["m"], state["v"] = m, v
-        bias1 = 1 - beta1 ** step.item()
-        bias2 = 1 - beta2 ** step.item()
+        state["step"] = _new(backend.asarray(step), backend.numpy_namespace)
+        bias1 = 1 - beta1 ** step
+        bias2 = 1 - beta2 ** step
         denom = v.sqrt() / math.sqrt(bias2) + self.eps
         p -= (lr / bias1) * m / denom
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 Schedule = Callable[[int], float]
 
@@ -108,10 +111,15 @@ def _named(schedule: Schedule, text: str) -> Schedule:
     return schedule
 
 
+def is_number(value: Any) -> bool:
+    """A real number (NumPy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def as_schedule(lr: float | Schedule) -> Schedule:
     """A schedule from a float (constant) or a callable (checked on its first step)."""
     if callable(lr):
         return lr
-    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):  # (NumPy's numbers too)
+    if is_number(lr):
         return constant(float(lr))
     raise TypeError(f"lr must be a positive number or a callable t -> lr, got {lr!r}")
