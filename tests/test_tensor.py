@@ -457,6 +457,20 @@ def test_elementwise_functions(name, ref):
     np.testing.assert_allclose(getattr(wl.tensor(x), name)().numpy(), ref(x), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "uint32", "int64"])
+@pytest.mark.parametrize("name", ["exp", "sqrt", "sin", "tanh", "sigmoid", "softplus"])
+def test_float_functions_of_integers_match_torch(name, dtype):
+    # -|x| of an unsigned integer wraps around: sigmoid(uint16 1) came out 0
+    torch = pytest.importorskip("torch")
+    values = np.array([0, 1, 3, 9], dtype=dtype) if dtype != "bool" else np.array([0, 1], bool)
+    out = getattr(wl, name)(wl.tensor(values))
+    assert out.dtype.kind == "f"  # as NumPy: float16 for bool and 8-bit integers (torch: float32)
+    reference = torch.nn.functional.softplus if name == "softplus" else getattr(torch, name)
+    expected = reference(torch.tensor(values.astype(np.float64))).numpy()
+    rtol = 2e-3 if out.dtype == np.float16 else 1e-6
+    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol)
+
+
 def test_maximum_minimum_where_clip():
     a, b = rng.normal(size=(3, 1)), rng.normal(size=(4,))
     ta, tb = wl.tensor(a), wl.tensor(b)

@@ -66,6 +66,13 @@ def test_format_of_one_element_tensor():
     assert format(wl.tensor([2.5]), ".1f") == "2.5"
 
 
+def test_f_string_of_a_scalar_tensor_is_its_number_as_in_torch():
+    torch = pytest.importorskip("torch")
+    for value in (3.5, 2, True):
+        assert f"{wl.tensor(value)}" == f"{torch.tensor(value)}"
+    assert f"{wl.tensor([1.0, 2.0])}" == str(wl.tensor([1.0, 2.0]))
+
+
 def test_python_m_wonderland_prints_every_example(capsys):
     assert examples.main() == 0
     out = capsys.readouterr().out

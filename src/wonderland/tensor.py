@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -504,10 +505,7 @@ class Tensor:
     @property
     def size(self) -> int:
         """The number of elements."""
-        n = 1
-        for s in self._data.shape:
-            n *= s
-        return n
+        return math.prod(self._data.shape)
 
     @property
     def dtype(self) -> Any:
@@ -579,9 +577,8 @@ class Tensor:
         return _new(self._data, self._xp)
 
     @data.setter
-    def data(self, value: Any) -> None:
-        value = value._data if isinstance(value, Tensor) else backend.asarray(value, xp=self._xp)
-        self._data = value
+    def data(self, new: Any) -> None:
+        self._data = new._data if isinstance(new, Tensor) else backend.asarray(new, xp=self._xp)
 
     # -- conversions ---------------------------------------------------------------
     def numpy(self) -> Any:
@@ -621,7 +618,7 @@ class Tensor:
         return self._data.shape[0]
 
     def __format__(self, spec: str) -> str:
-        if self.size == 1 and spec:
+        if self.ndim == 0 or (self.size == 1 and spec):  # f"{t}" of a scalar: its number, as torch
             return format(self.item(), spec)
         if spec:
             raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "

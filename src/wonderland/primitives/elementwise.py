@@ -82,6 +82,8 @@ minimum_ = _extremum("minimum", "minimum", lambda a, b: a < b)
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
+    if not backend.is_floating(x.dtype, xp):  # -|x| of an unsigned integer wraps around
+        x = xp.astype(x, backend.to_dtype("float64", xp))
     e = xp.exp(-xp.abs(x))  # never overflows
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
