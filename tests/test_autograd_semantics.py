@@ -882,3 +882,115 @@ def test_a_transformed_function_closing_over_tensors_that_require_grad_is_torch_
                                np.diag([2.0, 4.0]))
     (pull,) = wl.vjp(lambda z: z * y2, np.ones(2))[1](np.ones(2))
     np.testing.assert_allclose(pull.detach().numpy(), [2.0, 4.0])
+
+
+# ---------------------------------------------------------------- grad mode per thread
+
+
+def _in_thread_while(mode_switch, body):
+    """Run ``body`` in this thread while another thread sits inside ``mode_switch``."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with mode_switch():
+            seen["inside"] = wl.is_grad_enabled()
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        return body(), seen
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
+    # as PyTorch's grad mode: per thread (Dask runs blocks on threads)
+    x = wl.tensor([1.0, 2.0], requires_grad=True)
+
+    def body():
+        assert wl.is_grad_enabled()
+        y = (x * x).sum()
+        y.backward()
+        return y.requires_grad, x.grad.tolist()
+
+    (recorded, grad), seen = _in_thread_while(wl.no_grad, body)
+    assert seen["inside"] is False
+    assert recorded and grad == [2.0, 4.0]
+    assert wl.is_grad_enabled()
+
+
+def test_enable_grad_in_another_thread_does_not_record_inside_this_no_grad():
+    x = wl.tensor(3.0, requires_grad=True)
+
+    def body():
+        with wl.no_grad():
+            return (x * 2).requires_grad
+
+    recorded, seen = _in_thread_while(wl.enable_grad, body)
+    assert seen["inside"] is True and recorded is False
+
+
+def test_a_new_thread_starts_with_recording_on_even_inside_no_grad():
+    import threading
+
+    seen = []
+    with wl.no_grad():
+        thread = threading.Thread(target=lambda: seen.append(wl.is_grad_enabled()))
+        thread.start()
+        thread.join()
+        assert not wl.is_grad_enabled()
+    assert seen == [True] and wl.is_grad_enabled()
+
+
+def test_backward_on_many_threads_at_once_gives_every_thread_its_gradient():
+    import threading
+
+    failures = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(40):
+            v = rng.standard_normal(5000)
+            x = wl.tensor(v, requires_grad=True)
+            ((x * x).sum() + wl.sin(x).sum()).backward()
+            if not np.allclose(x.grad.numpy(), 2 * v + np.cos(v)):
+                failures.append(seed)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and wl.is_grad_enabled()
+
+
+def test_a_transform_running_on_another_thread_does_not_make_this_one_nested():
+    import contextlib
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(v):
+        entered.set()
+        release.wait(10)
+        return (v * v).sum()
+
+    @contextlib.contextmanager
+    def inside_grad():  # the other thread sits inside wl.grad's call of its function
+        thread = threading.Thread(target=lambda: wl.grad(slow)(wl.tensor([1.0])))
+        thread.start()
+        yield
+        release.set()
+        thread.join()
+
+    with inside_grad():
+        assert entered.wait(10)
+        g = wl.grad(lambda v: (v ** 3).sum())(wl.tensor([2.0]))
+    assert g.tolist() == [12.0] and not g.requires_grad and g.grad_fn is None

@@ -164,3 +164,20 @@ def test_bad_cells_and_labels_are_errors_naming_the_partition(threads):
         wll.LinearModel(loss="hinge").fit(*_dask(Xc, np.full(N, "no")))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         wll.LinearModel().fit(_dask(X, y)[0], y[:-1])
+
+
+def test_threaded_scheduler_fits_as_the_synchronous_one():
+    # each block's gradient is a backward() on a scheduler thread; a process-wide grad
+    # mode let one thread's backward() or no_grad() stop another's recording (a crash,
+    # "the tensor does not require grad", in about half of these fits)
+    X, y = _regression()
+    Xd, yd = _dask(X, y, rows=40)
+    params = dict(loss="huber", optimizer="adam", max_iter=150, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with dask.config.set(scheduler="synchronous"):
+            expected = wll.LinearModel(**params).fit(Xd, yd).coef_
+        for _ in range(2):
+            with dask.config.set(scheduler="threads", num_workers=4):
+                np.testing.assert_array_equal(wll.LinearModel(**params).fit(Xd, yd).coef_,
+                                              expected)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,19 +21,37 @@ from . import backend
 
 # ----------------------------------------------------------------------- grad mode
 
-_grad_enabled = True
+# The mode is per thread, as PyTorch's: one thread's no_grad() or backward() must not stop
+# another's recording (Dask runs blocks on threads). The hot paths read one global,
+# ``_grad_enabled``, true while no thread has turned recording off, and look up their own
+# thread's mode only when some thread has.
+
+
+class _ThreadMode(threading.local):
+    recording = True
+    reverse_transforms = 0  # reverse transforms now evaluating their function (transforms.py)
+
+
+_thread_mode = _ThreadMode()
+_grad_enabled = True  # no thread has recording off
+_threads_off = 0
+_mode_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations are being recorded for reverse mode."""
-    return _grad_enabled
+    """Whether operations are being recorded for reverse mode (in this thread)."""
+    return _thread_mode.recording
 
 
 def set_grad_enabled(mode: bool) -> bool:
-    """Turn recording on or off; returns the previous mode."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(mode)
+    """Turn recording on or off in this thread; returns the previous mode."""
+    global _grad_enabled, _threads_off
+    previous, mode = _thread_mode.recording, bool(mode)
+    if mode is not previous:
+        with _mode_lock:
+            _threads_off += -1 if mode else 1
+            _grad_enabled = _threads_off == 0
+        _thread_mode.recording = mode
     return previous
 
 
@@ -116,14 +135,9 @@ class Primitive:
                  jvp: Callable[..., Any] | None, *, raw_vjps: Any = None,
                  uses_ans: bool = False, reads: tuple[int, ...] | None = None,
                  view: bool = False) -> None:
-        self.name = name
-        self.forward = forward
-        self.vjps = vjps
+        self.name, self.forward, self.vjps, self.jvp = name, forward, vjps, jvp
         self.raw_vjps = _on_arrays(vjps) if raw_vjps is None else raw_vjps
-        self.jvp = jvp
-        self.uses_ans = uses_ans
-        self.reads = reads
-        self.view = view
+        self.uses_ans, self.reads, self.view = uses_ans, reads, view
         self.lean = reads == () and not view
 
     def __repr__(self) -> str:
@@ -257,10 +271,9 @@ def version_counter(t: Tensor) -> list[int]:
     need (most tensors never need one): ``[writes, epoch]``, how many in-place writes and
     the creation number (``next(_sequence)``) at the latest. A node made before ``epoch``
     saw an older value."""
-    vc = t._vc
-    if vc is None:
-        vc = t._vc = [0, -1]
-    return vc
+    if t._vc is None:
+        t._vc = [0, -1]
+    return t._vc
 
 
 # The creation number at the latest in-place write: a node made after it has seen every
@@ -308,7 +321,7 @@ def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, recor
         base = args[0]
         out._vc = version_counter(base)
         out._base = base if base._base is None else base._base
-    if record and _grad_enabled:
+    if record and (_grad_enabled or _thread_mode.recording):
         node = out._node = make_node(prim, args, params)
         out._rg = True
         if prim.uses_ans:
@@ -331,7 +344,7 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
     if prim.view:  # shares x's storage, hence its version counter
         out._vc = version_counter(x)
         out._base = x if x._base is None else x._base
-    if x._rg and _grad_enabled:
+    if x._rg and (_grad_enabled or _thread_mode.recording):
         node = out._node = Node()
         node.prim = prim
         node.n = 1
@@ -412,7 +425,7 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
         out._data = data
         out._xp = self._xp
         out._grad = out._vc = out._base = out._fw = None
-        if _grad_enabled and (self._rg or other_rg):
+        if (_grad_enabled or _thread_mode.recording) and (self._rg or other_rg):
             node = out._node = Node()
             node.prim = prim
             node.n = 2
@@ -659,12 +672,12 @@ class Tensor:
             other = _new(backend.asarray(other, xp=self._xp if backend.is_array(other)
                                          else None), self._xp)
         if type(other) is Tensor:
-            if (_grad_enabled and (self._rg or other._rg)) or self._fw is not None \
+            if (is_grad_enabled() and (self._rg or other._rg)) or self._fw is not None \
                     or other._fw is not None:
                 return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
                                         (other,), copy=prim.reads is None or 0 in prim.reads)
             other = other._data
-        elif (_grad_enabled and self._rg) or self._fw is not None:
+        elif (is_grad_enabled() and self._rg) or self._fw is not None:
             return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
                                     copy=prim.reads is None or 0 in prim.reads)
         if "index" in params:  # a plain write, no copy of the whole tensor
@@ -698,7 +711,7 @@ class Tensor:
         them). ``others`` are the other operands ``compute`` reads, so that their gradients
         and tangents are followed."""
         tensors = [o for o in others if type(o) is Tensor]
-        record = _grad_enabled and (self._rg or any(o._rg for o in tensors))
+        record = is_grad_enabled() and (self._rg or any(o._rg for o in tensors))
         tangents = self._fw is not None or any(o._fw is not None for o in tensors)
         if record or tangents:
             self._check_inplace(record, tangents, opname)
@@ -757,7 +770,7 @@ class Tensor:
 
     def fill_(self, value: float) -> Tensor:
         """Fill with ``value`` in place."""
-        if _grad_enabled and self._rg and self._node is None:
+        if is_grad_enabled() and self._rg and self._node is None:
             raise RuntimeError("a leaf tensor that requires grad is used in the in-place "
                                "operation fill_; do it inside wl.no_grad()")
         try:

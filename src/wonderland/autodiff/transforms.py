@@ -18,7 +18,7 @@ import numpy as np
 from .. import backend
 from ..primitives.elementwise import clone_
 from ..primitives.shape import permute, reshape
-from ..tensor import Tensor, _new, _sequence, enable_grad, make_node
+from ..tensor import Tensor, _new, _sequence, _thread_mode, enable_grad, make_node
 from . import forward
 from .reverse import _hand_over, _unit, grad_of
 
@@ -173,16 +173,12 @@ def _detached(t: Tensor, keep: bool) -> Tensor:
 # ----------------------------------------------------------------------- reverse mode
 
 
-_active_reverse = 0  # reverse transforms now evaluating their function
-
-
 def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool,
              outputs: str = "one"):
     """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, (recorded, nested,
     start)); the backward pass to the inputs visits no node made before ``start``.
 
     ``outputs="many"`` accepts a tuple of outputs (returned as a tuple)."""
-    global _active_reverse
     args = list(args)
     originals = [_as_input(args[k], what) for k in nums]
     start = next(_sequence)  # the inputs' nodes and those f makes come after it
@@ -191,13 +187,13 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
         args[k] = x
     # Inside an outer reverse transform, ``f`` may close over its traced values: the
     # backward pass must then be recorded for the outer one to differentiate it.
-    inside_outer = _active_reverse > 0
-    _active_reverse += 1
+    inside_outer = _thread_mode.reverse_transforms > 0
+    _thread_mode.reverse_transforms += 1
     try:
         with enable_grad():
             out, aux = _split_aux(f(*args), has_aux, what)
     finally:
-        _active_reverse -= 1
+        _thread_mode.reverse_transforms -= 1
     many = outputs == "many" and isinstance(out, (tuple, list))
     outs = tuple(_check_output(o, what) for o in (out if many else (out,)))
     # An outer reverse transform, or a tensor that requires grad and that f closes over,
