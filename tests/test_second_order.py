@@ -366,3 +366,33 @@ def test_mlp_hessian_vector(data):
         return -(torch.log_softmax(z @ W2, dim=1) * torch.from_numpy(onehot)).sum(1)
 
     check2(f_wl, f_t, W1, b1, W2, what="mlp")
+
+
+@pytest.mark.parametrize("zeros", [(), (0,), (0, 3), (1, 2, 4)])
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)])
+def test_hessian_of_prod_with_zeros_matches_jax(zeros, dim):
+    # the rule once wrote the other entries' gradient as a constant 0 where a zero was
+    # present: first derivatives right, the Hessian not even symmetric
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    jax.config.update("jax_enable_x64", True)
+    x = np.random.default_rng(len(zeros)).uniform(0.5, 1.5, size=(2, 3, 2))
+    x.reshape(-1)[list(zeros)] = 0.0
+    w = np.random.default_rng(7).standard_normal(x.prod(axis=dim).shape)
+
+    def f(v, m):
+        return (m.prod(v, axis=dim) * w).sum() if m is jnp else (wl.prod(v, dim=dim) * w).sum()
+
+    expected = np.asarray(jax.hessian(lambda v: f(v, jnp))(jnp.asarray(x)))
+    nestings = (wl.hessian, lambda g: wl.jacfwd(wl.jacrev(g)), lambda g: wl.jacfwd(wl.jacfwd(g)))
+    for hessian in nestings:
+        np.testing.assert_allclose(hessian(lambda v: f(v, wl))(x).numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose(wl.grad(lambda v: f(v, wl))(x).numpy(),
+                               np.asarray(jax.grad(lambda v: f(v, jnp))(jnp.asarray(x))),
+                               atol=1e-12)
+
+
+def test_gradient_of_prod_with_an_infinite_entry_is_the_product_of_the_others():
+    # no division: d/dx0 prod([inf, 2, 3]) = 6, where dividing inf by inf gives NaN
+    g = wl.grad(lambda v: v.prod())(np.array([np.inf, 2.0, 3.0]))
+    assert g.tolist() == [6.0, np.inf, np.inf]

@@ -12,11 +12,12 @@ import math
 from typing import Any
 
 from .. import backend
+from ..creation import ones_like
 from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferentiated
 from .base import defprim, ops_for
 from .elementwise import _float_input, cast_, exp, sqrt, where
 from .elementwise import abs as abs_
-from .shape import _axis, reshape
+from .shape import _axis, concatenate, permute, reshape
 
 
 def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
@@ -281,13 +282,30 @@ def argmin(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _prod_grad(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
-    """The product of the other entries, exact with zeros present (no division by zero)."""
-    is_zero = x == 0
-    safe_x = where(is_zero, 1.0, x)
-    zeros = apply(sum_, where(is_zero, 1.0, 0.0), axis=axis, keepdims=True)
-    nonzero_prod = apply(prod_, safe_x, axis=axis, keepdims=True)
-    return where(zeros == 0, nonzero_prod / safe_x,
-                 where(zeros == 1, where(is_zero, nonzero_prod, 0.0), 0.0))
+    """The product of the other entries: the products before each entry times those after
+    it, over the reduced axes laid out as one. No division, so exact with zeros, and made
+    of products only, so its own derivatives are exact too (a Hessian with zeros)."""
+    ndim = x.ndim
+    reduced = [a % ndim for a in axis]
+    order = [a for a in range(ndim) if a not in reduced] + reduced
+    moved = permute(x, order)
+    n = math.prod(moved.shape[ndim - len(reduced):])
+    if n <= 1:
+        return ones_like(x)
+    flat = reshape(moved, (*moved.shape[:ndim - len(reduced)], n))
+    others = _products_before(flat) * _products_before(flat[..., ::-1])[..., ::-1]
+    return permute(reshape(others, moved.shape), [order.index(a) for a in range(ndim)])
+
+
+def _products_before(v: Tensor) -> Tensor:
+    """Along the last axis, the product of the entries before each one (1 for the first):
+    a scan in log2(n) rounds of elementwise products."""
+    out = concatenate([ones_like(v[..., :1]), v[..., :-1]], axis=-1)
+    shift = 1
+    while shift < v.shape[-1]:
+        out = concatenate([out[..., :shift], out[..., shift:] * out[..., :-shift]], axis=-1)
+        shift *= 2
+    return out
 
 
 prod_ = _defreduction("prod",
