@@ -923,6 +923,25 @@ def test_prod_with_zeros(x):
           what=f"prod(dim=1) {X.tolist()}")
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e4])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_in_float32_is_as_precise_as_torch(name, scale):
+    # x - logsumexp(x) carried logsumexp's rounding (about |x| eps) into every entry:
+    # float32 softmax([1000, 1000]) summed to 0.99997
+    x = (np.array([[1.0, 1.0, 0.0], [0.5, -1.0, 2.0]]) * scale + scale).astype(np.float32)
+    w = np.random.default_rng(0).standard_normal(x.shape).astype(np.float32)
+    xt = torch.tensor(x, requires_grad=True)
+    (getattr(torch, name)(xt, dim=1) * torch.tensor(w)).sum().backward()
+    xw = wl.tensor(x, requires_grad=True)
+    out = getattr(wl, name)(xw, dim=1)
+    (out * w).sum().backward()
+    assert out.dtype == np.float32
+    eps = np.finfo(np.float32).eps
+    np.testing.assert_allclose(out.numpy(), getattr(torch, name)(torch.tensor(x), dim=1).numpy(),
+                               rtol=4 * eps, atol=4 * eps)
+    np.testing.assert_allclose(xw.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_where_gradient_only_to_selected_branch():
     cond = np.array([True, False, True])
     a = np.array([1.0, 2.0, 3.0])

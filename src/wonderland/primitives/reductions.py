@@ -15,7 +15,7 @@ from .. import backend
 from ..creation import ones_like
 from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferentiated
 from .base import defprim, ops_for
-from .elementwise import _float_input, cast_, exp, sqrt, where
+from .elementwise import _float_input, cast_, exp, isfinite, sqrt, where
 from .elementwise import abs as abs_
 from .shape import _axis, concatenate, permute, reshape
 
@@ -377,6 +377,9 @@ def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
 def _log_softmax(x: Any, dim: Any, axis: Any, name: str) -> Tensor:
     x = _float_input(x)
     axes = _dims(dim if axis is None else axis, None, x.ndim, name)
+    if x.size:  # shift by the max first, as torch: logsumexp's rounding (|x| eps) stays out
+        top = apply(max_, x.detach(), axis=axes, keepdims=True)  # a constant: no gradient
+        x = x - where(isfinite(top), top, 0.0)
     return x - apply(logsumexp_, x, axis=axes, keepdims=True)
 
 
