@@ -942,6 +942,24 @@ def test_softmax_family_in_float32_is_as_precise_as_torch(name, scale):
     np.testing.assert_allclose(xw.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_clip_with_min_above_max_sends_the_gradient_to_max_as_torch():
+    # clip is min(max(x, lo), hi): where lo > hi the output is hi, whatever x
+    x = np.array([0.0, 1.5, 3.0, 0.5, 2.5])
+    lo = np.array([2.0, 2.0, 2.0, 0.0, 0.0])
+    hi = np.array([1.0, 1.0, 1.0, 1.0, 2.0])
+    ts = [torch.tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    torch.clamp(*ts).sum().backward()
+    ws = [wl.tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    out = wl.clip(*ws)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), torch.clamp(*ts).detach().numpy())
+    for w, t in zip(ws, ts):
+        np.testing.assert_array_equal(w.grad.numpy(), t.grad.numpy())
+    for k in range(3):
+        forward = wl.jacfwd(lambda *a: wl.clip(*a), argnums=k)(x, lo, hi).numpy()
+        np.testing.assert_array_equal(forward.sum(axis=0), ts[k].grad.numpy())
+
+
 def test_where_gradient_only_to_selected_branch():
     cond = np.array([True, False, True])
     a = np.array([1.0, 2.0, 3.0])

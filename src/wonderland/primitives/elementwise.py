@@ -260,20 +260,31 @@ def _clip_x_vjp(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     return g if mask is None else where(mask, g, 0.0)
 
 
+def _at_lo(x: Any, lo: Any, hi: Any) -> Tensor:
+    """Where the output is ``lo``: below it, unless ``lo > hi`` (``max`` wins, as PyTorch)."""
+    below = as_tensor(x) < lo
+    return below if hi is None else below & (as_tensor(lo) <= hi)
+
+
+def _at_hi(x: Any, lo: Any, hi: Any) -> Tensor:
+    above = as_tensor(x) > hi
+    return above if lo is None else above | (as_tensor(lo) > hi)
+
+
 def _clip_jvp(tangents: tuple, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     tx, tlo, thi = pad_tangents(tangents, (x, lo, hi))
     out = 0.0 if tx is None else _clip_x_vjp(tx, ans, x, lo, hi)
     if tlo is not None:
-        out = out + where(as_tensor(x) < lo, tlo, 0.0)
+        out = out + where(_at_lo(x, lo, hi), tlo, 0.0)
     if thi is not None:
-        out = out + where(as_tensor(x) > hi, thi, 0.0)
+        out = out + where(_at_hi(x, lo, hi), thi, 0.0)
     return out
 
 
 clip_ = defprim("clip", _clip_forward,
                 (_clip_x_vjp,
-                 lambda g, ans, x, lo, hi: where(as_tensor(x) < lo, g, 0.0),
-                 lambda g, ans, x, lo, hi: where(as_tensor(x) > hi, g, 0.0)),
+                 lambda g, ans, x, lo, hi: where(_at_lo(x, lo, hi), g, 0.0),
+                 lambda g, ans, x, lo, hi: where(_at_hi(x, lo, hi), g, 0.0)),
                 _clip_jvp)
 
 
