@@ -960,6 +960,26 @@ def test_clip_with_min_above_max_sends_the_gradient_to_max_as_torch():
         np.testing.assert_array_equal(forward.sum(axis=0), ts[k].grad.numpy())
 
 
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+@pytest.mark.parametrize("x", [[1.0, 0.0, -2.0], [0.0, 0.0, 0.0], [[0.0, 3.0], [-1.0, 0.0]]])
+def test_p_norm_gradient_at_zero_entries_is_torchs(p, x):
+    # (sum |x|**p)**(1/p) multiplied infinities by zeros there: NaN
+    x = np.array(x)
+    t = torch.tensor(x, requires_grad=True)
+    torch.linalg.vector_norm(t, ord=p).backward()
+    np.testing.assert_allclose(wl.grad(lambda v: wl.norm(v, p))(x).numpy(), t.grad.numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(wl.jacfwd(lambda v: wl.norm(v, p))(x).numpy(), t.grad.numpy(),
+                               rtol=1e-12)
+
+
+def test_the_zero_norm_has_a_zero_gradient():
+    x = wl.tensor([2.0, 0.0, 1.0], requires_grad=True)
+    count = wl.norm(x, 0)
+    count.backward()  # once "does not require grad"
+    assert count.item() == 2.0 and x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_where_gradient_only_to_selected_branch():
     cond = np.array([True, False, True])
     a = np.array([1.0, 2.0, 3.0])

@@ -401,7 +401,7 @@ def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noq
 
     ``ord`` (or ``p``, PyTorch's name) is 2 (default), 1, ``inf``, ``-inf``, 0 (count of
     non-zeros) or any p > 0.
-    The gradient of the 2-norm at the origin is 0, as in PyTorch.
+    The gradient of a p-norm is 0 at the origin and at zero entries, as in PyTorch.
 
     Examples
     --------
@@ -417,8 +417,10 @@ def norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noq
         return sum(abs_(x), dim=axes, keepdim=keep)
     if ord == math.inf or ord == -math.inf:
         return (max if ord > 0 else min)(abs_(x), dim=axes, keepdim=keep)
-    if ord == 0:
-        return sum(where(x != 0, 1.0, 0.0), dim=axes, keepdim=keep)
-    if isinstance(ord, (int, float)) and ord > 0:
-        return sum(abs_(x) ** ord, dim=axes, keepdim=keep) ** (1.0 / ord)
+    if ord == 0:  # x ** 0: ones with a zero gradient, as PyTorch's
+        return sum(where(x != 0, x ** 0, 0.0), dim=axes, keepdim=keep)
+    if isinstance(ord, (int, float)) and ord > 0:  # 0 ** p and 0 ** (1/p): gradient 0, as PyTorch
+        powers = where(x == 0, 0.0, abs_(where(x == 0, 1.0, x)) ** ord)
+        total = sum(powers, dim=axes, keepdim=keep)
+        return where(total == 0, 0.0, where(total == 0, 1.0, total) ** (1.0 / ord))
     raise ValueError(f"norm: unsupported ord {ord!r}; use 2, 1, inf, -inf, 0 or p > 0")
