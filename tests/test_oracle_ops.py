@@ -980,6 +980,42 @@ def test_the_zero_norm_has_a_zero_gradient():
     assert count.item() == 2.0 and x.grad.tolist() == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("dim, ddof", [(1, 0), (1, 1), (None, 0)])
+def test_std_gradient_where_the_spread_is_zero_is_torchs(dim, ddof):
+    # sqrt'(0) is infinite: times the zero deviations, NaN for the whole row
+    x = np.array([[1.0, 2.0, 1.5], [4.0, 4.0, 4.0]])
+    t = torch.tensor(x, requires_grad=True)
+    torch.std(t, dim=dim, correction=ddof).sum().backward()
+    np.testing.assert_allclose(
+        wl.grad(lambda v: wl.std(v, dim=dim, ddof=ddof).sum())(x).numpy(), t.grad.numpy(),
+        rtol=1e-12)
+    assert wl.grad(lambda v: wl.std(v))(np.array([3.0])).tolist() == [0.0]  # n = 1
+
+
+@pytest.mark.parametrize("b", [0, 0.0, -0.0])
+def test_dividing_by_a_python_zero_differentiates_to_inf_as_torch(b):
+    # the rule computed 1.0 / 0 in Python: ZeroDivisionError in every derivative
+    x = np.array([1.0, -2.0])
+    t = torch.tensor(x, requires_grad=True)
+    (t / b).sum().backward()
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(wl.grad(lambda v: (v / b).sum())(x).numpy(),
+                                      t.grad.numpy())
+        np.testing.assert_array_equal(wl.jvp(lambda v: v / b, (x,), (np.ones(2),))[1].numpy(),
+                                      t.grad.numpy())
+
+
+@pytest.mark.parametrize("base", [np.zeros(3), 0.0], ids=["tensor", "number"])
+def test_exponent_gradient_at_a_zero_base_is_minus_inf_below_zero_as_torch(base):
+    b = np.array([-1.0, 0.0, 2.0])
+    base = wl.tensor(base) if isinstance(base, np.ndarray) else base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        got = wl.grad(lambda e: (base ** e).sum())(b).numpy()
+    t = torch.tensor(b, requires_grad=True)
+    (torch.zeros(3, dtype=torch.float64) ** t).sum().backward()
+    np.testing.assert_array_equal(got, t.grad.numpy())
+
+
 def test_where_gradient_only_to_selected_branch():
     cond = np.array([True, False, True])
     a = np.array([1.0, 2.0, 3.0])

@@ -49,16 +49,18 @@ def _pow_exponent_derivative(m: Any, ans: Any, a: Any, b: Any) -> Any:
         if a == 0:
             return m.where(b >= 0, 0.0, -math.inf)
         return (a ** b) * (math.log(a) if a > 0 else math.nan)
-    zero_base = a == 0
+    zero_base = a == 0  # 0 ** b: 0 for b >= 0, inf (times log 0: -inf) below
     value = (a ** b) * m.log(m.where(zero_base, 1.0, a))
-    return m.where(zero_base & (b >= 0), 0.0, value)
+    return m.where(zero_base, m.where(b >= 0, 0.0, -math.inf), value)
 
 
 add = binary("add", lambda xp, a, b: a + b, (1, 1))
 sub = binary("sub", lambda xp, a, b: a - b, (1, -1))
 mul = binary("mul", lambda xp, a, b: a * b, (lambda m, ans, a, b: b, lambda m, ans, a, b: a))
 div = binary("div", lambda xp, a, b: a / b,
-             (lambda m, ans, a, b: 1.0 / b, lambda m, ans, a, b: -a / (b * b)))
+             (lambda m, ans, a, b: 1.0 / b if not isinstance(b, (int, float)) or b
+              else math.copysign(math.inf, b),  # a Python 0: IEEE's inf, as for arrays
+              lambda m, ans, a, b: -a / (b * b)))
 pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
 
 

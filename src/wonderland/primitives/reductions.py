@@ -184,8 +184,9 @@ def std(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None
     >>> wl.std(x).item(), round(x.std(unbiased=True).item(), 6)
     (1.0, 1.414214)
     """
-    return sqrt(var(x, dim, keepdim, unbiased=unbiased, correction=correction, ddof=ddof,
-                    axis=axis, keepdims=keepdims))
+    v = var(x, dim, keepdim, unbiased=unbiased, correction=correction, ddof=ddof, axis=axis,
+            keepdims=keepdims)
+    return where(v == 0, 0.0, sqrt(where(v == 0, 1.0, v)))  # a gradient of 0 there, as PyTorch
 
 
 # ----------------------------------------------------------------------- max, min
