@@ -637,6 +637,8 @@ def test_boolean_mask_indexing(data):
      lambda x: x[torch.tensor([[0, 1], [1, 0]])]),
     ("reverse", lambda x: x[::-1], lambda x: torch.flip(x, (0,))),
     ("mask", lambda x: x[x > 0], lambda x: x[x > 0]),
+    ("empty list", lambda x: x[[]], lambda x: x[[]]),  # once refused as a float index
+    ("empty list col", lambda x: x[:, []], lambda x: x[:, []]),
 ])
 def test_indexing_fixed(name, idx_wl, idx_t):
     x = np.random.default_rng(2).standard_normal((4, 5, 3))

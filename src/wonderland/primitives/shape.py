@@ -328,7 +328,9 @@ def _raw_index(index: Any, xp: Any) -> Any:
             raise IndexError(f"tensors used as indices must be integer or bool, got "
                              f"{backend.dtype_name(index._data.dtype)}")
         return index._data
-    return backend.asarray(index, xp=xp) if isinstance(index, list) else index
+    if isinstance(index, list):  # an empty list indexes as integers, as in NumPy
+        return backend.asarray(index or backend.np.zeros(0, backend.np.intp), xp=xp)
+    return index
 
 
 def getitem_raw(x: Tensor, index: Any) -> Tensor:
