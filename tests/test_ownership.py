@@ -323,6 +323,15 @@ def test_vjp_of_identity_owns_against_v_and_x(create_graph):
     assert_all_own([g, g2], x=x, v=v, out=out)
 
 
+@pytest.mark.parametrize("f", [lambda v: v, lambda v: v + 0.0, lambda v: v.reshape(3),
+                               lambda v: v[:]], ids=["identity", "add 0", "reshape", "slice"])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_jvp_of_a_pass_through_never_hands_back_the_callers_tangent(f, as_tensor):
+    x, t = _rand(3), _rand(3, seed=5)
+    _, slope = wl.jvp(f, (x,), (wl.tensor(t) if as_tensor else t,))
+    assert_all_own([slope], x=x, t=t)
+
+
 def test_backward_on_a_leaf_copies_the_gradient():
     x = wl.tensor([1.0, 2.0], requires_grad=True)
     g = wl.tensor([3.0, 4.0])
