@@ -404,6 +404,26 @@ def test_setitem_slice_and_broadcast_value_gradient():
     np.testing.assert_array_equal(g(v), [1.0, 1.0, 1.0])
 
 
+@pytest.mark.parametrize("index, value", [
+    (np.array([0, 0]), lambda x: x[2] * 3.0),        # one value written twice
+    (np.array([0, 0]), lambda x: x[1:] * 2.0),       # two values, the last wins
+    ((np.array([1, 0, 1]), slice(None)), lambda x: wl.stack([x[:3], x[1:] * 2, x[:3] * 3])),
+    ((slice(None), np.array([2, 2, 0])), lambda x: x[:3] ** 2),
+], ids=["broadcast", "last-wins", "rows", "columns"])
+def test_setitem_with_a_repeated_index_differentiates_the_write_that_lands(index, value):
+    # reverse mode once sent the gradient to every repeat (as torch's index_put), forward
+    # mode only to the write that lands (as NumPy's values): jacrev != jacfwd
+    def f(x):
+        a = wl.zeros((3, 3)) + x[:3]
+        a[index] = value(x)
+        return (a * np.arange(1.0, 10.0).reshape(3, 3)).sum()
+
+    x0 = np.array([1.0, 2.0, 3.0, 0.5])
+    reverse = wl.grad(f)(x0).numpy()
+    np.testing.assert_allclose(reverse, wl.jacfwd(f)(x0).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(reverse, wl.numerical_grad(f, x0).numpy(), rtol=1e-6)
+
+
 def test_setitem_on_plain_tensor_then_requires_grad_tensor():
     # writing a differentiable value into a tensor that did not require grad
     base = wl.zeros(3)

@@ -14,7 +14,7 @@ from .. import backend
 from ..creation import _integer
 from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
 from .base import Variadic, defprim, ops_for, tensor_ops
-from .elementwise import astype
+from .elementwise import astype, where
 
 # ----------------------------------------------------------------------- reshape
 
@@ -398,7 +398,21 @@ def _index_put_x_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> 
 def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
     nb = g.ndim - x.ndim
     picked = getitem_raw(g, _batched(index, g.shape[:nb], g._xp))
+    items = index if isinstance(index, tuple) else (index,)
+    if any(_is_index_array(i) and i.dtype != backend.bool_ for i in items):
+        picked = where(backend.from_numpy(_last_writes(x.shape, index), g._data), picked, 0.0)
     return sum_to(picked, as_tensor(value).shape, nb)
+
+
+def _last_writes(shape: tuple, index: Any) -> Any:
+    """Which written entries land last on their place: where an index repeats, the last
+    write wins (as in NumPy), so only it reaches the value's gradient (and the forward
+    rule's tangent: the two modes agree)."""
+    np = backend.np
+    places = np.arange(math.prod(shape)).reshape(shape)[backend._index_to_numpy(index)]
+    last = np.zeros(places.size, dtype=bool)
+    last[places.size - 1 - np.unique(places.ravel()[::-1], return_index=True)[1]] = True
+    return last.reshape(places.shape)
 
 
 def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
