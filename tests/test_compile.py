@@ -553,8 +553,29 @@ def test_static_values_equal_in_python_but_of_another_type_or_sign_get_their_own
                                   "hinge", "zero_one", "squared", "huber"])
 def test_the_losses_compile_with_traced_targets(name):
     """Their checks of the values (labels in {-1, 1}, probabilities in [0, 1]) read the
-    values: under tracing they are left to the eager calls, not refused as '.numpy()'."""
+    values: under tracing they become steps of the program, not refused as '.numpy()'."""
     loss = getattr(wl.losses, name)
     p = np.array([0.2, 0.3, 0.9])
     y = np.array([1.0, -1.0, 1.0]) if name in ("hinge", "zero_one") else np.array([1.0, 0, 1])
     assert_same(wl.compile(loss)(p, y), loss(wl.tensor(p), wl.tensor(y)))
+
+
+@pytest.mark.parametrize("name, p, y", [
+    ("hinge", [0.5, -1.0], [1.0, 0.0]),
+    ("zero_one", [0.5, -1.0], [1.0, 0.0]),
+    ("binary_cross_entropy", [0.3, 1.5], [0.0, 1.0]),
+    ("binary_cross_entropy", [0.3, 0.5], [0.0, 2.0]),
+    ("binary_cross_entropy_with_logits", [0.3, 0.5], [-1.0, 1.0]),
+])
+def test_a_compiled_loss_checks_each_calls_values_as_the_eager_one(name, p, y):
+    # they were checked only eagerly: a compiled loss returned a number for bad labels
+    loss = getattr(wl.losses, name)
+    good_y = [1.0, -1.0] if name in ("hinge", "zero_one") else [0.0, 1.0]
+    transforms = (lambda f: f,) if name == "zero_one" else (lambda f: f, wl.value_and_grad)
+    for compiled in (wl.compile(transform(loss)) for transform in transforms):  # (a metric)
+        compiled(np.array([0.3, 0.6]), np.array(good_y))  # traced on good values
+        with pytest.raises(ValueError) as eager:
+            loss(wl.tensor(p), wl.tensor(y))
+        with pytest.raises(ValueError) as traced:
+            compiled(np.array(p), np.array(y))
+        assert str(traced.value) == str(eager.value)

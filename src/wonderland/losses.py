@@ -117,13 +117,13 @@ def _check_shapes(pred_shape: tuple, target_shape: tuple, name: str,
 
 
 def _target(y: Any, pred: Tensor, name: str, what: str = "target",
-            check: Callable[[Tensor, str], None] | None = None) -> Tensor:
+            check: Callable[[Tensor, str], Tensor] | None = None) -> Tensor:
     """The target as a Tensor of the prediction's dtype, after the shape check and
     ``check(y, name)`` of its values (before the cast, to name them as given)."""
     y = _as_tensor(y, what, name)
     _check_shapes(pred.shape, y.shape, name, what)
     if check is not None:
-        check(y, name)
+        y = check(y, name)
     if y.dtype != pred.dtype:
         y = astype(y, pred.dtype)
     return y
@@ -143,37 +143,58 @@ def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[Any, Any]:
 
 
 def _values(t: Tensor) -> np.ndarray | None:
-    """``t``'s values, or None while ``wl.compile`` traces ``t`` (they are each call's then:
-    the checks that read them are the eager calls')."""
+    """``t``'s values, or None while ``wl.compile`` traces ``t`` (they are each call's)."""
     try:
         return np.asarray(t.numpy())
     except TraceError:
         return None
 
 
-def _check_signs(y: Tensor, name: str) -> None:
+def _bad_signs(values: np.ndarray, name: str, what: str) -> None:
     """Labels in {-1, +1}: else a ValueError naming the first bad label and its position."""
-    values = _values(y)
-    if values is None:
-        return
     bad = (values != 1) & (values != -1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
-        raise ValueError(f"{name}: labels must be -1 or +1, got {value!r}{where_}; map "
+        raise ValueError(f"{name}: {what} must be -1 or +1, got {value!r}{where_}; map "
                          f"labels in {{0, 1}} to {{-1, +1}} with 2 * y - 1")
 
 
-def _check_unit_interval(t: Tensor, name: str, what: str) -> None:
+def _outside_unit_interval(values: np.ndarray, name: str, what: str) -> None:
     """Values in [0, 1] (NaN passes through, to show in the loss)."""
-    values = _values(t)
-    if values is None:
-        return
     bad = (values < 0) | (values > 1)
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
         raise ValueError(f"{name}: {what} must lie in [0, 1], got {value!r}{where_}")
+
+
+_VALUE_CHECKS = {"signs": _bad_signs, "unit interval": _outside_unit_interval}
+
+
+def _checked_forward(xp: Any, values: Any, check: str, name: str, what: str) -> Any:
+    _VALUE_CHECKS[check](np.asarray(values), name, what)
+    return values
+
+
+# A value check as a step of the computation, for wl.compile: its program then checks each
+# call's values as the eager function does (the check is its own forward; the gradient
+# passes through unchanged).
+_checked = defprim("checked", _checked_forward, (lambda g, ans, t, **params: g,),
+                   lambda tangents, ans, t, **params: tangents[0], reads=())
+
+
+def _check_values(t: Tensor, check: str, name: str, what: str) -> Tensor:
+    """``t``, its values checked now, or, while ``wl.compile`` traces it, at each call."""
+    values = _values(t)
+    if values is None:
+        return apply(_checked, t, check=check, name=name, what=what)
+    _VALUE_CHECKS[check](values, name, what)
+    return t
+
+
+def _check_signs(y: Tensor, name: str) -> Tensor:
+    return _check_values(y, "signs", name, "labels")
 
 
 # ----------------------------------------------------------------------- regression
@@ -405,8 +426,8 @@ def binary_cross_entropy(prob: TensorLike, y: TensorLike, *,
     _check_reduction(reduction, name)
     prob = _prediction(prob, name)
     y = _target(y, prob, name)
-    _check_unit_interval(prob, name, "probabilities")
-    _check_unit_interval(y, name, "targets")
+    prob = _check_values(prob, "unit interval", name, "probabilities")
+    y = _check_values(y, "unit interval", name, "targets")
     eps = _eps(prob.dtype)
     p = prob.detach()
     q = prob + (clip(p, eps, 1.0 - eps) - p)  # the clipped value, the gradient passed
@@ -443,8 +464,7 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     z = _prediction(logits, name)
-    y = _target(y, z, name)
-    _check_unit_interval(y, name, "targets")
+    y = _check_values(_target(y, z, name), "unit interval", name, "targets")
     loss = where(z >= 0, (1.0 - y) * z + softplus(-z), softplus(z) - y * z)
     return _reduce(loss, reduction)
 
