@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wonderland.bench import peers, runner
+from wonderland.bench import peers, report, runner
 from wonderland.bench.workloads import Case, NotAvailable, Target, Workload, wl_linear
 from wonderland.cli import bench
 
@@ -101,6 +101,27 @@ def test_the_chart_is_written_and_redrawn_from_json(quick, tmp_path):
     assert status == 0, err
     assert (tmp_path / "again.png").read_bytes()[:8] == PNG_MAGIC
     assert "bars" in out
+
+
+def _row(impl: str, role: str = "", status: str = "ok", ratio: float | None = 2.0) -> dict:
+    return {"workload": "W1", "label": f"{impl} {role}".strip(), "impl": impl, "role": role,
+            "status": status, "ratio": ratio}
+
+
+def test_the_chart_legend_names_only_colours_with_a_bar(quick):
+    rows = [_row("numpy", role="limit", ratio=None), _row("wonderland"), _row("torch"),
+            _row("jax", status="not installed", ratio=None), _row("mylib"), _row("yourlib")]
+    fig = report.ratio_figure({"rows": rows})
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    # the limit row (numpy) is the line at 1 and jax has no figure: no entries of theirs;
+    # implementations without a colour of their own share one
+    assert texts == ["wonderland", "torch", "mylib, yourlib", "the limit (= 1)"]
+    # a real run: every implementation with a bar, and only those, in the legend
+    fig = report.ratio_figure(quick["results"])
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    drawn = {r["impl"] for r in quick["results"]["rows"]
+             if r["role"] != "limit" and r["status"] == "ok" and r["ratio"]}
+    assert set(texts[:-1]) == drawn
 
 
 def test_missing_peer_is_a_row(monkeypatch):

@@ -262,4 +262,14 @@ def test_help_shows_no_empty_or_doubled_default(command):
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split())
     assert "(default: None)" not in text
+    assert "None:" not in text  # reads as a placeholder: say what happens without the flag
     assert not re.search(r"\(default: [^)]*\) \(default:", text), text
+
+
+def test_fit_help_says_what_the_dask_options_default_to():
+    done = _run(["fit", "--help"])
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "--workers N worker processes of the local cluster (default: 2)" in text
+    assert ("--memory-limit SIZE memory per local worker, e.g. 2GB (default: the machine's "
+            "memory shared out among the workers)") in text

@@ -186,9 +186,15 @@ def test_predict_refuses_a_file_that_is_not_a_model(regression, tmp_path):
     _one_error_line(_wonderland("predict", "notes.json", str(path), cwd=tmp_path),
                     "predict")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
-    _one_error_line(_wonderland("predict", "junk.npz", str(path), cwd=tmp_path), "predict")
-    _one_error_line(_wonderland("predict", "none.json", str(path), cwd=tmp_path),
-                    "predict", "none.json")
+    done = _wonderland("predict", "junk.npz", str(path), cwd=tmp_path)
+    _one_error_line(done, "predict", "load: 'junk.npz' is not a valid wl.linear model file",
+                    "no pickled data")
+    assert "allow_pickle" not in done.stderr  # never NumPy's advice to load a pickle
+    # a missing file: named as load names the others, without "[Errno 2]"
+    done = _wonderland("predict", "none.json", str(path), cwd=tmp_path)
+    _one_error_line(done, "predict",
+                    "error: load: cannot read 'none.json': No such file or directory")
+    assert "Errno" not in done.stderr
 
 
 def test_predict_names_a_missing_feature_column(regression, tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import warnings
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -136,6 +138,22 @@ def test_nan_in_json_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_a_diverged_fit_round_trips_with_its_infinite_loss_curve(tmp_path, suffix):
+    # strict JSON has no inf: saving raised "Out of range float values are not JSON
+    # compliant" for a fit whose descent diverged
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = wll.LinearModel(lr=10.0, max_iter=2000).fit(X, X @ [1.0, 2.0, 3.0])
+    assert not np.isfinite(model.loss_curve_[-1])
+    path = tmp_path / f"model{suffix}"
+    model.save(path)
+    if suffix == ".json":
+        json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(name))
+    np.testing.assert_array_equal(wll.load(path).loss_curve_, model.loss_curve_)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
 def test_truncated_file_is_a_value_error(tmp_path, suffix):
     path = _saved(tmp_path, suffix)
     data = path.read_bytes()
@@ -176,6 +194,50 @@ def test_foreign_files_are_value_errors(tmp_path):
         wll.load(tmp_path / "model.pkl")
     with pytest.raises(FileNotFoundError):
         wll.load(tmp_path / "missing.json")
+
+
+def test_npz_that_is_not_an_archive_of_plain_arrays_never_relays_advice_to_unpickle(
+        tmp_path):
+    """NumPy's message for such files says to load them with allow_pickle= or pickle.load;
+    load says what a model file is instead, and names the file."""
+    random_bytes = tmp_path / "random.npz"
+    random_bytes.write_bytes(np.random.default_rng(0).bytes(200))
+    pickled = tmp_path / "pickled.npz"
+    pickled.write_bytes(pickle.dumps(wll.Ridge()))
+    single = tmp_path / "single.npz"  # one .npy array under a .npz name
+    with open(single, "wb") as fh:
+        np.save(fh, np.ones(3))
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, __wonderland__=np.array("{}"), coef_=np.array([{"a": 1}], dtype=object))
+    for path, reason in [(random_bytes, "no pickled data"), (pickled, "no pickled data"),
+                         (single, "not a .npz archive"), (objects, "'coef_' holds Python "
+                                                                   "objects")]:
+        with pytest.raises(ValueError) as info:
+            wll.load(path)
+        message = str(info.value)
+        assert message.startswith(f"load: {str(path)!r} is not a valid wl.linear model file: ")
+        assert reason in message, message
+        for advice in ("allow_pickle", "pickle.load", "unsafe", "If you trust"):
+            assert advice not in message, message
+
+
+def test_npz_member_that_is_not_an_array_or_is_damaged_is_a_value_error(tmp_path):
+    path = tmp_path / "m.npz"
+    with zipfile.ZipFile(path, "w") as archive:  # a zip whose header is not a .npy array
+        archive.writestr("__wonderland__.npy", b"not an array")
+    with pytest.raises(ValueError, match=r"m\.npz.*'__wonderland__' in the archive is not a "
+                                         r"NumPy array"):
+        wll.load(path)
+    buffer = io.BytesIO()
+    np.save(buffer, np.array("abc" * 500))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__wonderland__.npy", buffer.getvalue())
+    data = bytearray(path.read_bytes())
+    start = 30 + len("__wonderland__.npy")  # the compressed bytes, after the local header
+    data[start + 2:start + 12] = bytes(b ^ 0xFF for b in data[start + 2:start + 12])
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.npz.*not a readable \.npz file"):
+        wll.load(path)
 
 
 def test_tampered_npz_header_is_a_value_error(tmp_path):

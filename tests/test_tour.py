@@ -13,15 +13,18 @@ import contextlib
 import html.parser
 import io
 import json
+import math
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import wonderland.tour as tour_package
 from wonderland.cli import tour as tour_cli
-from wonderland.tour.base import SectionSpec
+from wonderland.tour import sections
+from wonderland.tour.base import Context, Section, SectionSpec
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 KEYS = [spec.key for spec in tour_package.SECTIONS]
@@ -197,6 +200,66 @@ def test_few_shot_embedding_beats_raw_pixels_at_five_shots(quick):
 def test_the_zero_one_loss_refusal_is_shown(quick):
     messages = quick.summary["sections"]["losses"]["messages"]
     assert any("zero_one" in text and "hinge" in text for text in messages.values())
+
+
+# ----------------------------------------------------------------------- one part at a time
+# (a section function called alone, as the docstrings do: seconds, not the whole tour)
+
+
+def _section(build, key: str) -> Section:
+    section = Section(key, 0, key)
+    build(Context(quick=True), section)
+    return section
+
+
+def _figure(section: Section, name: str):
+    (spec,) = [f for f in section.figures if f.name == name]
+    return spec.figure
+
+
+def test_loss_values_are_quoted_at_the_margin_and_residual_they_name():
+    n = _section(sections.losses, "losses").numbers()
+    logistic_bits = math.log2(1 + math.exp(-0.5))
+    assert n["loss_values_at_margin_0.5"] == pytest.approx([0.0, 0.5, logistic_bits],
+                                                            abs=1e-12)
+    assert f"{n['loss_values_at_margin_0.5'][2]:.4f}" == "0.6839"
+    assert n["loss_values_at_residual_2"] == pytest.approx([4.0, 2.0, 1.5], abs=1e-12)
+
+
+def test_the_convergence_legend_covers_no_curve():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.cbook import STEP_LOOKUP_MAP
+    from matplotlib.path import Path as MplPath
+
+    fig = _figure(_section(sections.gradient_descent, "gradient_descent"),
+                  "practice_convergence")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (ax,) = fig.axes
+    box = ax.get_legend().get_window_extent(renderer)
+    assert len(ax.lines) >= 3  # two step curves and the line of all starts
+    for line in ax.lines:
+        x, y = (np.asarray(v, float) for v in line.get_data())
+        xy = np.column_stack(STEP_LOOKUP_MAP[line.get_drawstyle()](x, y))
+        drawn = line.get_transform().transform_path(MplPath(xy))
+        assert not drawn.intersects_bbox(box, filled=False), line.get_label()
+
+
+def test_the_collinear_valley_is_at_the_fitted_sum():
+    section = _section(sections.least_squares, "least_squares")
+    w0, w1, _ = section.numbers()["collinear_min_norm"]
+    fitted = w0 + w1
+    true = section.numbers()["collinear_true_sum"]
+    assert abs(fitted - true) > 5e-3  # the data's noise moves the valley off the true sum
+    (text,) = [p for p in section.paragraphs if "every split of" in p]
+    assert f"every split of the least-squares sum {fitted:.3f} " in text
+    left = _figure(section, "least_squares_collinear").axes[0]
+    (valley,) = [ln for ln in left.lines if ln.get_label().startswith("the valley")]
+    (star,) = [ln for ln in left.lines if ln.get_label().startswith("minimum-norm")]
+    xs, ys = valley.get_data()
+    np.testing.assert_allclose(np.add(xs, ys), fitted, atol=1e-12)
+    np.testing.assert_allclose(np.add(*star.get_data()), fitted, atol=1e-12)
+    assert f"{fitted:.3f}" in valley.get_label()
 
 
 # ----------------------------------------------------------------------- errors and options

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .runner import DISTURBED
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLUMNS = ("id", "implementation", "median", "unit", "x limit", "x torch", "spread", "memory",
            "check", "notes")
 _ALIGN = "<<><>>>><<"
 _COLORS = {"wonderland": "#d62728", "numpy": "#7f7f7f", "torch": "#1f77b4", "jax": "#2ca02c",
            "jax-jit": "#98df8a", "autograd": "#9467bd", "sklearn": "#ff7f0e"}
+_OTHER = "#17becf"  # an implementation without a colour of its own
 
 
 def fmt(v: float | None) -> str:
@@ -192,10 +196,29 @@ def plot_ratios(results: dict[str, Any], path: str | Path) -> int:
     >>> plot_ratios(read_json("bench.json"), "bench.png")  # doctest: +SKIP
     21
     """
+    fig = ratio_figure(results)
+    fig.savefig(path, dpi=110)
+    return len(fig.axes[0].patches)
+
+
+def ratio_figure(results: dict[str, Any]) -> Figure:
+    """The chart of :func:`plot_ratios` as a matplotlib Figure (not saved); its legend
+    names only the implementations that have a bar.
+
+    Examples
+    --------
+    >>> rows = [{"workload": "W1", "label": "numpy", "impl": "numpy", "role": "limit",
+    ...          "status": "ok", "ratio": None},
+    ...         {"workload": "W1", "label": "wonderland", "impl": "wonderland",
+    ...          "role": "", "status": "ok", "ratio": 3.0}]
+    >>> fig = ratio_figure({"rows": rows})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['wonderland', 'the limit (= 1)']
+    """
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
     from matplotlib.patches import Patch
 
-    bars, labels, colors, groups = [], [], [], []
+    bars, labels, colors, groups, drawn = [], [], [], [], []
     for r in results["rows"]:
         ratio = r.get("ratio")
         if r.get("role") == "limit" or r.get("status") != "ok":
@@ -203,8 +226,9 @@ def plot_ratios(results: dict[str, Any], path: str | Path) -> int:
         if ratio and ratio > 0 and math.isfinite(ratio):
             bars.append(ratio)
             labels.append(f"{r['workload']} {r['label']}")
-            colors.append(_COLORS.get(r["impl"], "#17becf"))
+            colors.append(_COLORS.get(r["impl"], _OTHER))
             groups.append(r["workload"])
+            drawn.append(r["impl"])
     if not bars:
         raise ValueError("no row has a ratio to its limit: nothing to plot")
     ys = np.arange(len(bars))[::-1]
@@ -230,16 +254,19 @@ def plot_ratios(results: dict[str, Any], path: str | Path) -> int:
     ax.set_title("wonderland bench: each implementation against the hand-written limit\n"
                  f"{env.get('date', '')}, {env.get('cores', '?')} cores, "
                  f"{'--quick' if results.get('quick') else 'full sizes'}", fontsize=10)
-    present = [k for k in _COLORS if k in {r["impl"] for r in results["rows"]}]
-    handles = [Patch(color=_COLORS[k], label=k) for k in present]
+    # one entry per colour that has a bar: the limit rows (numpy) are the line at 1, not
+    # bars, and implementations without a colour of their own share one entry
+    names: dict[str, list[str]] = {}
+    for impl in [k for k in _COLORS if k in drawn] + sorted(set(drawn) - set(_COLORS)):
+        names.setdefault(_COLORS.get(impl, _OTHER), []).append(impl)
+    handles = [Patch(color=color, label=", ".join(impls)) for color, impls in names.items()]
     handles.append(ax.lines[0])
     handles[-1].set_label("the limit (= 1)")
     ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
     ax.grid(axis="x", which="both", color="#eeeeee", linewidth=0.6)
     ax.set_axisbelow(True)
-    fig.savefig(path, dpi=110)
-    return len(bars)
+    return fig
 
 
-__all__ = ["COLUMNS", "fmt", "format_header", "format_table", "plot_ratios", "read_json",
-           "write_json"]
+__all__ = ["COLUMNS", "fmt", "format_header", "format_table", "plot_ratios", "ratio_figure",
+           "read_json", "write_json"]

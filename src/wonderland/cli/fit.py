@@ -94,9 +94,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     dask.add_argument("--dask", action="store_true",
                       help="fit on a Dask cluster (a local one unless --scheduler)")
     dask.add_argument("--workers", type=int_at_least(1), default=None, metavar="N",
-                      help="worker processes of the local cluster; None: 2")
+                      help="worker processes of the local cluster (default: 2)")
     dask.add_argument("--memory-limit", default=None, metavar="SIZE",
-                      help="memory per local worker, e.g. 2GB; None: the memory shared out")
+                      help="memory per local worker, e.g. 2GB (default: the machine's "
+                           "memory shared out among the workers)")
     dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="the scheduler of a running cluster, e.g. tcp://10.0.0.5:8786")
     return parser

@@ -36,12 +36,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def load_model(path: str) -> Any:
-    """``wl.linear.load``, its errors as one line with exit status 2."""
+    """``wl.linear.load``, its errors as one line with exit status 2 (a file that cannot
+    be read too, named as load names a file that is not a model)."""
     from .. import linear
 
     try:
         return linear.load(path)
-    except (OSError, ValueError, TypeError) as exc:
+    except OSError as exc:  # as load's other errors say it: "load: ...", the path quoted
+        raise CommandError(f"load: cannot read {path!r}: {exc.strerror or exc}",
+                           status=2) from None
+    except (ValueError, TypeError) as exc:
         raise CommandError(str(exc), status=2) from None
 
 

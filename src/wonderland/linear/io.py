@@ -13,6 +13,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def save(model: Any, path: str | os.PathLike) -> None:
     header = {"format": FORMAT, "version": VERSION, "class": name, "params": params, **meta}
     if suffix == ".json":
         header["arrays"] = {key: {"dtype": value.dtype.str, "shape": list(value.shape),
-                                  "data": value.ravel().tolist()}
+                                  "data": [_json_number(v) for v in value.ravel().tolist()]}
                             for key, value in arrays.items()}
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(header, fh, allow_nan=False)
@@ -120,6 +121,14 @@ def save(model: Any, path: str | os.PathLike) -> None:
         with open(path, "wb") as fh:
             np.savez(fh, **{_META: np.array(json.dumps(header, allow_nan=False))}, **arrays)
 
+
+def _json_number(value: Any) -> Any:
+    """``value``, or for a non-finite float (a diverged fit's ``loss_curve_``) its name:
+    strict JSON has no inf or NaN."""
+    return value if not isinstance(value, float) or math.isfinite(value) else repr(value)
+
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 # ------------------------------------------------------------------ load
 
@@ -169,6 +178,8 @@ def _json_array(key: str, spec: dict) -> np.ndarray:
     if len(data) != size:
         raise _Invalid(f"array {key!r}: {len(data)} values for shape {tuple(shape)}")
     kinds = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,)}[dt.kind]
+    if key == "loss_curve_":  # the one array that may hold inf and NaN (a diverged fit)
+        data = [_NON_FINITE.get(v, v) if isinstance(v, str) else v for v in data]
     for v in data:
         if not isinstance(v, kinds) or (dt.kind in "iuf" and isinstance(v, bool)):
             raise _Invalid(f"array {key!r}: value {v!r} is not of dtype {dtype}")
@@ -178,22 +189,47 @@ def _json_array(key: str, spec: dict) -> np.ndarray:
         raise _Invalid(f"array {key!r}: {exc}") from None
 
 
+_NOT_NPZ = ("not a .npz archive of plain arrays as model.save writes (a wonderland model "
+            "file holds no pickled data)")
+
+
+def _npz_member(npz: Any, key: str) -> np.ndarray:
+    """One array of an open ``.npz``; ``_Invalid`` if it is not a plain NumPy array."""
+    try:
+        value = npz[key]
+    except ValueError as exc:
+        if "pickle" in str(exc):  # NumPy's message suggests unpickling: never relay it
+            raise _Invalid(f"array {key!r} holds Python objects (pickled data), which a "
+                           f"wonderland model file never does") from None
+        raise _Invalid(f"array {key!r} cannot be read ({exc})") from None
+    if not isinstance(value, np.ndarray):  # a member that is not a .npy comes back as bytes
+        raise _Invalid(f"{key!r} in the archive is not a NumPy array")
+    return value
+
+
 def _read_npz(path: str | os.PathLike) -> tuple[dict, dict]:
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        npz = np.load(path, allow_pickle=False)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        # for bytes that are not an archive NumPy's message advises loading them as a
+        # pickle, which wonderland never does: say what the file should be instead
+        raise _Invalid(_NOT_NPZ) from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # a single array (.npy) renamed
+        raise _Invalid(_NOT_NPZ)
+    try:
+        with npz:
             keys = list(npz.files)
             if _META not in keys:
                 raise _Invalid("no wonderland header (not a file written by model.save)")
             for key in keys:
                 if key != _META and key not in _ARRAYS:
                     raise _Invalid(f"unexpected array {key!r}")
-            meta = npz[_META]
-            arrays = {key: npz[key] for key in keys if key != _META}
-    except _Invalid:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise
+            meta = _npz_member(npz, _META)
+            arrays = {key: _npz_member(npz, key) for key in keys if key != _META}
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error,
+            NotImplementedError) as exc:  # damaged compressed data, an unknown zip feature
         raise _Invalid(f"not a readable .npz file ({type(exc).__name__}: {exc})") from None
     if meta.shape != () or meta.dtype.kind != "U":
         raise _Invalid("the header is not a string")

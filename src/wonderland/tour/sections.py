@@ -33,6 +33,24 @@ def _error_message(call: Any) -> tuple[str, str]:
     raise AssertionError("the call was expected to raise")
 
 
+def _index_of(grid: np.ndarray, value: float) -> int:
+    """The index of ``value`` in the sorted ``grid``, which must hold it (to rounding).
+
+    Looked up by value, not hard-coded, so that the numbers quoted "at" a point stay at
+    that point when the grid changes.
+
+    Examples
+    --------
+    >>> _index_of(np.linspace(-2.5, 2.5, 501), 0.5)
+    300
+    """
+    i = int(np.clip(np.searchsorted(grid, value), 1, len(grid) - 1))
+    i = i if abs(grid[i] - value) <= abs(grid[i - 1] - value) else i - 1
+    if not np.isclose(grid[i], value, rtol=0.0, atol=1e-9):
+        raise ValueError(f"{value} is not a point of the grid (nearest: {grid[i]})")
+    return i
+
+
 # ===================================================================== 1. tensors
 
 
@@ -667,7 +685,7 @@ def gradient_descent(ctx: Context, s: Section) -> None:
     s.figure("practice_grad_norms",
              "Gradient norms on a log scale: they fall to the threshold 1e-6 at a "
              "stationary point; momentum's oscillate on the way down.", fig, optional=True)
-    fig, ax = new_figure(width=7.5, height=3.8)
+    fig, ax = new_figure(width=9.0, height=3.8)
     for key, color in (("gd", COLORS["blue"]), ("momentum", COLORS["orange"])):
         res = results[key]
         done = np.asarray(res.reason) == "tol_grad"
@@ -680,7 +698,9 @@ def gradient_descent(ctx: Context, s: Section) -> None:
     ax.set_title(f"how many starts have reached ‖∇f‖ < 1e-6 after t steps (η = {lr})",
                  fontsize=10)
     ax.set_ylim(0, n_starts * 1.08)
-    ax.legend(fontsize=8, loc="center right")
+    # outside the axes: inside, the curves' climb (where the median lies) moves with the
+    # starts and the step size, and any fixed corner may cover it
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.grid(alpha=0.3)
     s.figure("practice_convergence",
              "Convergence counts: the number of starts that have reached a stationary point "
@@ -736,10 +756,12 @@ def losses(ctx: Context, s: Section) -> None:
     s.number("zero_one_fd_gradient_max", "largest |d(0/1 loss)/ds| by finite differences, "
              "away from s = 0", float(np.max(np.abs(d_zero_one[away]))), ".3g",
              highlight="0/1 loss: largest finite-difference slope")
+    i = _index_of(m, 0.5)
     s.number("loss_values_at_margin_0.5", "0/1, hinge, logistic (bits) at margin 0.5",
-             [float(zero_one[350]), float(hinge[350]), float(logistic[350])], ".4f")
+             [float(zero_one[i]), float(hinge[i]), float(logistic[i])], ".4f")
+    i = _index_of(r.numpy(), 2.0)
     s.number("loss_values_at_residual_2", "squared, absolute, Huber (δ = 1) at residual 2",
-             [float(squared[450]), float(absolute[450]), float(huber[450])], ".4g")
+             [float(squared[i]), float(absolute[i]), float(huber[i])], ".4g")
     ctx.tick("losses")
 
     scores = wl.tensor([2.0, -0.5, 0.3], requires_grad=True)
@@ -961,6 +983,10 @@ def least_squares(ctx: Context, s: Section) -> None:
     s.number("collinear_warning", "a CollinearityWarning was raised", bool(messages))
     s.number("collinear_true_sum", "true w0 + w1 (the only identifiable combination)",
              float(true[0] + true[1]), ".4f")
+    # the valley of equally good fits is at the fitted sum (noise moves it off the true one)
+    valley = float(ols.coef_[0] + ols.coef_[1])
+    s.number("collinear_valley_sum", "least-squares w0 + w1 (the valley of minima)", valley,
+             ".4f")
     s.number("collinear_min_norm", "minimum-norm least squares (w0, w1, w2)",
              ols.coef_.tolist(), ".4f")
     s.number("collinear_ridge", "ridge α = 1 (w0, w1, w2)", ridge.coef_.tolist(), ".4f")
@@ -970,8 +996,9 @@ def least_squares(ctx: Context, s: Section) -> None:
              ridge_near.coef_.tolist(), ".4f", highlight="nearly collinear, ridge w")
     s.say(
         "When two features are copies of each other (the text's x1 = x2), XᵀX is singular: "
-        "only w0 + w1 is determined by the data, and every split of "
-        f"{true[0] + true[1]:.3f} between them fits equally well. wonderland warns with a "
+        "only w0 + w1 is determined by the data, and every split of the least-squares sum "
+        f"{valley:.3f} between them fits equally well (the true sum is "
+        f"{true[0] + true[1]:.3f}; the noise moves the fit a little). wonderland warns with a "
         "`CollinearityWarning` naming the columns and returns the minimum-norm solution, "
         "which splits the weight evenly. With *nearly* collinear features (x1 = x0 plus "
         "noise of size 0.001) there is a unique minimum, but it balances huge opposite "
@@ -1006,9 +1033,8 @@ def least_squares(ctx: Context, s: Section) -> None:
     cs = ax.contourf(W0, W1, sse, levels=levels, cmap="Greys_r", alpha=0.6)
     ax.contour(W0, W1, sse, levels=cs.levels, colors="#555555", linewidths=0.4)
     fig.colorbar(cs, ax=ax, label="‖y − Xw − b‖² (w2, b at their optimum)")
-    total = true[0] + true[1]
-    ax.plot(grid, total - grid, "--", color="white", lw=2,
-            label=f"the valley: every w0 + w1 = {total:.2f} fits")
+    ax.plot(grid, valley - grid, "--", color="white", lw=2,
+            label=f"the valley: every w0 + w1 = {valley:.3f} fits")
     ax.plot([true[0]], [true[1]], "s", color=COLORS["green"], mec="black", ms=8,
             label="true (w0, w1)")
     ax.plot([ols.coef_[0]], [ols.coef_[1]], "*", color="#ffd400", mec="black", ms=16,
@@ -1024,7 +1050,7 @@ def least_squares(ctx: Context, s: Section) -> None:
     ax.legend(fontsize=7, loc="lower left")
     ax = axes[1]
     d = np.linspace(-2.0, 2.0, 201)     # w0 − w1 along the valley, w0 + w1 fixed
-    v0, v1 = (total + d) / 2, (total - d) / 2
+    v0, v1 = (valley + d) / 2, (valley - d) / 2
     along = (((base[:, None] - np.outer(x0, v0 + v1)) ** 2).sum(0))
     ridge_along = along + 1.0 * (v0 ** 2 + v1 ** 2 + w2 ** 2)
     ax.plot(d, along - along.min(), color=COLORS["blue"], lw=2,
