@@ -4,6 +4,7 @@ shift_report."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -427,6 +428,45 @@ def test_read_csv_bad_input_is_one_clear_line(tmp_path, text, message):
     with pytest.raises(ValueError, match=message) as info:
         data.read_csv(path, "y")
     assert "\n" not in str(info.value)
+
+
+def test_read_csv_names_a_trailing_comma_in_the_header(tmp_path):
+    # the empty last name is a delimiter at the end of the line, not a saved index
+    path = _write(tmp_path, "a,b,y,\n1,2,3,\n4,5,6,\n")
+    with pytest.raises(ValueError, match=r"column 3 of the header \(line 1 of .*\) has no "
+                                         r"name: an empty name after a trailing ','") as info:
+        data.read_csv(path, "y")
+    assert "index" not in str(info.value)
+    path = _write(tmp_path, "a;;y\n1;2;3\n", "middle.csv")
+    with pytest.raises(ValueError, match=r"column 1 of the header .* has no name$"):
+        data.read_csv(path, "y", delimiter=";")
+
+
+def test_read_csv_refuses_underscores_in_numbers(tmp_path):
+    # float() reads "1_000" as 1000; no CSV reader does
+    path = _write(tmp_path, "a,b,y\n1,2,3\n4,1_000,6\n")
+    with pytest.raises(ValueError, match=r"read_csv: non-numeric value '1_000' at row 1 "
+                                         r"\(line 3 of the file\), column 1 \('b'\)"):
+        data.read_csv(path, "y")
+    with pytest.raises(ValueError, match=r"read_table: non-numeric value '1_000' at row 1"):
+        data.read_table(path)
+
+
+def test_read_csv_float32_overflow_names_the_cell_without_a_warning(tmp_path):
+    path = _write(tmp_path, "a,y\n1,2\n1e39,3\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "overflow encountered in cast"
+        with pytest.raises(ValueError, match=r"read_csv: value '1e39' overflows float32 "
+                                             r"\(largest 3\.4028235e\+38; .*\) at row 1 "
+                                             r"\(line 3 of the file\), column 0 \('a'\)"):
+            data.read_csv(path, "y", dtype="float32")
+        ds = data.read_csv(path, "y", dtype="float64")
+        assert ds.X.numpy()[1, 0] == 1e39
+        # the largest float32 and a value that rounds to it are not overflows
+        path = _write(tmp_path, "a,y\n3.4028235e38,2\n-3.40282356e38,3\n", "edge.csv")
+        ds = data.read_csv(path, "y", dtype="float32")
+    assert ds.X.numpy().dtype == np.float32
+    assert np.all(np.isfinite(ds.X.numpy()))
 
 
 def test_read_csv_reports_the_first_bad_cell(tmp_path):

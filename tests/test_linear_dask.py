@@ -190,6 +190,108 @@ def test_nan_names_block_and_column(threads):
         model.predict(Xd).compute()
 
 
+@pytest.mark.parametrize("make", [
+    wll.LinearRegression, wll.LogisticRegression, lambda: wll.LinearModel(loss="log"),
+    lambda: wll.LinearModel(loss="hinge"), lambda: wll.LinearModel(loss="huber")],
+    ids=["least-squares", "logistic", "linear-model-log", "linear-model-hinge",
+         "linear-model-huber"])
+def test_nan_in_y_names_block_and_row(threads, make):
+    # the labels of the classifiers went to np.unique and scikit-learn's checks, which
+    # only said "Input y contains NaN."
+    X, y = _classes(2)
+    y = (y == "bee").astype(float)
+    y[555] = np.nan  # rows 500..749: block 2
+    Xd, yd = _dask(X, y)
+    with pytest.raises(ValueError, match=r"^Input y contains NaN or infinity: block "
+                                         r"\(partition\) 2 \(row 555\)$"):
+        make().fit(Xd, yd)
+    y[555], y[260] = 1.0, -np.inf
+    with pytest.raises(ValueError, match=r"infinity: block \(partition\) 1 \(row 260\)$"):
+        make().fit(Xd, da.from_array(y, chunks=250))
+
+
+def test_missing_string_label_names_partition_and_row(threads):
+    X, labels = _classes(2)
+    target = pd.Series(labels, dtype=object)
+    target[1000] = None  # 5 partitions of 240 rows: partition 4
+    ddf = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=5, sort=False)
+    dy = dd.from_pandas(target, npartitions=5, sort=False)
+    for est in [wll.LogisticRegression(), wll.LinearModel(loss="hinge")]:
+        with pytest.raises(ValueError, match=r"Input y contains a missing value .*: block "
+                                             r"\(partition\) 4 \(row 1000\)"):
+            est.fit(ddf, dy)
+
+
+class _Counted:
+    """A Dask array's blocks read through a counter: how many were computed."""
+
+    def __init__(self, X: np.ndarray, rows: int) -> None:
+        self.calls = 0
+        self.array = da.from_array(X, chunks=(rows, X.shape[1])).map_blocks(
+            self._read, dtype=X.dtype, meta=np.empty((0, 0), dtype=X.dtype))
+
+    def _read(self, block: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return block
+
+
+@pytest.mark.parametrize("make, y_kind", [
+    (wll.Ridge, "float"), (wll.LogisticRegression, "labels"),
+    (lambda: wll.LinearModel(loss="log", max_iter=20), "labels")],
+    ids=["ridge", "logistic", "linear-model"])
+def test_predict_on_unknown_chunks_is_lazy_and_leaves_x_alone(threads, make, y_kind):
+    # compute_chunk_sizes() read all of X while building the lazy prediction, and wrote
+    # the sizes into the caller's array; a DataFrame was read by to_dask_array(lengths=True)
+    X, labels = _classes(2)
+    y = X @ [1.0, 2.0, 0.0, -1.0] if y_kind == "float" else labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make().fit(X, y)
+    counted = _Counted(X, 250)
+    Xu = counted.array[counted.array[:, 0] > -np.inf]  # every row, unknown chunk sizes
+    chunks = Xu.chunks
+    assert np.isnan(chunks[0]).all() and counted.calls == 0
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2", "x3"])
+    reads = []
+    ddf = dd.from_pandas(frame, npartitions=4).map_partitions(
+        lambda part: reads.append(len(part)) or part, meta=frame.iloc[:0])
+    methods = [m for m in ("predict", "predict_proba", "decision_function")
+               if hasattr(model, m)]
+    for method in methods:
+        for X_in in (Xu, ddf):
+            out = getattr(model, method)(X_in)
+            assert isinstance(out, da.Array)
+            assert counted.calls == 0 and reads == [], method  # nothing computed yet
+            assert Xu.chunks == chunks  # the caller's array is as it was
+            expected = getattr(model, method)(X)
+            got = out.compute()
+            if method == "predict":
+                assert got.tolist() == expected.tolist()
+            else:
+                np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+            counted.calls = 0
+            reads.clear()
+
+
+def test_unknown_chunks_bad_value_names_the_row_in_its_block(threads):
+    X, y = _regression()
+    model = wll.Ridge().fit(X, y)
+    X = X.copy()
+    X[555, 2] = np.nan  # rows 500..749: block 2, its row 55
+    Xd = da.from_array(X, chunks=(250, 4))
+    with pytest.raises(ValueError, match=r"NaN: block \(partition\) 2, column 'x2' "
+                                         r"\(row 55 of the block\)"):
+        model.predict(Xd[Xd[:, 0] > -np.inf]).compute()
+    # fitting needs the sizes: computed on a copy, the caller's array keeps its own
+    Xu = Xd[np.isfinite(Xd[:, 2])]
+    yu = da.from_array(y, chunks=250)[np.isfinite(Xd[:, 2])]
+    fitted = wll.Ridge().fit(Xu, yu)
+    assert np.isnan(Xu.chunks[0]).all() and np.isnan(yu.chunks[0]).all()
+    keep = np.isfinite(X[:, 2])
+    np.testing.assert_allclose(fitted.coef_, wll.Ridge().fit(X[keep], y[keep]).coef_,
+                               rtol=1e-10)
+
+
 def test_non_numeric_value_names_partition_and_column(threads):
     X, y = _regression()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).astype({"c": object})

@@ -69,6 +69,74 @@ def test_full_batch_takes_the_in_memory_steps(client, params, on_cluster):
         assert list(dsk.classes_) == ["no", "yes"]
 
 
+# the target's median (the start of huber and absolute) and its median absolute deviation
+# (the default step of adam and absolute) are exact on Dask: Dask's approximate
+# percentiles gave other starts and steps (coefficients 0.7 apart for squared + adam)
+@pytest.mark.parametrize("params", [
+    dict(loss="squared", optimizer="adam", fit_intercept=False),
+    dict(loss="squared", optimizer="adam"),
+    dict(loss="huber", optimizer="adam"),
+    dict(loss="absolute", optimizer="gd"),
+], ids=["squared-adam-no-intercept", "squared-adam", "huber-adam", "absolute-gd"])
+def test_full_batch_median_and_spread_are_the_in_memory_ones(threads, params):
+    X, y = _regression(6)
+    y = y + np.where(np.arange(N) % 4 == 0, 8.0, 0.0)  # skewed: mean, median, MAD apart
+    # uneven blocks, one of them empty (a filtered DataFrame has such)
+    chunks = (150, 37, 0, 213, 200)
+    Xd, yd = da.from_array(X, chunks=(chunks, 3)), da.from_array(y, chunks=(chunks,))
+    est = wll.LinearModel(max_iter=12, tol=0.0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mem = est.__sklearn_clone__().fit(X, y)
+        dsk = est.__sklearn_clone__().fit(Xd, yd)
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+    if params == dict(loss="squared", optimizer="adam"):
+        # started at the mean, the intercept's gradient is rounding noise, which Adam
+        # scales up to steps of a few % of lr (in memory, reordering the rows moves the
+        # intercept as much): equal to a small part of the step only
+        lr = 0.01 * float(np.median(np.abs(y - np.median(y))))
+        assert abs(dsk.intercept_ - mem.intercept_) < 0.2 * lr
+    else:
+        np.testing.assert_allclose(dsk.intercept_, mem.intercept_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dsk.loss_curve_, mem.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("values", [
+    np.arange(7.0),                                   # odd
+    np.arange(8.0)[::-1],                             # even: the mean of the middle two
+    np.array([2.0, 1.0, 2.0, 2.0, 5.0, 2.0, 0.0, 2.0]),  # ties at the median
+    np.array([3.0, 3.0, 3.0, 3.0]),                   # all equal (MAD 0)
+    np.array([4.5]),                                  # one value
+    np.random.default_rng(0).normal(size=501).round(1),   # many ties, odd
+    np.random.default_rng(1).standard_cauchy(size=1000),  # heavy tails, even
+], ids=["odd", "even", "ties", "constant", "one", "rounded", "cauchy"])
+@pytest.mark.parametrize("cuts", [(), (0, 0), (1, 3), (2, 2, 5)],
+                         ids=["one-block", "empty-first", "uneven", "empty-middle"])
+@pytest.mark.parametrize("sample", [2, 5, None], ids=["sample-2", "sample-5", "default"])
+def test_exact_median_is_numpys(values, cuts, sample):
+    parts = np.split(values, [c for c in cuts if c <= values.size])
+    kwargs = {} if sample is None else {"sample": sample}
+    median = float(np.median(values))
+    assert dask_stream.exact_median(parts, **kwargs) == median
+    # the median absolute deviation as the in-memory fit computes it
+    mad = float(np.median(np.abs(values - median)))
+    assert dask_stream.exact_median(parts, center=median, **kwargs) == mad
+
+
+def test_exact_median_reads_delayed_blocks_in_two_passes():
+    values = np.random.default_rng(2).normal(size=1000)
+    calls = []
+
+    def block(i):
+        calls.append(i)
+        return values[100 * i:100 * (i + 1)]
+
+    parts = [dask.delayed(block, pure=True)(i) for i in range(10)]
+    with dask.config.set(scheduler="synchronous"):
+        assert dask_stream.exact_median(parts, sample=8) == float(np.median(values))
+    assert len(calls) == 20
+
+
 def test_minibatches_reach_the_in_memory_loss_and_are_reproducible(client):
     X, y = _regression(2)
     est = wll.LinearModel(batch_size=32, lr=0.01, random_state=0, max_iter=10)

@@ -206,7 +206,8 @@ def test_ridge_rejects_bad_alpha():
 def test_non_finite_x_is_an_error(bad, make):
     X, y = _data(n=30, d=3)
     X[17, 2] = bad
-    with pytest.raises(ValueError, match="NaN|infinity"):
+    what = "NaN" if np.isnan(bad) else "infinity"
+    with pytest.raises(ValueError, match=rf"^Input X contains {what} at row 17, column 'x2'$"):
         make().fit(X, y)
 
 
@@ -384,3 +385,31 @@ def test_gd_does_not_stop_once_the_intercept_is_fitted_on_features_with_a_large_
     np.testing.assert_allclose(ours.coef_, exact.coef_, rtol=1e-4)
     np.testing.assert_allclose(ours.predict(X), exact.predict(X), rtol=1e-5)
     assert ours.n_iter_ > 3
+
+
+@pytest.mark.parametrize("scale, alpha", [(1.0, 1e-14), (1.0, 1e-12), (1e4, 1e-6)])
+def test_ridge_with_an_alpha_too_small_to_resolve_duplicated_columns(scale, alpha):
+    # the Cholesky solve split a duplicated column's weight 0.67 / 0.38 (the solution,
+    # unique, splits it evenly), silently: the dependency is now named and solved exactly
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=30)
+    Xd = np.c_[X, X[:, 0]] * scale  # x3 duplicates x0
+    with pytest.warns(wll.CollinearityWarning, match=r"columns x0, x3 are collinear.*"
+                                                     rf"alpha={alpha!r}"):
+        model = wll.Ridge(alpha=alpha).fit(Xd, y)
+    # the exact solution: w0 = w3 = v0 / 2, v minimizing |ỹ - X̃v|² + alpha (v0²/2 + v1² + v2²)
+    Xc, yc = X * scale - X.mean(axis=0) * scale, y - y.mean()
+    v = np.linalg.solve(Xc.T @ Xc + alpha * np.diag([0.5, 1.0, 1.0]), Xc.T @ yc)
+    np.testing.assert_allclose(model.coef_, [v[0] / 2, v[1], v[2], v[0] / 2], rtol=1e-9)
+    ref = skl.Ridge(alpha=alpha, solver="svd").fit(Xd, y)  # (its cholesky warns, rightly)
+    np.testing.assert_allclose(model.predict(Xd), ref.predict(Xd), atol=1e-10)
+
+
+def test_ridge_with_a_small_alpha_on_well_posed_data_stays_quiet_and_exact():
+    X, y = _data(n=100, d=4, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = wll.Ridge(alpha=1e-12).fit(X, y)
+    ref = skl.Ridge(alpha=1e-12, solver="svd").fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-10)

@@ -166,7 +166,7 @@ def test_many_rows_multiclass_through_the_row_sample():
 def test_non_finite_x_is_an_error_wherever_it_is(row):
     X, y = make_classification(n_samples=100_000, n_features=5, random_state=4)
     X[row, 3] = np.nan  # inside and outside the Newton row sample
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=rf"Input X contains NaN at row {row}, column 'x3'$"):
         wll.LogisticRegression().fit(X, y)
 
 
@@ -284,3 +284,152 @@ def test_logistic_sample_weight_errors_name_the_estimator():
                                          "with Dask input"):
         wll.LogisticRegression().fit(da.from_array(X, chunks=25), da.from_array(y, chunks=25),
                                      sample_weight=np.ones(50))
+
+
+# ------------------------------------------------------- Newton's row sample, rare classes
+
+def _rare_positives(seed, n=3000, positives=6):
+    """Few positives at random rows, shifted away from the negatives: every 8th row
+    (Newton's row sample on n >= 320 p rows) holds none of them for most seeds."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    y = np.zeros(n, int)
+    rows = rng.choice(n, positives, replace=False)
+    y[rows] = 1
+    X[rows] += 3.0
+    return X, y, rows
+
+
+@pytest.mark.parametrize("seed", [0, 4, 5, 6, 17, 24])
+def test_rare_positives_match_sklearn_whatever_the_row_sample_holds(seed):
+    # seeds 0, 4, 5: no positive among every 8th row (the sample's optimum sent the
+    # intercept towards -inf: coef 0, p about 1e-55, n_iter_ 0); 6, 17, 24: one (its
+    # Hessian, a poor guess of the rows', stopped the fit 1e-4 off in probability)
+    X, y, rows = _rare_positives(seed)
+    alpha = 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = wll.LogisticRegression(alpha=alpha).fit(X, y)
+    ref = skl.LogisticRegression(C=1.0 / (alpha * len(y)), tol=1e-12, max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_rare_class_weighted_out_of_the_row_sample_matches_sklearn():
+    # the positives among every 8th row carry weight 0: the sample has none that count
+    X, y, _ = _rare_positives(1, positives=0)
+    rows = np.array([8, 16, 101, 502, 777, 1203, 1999, 2333, 2718, 2960])
+    y[rows] = 1
+    X[rows] += 3.0
+    weight = np.ones(len(y))
+    weight[rows[rows % 8 == 0]] = 0.0
+    alpha = 1e-3
+    model = wll.LogisticRegression(alpha=alpha).fit(X, y, sample_weight=weight)
+    ref = skl.LogisticRegression(C=1.0 / (alpha * weight.sum()), tol=1e-12,
+                                 max_iter=5000).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_zero_weight_on_every_row_of_newtons_sample_matches_sklearn():
+    # every 8th row weighted 0 (a fold masked by weight): the row sample weighs nothing
+    # (it crashed with ZeroDivisionError)
+    rng = np.random.default_rng(0)
+    n = 1000
+    X = rng.normal(size=(n, 2))
+    y = (X @ [1.0, -1.0] + rng.normal(size=n) > 0).astype(int)
+    weight = np.ones(n)
+    weight[::8] = 0.0
+    model = wll.LogisticRegression(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=weight)
+    ref = skl.LogisticRegression(C=1.0 / (0.01 * weight.sum()), tol=1e-12).fit(
+        X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+
+
+def test_newton_falls_back_to_the_exact_hessian_when_the_approximate_one_fails():
+    from wonderland.linear.logistic import _newton, _Problem
+
+    X, y = make_classification(n_samples=300, n_features=3, n_redundant=0, random_state=2)
+    problem = _Problem(X, y[:, None].astype(float), X.mean(axis=0), 1e-2, True)
+    exact = _newton(problem, 100, 1e-12)
+    # a Hessian far too small: its steps are far too long, no backtracking rescues them
+    for wrong in (1e-30 * np.eye(4), np.zeros((4, 4))):
+        theta, _, _, status, _ = _newton(problem, 100, 1e-12, hessian=wrong)
+        assert status == "converged"
+        np.testing.assert_allclose(theta, exact[0], rtol=1e-8, atol=1e-10)
+
+
+# ---------------------------------------------------------------- solvers' edge cases
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_all_zero_x_without_intercept_is_the_trivial_model(solver):
+    X = np.zeros((6, 2))
+    y = np.array([0, 0, 1, 1, 0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = wll.LogisticRegression(fit_intercept=False, solver=solver).fit(X, y)
+    assert np.all(model.coef_ == 0.0)
+    np.testing.assert_allclose(model.predict_proba(X), 0.5)
+
+
+def _standardized_gradient(model, X, y, alpha):
+    """The gradient of mean log-loss + alpha/2 |w|² in the coordinates L-BFGS works in
+    (each weight times its column's spread, the intercept of the centred columns)."""
+    w, b = model.coef_[0], model.intercept_[0]
+    r = 1.0 / (1.0 + np.exp(-(X @ w + b))) - (y == model.classes_[1])
+    spread = X.std(axis=0)
+    spread[spread == 0] = 1.0
+    return np.r_[(X.T @ r / len(y) + alpha * w) / spread, r.mean()]
+
+
+@pytest.mark.parametrize("tol", [1e-6, 1e-10])
+def test_lbfgs_stops_on_tol_or_warns(tol):
+    # raw breast cancer: scipy's relative-decrease test used to stop L-BFGS with the
+    # largest gradient entry at 8e-7 (coefficients 1e-3 off), reported as converged
+    X, y = load_breast_cancer(return_X_y=True)
+    alpha = 1e-4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = wll.LogisticRegression(alpha=alpha, solver="lbfgs", tol=tol,
+                                       max_iter=15000).fit(X, y)
+    warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if not warned:  # converged means: every gradient entry at most tol (with rounding)
+        assert np.max(np.abs(_standardized_gradient(model, X, y, alpha))) <= tol * 1.01
+    else:
+        assert "tol=" in str(warned[0].message)
+
+
+def test_lbfgs_reaches_a_tight_tol_on_scaled_data():
+    X, y = make_classification(n_samples=400, n_features=6, random_state=0)
+    alpha = 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = wll.LogisticRegression(alpha=alpha, solver="lbfgs", tol=1e-9).fit(X, y)
+    assert np.max(np.abs(_standardized_gradient(model, X, y, alpha))) <= 1e-9 * 1.01
+
+
+# --------------------------------------------------------------- where warnings point
+
+@pytest.mark.parametrize("solver, alpha, max_iter", [
+    ("newton", 1e-2, 1), ("lbfgs", 1e-2, 1), ("gd", 1e-2, 1), ("newton", 0.0, 100)])
+def test_convergence_warnings_point_at_the_callers_line(solver, alpha, max_iter):
+    X, y = load_breast_cancer(return_X_y=True)
+    if alpha == 0:  # separable: the "no minimizer" warning
+        y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wll.LogisticRegression(alpha=alpha, solver=solver, max_iter=max_iter).fit(X, y)
+    warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert warned and all(w.filename == __file__ for w in warned), \
+        [(w.filename, w.lineno) for w in warned]
+
+
+def test_convergence_warning_on_dask_input_points_at_the_callers_line():
+    da = pytest.importorskip("dask.array")
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wll.LogisticRegression(alpha=1e-2, max_iter=1).fit(da.from_array(X, chunks=200),
+                                                           da.from_array(y, chunks=200))
+    warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert warned and all(w.filename == __file__ for w in warned), \
+        [(w.filename, w.lineno) for w in warned]

@@ -202,3 +202,66 @@ def test_a_text_regression_target_is_named(name):
     X = np.random.default_rng(0).standard_normal((6, 2))
     with pytest.raises(ValueError, match=rf"^{name}: y is not numeric \(e.g. 'b'\)"):
         TEXT_MODELS[name]().fit(X, [1.0, 2.0, 3.0, 4.0, 5.0, "b"])
+
+
+@pytest.mark.parametrize("name", list(TEXT_MODELS))
+def test_a_categorical_text_column_beside_a_bool_column_is_named(name):
+    # pandas' error for this dtype mix is "Cannot cast str dtype to float64" (no column)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"area": rng.standard_normal(12), "garden": rng.uniform(size=12) > 0.5,
+                      "city": pd.Categorical(["Rome", "Paris"] * 6)})
+    y = np.arange(12) % 2
+    with pytest.raises(ValueError, match=rf"^{name}: column 'city' of X is not numeric "
+                                         r"\(e.g. '(Paris|Rome)'\)"):
+        TEXT_MODELS[name]().fit(X, y)
+
+
+FIT_INTERCEPT_MODELS = {"LinearRegression": wll.LinearRegression, "Ridge": wll.Ridge,
+                        "LogisticRegression": wll.LogisticRegression,
+                        "LinearModel": wll.LinearModel}
+
+
+@pytest.mark.parametrize("bad", ["False", None, 0, 1.0])
+@pytest.mark.parametrize("name", list(FIT_INTERCEPT_MODELS))
+def test_fit_intercept_must_be_a_bool(name, bad):
+    # "False" (from a config file) fitted an intercept, None meant False
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    with pytest.raises(InvalidParameterError,
+                       match=rf"^{name}: fit_intercept must be a bool .*got {bad!r}"):
+        FIT_INTERCEPT_MODELS[name](fit_intercept=bad).fit(X, y)
+    model = FIT_INTERCEPT_MODELS[name](fit_intercept=np.False_).fit(X, y)
+    assert np.all(model.intercept_ == 0.0)
+
+
+NAN_MODELS = {"LinearRegression": wll.LinearRegression,
+              "LinearRegression-lstsq": lambda: wll.LinearRegression(solver="lstsq"),
+              "Ridge": wll.Ridge,
+              "LogisticRegression": wll.LogisticRegression,
+              "LogisticRegression-lbfgs": lambda: wll.LogisticRegression(solver="lbfgs"),
+              "LogisticRegression-gd": lambda: wll.LogisticRegression(solver="gd")}
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name", list(NAN_MODELS))
+def test_nan_and_inf_in_x_are_named_by_row_and_column_in_fit_and_predict(name, weighted):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 4))
+    y = (X.sum(axis=1) > 0).astype(int)
+    weight = rng.uniform(0.5, 2.0, 100) if weighted else None
+    df = pd.DataFrame(X, columns=["age", "income", "rooms", "area"])
+    df.iloc[57, 2] = np.nan
+    df.iloc[80, 0] = np.inf  # a later row: the first (in row order) is named
+    with pytest.raises(ValueError, match=r"^Input X contains NaN at row 57, column 'rooms'$"):
+        NAN_MODELS[name]().fit(df, y, sample_weight=weight)
+    bad = X.copy()
+    bad[3, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"^Input X contains infinity at row 3, column 'x1'$"):
+        NAN_MODELS[name]().fit(bad, y, sample_weight=weight)
+    model = NAN_MODELS[name]().fit(pd.DataFrame(X, columns=df.columns), y)
+    with pytest.raises(ValueError, match=r"^Input X contains NaN at row 57, column 'rooms'$"):
+        model.predict(df)
+    with pytest.raises(ValueError, match=r"^Input X contains NaN at row 57, column 'rooms'$"):
+        model.predict(df.to_numpy())  # (the names seen in fit)

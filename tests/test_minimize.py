@@ -455,3 +455,27 @@ def test_batched_accepts_a_list():
                             max_iter=10)
     assert res.trace.x.shape == (2, 11, 2)
     assert [str(r) for r in res.reason] == ["max_iter", "max_iter"]
+
+
+# ---------------------------------------------------------------------- compiled, float32
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("lr", [0.01, wl.optim.schedules.exponential(0.01, 0.99)])
+def test_compiled_float32_equals_eager_bit_for_bit(method, lr):
+    # the step size (and Adam's corrections) enter the compiled step in x's dtype: as
+    # float64 scalars they made f and its gradient be evaluated at an unrounded point
+    kwargs = {"method": method, "lr": lr, "max_iter": 60, "tol_grad": 0.0}
+    x0 = np.array([2.0, -1.3], dtype=np.float32)
+    eager = wl.optim.minimize(poly_sum, x0, **kwargs)
+    compiled = wl.optim.minimize(poly_sum, x0, compile=True, **kwargs)
+    assert compiled.x.numpy().dtype == np.float32
+    np.testing.assert_array_equal(compiled.trace.x, eager.trace.x)
+    np.testing.assert_array_equal(compiled.trace.fun, eager.trace.fun)
+    np.testing.assert_array_equal(compiled.trace.grad_norm, eager.trace.grad_norm)
+    X0 = x0[:, None]
+    eager = wl.optim.minimize(poly_rows, X0, batched=True, **kwargs)
+    compiled = wl.optim.minimize(poly_rows, X0, batched=True, compile=True, **kwargs)
+    assert compiled.fun.dtype == eager.fun.dtype == np.float32
+    np.testing.assert_array_equal(compiled.trace.x, eager.trace.x)
+    np.testing.assert_array_equal(compiled.trace.fun, eager.trace.fun)

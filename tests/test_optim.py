@@ -599,6 +599,31 @@ def test_bad_schedule_arguments_are_value_errors(make):
         make()
 
 
+@pytest.mark.parametrize("make, message", [
+    # int() used to cut these to 1 and 2 without a word
+    (lambda: schedules.step_decay(1.0, step_size=1.5), r"step_size must be a positive "
+                                                      r"integer, got 1\.5"),
+    (lambda: schedules.step_decay(1.0, step_size=True), "step_size must be a positive integer"),
+    (lambda: schedules.cosine(1.0, t_max=2.5), r"t_max must be a positive integer, got 2\.5"),
+    # negative rates after t_max, or annealing upwards
+    (lambda: schedules.cosine(0.1, t_max=2, lr_min=-1.0), r"lr_min must be a number in "
+                                                         r"\[0, lr\] = \[0, 0\.1\], got -1\.0"),
+    (lambda: schedules.cosine(0.1, t_max=2, lr_min=0.5), r"lr_min .* got 0\.5"),
+    (lambda: schedules.cosine(0.1, t_max=2, lr_min=float("nan")), r"lr_min .* got nan"),
+], ids=["step-size-1.5", "step-size-bool", "t-max-2.5", "lr-min-neg", "lr-min-above-lr",
+        "lr-min-nan"])
+def test_schedule_integer_and_lr_min_arguments_are_checked(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_schedule_whole_float_step_size_and_lr_min_at_the_ends_are_accepted():
+    assert [schedules.step_decay(1.0, step_size=2.0, gamma=0.5)(t) for t in (1, 2, 3)] == \
+        [1.0, 1.0, 0.5]
+    assert schedules.cosine(0.1, t_max=2, lr_min=0.1)(3) == 0.1
+    assert schedules.cosine(0.1, t_max=2, lr_min=0)(3) == 0.0
+
+
 def test_adam_counts_each_parameters_own_steps_as_torch_does():
     """A parameter without a gradient at a step takes no step, and its bias correction
     does not count it (Adam used one counter for all, which moved b to 0.9256, not 0.9)."""

@@ -316,13 +316,15 @@ def metrics_dask(model: Any, X: Any, y: Any, classifier: bool) -> dict[str, floa
     import dask
     import dask.array as da
 
-    yd = y.to_dask_array(lengths=True) if hasattr(y, "to_dask_array") else y
+    # row chunks left unknown, as predict leaves them: the blocks pair up one to one
+    yd = y.to_dask_array() if hasattr(y, "to_dask_array") else y
     if not classifier:
         fitted = model.predict(X)
-        residual, total, n = dask.compute(((yd - fitted) ** 2).sum(),
-                                          ((yd - yd.mean()) ** 2).sum(), yd.shape[0])
+        residual, total, mse = dask.compute(((yd - fitted) ** 2).sum(),
+                                            ((yd - yd.mean()) ** 2).sum(),
+                                            ((yd - fitted) ** 2).mean())
         return {"R2": round(1 - residual / total, 12) if total > 0 else float("nan"),
-                "RMSE": round(math.sqrt(residual / n), 12)}
+                "RMSE": round(math.sqrt(mse), 12)}
     classes = np.asarray(model.classes_)
     accuracy = (model.predict(X) == yd).mean()
     if not hasattr(model, "predict_proba"):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import resolve_dtype
 from .dataset import Dataset
 
 __all__ = ["load_diabetes", "load_breast_cancer", "read_csv", "read_table"]
@@ -154,11 +155,12 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
     """
     if not isinstance(target, str):
         raise TypeError(f"read_csv: target must be a column name (a str), got {target!r}")
+    dtype = resolve_dtype(dtype, "read_csv")
     path_str, header, rows, lines = _open(path, delimiter, "read_csv")
     if target not in header:
         raise ValueError(f"read_csv: no column {target!r} in {path_str!r}; the columns are: "
                          f"{', '.join(header)}")
-    values = _to_numbers(rows, lines, header, path_str, range(len(header)), "read_csv")
+    values = _to_numbers(rows, lines, header, path_str, range(len(header)), "read_csv", dtype)
     t = header.index(target)
     features = [name for j, name in enumerate(header) if j != t]
     if not features:
@@ -258,9 +260,13 @@ def _read_rows(handle: Any, path: str, delimiter: str,
             header_line = reader.line_num
             for j, name in enumerate(header):
                 if not name:
+                    # an empty first name is a saved index; an empty last one, a delimiter
+                    # at the end of the line
+                    hint = " (a saved index? write the file without it)" if j == 0 else (
+                        f": an empty name after a trailing {delimiter!r} at the end of the "
+                        f"line; remove it" if j == len(header) - 1 else "")
                     raise ValueError(f"{where}: column {j} of the header (line {header_line} "
-                                     f"of {path!r}) has no name (a saved index? write the "
-                                     f"file without it)")
+                                     f"of {path!r}) has no name{hint}")
             seen: dict[str, int] = {}
             for j, name in enumerate(header):
                 if name in seen:
@@ -283,30 +289,50 @@ def _read_rows(handle: Any, path: str, delimiter: str,
 
 
 def _to_numbers(rows: list[list[str]], lines: list[int], header: list[str], path: str,
-                picked: Any, where: str) -> np.ndarray:
-    """The cells of the ``picked`` columns as float64, or a ``ValueError`` naming the first
-    bad one."""
+                picked: Any, where: str, dtype: np.dtype | None = None) -> np.ndarray:
+    """The cells of the ``picked`` columns as ``dtype`` (default float64), or a
+    ``ValueError`` naming the first bad one (a finite cell too large for ``dtype`` too)."""
     picked = list(picked)
     if picked != list(range(len(header))):
         rows = [[record[j] for j in picked] for record in rows]
+
+    def place(i: int, k: int) -> str:
+        j = picked[k]
+        return (f"{_where(i, lines[i])}, column {j} ({header[j]!r}) of {path!r}; rows are "
+                f"0-based data rows")
+
     try:
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(picked))
     except ValueError:
         values = None
-    if values is not None and np.isfinite(values).all():
+    # float() reads Python's digit separators ("1_000"); a CSV cell with one is a typo
+    # or a format no other reader takes, so it goes to the cell-by-cell check below
+    if values is None or not np.isfinite(values).all() \
+            or any("_" in "".join(record) for record in rows):
+        for i, record in enumerate(rows):  # find the first bad cell, in reading order
+            for k, cell in enumerate(record):
+                text = cell.strip()
+                if not text:
+                    raise ValueError(f"{where}: empty cell at {place(i, k)}")
+                try:
+                    if "_" in text:
+                        raise ValueError(text)
+                    number = float(text)
+                except ValueError:
+                    raise ValueError(f"{where}: non-numeric value {cell!r} at "
+                                     f"{place(i, k)}") from None
+                if not math.isfinite(number):
+                    raise ValueError(f"{where}: non-finite value {cell!r} at {place(i, k)}")
+        if values is None:  # every cell reads alone: convert them one by one
+            values = np.array([[float(cell) for cell in record] for record in rows])
+    if dtype is None or dtype == values.dtype:
         return values
-    for i, record in enumerate(rows):  # find the first bad cell, in reading order
-        for k, cell in enumerate(record):
-            j = picked[k]
-            place = (f"{_where(i, lines[i])}, column {j} ({header[j]!r}) of {path!r}; rows are "
-                     f"0-based data rows")
-            text = cell.strip()
-            if not text:
-                raise ValueError(f"{where}: empty cell at {place}")
-            try:
-                number = float(text)
-            except ValueError:
-                raise ValueError(f"{where}: non-numeric value {cell!r} at {place}") from None
-            if not math.isfinite(number):
-                raise ValueError(f"{where}: non-finite value {cell!r} at {place}")
-    return np.array([[float(cell) for cell in record] for record in rows])
+    with np.errstate(over="ignore"):  # an overflow is reported below, not warned about
+        narrow = values.astype(dtype)
+    overflow = ~np.isfinite(narrow)
+    if overflow.any():
+        i, k = (int(v) for v in np.argwhere(overflow)[0])
+        raise ValueError(f"{where}: value {rows[i][k]!r} overflows {dtype.name} (largest "
+                         f"{float(np.finfo(dtype).max):.8g}; read the file as float64 or "
+                         f"rescale the column) at {place(i, k)}")
+    return narrow

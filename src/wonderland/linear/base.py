@@ -3,17 +3,19 @@ column names for messages, the collinearity warning, ``save``."""
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.utils import assert_all_finite
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "checked_weights", "is_dask",
-           "refuse_dask_weights", "validated"]
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "NonFiniteError", "checked_weights",
+           "is_dask", "refuse_dask_weights", "validated"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -29,22 +31,28 @@ def is_dask(obj: Any) -> bool:
 def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) -> Any:
     """scikit-learn's ``validate_data`` (float64, no sparse input), whose error for a column
     of text names the column: ``"Ridge: column 'city' of X is not numeric (e.g. 'Paris');
-    encode it first"`` rather than ``could not convert string to float``."""
+    encode it first"`` rather than ``could not convert string to float``.
+
+    The offending column is found by looking at the columns themselves whenever the
+    conversion fails, not by reading the failure's message: NumPy and pandas word it
+    differently by dtype mix (a categorical of text beside a bool column gives
+    ``Cannot cast str dtype to float64``).
+    """
     try:
         out = validate_data(estimator, X, y, dtype=np.float64, accept_sparse=False, **options)
         if options.get("y_numeric"):  # (scikit-learn converts only object arrays)
             out = out[0], np.asarray(out[1], dtype=np.float64)
         return out
-    except ValueError as exc:
-        if "could not convert" not in str(exc):
-            raise
+    except (ValueError, TypeError):
         name = type(estimator).__name__
         column, value = _text_column(X)
         if column is not None:
             raise ValueError(f"{name}: column {column!r} of X is not numeric (e.g. {value!r});"
                              f" encode it first, for instance with scikit-learn's "
                              f"OneHotEncoder") from None
-        column, value = _text_column(np.reshape(np.asarray(y, dtype=object), (-1, 1)))
+        if not options.get("y_numeric") or y is None or isinstance(y, str):
+            raise
+        column, value = _text_column(np.reshape(np.asarray(y), (-1, 1)))
         if column is None:
             raise
         raise ValueError(f"{name}: y is not numeric (e.g. {value!r}); a regression target "
@@ -73,19 +81,47 @@ def refuse_dask_weights(estimator: Any, sample_weight: Any) -> None:
 
 
 def _text_column(X: Any) -> tuple[Any, Any]:
-    """The first column of ``X`` (its name, or its index) that does not convert to float,
-    and a value in it that does not."""
-    columns = list(X.columns) if hasattr(X, "columns") else None
-    data = np.asarray(X, dtype=object)
-    if data.ndim != 2:
-        return None, None
-    for j in range(data.shape[1]):
-        for v in data[:, j]:
-            try:
-                float(v)
-            except (TypeError, ValueError):
-                return (columns[j] if columns is not None else j), v
+    """The first column of ``X`` (its name, or its index) holding text that is not a
+    number, and that text; ``(None, None)`` if there is none.
+
+    Decided from each column's dtype where that settles it (numbers and bools are
+    numbers; a categorical is judged by its categories), else from its values.
+    """
+    if hasattr(X, "columns") and hasattr(X, "iloc"):  # a DataFrame: column by column
+        names = list(X.columns)
+        columns: Any = (X.iloc[:, j] for j in range(len(names)))
+    else:
+        try:
+            data = np.asarray(X)
+        except (TypeError, ValueError):
+            return None, None
+        if data.ndim != 2 or data.dtype.kind in "biufc":  # (no object copy of numbers)
+            return None, None
+        names = list(range(data.shape[1]))
+        columns = data.T
+    for name, column in zip(names, columns):
+        value = _text_value(column)
+        if value is not None:
+            return name, value
     return None, None
+
+
+def _text_value(column: Any) -> str | bytes | None:
+    """The first value of ``column`` (a Series or a 1-D array) that is text and not a
+    number, else None. Other values that are not numbers (a dict, a date) are left to
+    scikit-learn's own error."""
+    dtype = getattr(column, "dtype", None)
+    if getattr(dtype, "kind", "O") in "biufc":  # numeric NumPy and pandas dtypes, bool
+        return None
+    categories = getattr(dtype, "categories", None)  # a categorical: its categories say
+    values = np.asarray(column if categories is None else categories, dtype=object).ravel()
+    for v in values:
+        if isinstance(v, (str, bytes)):
+            try:
+                float(v)  # (" 1.5" is a number to NumPy too)
+            except ValueError:
+                return v
+    return None
 
 
 class CollinearityWarning(UserWarning):
@@ -104,16 +140,61 @@ def column_names(estimator: Any, n_features: int) -> list[str]:
     return [f"x{j}" for j in range(n_features)]
 
 
-def check_finite_from_sums(X: np.ndarray, sums: np.ndarray) -> None:
-    """Raise scikit-learn's own error if ``X`` has a NaN or an infinity.
+class NonFiniteError(ValueError):
+    """``X`` holds a NaN or an infinity; the message names the first one's row and column
+    (0-based; the column by name once ``named`` has the names)."""
+
+    def __init__(self, value: float, row: int, column: int, n_features: int,
+                 name: str | None = None) -> None:
+        self.value, self.row, self.column, self.n_features = value, row, column, n_features
+        self.name = name
+        what = "NaN" if np.isnan(value) else "infinity"
+        where = f"column {column}" if name is None else f"column {name!r}"
+        super().__init__(f"Input X contains {what} at row {row}, {where}")
+
+    def named(self, names: Sequence[str]) -> NonFiniteError:
+        """The same error, naming the column by ``names[column]``."""
+        return NonFiniteError(self.value, self.row, self.column, self.n_features,
+                              names[self.column])
+
+
+def locate_non_finite(X: np.ndarray, names: Sequence[str] | None = None) -> None:
+    """Raise ``NonFiniteError`` for the first NaN or infinity of the 2-D ``X`` (in row
+    order), if there is one. A full scan with a boolean copy of ``X``: callers run it
+    only once a cheaper test has failed."""
+    bad = ~np.isfinite(X)
+    rows = bad.any(axis=1)
+    if not rows.any():
+        return
+    i = int(np.argmax(rows))
+    j = int(np.argmax(bad[i]))
+    exc = NonFiniteError(float(X[i, j]), i, j, X.shape[1])
+    raise exc if names is None else exc.named(names)
+
+
+def check_finite(X: np.ndarray, names: Sequence[str] | None = None) -> None:
+    """Raise ``NonFiniteError`` if the 2-D ``X`` has a NaN or an infinity: one sum (no
+    copy) when it has none, as scikit-learn's check."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(X)):  # an overflowing sum of finite values is scanned too
+            return
+    locate_non_finite(X, names)
+
+
+def check_finite_from_sums(X: np.ndarray, sums: np.ndarray,
+                           names: Sequence[str] | None = None) -> None:
+    """Raise ``NonFiniteError`` (naming the row and the column) if ``X`` has a NaN or an
+    infinity.
 
     ``sums`` are reductions of ``X`` that a solver computes anyway (column sums, the
     diagonal of ``XᵀX``): a NaN or an infinity in ``X`` makes them non-finite, so the
-    usual separate pass over ``X`` is only needed when they are.
+    usual separate pass over ``X`` is only needed when they are. The column is named by
+    ``names`` when given, else by its index (``LinearEstimatorMixin._naming_columns``
+    puts the estimator's names in).
     """
     if np.all(np.isfinite(sums)):
         return
-    assert_all_finite(X, input_name="X")  # raises with scikit-learn's message
+    locate_non_finite(X, names)
     raise ValueError("Input X has values so large that their squares overflow float64; "
                      "rescale the features")
 
@@ -139,6 +220,16 @@ def check_number(owner: str, name: str, value: Any, *, low: float | None = None,
         raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
 
 
+def check_bool(owner: str, name: str, value: Any) -> None:
+    """Validate a flag: ``True`` or ``False`` only (NumPy's bools too), as scikit-learn's
+    parameter validation, so that ``"False"`` (from a config file, say) is not taken as
+    true nor ``None`` as false. scikit-learn's ``InvalidParameterError`` (a ``ValueError``
+    and a ``TypeError``)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{owner}: {name} must be a bool (True or False), got "
+                                    f"{value!r}")
+
+
 def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
     """Validate a string option."""
     if not isinstance(value, str) or value not in choices:
@@ -157,8 +248,24 @@ class LinearEstimatorMixin:
                          ensure_all_finite=ensure_all_finite, multi_output=multi_output)
 
     def _validate_X(self, X: Any) -> np.ndarray:
+        """``X`` for ``predict``: validated, its first NaN or infinity named by row and
+        column."""
         check_is_fitted(self)
-        return validated(self, X, reset=False)
+        X = validated(self, X, reset=False, ensure_all_finite=False)
+        check_finite(X, column_names(self, X.shape[1]))
+        return X
+
+    @contextlib.contextmanager
+    def _naming_columns(self) -> Iterator[None]:
+        """Name the column (as in ``fit``'s DataFrame, else ``x0, x1, …``) in a
+        ``NonFiniteError`` raised inside: the checks of ``blocks`` see only the array.
+        Use after validation, which sets ``feature_names_in_``."""
+        try:
+            yield
+        except NonFiniteError as exc:
+            if exc.name is not None:
+                raise
+            raise exc.named(column_names(self, exc.n_features)) from None
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² (regressors) or accuracy (classifiers) of ``predict(X)`` against ``y``, as in

@@ -1,6 +1,7 @@
 """The ``blocks`` interface on Dask collections: the same sums, one task per row block.
 
-A Dask array (chunked by rows) or a Dask DataFrame (``to_dask_array(lengths=True)``)
+A Dask array (chunked by rows) or a Dask DataFrame (``to_dask_array(lengths=True)``
+for a fit; ``predict`` computes nothing and keeps unknown row chunks unknown)
 is read one row block at a time, on whatever scheduler is active (the
 ``dask.distributed.Client`` if one exists, else the threaded scheduler); nothing here
 starts a cluster and ``X`` is never gathered onto one process. Each block gives the
@@ -57,13 +58,14 @@ __all__ = ["DaskRows", "dask_rows", "gram_summary_dask", "LogisticBlocks", "map_
 
 @dataclass
 class DaskRows:
-    """``X`` (and ``y``) as Dask arrays with one column chunk and known row chunks, the
-    column names (for messages) and the row offset of each block."""
+    """``X`` (and ``y``) as Dask arrays with one column chunk and known row chunks (for
+    ``predict``, possibly unknown: then ``offsets`` is ``None``), the column names (for
+    messages) and the row offset of each block."""
 
     X: da.Array
     y: da.Array | None
     names: list[str]
-    offsets: list[int]
+    offsets: list[int] | None
 
     @property
     def n_samples(self) -> int:
@@ -84,14 +86,17 @@ def _is_frame(obj: Any) -> bool:
     return hasattr(obj, "to_dask_array") and hasattr(obj, "columns")
 
 
-def _to_array(obj: Any) -> da.Array:
+def _to_array(obj: Any, lengths: bool = True) -> da.Array:
+    """A Dask array of a Dask collection; ``lengths=True``: with known row chunks (a pass
+    over the data when they are not known), else as they are (no computing)."""
     if hasattr(obj, "to_dask_array"):  # DataFrame or Series
         with warnings.catch_warnings():  # string labels become an object array: fine
             warnings.filterwarnings("ignore", message=".*Converting string to object dtype")
-            return obj.to_dask_array(lengths=True)
+            return obj.to_dask_array(lengths=True if lengths else None)
     arr = obj if isinstance(obj, da.Array) else da.asarray(obj)
-    if any(np.isnan(c) for c in arr.chunks[0]):
-        arr = arr.compute_chunk_sizes()
+    if lengths and any(np.isnan(c) for c in arr.chunks[0]):
+        # on a copy: compute_chunk_sizes writes the sizes into the caller's array
+        arr = arr.copy().compute_chunk_sizes()
     return arr
 
 
@@ -99,15 +104,16 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
     """Check a Dask ``X`` (and ``y``) as ``validate_data`` would, without computing ``X``.
 
     ``reset=True`` (``fit``) sets ``n_features_in_`` and, for a DataFrame with string
-    column names, ``feature_names_in_``; ``reset=False`` (``predict``) checks them.
-    ``y`` (Dask, NumPy or pandas) is rechunked to ``X``'s row blocks; a ``y`` of shape
-    ``(n, 1)`` is ravelled with scikit-learn's ``DataConversionWarning``.
+    column names, ``feature_names_in_``; ``reset=False`` (``predict``) checks them and
+    leaves unknown row chunks unknown (``offsets`` is then ``None``), so nothing is
+    computed. ``y`` (Dask, NumPy or pandas) is rechunked to ``X``'s row blocks; a ``y``
+    of shape ``(n, 1)`` is ravelled with scikit-learn's ``DataConversionWarning``.
     """
     name = type(estimator).__name__
     names = [str(c) for c in X.columns] if _is_frame(X) else None
     if hasattr(X, "to_dask_array") and not _is_frame(X):
         raise ValueError(f"{name}: expected a 2-D X (a Dask DataFrame or array), got a Series")
-    arr = _to_array(X)
+    arr = _to_array(X, lengths=reset)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D X, got an array of shape {arr.shape}")
     arr = arr.rechunk({1: -1})
@@ -158,11 +164,17 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{arr.shape[0]}, {yarr.shape[0]}]")
         yarr = yarr.rechunk((arr.chunks[0],))
-    offsets = np.concatenate([[0], np.cumsum(arr.chunks[0])[:-1]]).astype(int).tolist()
+    offsets = None if any(np.isnan(c) for c in arr.chunks[0]) else \
+        np.concatenate([[0], np.cumsum(arr.chunks[0])[:-1]]).astype(int).tolist()
     return DaskRows(arr, yarr, names, offsets)
 
 
-def _float_block(block: Any, index: int, first: int, names: list[str],
+def _row(first: int | None, i: int) -> str:
+    """Row ``i`` of a block whose first row is ``first`` (``None``: not known)."""
+    return f"row {i} of the block" if first is None else f"row {first + i}"
+
+
+def _float_block(block: Any, index: int, first: int | None, names: list[str],
                  check: bool = True) -> np.ndarray:
     """One block as float64, with an error naming the block, row and column of a
     non-numeric value and (``check=True``) of a NaN or an infinity."""
@@ -177,14 +189,14 @@ def _float_block(block: Any, index: int, first: int, names: list[str],
                 except (TypeError, ValueError):
                     raise ValueError(
                         f"X has a non-numeric value {value!r} in block (partition) {index}, "
-                        f"column {names[j]!r} (row {first + i})") from None
+                        f"column {names[j]!r} ({_row(first, i)})") from None
         raise
     if check:
         _check_finite(Xb, index, first, names)
     return Xb
 
 
-def _check_finite(Xb: np.ndarray, index: int, first: int, names: list[str]) -> None:
+def _check_finite(Xb: np.ndarray, index: int, first: int | None, names: list[str]) -> None:
     """Raise naming the first NaN or infinity of a block. A full scan (and a boolean copy
     of the block): the passes call it only when a sum they need anyway is not finite,
     which a NaN or an infinity always makes it."""
@@ -193,7 +205,7 @@ def _check_finite(Xb: np.ndarray, index: int, first: int, names: list[str]) -> N
         i, j = (int(v[0]) for v in np.nonzero(bad))
         what = "NaN" if np.isnan(Xb[i, j]) else "infinity"
         raise ValueError(f"Input X contains {what}: block (partition) {index}, column "
-                         f"{names[j]!r} (row {first + i})")
+                         f"{names[j]!r} ({_row(first, i)})")
 
 
 def _float_y(yb: Any, index: int, first: int) -> np.ndarray:
@@ -203,6 +215,41 @@ def _float_y(yb: Any, index: int, first: int) -> np.ndarray:
         raise ValueError(f"Input y contains NaN or infinity: block (partition) {index} "
                          f"(row {first + int(bad[0])})")
     return y
+
+
+def _is_missing(value: Any) -> bool:
+    """A missing label among objects: None, a NaN or infinite float, pandas' NA."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return not np.isfinite(value)
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas' NA is neither equal nor unequal to itself
+        return True
+
+
+def _labels(yb: Any, index: int, first: int) -> np.ndarray:
+    """One block of class labels, as an array: a NaN, an infinity or (object labels) a
+    missing value is an error naming the block and the row, as ``_float_y``'s
+    (scikit-learn's checks of the merged labels could not name the row)."""
+    y = np.asarray(yb)
+    if y.dtype.kind in "fc":
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            raise ValueError(f"Input y contains NaN or infinity: block (partition) {index} "
+                             f"(row {first + int(bad[0])})")
+    elif y.dtype.kind == "O":
+        for i, value in enumerate(y.ravel()):
+            if _is_missing(value):
+                raise ValueError(f"Input y contains a missing value ({value!r}): block "
+                                 f"(partition) {index} (row {first + i})")
+    return y
+
+
+def _block_labels(yb: Any, index: int, first: int) -> np.ndarray:
+    """The distinct labels of one block, checked (``_labels``)."""
+    return np.unique(_labels(yb, index, first))
 
 
 def _tree_sum(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
@@ -324,7 +371,7 @@ def _block_counts(Xb: Any, yb: Any, index: int, first: int, names: list[str]) ->
     blocks without checking them again."""
     X = _float_block(Xb, index, first, names, check=False)
     m, d = X.shape
-    labels, inverse = np.unique(np.asarray(yb), return_inverse=True)
+    labels, inverse = np.unique(_labels(yb, index, first), return_inverse=True)
     onehot = np.zeros((labels.size, m))
     onehot[inverse.ravel(), np.arange(m)] = 1.0
     class_sums = onehot @ X
@@ -468,13 +515,15 @@ class LogisticBlocks:
 def map_rows(estimator: Any, X: Any, fn: Callable[[np.ndarray], np.ndarray],
              n_columns: int | None, dtype: Any) -> da.Array:
     """``fn`` (float64 block -> per-row output) on each row block of a Dask ``X``, lazily:
-    a Dask array of shape ``(n,)`` (``n_columns=None``) or ``(n, n_columns)``."""
+    a Dask array of shape ``(n,)`` (``n_columns=None``) or ``(n, n_columns)``. Nothing is
+    computed here and ``X`` is left as it is: unknown row chunks stay unknown in the
+    result (an error then names the row within its block)."""
     rows = dask_rows(estimator, X, reset=False)
     names, offsets = rows.names, rows.offsets
 
     def block(Xb: np.ndarray, block_info: dict | None = None) -> np.ndarray:
         index = block_info[None]["chunk-location"][0] if block_info else 0
-        first = offsets[index] if index < len(offsets) else 0
+        first = offsets[index] if offsets is not None and index < len(offsets) else None
         return fn(_float_block(Xb, index, first, names))
 
     dtype = np.dtype(dtype)

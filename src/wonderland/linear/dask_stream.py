@@ -18,9 +18,12 @@ before any step is taken. Then:
   and the steps are the in-memory fit's (up to rounding in the order of the sums).
 
 The optimizer (``gd``, ``momentum``, ``adam``) runs on the client on ``d + 1`` numbers;
-``X`` is never gathered onto one process. The median and the spread of the target are
-Dask's approximate percentiles (exact for one block): they only set the intercept's
-starting value and the default step of ``absolute``, ``hinge`` and ``adam``.
+``X`` is never gathered onto one process. The median of the target (the intercept's
+starting value of ``absolute`` and ``huber``) and its median absolute deviation (the
+default step of the regression losses with ``absolute`` or ``adam``) are exact, as
+``np.median`` in memory, from two passes each over the target's blocks
+(``exact_median``): order statistics sampled from each block bracket the middle ranks,
+and only the few values inside the bracket come to the client.
 
 Examples
 --------
@@ -51,6 +54,7 @@ from ..creation import tensor
 from ..tensor import no_grad
 from .dask_blocks import (
     DaskRows,
+    _block_labels,
     _block_moments,
     _float_block,
     _float_y,
@@ -59,7 +63,7 @@ from .dask_blocks import (
     dask_rows,
 )
 
-__all__ = ["fit_linear_model", "StreamStats"]
+__all__ = ["fit_linear_model", "StreamStats", "exact_median"]
 
 # ------------------------------------------------------------------ per block (workers)
 
@@ -141,11 +145,15 @@ class _Blocks:
         self.names = rows.names
         self.n = int(sum(self.sizes))
 
-    def target(self) -> da.Array:
-        """The training target as a Dask array (for its percentiles)."""
+    def targets(self) -> list[Any]:
+        """The training target's blocks, as delayed arrays."""
         get = dask.delayed(operator.getitem, pure=True)
-        return da.concatenate([da.from_delayed(get(load, 1), shape=(self.sizes[i],),
-                                               dtype=np.float64) for i, load in self.loads])
+        return [get(load, 1) for _, load in self.loads]
+
+    def target(self) -> da.Array:
+        """The training target as a Dask array."""
+        return da.concatenate([da.from_delayed(part, shape=(self.sizes[i],), dtype=np.float64)
+                               for (i, _), part in zip(self.loads, self.targets())])
 
     def stream(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The blocks in ``order``, one at a time, the next one computed in the
@@ -169,8 +177,12 @@ class _Blocks:
 
 
 def _classes(estimator: Any, rows: DaskRows) -> np.ndarray:
-    """The two labels of a Dask ``y``, with the in-memory fit's errors."""
-    classes = np.asarray(da.unique(rows.y).compute())
+    """The two labels of a Dask ``y``, with the in-memory fit's errors (a NaN or a missing
+    label names its block and row)."""
+    task = dask.delayed(_block_labels, pure=True)
+    parts = [task(yb, i, first)
+             for i, (yb, first) in enumerate(zip(rows.y.to_delayed().tolist(), rows.offsets))]
+    classes = np.asarray(_tree_sum(parts, np.union1d))
     check_classification_targets(classes)
     y_type = type_of_target(classes, input_name="y", raise_unknown=True)
     if y_type != "binary":
@@ -201,18 +213,160 @@ def _stats(blocks: _Blocks, d: int, fit_intercept: bool) -> StreamStats:
 # ------------------------------------------------------------------ training
 
 
+# the order statistics each block sends for the bracket of the median: the client holds
+# about ``SAMPLE`` values a block, and the values gathered from inside the bracket number
+# about ``2 n / SAMPLE`` (``n`` the rows)
+SAMPLE = 1024
+
+
+def _centred(values: Any, center: float | None) -> np.ndarray:
+    """The values whose median is sought: ``values``, or ``|values - center|`` (the
+    in-memory fit's ``np.abs(target - np.median(target))``, the same operations)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    return values if center is None else np.abs(values - center)
+
+
+def _block_sample(values: Any, center: float | None,
+                  size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Evenly spaced order statistics of one block (its smallest and largest value
+    among them), their ranks in the block, and the block's size."""
+    v = np.sort(_centred(values, center))
+    # (at least two, so that the largest value is among them)
+    ranks = np.unique(np.linspace(0, v.size - 1, min(max(size, 2), v.size)).round()
+                      .astype(np.int64))
+    return v[ranks], ranks, v.size
+
+
+def _block_bracket(values: Any, center: float | None, low: float,
+                   high: float) -> tuple[int, int, int, np.ndarray]:
+    """One block's values below ``low``, equal to ``low``, equal to ``high`` (when above
+    ``low``), and its values strictly between them."""
+    v = _centred(values, center)
+    inside = v[(v > low) & (v < high)]
+    at_high = int(np.count_nonzero(v == high)) if high > low else 0
+    return int(np.count_nonzero(v < low)), int(np.count_nonzero(v == low)), at_high, inside
+
+
+def _bracket(samples: list[tuple[np.ndarray, np.ndarray, int]], k_low: int,
+             k_high: int) -> tuple[float, float]:
+    """Values ``low <= high`` with the ``k_low``-th smallest value (0-based) at least
+    ``low`` and the ``k_high``-th at most ``high``, for sure: from each block's sampled
+    order statistics, bounds on how many values lie below any threshold."""
+    candidates = np.unique(np.concatenate([q for q, _, _ in samples]))
+
+    def most_below(t: float) -> int:
+        """At most this many values are ``< t``: in a block, none at or above the first
+        sample ``>= t``."""
+        total = 0
+        for q, r, m in samples:
+            j = int(np.searchsorted(q, t, side="left"))
+            total += int(r[j]) if j < q.size else m
+        return total
+
+    def least_at_most(t: float) -> int:
+        """At least this many values are ``<= t``: in a block, those up to the last
+        sample ``<= t``."""
+        total = 0
+        for q, r, _ in samples:
+            j = int(np.searchsorted(q, t, side="right"))
+            total += int(r[j - 1]) + 1 if j else 0
+        return total
+
+    # both counts grow with t; the smallest value has most_below 0, the largest value
+    # least_at_most n, so both searches find a candidate
+    lo, hi = 0, candidates.size - 1  # the last candidate with most_below <= k_low
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if most_below(candidates[mid]) <= k_low else (lo, mid - 1)
+    low = candidates[lo]
+    lo, hi = 0, candidates.size - 1  # the first candidate with least_at_most > k_high
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if least_at_most(candidates[mid]) > k_high else (mid + 1, hi)
+    return float(low), float(candidates[lo])
+
+
+def exact_median(parts: list[Any], center: float | None = None,
+                 sample: int = SAMPLE) -> float:
+    """The median of the values in ``parts`` (of ``|values - center|`` with ``center``),
+    exactly ``np.median`` of them all (for an even count the mean of the two middle
+    values), without gathering them: two passes over the parts.
+
+    The first pass sends ``sample`` evenly spaced order statistics of each part (with
+    their ranks), which bound how many values lie below any threshold; they give a
+    bracket ``[low, high]`` sure to hold the middle values. The second pass counts the
+    values below ``low`` and equal to ``low`` and ``high`` and gathers those strictly
+    between (about ``2 n / sample`` of ``n`` values), where the middle ranks are read.
+
+    Parameters
+    ----------
+    parts : list
+        1-D arrays of float64, or delayed objects computing them (Dask row blocks of a
+        column, computed on the active scheduler); empty ones are allowed, not all.
+    center : float or None
+        ``None``: the median of the values; else of their distances to ``center`` (the
+        median absolute deviation around ``center`` as the in-memory fit computes it).
+    sample : int
+        Order statistics per part in the first pass (at least 2: the smallest and the
+        largest value).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> parts = [np.array([5.0, 1.0]), np.array([]), np.array([3.0, 2.0, 8.0, 2.0])]
+    >>> exact_median(parts, sample=2), float(np.median(np.concatenate(parts)))
+    (2.5, 2.5)
+    >>> exact_median(parts, center=2.5, sample=2)
+    1.0
+    """
+    sampled = dask.compute(*[dask.delayed(_block_sample, pure=True)(part, center, sample)
+                             for part in parts])
+    samples = [s for s in sampled if s[2]]
+    n = sum(m for _, _, m in samples)
+    if n == 0:
+        raise ValueError("exact_median: no values")
+    k_low, k_high = (n - 1) // 2, n // 2
+    low, high = _bracket(samples, k_low, k_high)
+    counted = dask.compute(*[dask.delayed(_block_bracket, pure=True)(part, center, low, high)
+                             for part in parts])
+    below = sum(c[0] for c in counted)
+    at_low = sum(c[1] for c in counted)
+    at_high = sum(c[2] for c in counted)
+    inside = np.sort(np.concatenate([c[3] for c in counted]))
+
+    def value(k: int) -> float:
+        """The ``k``-th smallest value: ``low`` repeated, the ones inside, ``high``."""
+        j = k - below
+        if 0 <= j < at_low:
+            return low
+        if 0 <= j - at_low < inside.size:
+            return float(inside[j - at_low])
+        if 0 <= j - at_low - inside.size < at_high:
+            return high
+        raise RuntimeError(f"exact_median: rank {k} outside the bracket [{low}, {high}] "
+                           f"(did the data change between the passes?)")
+
+    middle = np.array([value(k_low), value(k_high)]) if k_low != k_high \
+        else np.array([value(k_low)])
+    return float(np.mean(middle))  # np.median's own last step: the mean of the middle
+
+
 def _target_spread(estimator: Any, blocks: _Blocks) -> tuple[float, float]:
-    """``(median, spread)`` of the target where the fit uses them (else ``(0, 1)``), as
-    the in-memory fit defines them, from Dask's percentiles."""
+    """``(median, spread)`` of the target where the fit uses them (else ``(0, 1)``),
+    exactly as the in-memory fit defines them (``exact_median``)."""
     if not estimator.needs_target_spread() and not estimator.needs_target_median():
         return 0.0, 1.0
-    target = blocks.target()
-    median = float(np.ravel(da.percentile(target, [50.0]).compute())[0])
+    targets = blocks.targets()
+    median = exact_median(targets)
     if not estimator.needs_target_spread():
         return median, 1.0
-    spread = float(np.ravel(da.percentile(abs(target - median), [50.0]).compute())[0])
+    spread = exact_median(targets, center=median)
     if not spread > 0:
-        spread = float(target.std().compute()) or 1.0
+        spread = float(blocks.target().std().compute()) or 1.0
     return median, spread
 
 

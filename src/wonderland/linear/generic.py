@@ -23,6 +23,7 @@ from ..optim import schedules
 from ..tensor import no_grad
 from .base import (
     LinearEstimatorMixin,
+    check_bool,
     check_choice,
     check_number,
     checked_weights,
@@ -160,6 +161,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         check_number(name, "tol", self.tol, low=0.0)
         check_number(name, "delta", self.delta, low=0.0, low_inclusive=False)
         check_number(name, "batch_size", self.batch_size, low=1, integer=True, allow_none=True)
+        check_bool(name, "fit_intercept", self.fit_intercept)
         if not callable(self.lr):
             check_number(name, "lr", self.lr, low=0.0, low_inclusive=False, allow_none=True)
 
@@ -192,8 +194,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                 else positive.astype(np.float64)
         else:
             X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+            if hasattr(self, "classes_"):  # a classifier's, from an earlier fit
+                del self.classes_
         weight = checked_weights(self, sample_weight, X)
-        mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
+        with self._naming_columns():
+            mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
         scale = column_scales(X, mean, weight)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             theta, curve, status = self._train(X, target, mean, scale, weight)
@@ -224,6 +229,12 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             warnings.warn(f"{name}: the objective became NaN or infinite after "
                           f"{self.n_iter_} epochs (lr too large?); the coefficients are the "
                           f"best ones seen", ConvergenceWarning, stacklevel=stacklevel)
+        elif status == "rose":
+            warnings.warn(f"{name}: the objective rose to {curve[-1]:.4g} after "
+                          f"{self.n_iter_} epochs, from {curve[0]:.4g} after the first "
+                          f"(lr too large for the minibatches?); the coefficients are the "
+                          f"best ones seen ({min(curve):.4g})", ConvergenceWarning,
+                          stacklevel=stacklevel)
         return self
 
     def _objective(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
@@ -274,21 +285,27 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         return self._step_size(summary.gram, summary.n_samples, scale, spread)
 
     def needs_target_spread(self) -> bool:
-        """Whether the default step size depends on the target's spread (regression)."""
-        return self.lr is None and self.loss in REGRESSION_LOSSES
+        """Whether the default step size depends on the target's spread (regression with
+        Adam or the absolute loss; see ``_step_size``). On Dask the spread costs passes
+        over the target, so it is computed only then."""
+        return self.lr is None and self.loss in REGRESSION_LOSSES and (
+            self.optimizer == "adam" or self.loss == "absolute")
 
     def _step_size(self, gram: np.ndarray, n: int, scale: np.ndarray, spread: float) -> Any:
         """The default step from the centred ``gram`` of ``n`` rows, the column ``scale``
         and the target's ``spread`` (the median absolute deviation; 1 for classifiers)."""
         C = gram / np.outer(scale, scale) / n
         top = float(np.linalg.eigvalsh(C)[-1]) if C.size else 0.0
-        top = max(top, 1.0 if self.fit_intercept else 0.0, np.finfo(float).tiny)
+        # (an all-zero X without intercept: a flat objective, any finite step will do)
+        top = max(top, 1.0) if self.fit_intercept or top <= 0 else top
         penalty = float(self.alpha) * float(np.max(1.0 / scale**2))
         if self.optimizer == "adam":
             return 0.01 * spread
         curvature = {"squared": 2.0, "huber": 1.0, "log": 0.25}.get(self.loss)
         if curvature is None:  # absolute, hinge: subgradient steps R / (G √t)
             lr0 = spread / (math.sqrt(top) + penalty * spread)
+            if self.optimizer == "momentum":  # its steps add up to 1/(1 - λ) = 10 lr: a
+                lr0 *= 0.3                      # third keeps the overshoot in check
             return schedules.inverse_time(lr0, decay=1.0, power=0.5)
         lr = 1.0 / (curvature * top + penalty)
         if self.optimizer == "momentum":
@@ -363,10 +380,10 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         # full batch on a smooth loss: stop on the gradient (each step's gradient is the
         # full one); else when the objective stalls for N_ITER_NO_CHANGE epochs
         by_gradient = full_batch and self.loss not in ("absolute", "hinge")
-        # the heavy ball on a subgradient overshoots and comes back: stalls of 10 epochs
-        # are part of its way down, not its end (it stopped 2-6% above the optimum)
-        patience = N_ITER_NO_CHANGE * (5 if self.optimizer == "momentum"
-                                       and self.loss in ("absolute", "hinge") else 1)
+        # subgradient steps overshoot and come back (the heavy ball most): stalls of 10
+        # epochs are part of their way down, not its end (they stopped 2-8% above the
+        # optimum)
+        patience = N_ITER_NO_CHANGE * (5 if self.loss in ("absolute", "hinge") else 1)
         g_first = None
         for _epoch in range(self.max_iter):
             f, g_norm = epoch()
@@ -386,11 +403,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                     break
                 continue
             stale = 0 if improved else stale + 1
-            if stale >= patience:
-                status = "converged"
+            if stale >= patience:  # stalled: near the best, or far above where it started
+                status = "rose" if curve[-1] > max(2.0 * best[0], curve[0]) else "converged"
                 break
         values = theta.numpy().copy()
-        if status == "diverged" or (not by_gradient and best[0] < curve[-1]):
+        if status in ("diverged", "rose") or (not by_gradient and best[0] < curve[-1]):
             values = best[1]  # minibatch and subgradient steps wander: keep the best epoch
         return values, curve, status
 

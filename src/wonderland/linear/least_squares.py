@@ -17,6 +17,7 @@ from ..autodiff import value_and_grad
 from .base import (
     CollinearityWarning,
     LinearEstimatorMixin,
+    check_bool,
     check_choice,
     check_number,
     checked_weights,
@@ -93,7 +94,7 @@ def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
     return _Rank(null, [int(j) for j in np.flatnonzero(constant)], dependent, cond)
 
 
-def _warn_collinear(estimator: Any, rank: _Rank, d: int) -> None:
+def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> None:
     names = column_names(estimator, d)
     parts = []
     if rank.dependent:
@@ -105,8 +106,14 @@ def _warn_collinear(estimator: Any, rank: _Rank, d: int) -> None:
             else "all zero"
         parts.append(f"column{'s' if len(rank.constant) > 1 else ''} {cols} "
                      f"{'are' if len(rank.constant) > 1 else 'is'} {what}")
-    message = (f"{type(estimator).__name__}: {'; '.join(parts)}. The least-squares "
-               f"coefficients are not unique: returning the minimum-norm solution.")
+    if alpha > 0:  # Ridge: unique coefficients, but float64 cannot resolve them
+        tail = (f"With alpha={alpha!r} the penalty is below float64's rounding along the "
+                f"dependency: returning the ridge solution orthogonal to it (exact when "
+                f"the dependency is); a larger alpha determines it.")
+    else:
+        tail = ("The least-squares coefficients are not unique: returning the minimum-norm "
+                "solution.")
+    message = f"{type(estimator).__name__}: {'; '.join(parts)}. {tail}"
     warnings.warn(message, CollinearityWarning, stacklevel=3)
 
 
@@ -125,20 +132,42 @@ def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return scipy.linalg.cho_solve(factor, b / root_b, check_finite=False) / root_b
 
 
-def _min_norm_normal(summary: GramSummary, rank: _Rank) -> np.ndarray:
-    """The minimum-norm least-squares coefficients from the Gram matrix: solve on the
-    orthogonal complement of the null space."""
+def _min_norm_normal(summary: GramSummary, rank: _Rank, alpha: float = 0.0) -> np.ndarray:
+    """The minimum-norm least-squares coefficients from the Gram matrix (with ``alpha``,
+    the ridge coefficients orthogonal to the null space): solve on the orthogonal
+    complement of the null space."""
     Q_full, _ = np.linalg.qr(rank.null, mode="complete")
     Q = Q_full[:, rank.null.shape[1]:]
     if Q.shape[1] == 0:
         return np.zeros(summary.xty.shape)
-    A = Q.T @ summary.gram @ Q
+    A = Q.T @ summary.gram @ Q + alpha * np.eye(Q.shape[1])
     b = Q.T @ summary.xty
     try:
         u = _cholesky_solve(0.5 * (A + A.T), b)
     except (np.linalg.LinAlgError, ValueError):
         u = scipy.linalg.lstsq(A, b)[0]
     return Q @ u
+
+
+def _ridge_cholesky(gram: np.ndarray, xty: np.ndarray, alpha: float) -> np.ndarray | None:
+    """``(gram + alpha I)⁻¹ xty`` by Cholesky, or None when the matrix is numerically
+    singular: LAPACK's estimate of the condition number of its Jacobi scaling (unit
+    diagonal; from the factor, ``O(d²)``) above ``1 / COLLINEAR_RTOL``. A penalty that
+    small beside a (near) dependency of the columns leaves the coefficients along it to
+    rounding (one duplicated column took 0.67 and the other 0.38 of a weight that the
+    exact solution splits evenly)."""
+    A = gram + alpha * np.eye(gram.shape[0])
+    try:
+        factor = scipy.linalg.cholesky(A, check_finite=False)  # upper: A = RᵀR
+    except np.linalg.LinAlgError:
+        return None
+    # the scaled matrix D⁻¹AD⁻¹ (D = √diag A) has the factor R D⁻¹: no second one
+    root = np.sqrt(np.diag(A))
+    scaled_norm = np.linalg.norm(A / np.outer(root, root), 1)
+    rcond, info = scipy.linalg.lapack.dpocon(factor / root, scaled_norm)
+    if info != 0 or not rcond > COLLINEAR_RTOL:
+        return None
+    return scipy.linalg.cho_solve((factor, False), xty, check_finite=False)
 
 
 def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
@@ -181,7 +210,8 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         X, y = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False,
                                   multi_output=True)
         weight = checked_weights(self, sample_weight, X)
-        return X, y, weight, gram_summary(X, y, fit_intercept, weight)
+        with self._naming_columns():  # NaN and inf are caught from the Gram matrix
+            return X, y, weight, gram_summary(X, y, fit_intercept, weight)
 
 
 class LinearRegression(_LeastSquares):
@@ -190,7 +220,8 @@ class LinearRegression(_LeastSquares):
     Parameters
     ----------
     fit_intercept : bool, default=True
-        Fit ``b`` (unpenalized). The columns are centred for the solve.
+        Fit ``b`` (unpenalized). The columns are centred for the solve. A bool: anything
+        else (``"False"``, ``None``) is an ``InvalidParameterError``.
     solver : {"auto", "normal", "lstsq", "gd"}, default="auto"
         ``"normal"``: the closed form ``(XᵀX)⁻¹Xᵀy`` by Cholesky on the centred Gram
         matrix (one pass of BLAS over ``X``, no copy of it). ``"lstsq"``: QR/SVD on the
@@ -247,10 +278,11 @@ class LinearRegression(_LeastSquares):
         works on a centred copy). ``sample_weight`` weights the rows' squared residuals
         (a weight of 2 counts a row twice)."""
         name = type(self).__name__
+        check_bool(name, "fit_intercept", self.fit_intercept)
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
-        fit_intercept = bool(self.fit_intercept)
+        fit_intercept = bool(self.fit_intercept)  # (NumPy's bool too)
         if is_dask(X) and self.solver not in ("auto", "normal"):
             raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
                              f"input use solver='normal' (or 'auto')")
@@ -377,11 +409,19 @@ class Ridge(_LeastSquares):
     taken from ``XᵀX`` and the column means (``X̃ᵀX̃ = XᵀX - n x̄x̄ᵀ``): ``X`` is never
     copied, centred or written; the memory used beyond it is ``O(n + d²)``.
 
+    When ``alpha`` is too small for float64 to resolve a (near) linear dependency of the
+    columns (the Jacobi-scaled system's condition number above 1e10), the coefficients
+    along it would be rounding noise: the dependency is then found as in
+    ``LinearRegression``, named in a ``CollinearityWarning``, and the ridge solution
+    orthogonal to it is returned (the exact one for an exact dependency, e.g. duplicated
+    columns, which it splits evenly).
+
     Parameters
     ----------
     alpha : float, default=1.0
         Penalty weight, ``>= 0``. With ``alpha=0`` this is ``LinearRegression``.
     fit_intercept : bool, default=True
+        Fit ``b`` (unpenalized). A bool: anything else is an ``InvalidParameterError``.
 
     Attributes
     ----------
@@ -413,22 +453,18 @@ class Ridge(_LeastSquares):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
         """Fit the coefficients (one pass of BLAS over ``X``, no copy of it).
         ``sample_weight`` weights the rows' squared residuals (as scikit-learn's)."""
-        check_number(type(self).__name__, "alpha", self.alpha, low=0.0)
+        name = type(self).__name__
+        check_number(name, "alpha", self.alpha, low=0.0)
+        check_bool(name, "fit_intercept", self.fit_intercept)
         summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))[3]
         d = summary.gram.shape[0]
         alpha = float(self.alpha)
-        coef = None
-        if alpha > 0:
-            A = summary.gram + alpha * np.eye(d)
-            try:
-                coef = scipy.linalg.solve(A, summary.xty, assume_a="pos", check_finite=False)
-            except np.linalg.LinAlgError:
-                coef = None
-        if coef is None:  # alpha = 0 or numerically singular: least squares
+        coef = _ridge_cholesky(summary.gram, summary.xty, alpha) if alpha > 0 else None
+        if coef is None:  # alpha = 0, or too small to resolve a dependency of the columns
             rank = _analyse(summary, bool(self.fit_intercept))
             if rank.deficient:
-                _warn_collinear(self, rank, d)
-                coef = _min_norm_normal(summary, rank)
+                _warn_collinear(self, rank, d, alpha)
+                coef = _min_norm_normal(summary, rank, alpha)
             else:
                 coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
         self._set_solution(coef, summary)

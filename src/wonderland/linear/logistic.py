@@ -12,7 +12,6 @@ import scipy.optimize
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -23,11 +22,13 @@ from ..primitives.reductions import logsumexp
 from ..primitives.shape import reshape
 from .base import (
     LinearEstimatorMixin,
+    check_bool,
     check_choice,
     check_finite_from_sums,
     check_number,
     checked_weights,
     is_dask,
+    locate_non_finite,
     refuse_dask_weights,
     validated,
 )
@@ -66,15 +67,20 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         log-loss has no minimizer: the fit stops as soon as every training sample is
         classified correctly, with a ``ConvergenceWarning``.
     fit_intercept : bool, default=True
+        Fit an (unpenalized) intercept. A bool: anything else (``"False"``, ``None``) is
+        an ``InvalidParameterError``.
     solver : {"auto", "newton", "lbfgs", "gd"}, default="auto"
         ``"newton"``: damped Newton (Armijo backtracking) with the closed-form gradient
         and Hessian ``X̃ᵀ diag(p(1 - p)) X̃`` (softmax: its block form), summed over row
         blocks of ``X`` in one pass per step; affine invariant, so raw unscaled features
         converge in a handful of steps. On many rows (``n >= 320 p`` for ``p``
         parameters) Newton first solves the problem on a row sample (every 8th row or
-        sparser, at most ``max(20000, 200 p)`` rows, copied), then continues on all rows
-        from that optimum with the Hessian taken on the sample (exact again if progress
-        slows): each of those steps costs one pass over ``X`` for loss and gradient.
+        sparser, at most ``max(20000, 200 p)`` rows, copied; skipped when it holds fewer
+        than ``10 (d + 1)`` rows of some class, or its solve does not converge; rare
+        classes thus cost exact Newton steps on all rows), then continues on all
+        rows from that optimum with the Hessian taken on the sample (exact again if
+        progress slows or a line search fails): each of those steps costs one pass over
+        ``X`` for loss and gradient.
         ``"lbfgs"``: ``scipy.optimize.minimize(method="L-BFGS-B")`` on value and gradient
         from wonderland's autodiff, in standardized coordinates. ``"gd"``:
         ``wl.optim.minimize`` (plain gradient descent with step ``1/L``) on the same
@@ -87,8 +93,9 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
     tol : float, default=1e-6
         Newton stops when half the Newton decrement ``gᵀH⁻¹g / 2`` (which estimates the
         gap to the optimum) is at most ``tol`` times the objective, then takes that last
-        step; L-BFGS when the largest gradient entry is at most ``tol``; descent when the
-        gradient norm is below ``tol`` times its initial norm.
+        step; L-BFGS when the largest gradient entry (in standardized coordinates) is at
+        most ``tol``, with a ``ConvergenceWarning`` if it stops short of that; descent
+        when the gradient norm is below ``tol`` times its initial norm.
 
     Attributes
     ----------
@@ -133,6 +140,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         counts a row twice; the loss is then divided by the sum of the weights)."""
         name = type(self).__name__
         check_number(name, "alpha", self.alpha, low=0.0)
+        check_bool(name, "fit_intercept", self.fit_intercept)
         check_choice(name, "solver", self.solver, self._solvers)
         check_number(name, "max_iter", self.max_iter, low=1, integer=True)
         check_number(name, "tol", self.tol, low=0.0)
@@ -158,15 +166,16 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         if solver == "auto":
             solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
         problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept, weight)
-        if solver == "newton":
-            W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
-        else:
-            problem.mean = column_means(X, fit_intercept, weight)  # checks NaN and inf too
-            problem.scale = column_scales(X, problem.mean, weight)
-            if solver == "lbfgs":
-                W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
+        with self._naming_columns():  # NaN and inf are caught in the solvers' first pass
+            if solver == "newton":
+                W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
             else:
-                W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
+                problem.mean = column_means(X, fit_intercept, weight)  # checks NaN, inf too
+                problem.scale = column_scales(X, problem.mean, weight)
+                if solver == "lbfgs":
+                    W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
+                else:
+                    W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
         self._set_solution(problem, W, c, curve, n_iter, status, solver)
         return self
 
@@ -194,11 +203,14 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
         W, c = problem.unpack(theta)
         self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
-                           status, "newton")
+                           status, "newton", stacklevel=5)  # (one frame deeper than fit's)
         return self
 
     def _set_solution(self, problem: _Problem, W: np.ndarray, c: np.ndarray, curve: Any,
-                      n_iter: int, status: str, solver: str) -> None:
+                      n_iter: int, status: str, solver: str, stacklevel: int = 4) -> None:
+        """The fitted attributes, and the ``ConvergenceWarning`` for ``status``; its
+        ``stacklevel`` (counted from ``_warn``) points at the line that called ``fit``
+        when ``fit`` calls this method."""
         K = problem.K
         fit_intercept = problem.fit_intercept
         mean = problem.mean
@@ -210,9 +222,9 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.intercept_ = c - mean @ W if fit_intercept else np.zeros(K)
         self.n_iter_ = int(n_iter)
         self.loss_curve_ = np.asarray(curve, dtype=np.float64)
-        self._warn(status, solver)
+        self._warn(status, solver, stacklevel)
 
-    def _warn(self, status: str, solver: str) -> None:
+    def _warn(self, status: str, solver: str, stacklevel: int) -> None:
         name = type(self).__name__
         if status == "separable":
             warnings.warn(
@@ -220,15 +232,15 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"log-loss has no minimizer (the coefficients would grow without bound); "
                 f"stopped after {self.n_iter_} iterations with every sample classified "
                 f"correctly. Set alpha > 0 for a unique solution.",
-                ConvergenceWarning, stacklevel=3)
+                ConvergenceWarning, stacklevel=stacklevel)
         elif status == "max_iter":
             warnings.warn(f"{name}: solver {solver!r} reached max_iter={self.max_iter} before "
                           f"converging (tol={self.tol}); increase max_iter",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=stacklevel)
         elif status == "stalled":
             warnings.warn(f"{name}: solver {solver!r} stopped: the line search could not "
                           f"decrease the objective further before reaching tol={self.tol}",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=stacklevel)
 
     # ------------------------------------------------------------------ predict
 
@@ -361,8 +373,8 @@ class _Problem:
             return logistic_loss(self.X, self.Y, W, c, self.mean, self.weight)
 
     def check_finite(self) -> None:
-        """Raise scikit-learn's error if ``X`` has a NaN or an infinity."""
-        assert_all_finite(self.X, input_name="X")
+        """Raise ``NonFiniteError`` (row and column) if ``X`` has a NaN or an infinity."""
+        locate_non_finite(self.X)
 
     def objective(self, W: np.ndarray, c: np.ndarray) -> float:
         loss = self.loss_sum(W, c)
@@ -444,7 +456,8 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
     each step costs one pass over the rows, for the loss and gradient only: the step is
     Newton's with that fixed Hessian, which converges linearly at a rate set by how well
     the sample represents the rows. As soon as a step reduces the Newton decrement by
-    less than a factor 2, the exact Hessian is computed at every point from then on.
+    less than a factor 2, or its direction is not one of descent, or its line search
+    fails, the exact Hessian is computed at every point from then on.
     Returns ``(theta, curve, n_iter, status, H)`` with ``H`` the last Hessian used.
     """
     if theta is None:
@@ -472,6 +485,10 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
         step = problem.null_projection(_newton_direction(H, g))
         decrement = -float(g @ step)
         if not decrement > 0 or not np.isfinite(decrement):
+            if not exact:  # the approximate Hessian failed: the exact one before giving up
+                exact = True
+                f, g, H, separated = evaluate(theta)
+                continue
             status = "converged" if np.max(np.abs(g)) <= max(tol, 1e-12) else "stalled"
             break
         if not exact and decrement > 0.5 * previous:
@@ -498,6 +515,10 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
                 break
             t *= 0.5
         else:
+            if not exact:  # the approximate Hessian's step is wrong (a sample's Hessian far
+                exact = True  # from the rows'): retry from here with the exact one
+                f, g, H, separated = evaluate(theta)
+                continue
             status = "stalled" if 0.5 * decrement > 1e3 * np.finfo(float).eps * abs(f) \
                 else "converged"
             break
@@ -518,19 +539,42 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
 _STRIDE = 8
 _MIN_SAMPLE_PER_PARAM = 40
 _SAMPLE_TOL = 1e-4  # a sample's problem is solved to this (its optimum is only an estimate)
+_MIN_SAMPLE_PER_CLASS_PARAM = 10  # rows of each class, per coefficient of a class
+
+
+def _row_sample(problem: _Problem) -> _Problem | None:
+    """Every ``_STRIDE``-th row of ``problem`` as a problem of its own, or None when those
+    rows hold fewer than ``_MIN_SAMPLE_PER_CLASS_PARAM (d + 1)`` rows (of positive
+    weight) of some class. A class's rows carry the curvature along its coefficients:
+    with too few of them the sample's optimum and Hessian are no estimate of the full
+    problem's (with none, the sample's optimum sends that class's intercept towards
+    -inf, where its Hessian is near zero; with all weights 0 there is no problem)."""
+    weight = None if problem.weight is None else problem.weight[::_STRIDE]
+    Y = problem.Y[::_STRIDE]
+    held = np.ones(len(Y), dtype=bool) if weight is None else weight > 0
+    counts = held @ Y  # rows of each class (K = 1: of the second)
+    if problem.K == 1:
+        counts = np.array([np.count_nonzero(held) - counts[0], counts[0]])
+    if np.min(counts) < _MIN_SAMPLE_PER_CLASS_PARAM * (problem.d + 1):
+        return None
+    return _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), Y, problem.mean,
+                    problem.alpha, problem.fit_intercept, weight)
 
 
 def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bool) -> tuple:
-    """Newton on ``problem``, warm-started from its row sample when it is large enough.
+    """Newton on ``problem``, warm-started from its row sample when the sample is large
+    enough, has enough rows of every class (``_row_sample``) and its solve converged.
     Returns ``(theta, curve, n_iter, status, H)``; ``H`` is an accurate Hessian at the
     result when ``need_hessian`` (for the level above)."""
     p = problem.K * (problem.d + 1)
     theta = hessian = None
-    if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p:
-        weight = None if problem.weight is None else problem.weight[::_STRIDE]
-        sample = _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), problem.Y[::_STRIDE],
-                          problem.mean, problem.alpha, problem.fit_intercept, weight)
-        theta, _, _, _, hessian = _solve_levels(sample, max_iter, _SAMPLE_TOL, True)
+    sample = _row_sample(problem) if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p \
+        else None
+    if sample is not None:
+        start, _, _, sample_status, sample_hessian = _solve_levels(sample, max_iter,
+                                                                   _SAMPLE_TOL, True)
+        if sample_status == "converged":  # (a separable or stalled sample: no estimate)
+            theta, hessian = start, sample_hessian
     theta, curve, n_iter, status, H = _newton(problem, max_iter, tol, theta, hessian)
     if need_hessian and H is hessian and hessian is not None:
         H = problem.objective_terms(*problem.unpack(theta), hessian=True)[2]
@@ -605,12 +649,17 @@ def _lbfgs(problem: _Problem, max_iter: int, tol: float) -> tuple:
     W0, c0 = problem.start()
     theta0 = np.concatenate([W0.ravel(), c0]) if problem.fit_intercept else W0.ravel()
     curve: list[float] = []
+    # ftol=0: only the gradient test (gtol=tol) ends a run as converged; the test on the
+    # relative decrease of f would stop runs short of tol (and call them converged)
     res = scipy.optimize.minimize(
         fun, theta0, jac=True, method="L-BFGS-B",
         callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
-        options=dict(maxiter=max_iter, gtol=tol, ftol=1e3 * np.finfo(float).eps))
+        options=dict(maxiter=max_iter, gtol=tol, ftol=0.0))
     W, c = _from_standardized(problem, res.x)
-    status = "max_iter" if res.status == 1 else "converged"
+    if np.max(np.abs(res.jac), initial=0.0) <= tol:
+        status = "converged"
+    else:  # out of iterations, or the line search found no decrease (rounding)
+        status = "max_iter" if res.status == 1 else "stalled"
     if problem.alpha == 0 and _separated(problem, W, c):
         status = "separable"
     if not curve:
@@ -631,7 +680,11 @@ def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
         np.max(1.0 / scale**2))
     W0, c0 = problem.start()
     theta0 = np.concatenate([W0.ravel(), c0]) if problem.fit_intercept else W0.ravel()
-    g0 = np.asarray(value_and_grad(objective)(theta0)[1])
+    f0, g0 = value_and_grad(objective)(theta0)
+    g0 = np.asarray(g0)
+    if lipschitz == 0:  # X all zero, no intercept, no penalty: a constant objective, for
+        W, c = _from_standardized(problem, theta0)  # which the start (p = 1/2) is optimal
+        return W, c, [float(f0.item())], 0, "converged"
     res = optim.minimize(objective, theta0, method="gd", lr=1.0 / lipschitz,
                          max_iter=max_iter,
                          tol_grad=tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny))

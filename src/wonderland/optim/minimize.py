@@ -420,6 +420,10 @@ class _CompiledSteps:
         self.update = compile_function(step)
         self.state: tuple = ()
         self.first = True
+        # the eager step multiplies x's arrays by Python floats, which NumPy rounds to x's
+        # dtype; a Python float argument would be traced as a float64 0-d tensor instead
+        # (float32 x stepped in float64), so the scalars go in as NumPy scalars of x's dtype
+        self.dtype = backend.to_numpy(optimizer.params[0]._data).dtype
 
     def evaluate(self, x: Tensor) -> Any:
         return self.evaluate_at(x.detach())
@@ -442,7 +446,10 @@ class _CompiledSteps:
             raise ValueError(f"{type(opt).__name__}: the schedule gave lr={lr!r} at step "
                              f"{opt.t + 1}")
         opt.t += 1
+        # (a float64 x keeps Python floats: the same values, and the compiled code's
+        # Python-float fast path)
+        scalar = float if self.dtype == np.float64 else self.dtype.type
         if self.method != "adam":
-            return (float(lr),)
+            return (scalar(lr),)
         beta1, beta2 = opt.betas
-        return (lr / (1 - beta1 ** opt.t), math.sqrt(1 - beta2 ** opt.t))
+        return (scalar(lr / (1 - beta1 ** opt.t)), scalar(math.sqrt(1 - beta2 ** opt.t)))

@@ -22,6 +22,14 @@ def _positive(name: str, value: float) -> float:
     return value
 
 
+def _positive_int(name: str, value: Any) -> int:
+    # a whole number only: int() would quietly cut step_size=1.5 to 1
+    if not is_number(value) or not math.isfinite(value) or not float(value).is_integer() \
+            or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def constant(lr: float) -> Schedule:
     """``η_t = lr`` for every step.
 
@@ -36,7 +44,8 @@ def constant(lr: float) -> Schedule:
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
-    """``η_t = lr · gamma^⌊(t-1)/step_size⌋``: divide by ``1/gamma`` every ``step_size`` steps.
+    """``η_t = lr · gamma^⌊(t-1)/step_size⌋``: divide by ``1/gamma`` every ``step_size`` steps
+    (a positive integer).
 
     Examples
     --------
@@ -46,9 +55,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
     lr = _positive("lr", lr)
-    if int(step_size) < 1:
-        raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
-    step_size = int(step_size)
+    step_size = _positive_int("step_size", step_size)
     gamma = _positive("gamma", gamma)
     return _named(lambda t: lr * gamma ** ((t - 1) // step_size),
                   f"step_decay({lr}, step_size={step_size}, gamma={gamma})")
@@ -85,7 +92,8 @@ def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
 
 
 def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
-    """Cosine annealing from ``lr`` (t = 1) to ``lr_min`` (t = t_max + 1), then ``lr_min``.
+    """Cosine annealing from ``lr`` (t = 1) to ``lr_min`` (t = t_max + 1), then ``lr_min``
+    (``0 <= lr_min <= lr``; ``t_max`` a positive integer).
 
     Examples
     --------
@@ -95,9 +103,11 @@ def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
     [1.0, 0.5, 0.0, 0.0]
     """
     lr = _positive("lr", lr)
-    if int(t_max) < 1:
-        raise ValueError(f"t_max must be a positive integer, got {t_max!r}")
-    t_max = int(t_max)
+    t_max = _positive_int("t_max", t_max)
+    # a rate below 0 (or above lr, annealing upwards) is no step size
+    if not is_number(lr_min) or not 0 <= lr_min <= lr:
+        raise ValueError(f"lr_min must be a number in [0, lr] = [0, {lr}], got {lr_min!r}")
+    lr_min = float(lr_min)
 
     def schedule(t: int) -> float:
         progress = min(t - 1, t_max) / t_max
