@@ -33,7 +33,7 @@ from .creation import tensor
 from .primitives.base import defprim
 from .primitives.elementwise import abs, astype, clip, log, relu, softplus, where
 from .primitives.reductions import logsumexp
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, identity_rule
 
 __all__ = [
     "squared", "absolute", "huber", "hinge", "zero_one", "binary_cross_entropy",
@@ -180,7 +180,7 @@ def _checked_forward(xp: Any, values: Any, check: str, name: str, what: str) -> 
 # A value check as a step of the computation, for wl.compile: its program then checks each
 # call's values as the eager function does (the check is its own forward; the gradient
 # passes through unchanged).
-_checked = defprim("checked", _checked_forward, (lambda g, ans, t, **params: g,),
+_checked = defprim("checked", _checked_forward, (identity_rule,),
                    lambda tangents, ans, t, **params: tangents[0], reads=())
 
 

@@ -234,11 +234,8 @@ def _labels(yb: Any, index: int, first: int) -> np.ndarray:
     missing value is an error naming the block and the row, as ``_float_y``'s
     (scikit-learn's checks of the merged labels could not name the row)."""
     y = np.asarray(yb)
-    if y.dtype.kind in "fc":
-        bad = np.flatnonzero(~np.isfinite(y))
-        if bad.size:
-            raise ValueError(f"Input y contains NaN or infinity: block (partition) {index} "
-                             f"(row {first + int(bad[0])})")
+    if y.dtype.kind == "f":
+        _float_y(y, index, first)  # (its check of NaN and infinity, its message)
     elif y.dtype.kind == "O":
         for i, value in enumerate(y.ravel()):
             if _is_missing(value):
