@@ -388,3 +388,56 @@ def test_check_grad_failure_message_for_the_brief_example():
     numbers = _numbers(message)
     assert any(np.isclose(v, np.sin(0.3), rtol=1e-6) for v in numbers), message
     assert any(np.isclose(v, np.cos(0.3), rtol=1e-5) for v in numbers), message
+
+
+# ------------------------------------------------------- what f returns, what is checked
+
+
+@pytest.mark.parametrize("result", [None, "a", object()], ids=["None", "text", "object"])
+def test_numerical_grad_refuses_a_function_that_returns_no_numbers(result):
+    """None gave a gradient of NaNs, silently; text a bare NumPy ValueError."""
+    with pytest.raises(TypeError, match=r"^numerical_grad: f must return numbers \(a Tensor, "
+                                        r"an array or a number\), got "):
+        wl.numerical_grad(lambda x: result, wl.tensor([1.0, 2.0]))
+
+
+def test_check_grad_with_no_modes_is_an_error_not_a_pass():
+    """modes=() compared nothing and returned None: a wrong derivative passed."""
+    with pytest.raises(ValueError, match="check_grad: modes is empty, so nothing would be "
+                                         "checked"):
+        wl.check_grad(summed(bad_sin), X4, modes=())
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_check_grad_takes_one_mode_as_a_string(mode):
+    """modes="rev" was read letter by letter: "unknown mode 'r'"."""
+    wrong, other = (rev_bad_sin, fwd_bad_sin) if mode == "rev" else (fwd_bad_sin, rev_bad_sin)
+    assert wl.check_grad(summed(other), X4, modes=mode) is None  # that mode only
+    with pytest.raises(AssertionError, match=f"^{mode}-mode derivative"):
+        wl.check_grad(summed(wrong), X4, modes=mode)
+
+
+def test_check_grad_refuses_a_bool_order():
+    with pytest.raises(ValueError, match="order must be 1 or 2, got True"):
+        wl.check_grad(lambda x: (x**3).sum(), X4, order=True)
+
+
+# ---------------------------------------------------------------- the Taylor model
+
+
+@pytest.mark.parametrize("point", [[1.1], 1.0, [[1.1, 2.1]]], ids=["(1,)", "()", "(1, 2)"])
+def test_linearize_refuses_a_point_of_another_shape(point):
+    """x - x0 broadcast: the model of [1, 2] at [1.1] gave 1.6, a silent wrong number."""
+    model = wl.linearize(lambda x: (x**2).sum(), wl.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^linearize: the model was built at a point of "
+                                         r"shape \(2,\) and takes points of that shape"):
+        model(point)
+    assert model(wl.tensor([1.1, 2.1])).item() == pytest.approx(5.0 + 0.2 + 0.4)
+
+
+def test_linearize_of_a_scalar_function_of_a_scalar_is_a_line_over_any_points():
+    """The text's tangent line, drawn over a grid (it was a ValueError about a direction)."""
+    model = wl.linearize(lambda x: x**2 - 1.5 * x, 0.5)
+    xs = np.linspace(-1.0, 2.0, 7)
+    np.testing.assert_allclose(as_np(model(xs)), -0.5 - 0.5 * (xs - 0.5))
+    assert model(0.51).item() == pytest.approx(-0.505)

@@ -529,3 +529,35 @@ def test_targets_of_binary_cross_entropy_lie_in_the_unit_interval(name):
 def test_probabilities_outside_the_unit_interval_are_rejected():
     with pytest.raises(ValueError, match=r"1\.5 at position 1"):
         losses.binary_cross_entropy(wl.tensor([0.5, 1.5]), [1.0, 0.0])
+
+
+# ------------------------------------------------------------------- clear shape errors
+
+
+def test_a_shape_error_about_labels_reads_as_english():
+    """It said "pairing every prediction with every labels"."""
+    with pytest.raises(ValueError, match="pairing every prediction with every label instead "
+                                         "of each with its own"):
+        losses.hinge(wl.zeros(3, 1), np.ones(3))
+
+
+def test_a_one_element_target_is_refused_as_repeated_not_as_a_table():
+    """(3,) against (1,) was described as pairing every prediction with every target."""
+    with pytest.raises(ValueError, match=r"broadcast to \(3,\), repeating one side instead of "
+                                         r"pairing each prediction with its own target\. .*a "
+                                         r"number or a 0-d array"):
+        losses.squared(wl.zeros(3), np.ones(1))
+
+
+def test_cross_entropy_of_one_example_asks_for_one_label():
+    """A list of one label got the hint "ravel them first", which changes nothing."""
+    with pytest.raises(ValueError, match=r"logits of shape \(2,\) are one example and need one "
+                                         r"label, a number or a 0-d array, got labels of shape "
+                                         r"\(1,\)$"):
+        losses.cross_entropy(wl.tensor([1.0, 2.0]), [1])
+
+
+def test_cross_entropy_of_logits_without_classes_says_so():
+    """It said "labels must be in 0..-1"."""
+    with pytest.raises(ValueError, match=r"logits of shape \(2, 0\) have no classes"):
+        losses.cross_entropy(np.zeros((2, 0)), [0, 0])

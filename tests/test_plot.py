@@ -401,3 +401,58 @@ def test_contour_paths_refuses_bad_arguments_by_name(args, error, message):
     """They drew an inverted axis with a misplaced ✕, or failed inside NumPy/matplotlib."""
     with pytest.raises(error, match=f"^contour_paths: .*{message}"):
         wl.plot.contour_paths(*args)
+
+
+# ------------------------------------------------------- a training loop's loss history
+
+
+@pytest.mark.parametrize("plot", ["loss_curve", "grad_norms"])
+@pytest.mark.parametrize("make", [
+    lambda v: wl.tensor(v, requires_grad=True) * 1.0,   # losses appended as they come
+    lambda v: wl.tensor(v),
+    lambda v: np.array(v),                               # 0-d arrays
+    lambda v: np.float32(v),
+], ids=["tensor requiring grad", "tensor", "0-d array", "numpy scalar"])
+def test_a_history_of_0d_values_is_one_curve(plot, make):
+    """It was drawn as one one-point (invisible) run per value, with a legend entry each."""
+    history = [make(v) for v in (3.0, 2.0, 1.5, 1.4)]
+    lines = getattr(wl.plot, plot)(history).axes[0].get_lines()
+    assert len(lines) == 1
+    np.testing.assert_allclose(lines[0].get_ydata(), [3.0, 2.0, 1.5, 1.4], rtol=1e-6)
+
+
+def test_a_history_of_torch_scalars_is_one_curve():
+    torch = pytest.importorskip("torch")
+    history = [torch.tensor(v, requires_grad=True) * 1.0 for v in (3.0, 2.0)]
+    lines = wl.plot.loss_curve(history).axes[0].get_lines()
+    assert [line.get_ydata().tolist() for line in lines] == [[3.0, 2.0]]
+
+
+def test_a_one_point_curve_is_marked_so_that_it_shows():
+    lines = wl.plot.loss_curve([[3.0], [2.0, 1.0]]).axes[0].get_lines()
+    assert [line.get_marker() for line in lines] == ["o", "None"]
+
+
+def test_contour_paths_takes_values_of_shape_n_by_1():
+    """(n, 1) values sent it to point-by-point evaluation, where f failed with IndexError."""
+    fig = wl.plot.contour_paths(lambda X: (X**2).sum(1, keepdims=True), [[[1.0, 1.0]]],
+                                (-1, 1), (-1, 1), resolution=10)
+    assert fig.axes[0].get_lines()
+
+
+def test_contour_paths_names_both_failures_of_a_bad_f():
+    with pytest.raises(TypeError, match=r"^contour_paths: f must map \(n, 2\) points to "
+                                        r"\(n,\) values.*gave values of shape \(100, 2\), on "
+                                        r"one point IndexError"):
+        wl.plot.contour_paths(lambda X: X[:, :2], [[[1.0, 1.0]]], (-1, 1), (-1, 1),
+                              resolution=10)
+
+
+def test_the_default_title_of_one_path_is_singular():
+    """It read "descent paths from 1 starting points"."""
+    fig = wl.plot.contour_paths(bowl, [[[1.0, 1.0], [0.5, 0.2]]], (-2, 2), (-2, 2),
+                                resolution=10)
+    assert fig.axes[0].get_title() == "descent path from 1 starting point"
+    fig = wl.plot.contour_paths(bowl, [[[1.0, 1.0]], [[0.5, 0.2]]], (-2, 2), (-2, 2),
+                                resolution=10)
+    assert fig.axes[0].get_title() == "descent paths from 2 starting points"

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -153,3 +153,37 @@ def test_loss_curve_refuses_none_and_a_log_axis_for_values_never_positive():
         wl.plot.loss_curve(wl.optim.minimize(lambda x: (x**2).sum() - 5, [1.0, 2.0], lr=0.1),
                            log=True)
     assert wl.plot.loss_curve([1.0, 0.5, 0.0], log=True).axes[0].get_lines()  # a gap at 0
+
+
+def test_decision_boundary_refuses_labels_the_model_was_not_fitted_on():
+    """Their points matched no class and silently vanished from the figure."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"^decision_boundary: y holds labels the model was "
+                                         r"not fitted on, first 5 at row 0; the model's "
+                                         r"classes are \[0, 1\]"):
+        wl.plot.decision_boundary(model, X, np.where(np.arange(30) == 0, 5, y))
+    ax = wl.plot.decision_boundary(model, X, y.astype(float)).axes[0]  # 0.0 is class 0
+    assert sum(len(c.get_offsets()) for c in ax.collections
+               if isinstance(c, PathCollection)) == 30
+
+
+def test_decision_boundary_takes_a_numpy_integer_resolution_and_refuses_a_bool():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    assert wl.plot.decision_boundary(model, X, y, resolution=np.int64(20)).axes
+    with pytest.raises(ValueError, match="resolution must be an int >= 2, got True"):
+        wl.plot.decision_boundary(model, X, y, resolution=True)
+
+
+def test_regression_fit_refuses_a_bool_feature():
+    """feature=True drew column 1."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="regression_fit: feature True is not one of"):
+        wl.plot.regression_fit(LinearRegression().fit(X, y), X, y, feature=True)

@@ -271,3 +271,37 @@ def test_practice_function_values():
     np.testing.assert_allclose(practice_function(wl.tensor(X)).numpy(), expected, rtol=1e-15,
                                atol=1e-15)
     assert practice.FIGURES == FIGURES
+
+
+# ---------------------------------------------------------- inputs too large or unusable
+
+
+@pytest.mark.parametrize("sizes", [["--starts", "99999999999999999999"],
+                                   ["--starts", "100000", "--steps", "200"]],
+                         ids=["huge starts", "starts times steps"])
+def test_more_points_than_memory_allows_exit_2_naming_both_options(sizes, tmp_path, capsys):
+    """A huge --starts was "unexpected ValueError: Maximum allowed dimension exceeded"
+    (status 1); a large product ran out of memory late."""
+    assert main(["practice", "--out", str(tmp_path), *sizes]) == 2
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+    assert re.match(r"wonderland practice: error: --starts \d+ with --steps \d+ would record "
+                    r".* points per run, more than 2e\+07", err), err
+
+
+def test_an_out_folder_that_cannot_be_made_exits_2_before_any_work(tmp_path, monkeypatch,
+                                                                   capsys):
+    """The folder was made after both descents: the work was lost, with status 1."""
+    def refuse(path, exist_ok=False):
+        raise PermissionError(13, "Permission denied")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("descended before checking --out")
+
+    monkeypatch.setattr(practice.os, "makedirs", refuse)
+    monkeypatch.setattr(practice, "descend", no_work)
+    out = tmp_path / "figs"
+    assert main(["practice", "--starts", "2", "--steps", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"wonderland practice: error: --out: cannot create {str(out)!r}: "
+                   f"Permission denied\n")

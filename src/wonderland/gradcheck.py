@@ -48,7 +48,7 @@ def numerical_grad(f: Callable, x: Any, eps: float = 1e-6) -> Tensor:
         moved = flat.copy()
         moved[i] += step
         out = f(_new(backend.from_numpy(moved.reshape(base.shape), x._data), x._xp))
-        return np.asarray(out, dtype=np.float64)
+        return _numbers(out, "numerical_grad")
 
     with no_grad():
         columns = [(f_at(i, eps) - f_at(i, -eps)) / (2 * eps) for i in range(flat.size)]
@@ -58,11 +58,23 @@ def numerical_grad(f: Callable, x: Any, eps: float = 1e-6) -> Tensor:
     return _new(backend.from_numpy(jac.reshape(out_shape + base.shape), x._data), x._xp)
 
 
-def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), order: int = 1,
-               rtol: float = 1e-5, atol: float = 1e-7, eps: float | None = None) -> None:
+def _numbers(out: Any, who: str) -> np.ndarray:
+    """``f``'s output as float64 numbers; anything else (None, text, objects) is a
+    TypeError, not the NaN that ``np.asarray(None, dtype=float)`` would silently give."""
+    values = np.asarray(out.detach() if isinstance(out, Tensor) else out)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: f must return numbers (a Tensor, an array or a number), "
+                        f"got {type(out).__name__} {str(out)[:40]!r}")
+    return values.astype(np.float64)
+
+
+def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fwd"),
+               order: int = 1, rtol: float = 1e-5, atol: float = 1e-7,
+               eps: float | None = None) -> None:
     """Compare analytic derivatives of ``f`` with central differences, for every argument.
 
-    ``order=1`` checks the Jacobian (the gradient for a scalar ``f``) in each of ``modes``;
+    ``order=1`` checks the Jacobian (the gradient for a scalar ``f``) in each of ``modes``
+    (``"rev"``, ``"fwd"`` or both; one name alone is that one mode);
     ``order=2`` checks the Hessian (forward over reverse) against differences of the
     gradient. Raises ``AssertionError`` naming the worst entry: its index, the analytic
     and the numeric values. Returns ``None`` when all agree.
@@ -76,8 +88,14 @@ def check_grad(f: Callable, *args: Any, modes: Sequence[str] = ("rev", "fwd"), o
     if not args:
         raise ValueError("check_grad: no arguments to check; pass the point(s) after f, "
                          "e.g. check_grad(f, x)")
-    if order not in (1, 2):
+    if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"check_grad: order must be 1 or 2, got {order!r}")
+    if isinstance(modes, str):  # modes="rev" means ("rev",), not the letters r, e, v
+        modes = (modes,)
+    modes = tuple(modes)
+    if order == 1 and not modes:  # checking no mode would pass without checking anything
+        raise ValueError("check_grad: modes is empty, so nothing would be checked; use "
+                         "('rev',), ('fwd',) or both")
     for mode in modes:
         if mode not in ("rev", "fwd"):
             raise ValueError(f"check_grad: unknown mode {mode!r}; use 'rev' and/or 'fwd'")

@@ -103,17 +103,23 @@ def _check_shapes(pred_shape: tuple, target_shape: tuple, name: str,
     """Identical shapes, or a 0-d target; else a ValueError naming both shapes."""
     if pred_shape == target_shape or target_shape == ():
         return
-    has = "have" if target.endswith("s") else "has"
+    plural = target.endswith("s")
+    has, one = ("have", target[:-1]) if plural else ("has", target)
     try:
         joint = tuple(np.broadcast_shapes(pred_shape, target_shape))
     except ValueError:
         raise ValueError(f"{name}: the prediction has shape {pred_shape} but the {target} {has} "
                          f"shape {target_shape}; they must have the same shape") from None
+    if joint not in (pred_shape, target_shape):  # the (n, 1) against (n,) table
+        effect = (f"pairing every prediction with every {one} instead of each with its own. "
+                  f"Give them the same shape (ravel an (n, 1) column with .reshape(-1))")
+    else:  # one side would be repeated along the other
+        effect = (f"repeating one side instead of pairing each prediction with its own "
+                  f"{one}. Give them the same shape (a single {one} for every prediction "
+                  f"is a number or a 0-d array)")
     raise ValueError(
         f"{name}: the prediction has shape {pred_shape} but the {target} {has} shape "
-        f"{target_shape}; they would broadcast to {joint}, pairing every prediction with "
-        f"every {target} instead of each with its own. Give them the same shape (ravel an "
-        f"(n, 1) column with .reshape(-1))")
+        f"{target_shape}; they would broadcast to {joint}, {effect}")
 
 
 def _target(y: Any, pred: Tensor, name: str, what: str = "target",
@@ -525,12 +531,18 @@ def cross_entropy(logits: TensorLike, labels: TensorLike, *,
     expected = z.shape[:-1]
     if tuple(c.shape) != expected:
         got = tuple(c.shape)
+        if not expected:  # one example: a single label
+            raise ValueError(f"{name}: logits of shape {z.shape} are one example and need one "
+                             f"label, a number or a 0-d array, got labels of shape {got}")
         hint = "; ravel them first (labels.reshape(-1))" if c.size == math.prod(expected) \
             else ""
         raise ValueError(f"{name}: logits of shape {z.shape} need labels of shape "
                          f"{expected}, one class index per row, got labels of shape "
                          f"{got}{hint}")
     k = z.shape[-1]
+    if k == 0:
+        raise ValueError(f"{name}: logits of shape {z.shape} have no classes (k = 0); they "
+                         f"need one column per class")
     bad = (c < 0) | (c >= k)
     if bad.any():
         value, position = _first_bad(c, bad)

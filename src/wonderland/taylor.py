@@ -36,7 +36,20 @@ class Linearization:
         return reshape(flat @ reshape(v, (self.x0.size,)), self.value.shape)
 
     def __call__(self, x: Any) -> Tensor:
-        return self.value + self.jvp(_as_input(x, "linearize") - self.x0)
+        """The model at ``x``, a point of ``x0``'s shape.
+
+        For a scalar ``f`` of a scalar ``x0`` (the text's tangent line), ``x`` may be an
+        array of points: the model is then evaluated at each, e.g. over a grid to plot.
+        """
+        x = _as_input(x, "linearize")
+        if self.x0.ndim == 0 and self.value.ndim == 0:
+            return self.value + self.jacobian * (x - self.x0)
+        if x.shape != self.x0.shape:
+            # x - x0 would broadcast: a model of the wrong point, silently
+            raise ValueError(f"linearize: the model was built at a point of shape "
+                             f"{self.x0.shape} and takes points of that shape, got shape "
+                             f"{x.shape}")
+        return self.value + self.jvp(x - self.x0)
 
     def __repr__(self) -> str:
         return f"Linearization(value={self.value!r}, at={self.x0!r})"

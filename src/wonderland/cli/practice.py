@@ -33,6 +33,9 @@ FIGURES = ("paths.png", "paths_momentum.png", "grad_norms.png")
 BOX = (0.0, 10.0)
 DEFAULT_OUT = "practice"  # relative to the working folder; listed in .gitignore
 GRADIENT_TOLERANCE = 1e-8
+#: Most points the descents record (starts × (steps + 1), each run): about 320 MB of
+#: float64 coordinates, far above the exercise's needs; more would exhaust memory late.
+MAX_POINTS = 20_000_000
 
 
 def practice_function(X: Any, m: Any = wl) -> Any:
@@ -246,6 +249,10 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
     if compile and framework not in ("wonderland", "numpy"):
         raise CommandError(f"--compile compiles wonderland's own code; it applies to "
                            f"--framework wonderland or numpy, not {framework}", status=2)
+    if starts * (steps + 1) > MAX_POINTS:
+        raise CommandError(f"--starts {starts} with --steps {steps} would record "
+                           f"{starts * (steps + 1):.3g} points per run, more than "
+                           f"{MAX_POINTS:.3g}; use fewer starts or steps", status=2)
     X0 = np.random.default_rng(seed).uniform(*BOX, size=(starts, 2))
     error = check_autodiff(framework, X0, compile)
     echo(f"practice on {framework}: f(x) = sin(x1)cos(x2) + sin(x1/2)cos(x2/2), "
@@ -256,9 +263,13 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
         raise CommandError(f"the gradient check failed: {AUTODIFF_NAMES[framework]} and the "
                            f"hand-written gradient differ by {error:.3g} "
                            f"(more than {GRADIENT_TOLERANCE:g})")
+    try:  # before the descents: a folder that cannot be made is the user's input (status 2)
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"--out: cannot create {out!r}: {exc.strerror or exc}",
+                           status=2) from None
     runs = {"gd": descend(framework, X0, lr, 0.0, steps, tol_grad, compile),
             "momentum": descend(framework, X0, lr, momentum, steps, tol_grad, compile)}
-    os.makedirs(out, exist_ok=True)
     titles = {"gd": f"gradient descent, η = {lr}",
               "momentum": f"momentum, η = {lr}, λ = {momentum}"}
     for name, filename in (("gd", "paths.png"), ("momentum", "paths_momentum.png")):
@@ -309,7 +320,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """
     parser = command_parser(subparsers, "practice", SUMMARY, DESCRIPTION)
     parser.add_argument("--starts", type=int_at_least(1), default=20, metavar="N",
-                        help="starting points, drawn uniformly in [0, 10]^2")
+                        help="starting points, drawn uniformly in [0, 10]^2 (N × (T + 1) "
+                             "at most 2e7)")
     parser.add_argument("--steps", type=int_at_least(1), default=200, metavar="T",
                         help="most steps per start (a start stops earlier when "
                              "|grad f| < 1e-6)")

@@ -6,6 +6,7 @@ outside the axes, so that it never hides a curve or the end of a path."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -81,17 +82,25 @@ def _paths(results: Any) -> list[np.ndarray]:
 
 
 def _grid_values(f: Callable, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """``f`` on the grid: one vectorized call on ``(n, 2)`` points, else point by point."""
+    """``f`` on the grid: one vectorized call on ``(n, 2)`` points (``(n,)`` or ``(n, 1)``
+    values), else point by point; when both fail, a TypeError naming what each gave."""
     gx, gy = np.meshgrid(xs, ys)
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
     with no_grad():
         try:
             values = np.asarray(f(Tensor(points)), dtype=float)
-            if values.shape == (points.shape[0],):
+            if values.shape in ((points.shape[0],), (points.shape[0], 1)):
                 return values.reshape(gx.shape)
-        except Exception:  # noqa: BLE001 - f is not vectorized: evaluate point by point
-            pass
-        values = np.array([float(np.asarray(f(Tensor(p)))) for p in points])
+            vectorized = f"values of shape {values.shape}"
+        except Exception as exc:  # noqa: BLE001 - f is not vectorized: evaluate point by point
+            vectorized = f"{type(exc).__name__}: {exc}"
+        try:
+            values = np.array([float(np.asarray(f(Tensor(p)))) for p in points])
+        except Exception as exc:  # noqa: BLE001 - reported with the vectorized attempt
+            raise TypeError(
+                f"contour_paths: f must map (n, 2) points to (n,) values, or one point of "
+                f"shape (2,) to a number; on (n, 2) points it gave {vectorized[:150]}, on one "
+                f"point {type(exc).__name__}: {str(exc)[:150]}") from None
     return values.reshape(gx.shape)
 
 
@@ -237,7 +246,8 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     ax.set_ylim(*view[1])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(title or f"descent paths from {len(paths)} starting points")
+    ax.set_title(title or ("descent path from 1 starting point" if len(paths) == 1 else
+                           f"descent paths from {len(paths)} starting points"))
     if handles and own_figure:
         fig.legend(handles, labels, loc="outside right upper", fontsize=8)
     elif handles:
@@ -257,6 +267,15 @@ def _check_limits(name: str, lim: Any) -> None:
                          f"{lim!r}")
 
 
+def _is_scalar(value: Any) -> bool:
+    """A number: a Python or NumPy number, or a 0-d array or Tensor (PyTorch's too)."""
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return getattr(value, "ndim", None) == 0 and _trace_of(value) is None
+
+
 def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarray]]:
     """``(default label, values)`` per series: one per result, one per row of a batched
     result, one per array."""
@@ -264,8 +283,11 @@ def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarra
     if not items:
         raise ValueError(f"{who}: nothing to draw: give a minimize result, a list of them, "
                          f"or arrays of values")
-    if items and all(isinstance(v, (int, float, np.number)) for v in items):
-        items = [np.asarray(items, dtype=float)]  # one series given as numbers
+    if all(_is_scalar(v) for v in items):
+        # one series given as numbers: a training loop's history of 0-d losses (Tensors,
+        # NumPy scalars) too, which would otherwise be as many one-point, invisible runs
+        items = [np.array([float(v.detach() if hasattr(v, "detach") else v) for v in items],
+                          dtype=float)]
     several = len(items) > 1
     series = []
     for k, item in enumerate(items):
@@ -334,8 +356,10 @@ def _draw_groups(ax: Any, groups: list[tuple[str, list[tuple[str, np.ndarray]]]]
         for j, (label, values) in enumerate(members):
             if positive:  # a log axis cannot show 0: leave a gap there
                 values = np.where(values > 0, values, np.nan)
+            # a single point draws no line segment: mark it, or it would not show
             (line,) = ax.plot(np.arange(values.size), values, color=color,
                               linewidth=1.2 if alone else 0.8, alpha=1.0 if alone else 0.6,
+                              marker="o" if values.size == 1 else None,
                               label=label, zorder=2 + (len(groups) - g) / (len(groups) + 1))
             if j == 0:
                 handles.append(line)

@@ -7,6 +7,7 @@ own): these functions only call ``predict``, ``predict_proba`` or
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -98,7 +99,8 @@ def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = No
     if feature is not None:
         column = names.index(feature) if isinstance(feature, str) and feature in names \
             else feature
-        if not isinstance(column, int | np.integer) or not 0 <= column < table.shape[1]:
+        if isinstance(column, bool) or not isinstance(column, int | np.integer) or \
+                not 0 <= column < table.shape[1]:
             raise ValueError(f"regression_fit: feature {feature!r} is not one of the "
                              f"{table.shape[1]} features {names}")
         return _against_feature(model, table, target, fitted, int(column), names, ax,
@@ -210,16 +212,25 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     if labels.shape[0] != table.shape[0]:
         raise ValueError(f"decision_boundary: X has {table.shape[0]} rows but y has "
                          f"{labels.shape[0]}")
-    if not isinstance(resolution, int) or resolution < 2:
+    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or \
+            resolution < 2:
         raise ValueError(f"decision_boundary: resolution must be an int >= 2, got "
                          f"{resolution!r}")
+    resolution = int(resolution)
+    classes = model.classes_
+    # a label the model does not know matches no class: its points would silently vanish
+    unknown = ~np.isin(labels, np.asarray(classes))
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        raise ValueError(f"decision_boundary: y holds labels the model was not fitted on, "
+                         f"first {labels[first].tolist()!r} at row {first}; the model's "
+                         f"classes are {np.asarray(classes).tolist()}")
     names = _names(model, X, 2)
     margin = 0.05 * np.ptp(table, axis=0) + 1e-12
     low, high = table.min(axis=0) - margin, table.max(axis=0) + margin
     U, V = np.meshgrid(np.linspace(low[0], high[0], resolution),
                        np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([U.ravel(), V.ravel()])
-    classes = model.classes_
     fig, ax = _axes(ax, figsize=(6.5, 5.0))
     if len(classes) == 2 and hasattr(model, "predict_proba"):
         surface = _ask(model, "predict_proba", grid, names)[:, 1].reshape(U.shape)
