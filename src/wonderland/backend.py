@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -58,25 +59,18 @@ def to_dtype(dtype: Any, xp: ModuleType = numpy_namespace) -> Any:
     return dtype
 
 
-def is_floating(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
-    """True for a real or complex floating dtype."""
-    if isinstance(dtype, np.dtype):
-        return dtype.kind in "fc"
-    return bool(xp.isdtype(dtype, ("real floating", "complex floating")))
+def _is_kind(kinds: str, api_kinds: Any) -> Callable[..., bool]:
+    def test(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
+        if isinstance(dtype, np.dtype):  # NumPy's kind letter: no call into the namespace
+            return dtype.kind in kinds
+        return bool(xp.isdtype(dtype, api_kinds))
+    return test
 
 
-def is_complex(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
-    """True for a complex floating dtype."""
-    if isinstance(dtype, np.dtype):
-        return dtype.kind == "c"
-    return bool(xp.isdtype(dtype, "complex floating"))
-
-
-def is_bool(dtype: Any, xp: ModuleType = numpy_namespace) -> bool:
-    """True for the boolean dtype."""
-    if isinstance(dtype, np.dtype):
-        return dtype == bool_
-    return bool(xp.isdtype(dtype, "bool"))
+# Tests of a dtype of NumPy or of ``xp``: floating (real or complex), complex, bool.
+is_floating = _is_kind("fc", ("real floating", "complex floating"))
+is_complex = _is_kind("c", "complex floating")
+is_bool = _is_kind("b", "bool")
 
 
 def dtype_name(dtype: Any) -> str:
@@ -88,8 +82,7 @@ def asarray(value: Any, dtype: Any = None, xp: ModuleType | None = None, copy: b
     if xp is None:
         xp = namespace(value) if is_array(value) else numpy_namespace
     if xp is numpy_namespace:
-        out = np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype=dtype)
-        return out
+        return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype=dtype)
     return xp.asarray(value, dtype=to_dtype(dtype, xp), copy=copy)
 
 
@@ -110,9 +103,7 @@ def to_numpy(data: Any) -> np.ndarray:
 def from_numpy(array: np.ndarray, like: Any):
     """``array`` moved into the namespace (and device) of ``like``."""
     xp = namespace(like)
-    if xp is numpy_namespace:
-        return array
-    return xp.asarray(array, device=array_api_compat.device(like))
+    return array if xp is numpy_namespace else xp.asarray(array, device=device(like))
 
 
 _ONES: dict[tuple, np.ndarray] = {}
@@ -162,9 +153,7 @@ def sole(a: Any, holders: int, owner_holders: int = 1) -> bool:
     return base is None or (type(base) is np.ndarray and refcount(base) <= ALONE + owner_holders)
 
 
-def device(data: Any) -> Any:
-    """The device ``data`` lives on."""
-    return array_api_compat.device(data)
+device = array_api_compat.device  # the device an array lives on
 
 
 def complete_index(index: Any) -> Any:
@@ -224,9 +213,8 @@ def update_in_place(op: Any, data: Any, other: Any) -> bool:
     """``data op= other`` in one pass when ``data`` is a writable NumPy array that can hold
     the result; False when the caller must take the general path (which explains why)."""
     inplace = _IN_PLACE.get(op)
-    if inplace is None or type(data) is not np.ndarray or not data.flags.writeable:
-        return False
-    if data.dtype.kind not in "fc":
+    if inplace is None or type(data) is not np.ndarray or not data.flags.writeable \
+            or data.dtype.kind not in "fc":
         return False
     other_shape = getattr(other, "shape", ())
     if other_shape != data.shape and (len(other_shape) > data.ndim or any(
@@ -313,11 +301,9 @@ def matmul(xp: ModuleType, a: Any, b: Any) -> Any:
 
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):
     """``einsum`` in the namespace of the operands (not in the Array-API standard)."""
-    native = getattr(xp, "einsum", None)
+    native = getattr(xp, "einsum", None)  # (NumPy's namespace has it)
     if native is not None:
         return native(subscripts, *operands)
-    if xp is numpy_namespace:
-        return np.einsum(subscripts, *operands, optimize=True)
     result = np.einsum(subscripts, *(to_numpy(o) for o in operands), optimize=True)
     return from_numpy(np.asarray(result), operands[0])
 
@@ -366,9 +352,15 @@ class RawOps:
         return where(self.xp, condition, a, b)
 
     def sigmoid(self, x: Any) -> Any:
-        xp = self.xp
-        e = xp.exp(-xp.abs(x))  # never overflows
-        return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return sigmoid(self.xp, x)
+
+
+def sigmoid(xp: ModuleType, x: Any) -> Any:
+    """``1 / (1 + exp(-x))`` without overflow (integers as float64)."""
+    if not is_floating(x.dtype, xp):  # -|x| of an unsigned integer wraps around
+        x = xp.astype(x, to_dtype("float64", xp))
+    e = xp.exp(-xp.abs(x))  # never overflows
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _numpy_reshape(x: Any, shape: tuple) -> Any:

@@ -220,8 +220,7 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     if n == 1:
         node.a0, node.e0 = args[0], edges[0]
     elif n == 2:
-        node.a0, node.a1 = args
-        node.e0, node.e1 = edges
+        node.a0, node.a1, node.e0, node.e1 = *args, *edges
     else:
         node.rest, node.erest = args, tuple(edges)
     return node
@@ -671,15 +670,13 @@ class Tensor:
         if not isinstance(other, (Tensor, int, float)):  # arrays join self's namespace
             other = _new(backend.asarray(other, xp=self._xp if backend.is_array(other)
                                          else None), self._xp)
-        if type(other) is Tensor:
-            if (is_grad_enabled() and (self._rg or other._rg)) or self._fw is not None \
-                    or other._fw is not None:
-                return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
-                                        (other,), copy=prim.reads is None or 0 in prim.reads)
-            other = other._data
-        elif (is_grad_enabled() and self._rg) or self._fw is not None:
+        tensor = type(other) is Tensor
+        if (is_grad_enabled() and (self._rg or tensor and other._rg)) or self._fw is not None \
+                or tensor and other._fw is not None:
             return self._inplace_by(lambda old: apply(prim, old, other, **params), opname,
-                                    copy=prim.reads is None or 0 in prim.reads)
+                                    (other,), copy=prim.reads is None or 0 in prim.reads)
+        if tensor:
+            other = other._data
         if "index" in params:  # a plain write, no copy of the whole tensor
             self._write_at(params["index"], other)
         elif not backend.update_in_place(op, self._data, other):

@@ -83,13 +83,6 @@ minimum_ = _extremum("minimum", "minimum", lambda a, b: a < b)
 # Each by its derivative f'(x), ``(m, ans, x) -> value``.
 
 
-def _sigmoid(xp: Any, x: Any) -> Any:
-    if not backend.is_floating(x.dtype, xp):  # -|x| of an unsigned integer wraps around
-        x = xp.astype(x, backend.to_dtype("float64", xp))
-    e = xp.exp(-xp.abs(x))  # never overflows
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 neg = elementwise("neg", -1, lambda xp, x: -x)
 exp_ = elementwise("exp", lambda m, ans, x: ans, uses_ans=True)
 log_ = elementwise("log", lambda m, ans, x: 1.0 / x)
@@ -101,7 +94,8 @@ sin_ = elementwise("sin", lambda m, ans, x: m.cos(x))
 cos_ = elementwise("cos", lambda m, ans, x: -m.sin(x))
 tan_ = elementwise("tan", lambda m, ans, x: 1.0 + ans * ans, uses_ans=True)
 tanh_ = elementwise("tanh", lambda m, ans, x: 1.0 - ans * ans, uses_ans=True)
-sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), _sigmoid, uses_ans=True)
+sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), backend.sigmoid,
+                       uses_ans=True)
 relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
                     lambda xp, x: xp.maximum(x, xp.zeros_like(x)))  # relu(NaN) is NaN
 softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),
@@ -166,16 +160,12 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
 def _constant_like(value: Any, like: Tensor, name: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    if backend.is_array(value) and backend.namespace(value) is like._xp:
-        data = value
-    else:
-        data = backend.asarray(value)
+    native = backend.is_array(value) and backend.namespace(value) is like._xp
+    data = value if native else backend.asarray(value)
     if getattr(data.dtype, "kind", "f") not in "biufc":  # strings, None, objects
         raise TypeError(f"{name}: a tensor cannot be combined with {type(value).__name__} "
                         f"{value!r}; give numbers, arrays or tensors")
-    if data is value:
-        return _new(value, like._xp)
-    if like._xp is not backend.numpy_namespace:
+    if not native and like._xp is not backend.numpy_namespace:  # moved to like's library
         data = backend.from_numpy(data, like._data)
     return _new(data, like._xp)
 
@@ -229,10 +219,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     [0.0, 2.0]
     """
     condition = as_tensor(condition)
-    if not isinstance(x, (int, float, Tensor)):
-        x = as_tensor(x)
-    if not isinstance(y, (int, float, Tensor)):
-        y = as_tensor(y)
+    x, y = (v if isinstance(v, (int, float, Tensor)) else as_tensor(v) for v in (x, y))
     try:
         return apply(where_, condition, x, y)
     except ValueError:
@@ -249,12 +236,8 @@ def _clip_forward(xp: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 def _inside(x: Any, lo: Any, hi: Any) -> Any:
     x = as_tensor(x)
-    mask = None
-    if lo is not None:
-        mask = x >= lo
-    if hi is not None:
-        mask = (x <= hi) if mask is None else (mask & (x <= hi))
-    return mask
+    above, below = None if lo is None else x >= lo, None if hi is None else x <= hi
+    return below if above is None else above if below is None else above & below
 
 
 def _clip_x_vjp(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:

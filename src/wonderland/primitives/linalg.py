@@ -102,9 +102,7 @@ def dot(a: Any, b: Any) -> Tensor:
     11.0
     """
     a, b = as_tensor(a), as_tensor(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    return matmul(a, b)
+    return a * b if a.ndim == 0 or b.ndim == 0 else matmul(a, b)
 
 
 def inner(a: Any, b: Any) -> Tensor:

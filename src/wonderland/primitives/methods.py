@@ -61,11 +61,8 @@ def _install() -> None:
     T.all = lambda self, dim=None: _logical_reduce(self, "all", dim)
 
 
-def _logical_reduce_forward(xp: Any, x: Any, name: str, axis: Any) -> Any:
-    return getattr(xp, name)(x, axis=axis)
-
-
-logical_reduce_ = Primitive("any_all", _logical_reduce_forward, (None,), None)
+logical_reduce_ = Primitive("any_all", lambda xp, x, name, axis: getattr(xp, name)(x, axis=axis),
+                            (None,), None)
 
 
 def _logical_reduce(x: Tensor, name: str, dim: Any) -> Tensor:

@@ -251,12 +251,10 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def _simple(index: Any) -> bool:
     """An index tuple of ints and slices only (``x[:, 0]``): a view, never repeats."""
-    if type(index) is not tuple:
-        return False
-    for i in index:
-        if type(i) is not slice and type(i) is not int:
-            return False
-    return True
+    return type(index) is tuple and all(map(_INT_OR_SLICE.__contains__, map(type, index)))
+
+
+_INT_OR_SLICE = {int, slice}
 
 
 def _batched(index: Any, batch: tuple, xp: Any) -> tuple:
@@ -314,13 +312,10 @@ getitem_ = defprim("getitem", lambda xp, x, index, out_ndim: backend.getitem(xp,
                    (_getitem_vjp,), _getitem_jvp, reads=(), view=True, poly=True)
 
 
-_BASIC = (int, slice, type(None), type(Ellipsis))
-
-
 def _raw_index(index: Any, xp: Any) -> Any:
     """Tensors inside an index become arrays of the tensor's namespace; lists become arrays."""
     if isinstance(index, tuple):
-        if type(index) is tuple and all(type(i) in _BASIC for i in index):
+        if type(index) is tuple and backend.is_basic_index(index):
             return index
         return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, Tensor):
