@@ -597,3 +597,12 @@ def test_linalg_values():
     np.testing.assert_allclose(wl.linalg.solve(tS, wl.tensor(B)).numpy(), np.linalg.solve(S, B))
     np.testing.assert_allclose(wl.linalg.inv(tS).numpy(), np.linalg.inv(S))
     np.testing.assert_allclose(wl.linalg.cholesky(tS).numpy(), np.linalg.cholesky(S))
+
+
+def test_a_numpy_operand_beside_a_strict_tensor_joins_its_namespace():
+    xp = pytest.importorskip("array_api_strict")
+    t = wl.tensor(xp.asarray([1.0, 2.0]))
+    for result, expected in ((t * np.array([3.0, 0.0]), [3.0, 0.0]),
+                             (wl.maximum(t, np.array([3.0, 0.0])), [3.0, 2.0])):
+        assert type(result._data) is type(t._data)
+        assert result.tolist() == expected
