@@ -204,6 +204,17 @@ def test_static_argnums_can_steer_python_control_flow():
     assert c.cache_info().misses == 2
 
 
+def test_a_static_argument_passed_by_keyword_is_static():
+    def f(x, threshold):
+        return x * 2.0 if threshold > 1 else x  # a Python decision: traced, a TraceError
+
+    c = wl.compile(f, static_argnums=1)
+    x = np.array([0.5, 1.0])
+    assert_same(c(x, threshold=2.0), f(wl.tensor(x), 2.0))
+    assert_same(c(x, threshold=0.5), f(wl.tensor(x), 0.5))
+    assert c.cache_info().misses == 2
+
+
 def test_closures_are_constants_fixed_at_trace_time():
     W = wl.tensor([[1.0, 2.0], [3.0, 4.0]])
     f = wl.compile(lambda x: W @ x)
@@ -400,6 +411,41 @@ def test_in_place_writes_on_intermediates():
         assert_same(c(x + 1), t(wl.tensor(x + 1)))
 
 
+def accumulate(x):
+    total = wl.zeros(3)
+    for k in range(3):
+        total += x * k  # the zeros were read, then written over
+    return total
+
+
+def shift_in_place(x):
+    y = wl.ones(3)
+    twice = y * 2.0
+    y.add_(x)
+    y[1:] = y[1:] + x[:2]  # reads a view of y, then writes y
+    y.zero_()
+    return twice + y + x
+
+
+def refill(x):
+    y = x * 2.0
+    z = y + x  # (add's rule does not read y)
+    y.fill_(3.0)  # no longer the traced y: a constant
+    return y * x + z
+
+
+@pytest.mark.parametrize("f", [accumulate, shift_in_place, refill])
+def test_in_place_writes_into_constant_tensors_keep_what_was_read_before(f):
+    """The constant (the tensor's storage) was read by reference, so the write that the
+    trace made into it afterwards changed what the program read; and a traced tensor
+    filled in place still read as its old value: internal errors."""
+    x = np.array([1.0, -2.0, 0.5])
+    for t in (f, wl.grad(lambda x: (f(x) ** 2).sum())):
+        c = wl.compile(t)
+        assert_same(c(x), t(wl.tensor(x)))
+        assert_same(c(x + 1), t(wl.tensor(x + 1)))
+
+
 # ----------------------------------------------------------------------- the source
 
 
@@ -455,6 +501,20 @@ def test_integer_and_bool_arrays_are_part_of_the_signature_by_value():
         assert_same(c(W, labels, mask), f(W, labels, mask))
         assert_same(c(W, wl.tensor(labels), mask), f(W, wl.tensor(labels), mask))
     assert c.cache_info().misses == 4  # two label vectors, as an array and as a Tensor
+
+
+@pytest.mark.parametrize("wrap", [np.asarray, wl.from_numpy])
+def test_an_integer_argument_written_into_after_the_call_does_not_change_its_program(wrap):
+    """The program of a label vector is reused for every later one of equal content: it
+    must keep that content, not read the caller's array, which a data loader refills."""
+    logits = np.random.default_rng(0).standard_normal((3, 4))
+    c = wl.compile(lambda x, y: wl.losses.cross_entropy(x, y))
+    buffer = np.array([0, 1, 2])
+    first = c(logits, wrap(buffer)).item()
+    buffer[:] = 3
+    got = c(logits, wrap(np.array([0, 1, 2])))
+    assert c.cache_info().hits == 1
+    assert got.item() == first == wl.losses.cross_entropy(logits, np.array([0, 1, 2])).item()
 
 
 def test_a_function_without_array_results():
@@ -520,6 +580,20 @@ def test_a_captured_tensor_updated_in_place_is_read_live_whatever_its_values(sta
     wl.optim.GD([W], lr=1.0).step()
     eager = (wl.tensor(x) * W + W).sum() + (wl.tensor(x) * twin).sum()
     assert compiled(x).item() == pytest.approx(eager.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("start", [np.ones(3), np.zeros(3)])
+def test_a_captured_numpy_array_updated_in_place_is_read_live_whatever_its_values(start):
+    """As a captured tensor: ``x * w`` wraps ``w`` in a tensor that is gone after the call,
+    but ``w`` itself lives on, so its uniform values were folded (``x * w`` became x) and
+    two arrays of equal values merged."""
+    w, b = start.copy(), start.copy()
+    compiled = wl.compile(lambda x: x * w + b)
+    x = wl.tensor([1.0, 2.0, 3.0])
+    compiled(x)
+    w[:] = [2.0, 3.0, 4.0]
+    b += 1.0
+    assert compiled(x).tolist() == (x * w + b).tolist()
 
 
 def test_returning_a_local_tensor_written_in_place_is_allowed():

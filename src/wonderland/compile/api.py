@@ -70,6 +70,15 @@ class _ByContent:
         return type(data) is np.ndarray and data.dtype.str == dtype and \
             data.shape == shape and self == _ByContent(value, data)
 
+    def frozen(self) -> Any:
+        """What the trace sees: a read-only copy. The program keeps the arrays it was
+        traced on, and a later call with equal content reuses it: the caller's own array,
+        written into since, would give that call the new values."""
+        value = self.value
+        data = np.array(value._data if isinstance(value, Tensor) else value)
+        data.flags.writeable = False
+        return _new(data, value._xp) if isinstance(value, Tensor) else data
+
 
 def _flatten(value: Any, leaves: list, path: str, names: list, inputs: bool = True) -> tuple:
     """The tree of ``value``, its array leaves appended to ``leaves`` (their paths to
@@ -117,7 +126,7 @@ def _flatten(value: Any, leaves: list, path: str, names: list, inputs: bool = Tr
 def _build_tree(tree: tuple, leaves: list) -> Any:
     tag = tree[0]
     if tag == "static":
-        return tree[1].value if type(tree[1]) is _ByContent else tree[1]
+        return tree[1].frozen() if type(tree[1]) is _ByContent else tree[1]
     if tag == "tuple":
         return tuple(_build_tree(t, leaves) for t in tree[1])
     if tag == "list":
@@ -220,6 +229,9 @@ class Compiled:
                              f"{maxsize!r}")
         functools.update_wrapper(self, f)
         self.static_argnums = static
+        # the names of the static positions, for those arguments passed by keyword
+        names = _parameter_names(f, max(static, default=-1) + 1)
+        self._static_names = {names[k] for k in static if k >= 0}
         self.maxsize = maxsize
         self._cache: OrderedDict[Any, Program] = OrderedDict()
         self._hits = [0]
@@ -304,7 +316,8 @@ class Compiled:
                 trees.append(("static", a))
             else:
                 trees.append(_flatten(a, leaves, params[i], names))
-        kw = tuple((k, _flatten(v, leaves, k, names)) for k, v in sorted(kwargs.items()))
+        kw = tuple((k, ("static", v) if k in self._static_names else
+                    _flatten(v, leaves, k, names)) for k, v in sorted(kwargs.items()))
         return (tuple(trees), kw), leaves, names
 
     def _lookup(self, args: tuple, kwargs: dict, count: bool) -> tuple:
@@ -665,7 +678,8 @@ def compile(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (
         it returns Tensors (or such containers). Omitted, ``compile`` is a decorator.
     static_argnums : int or tuple of int
         Positions of arguments that are part of the signature by value (sizes, flags,
-        choices), not traced. Python ints and bools are static anyway.
+        choices), not traced, by position or by keyword. Python ints and bools are static
+        anyway.
     maxsize : int or None
         How many signatures the cache keeps (the least recently used goes first).
 
@@ -680,8 +694,9 @@ def compile(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (
     Python control flow on a traced value (``if x > 0``), ``.item()``, ``float()``,
     ``np.asarray`` of a traced tensor, random draws inside ``f``, in-place writes into an
     input and ``backward()`` raise :class:`~wonderland.compile.TraceError` naming the line.
-    Tensors ``f`` reads from outside (closures, globals) are constants of the compiled code,
-    fixed when it is traced. A call with a tensor that requires grad or carries tangents
+    Tensors and NumPy arrays ``f`` reads from outside (closures, globals) are read by
+    reference at every call, so in-place updates are seen; expressions of them alone are
+    computed once, while tracing. A call with a tensor that requires grad or carries tangents
     (inside a transform) runs ``f`` itself, so that the transform sees its operations.
 
     Examples

@@ -62,6 +62,12 @@ def _outliving(pairs: list) -> list:
     return alive
 
 
+def _held_elsewhere(c: Const) -> bool:
+    """Whether something beside ``c`` holds its array: a reference from outside the
+    trace (or a view's base: then it is kept live, which only forgoes folding it)."""
+    return sys.getrefcount(c.value) > _REFS_OF_A_CONST
+
+
 class Const:
     """A value fixed at trace time: an array (or NumPy scalar) the program reads.
 
@@ -85,6 +91,7 @@ class Const:
 
 
 _UNKNOWN = object()
+_REFS_OF_A_CONST = sys.getrefcount(Const(np.empty(0)).value)  # its own, and the call's
 
 
 class Value:
@@ -214,6 +221,17 @@ class Tracer:
         self._swap(Tensor, "__format__", lambda t, spec: (
             spec and self.read(t, f"format(..., {spec!r})"), fmt(t, spec))[1])
         self._swap(Tensor, "__init__", self._copying(init))
+        # the engine's writes into a tensor's storage: first the constants read from it
+        # keep their values (``acc = wl.zeros(n); acc += x`` reads zeros, then writes)
+        write, write_at, fill, update = (Tensor._write, Tensor._write_at, Tensor.fill_,
+                                         backend.update_in_place)
+        self._swap(Tensor, "_write", lambda t, new, opname: (
+            self.protect(t._data), write(t, new, opname))[1])
+        self._swap(Tensor, "_write_at", lambda t, index, value: (
+            self.protect(t._data), write_at(t, index, value))[1])
+        self._swap(Tensor, "fill_", self._filling(fill))
+        self._swap(backend, "update_in_place", lambda op, data, other: (
+            self.protect(data), update(op, data, other))[1])
         self._swap(Tensor, "detach", self._detaching(detach))
         self._swap(Tensor, "data", property(self._detaching(data.fget), lambda t, value: (
             self.read(value, "assigning it to .data of another tensor"),
@@ -241,6 +259,16 @@ class Tracer:
                 self.copied(data, t, dtype)
 
         return copies
+
+    def _filling(self, fill: Callable) -> Callable:
+        def fills(t: Tensor, value: float) -> Tensor:
+            self.protect(t._data)
+            fill(t, value)
+            if marked(t) is not None:  # its values no longer depend on the inputs
+                t._fw = {k: v for k, v in t._fw.items() if k != MARK} or None
+            return t
+
+        return fills
 
     def _detaching(self, detach: Callable) -> Callable:
         def detaches(t: Tensor) -> Tensor:
@@ -409,6 +437,17 @@ class Tracer:
         if t._vc is None:
             t._vc = source._vc
 
+    def protect(self, data: Any) -> None:
+        """Before an in-place write into the array ``data``: each constant read from its
+        memory so far is replaced by a copy, so that the program reads the values the
+        trace read, not the ones written after."""
+        if type(data) is not np.ndarray:
+            return
+        for key, c in list(self.consts.items()):
+            if type(c.value) is np.ndarray and np.may_share_memory(c.value, data):
+                c.value = c.value.copy()
+                del self.consts[key]  # a later read of ``data`` is another constant
+
     def copied(self, source: Tensor, t: Tensor, dtype: Any) -> None:
         """``t`` is a copy of ``source`` (``wl.tensor(x)``), in ``dtype`` if given."""
         value = marked(source)
@@ -464,6 +503,14 @@ class Tracer:
         ``escapes``, once the function's results are let go of."""
         for _, c in _outliving(self.sources):
             c.live = True
+        # a tensor that is gone may have wrapped a writable array that lives on: a NumPy
+        # array the function closes over (``x * arr`` wraps it for the call)
+        arrays = {id(c): c for _, c in self.sources if not c.live and
+                  type(c.value) is np.ndarray and c.value.flags.writeable}.values()
+        if any(_held_elsewhere(c) for c in arrays):
+            gc.collect()  # (a dead tensor in a cycle may still hold it)
+            for c in arrays:
+                c.live = c.live or _held_elsewhere(c)
         self.sources.clear()
 
     def escapes(self) -> None:
