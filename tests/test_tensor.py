@@ -606,3 +606,20 @@ def test_a_numpy_operand_beside_a_strict_tensor_joins_its_namespace():
                              (wl.maximum(t, np.array([3.0, 0.0])), [3.0, 2.0])):
         assert type(result._data) is type(t._data)
         assert result.tolist() == expected
+
+
+def test_negating_a_bool_mask_is_refused_as_numpy_and_torch_refuse_it():
+    with pytest.raises(TypeError, match="~"):
+        -wl.tensor([True, False])
+
+
+def test_fill_cuts_the_forward_mode_tangent_too():
+    def f(x):
+        y = x * 2.0
+        y.fill_(3.0)  # y no longer depends on x
+        return y * x
+
+    x = wl.tensor([1.0, 2.0])
+    _, tangent = wl.jvp(f, (x,), (wl.ones(2),))
+    assert tangent.tolist() == [3.0, 3.0]
+    assert np.array_equal(wl.jacfwd(f)(x).numpy(), wl.jacrev(f)(x).numpy())

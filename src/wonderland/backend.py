@@ -332,9 +332,8 @@ class RawOps:
                      "broadcast_to"):
             setattr(self, name, getattr(xp, name))
         if xp is numpy_namespace:
-            self.where = np.where
-            self.reshape = _numpy_reshape
-            self.broadcast_to = _numpy_broadcast_to
+            self.__dict__.update(where=np.where, reshape=_numpy_reshape,
+                                 broadcast_to=_numpy_broadcast_to)
 
     def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
         return scatter_add(self.xp, shape, index, values, values.dtype)

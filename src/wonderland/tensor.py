@@ -208,11 +208,8 @@ class Node:
 def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     """A node for ``prim`` applied to ``args`` (the general path)."""
     node = Node()
-    node.prim = prim
-    node.params = params
-    node.ans_data = None
-    node.seq = next(_sequence)
-    node.g = None
+    node.prim, node.params, node.seq = prim, params, next(_sequence)
+    node.ans_data = node.g = None
     edges = [_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)]
     if prim.lean:
         args = tuple(map(_stand_in, args))
@@ -377,6 +374,8 @@ def unary_function(prim: Primitive) -> Callable[[Any], Tensor]:
             data = on_numpy(x._data) if on_numpy is not None and x._xp is numpy_namespace \
                 else forward(x._xp, x._data)
         except TypeError:  # strict namespaces refuse integers: promote, as NumPy does
+            if prim.name == "neg" and backend.is_bool(x._data.dtype, x._xp):
+                raise  # -mask (NumPy and PyTorch refuse it too: ~mask is meant)
             data = forward(x._xp, x._xp.astype(x._data, backend.to_dtype("float64", x._xp)))
         return finish_one(prim, data, x, _NO_PARAMS)
 
@@ -776,6 +775,7 @@ class Tensor:
             self._data = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
         if self._node is not None:  # the values no longer depend on anything
             self._node, self._rg = None, False
+        self._fw = None  # (nor do they move with a tangent)
         bump_version(self)
         return self
 

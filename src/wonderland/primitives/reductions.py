@@ -240,9 +240,7 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # 
 
 def _arg_forward(xp: Any, x: Any, name: str, axis: Any, keepdims: bool) -> Any:
     fn = xp.argmax if name == "argmax" else xp.argmin
-    if axis is None:
-        return fn(xp.reshape(x, (-1,)))
-    return fn(x, axis=axis, keepdims=keepdims)
+    return fn(xp.reshape(x, (-1,))) if axis is None else fn(x, axis=axis, keepdims=keepdims)
 
 
 arg_ = Primitive("argmax_argmin", _arg_forward, (None,), None)  # indices: no derivative
