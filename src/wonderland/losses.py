@@ -405,8 +405,9 @@ def binary_cross_entropy(prob: TensorLike, y: TensorLike, *,
     dtype (2.2e-16 for float64, 1.2e-7 for float32; scikit-learn's ``log_loss`` does the
     same), so that ``p = 0`` or ``1`` gives a finite loss (at most ``-log eps``, 36.04 in
     float64; PyTorch clamps the logarithm at -100 instead). The gradient at a clipped
-    probability is the loss's gradient at the clip bound: finite, and pointing back
-    inside (a plain clip would give 0 there, and descent would stall). For probabilities
+    probability is the loss's gradient at the clip bound: finite, and for a wrong
+    prediction pointing back inside (a plain clip would give 0 there, and descent would
+    stall; at a right one, ``p = 0`` for ``y = 0``, PyTorch gives 0). For probabilities
     inside the bounds both agree with PyTorch's ``binary_cross_entropy``. Prefer
     :func:`binary_cross_entropy_with_logits` when the probabilities come from a sigmoid.
 
