@@ -223,3 +223,17 @@ def test_backward_with_strict_seed():
     (x * x).backward(grad=xps.asarray([1.0, 0.0, 2.0]))
     assert is_strict(x.grad._data)
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, 12.0])
+
+
+def test_jvp_and_vjp_take_numpy_tangents_and_cotangents_for_strict_primals():
+    # a NumPy tangent (or a list cotangent) goes into the primal's library, as a number
+    # would; mixing the two libraries inside the rule was a TypeError from NumPy
+    x = xps.asarray([1.0, 2.0, 3.0])
+    out, slope = wl.jvp(lambda v: v ** 2, (x,), (np.array([1.0, 0.0, 2.0]),))
+    assert is_strict(out._data) and is_strict(slope._data)
+    np.testing.assert_allclose(slope.numpy(), [2.0, 0.0, 12.0])
+    _, pullback = wl.vjp(lambda v: v ** 2, x)
+    for cotangent in (np.ones(3), [1.0, 1.0, 1.0], xps.ones(3)):
+        (g,) = pullback(cotangent)
+        assert is_strict(g._data)
+        np.testing.assert_allclose(g.numpy(), [2.0, 4.0, 6.0])

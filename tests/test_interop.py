@@ -459,3 +459,41 @@ def test_ndarray_on_the_left_gives_tensors_with_gradients() -> None:
         assert isinstance(out, wl.Tensor) and out.requires_grad
     np.sum(np.arange(3.0) * t + np.ones(3) + t).backward()
     np.testing.assert_allclose(as_np(t.grad), [1.0, 2.0, 3.0])
+
+
+def test_pandas_on_the_left_of_an_operator_gives_tensors_with_gradients() -> None:
+    # pandas defers to the Tensor (``__pandas_priority__``): ``s * x`` was a Series of the
+    # values, cut from the graph, so the gradient silently lost that term
+    pd = pytest.importorskip("pandas")
+    s = pd.Series([1.0, 2.0, 3.0], index=[10, 20, 30])
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    g = wl.grad(lambda v: (v * v).sum() + (s * v).sum() + (s - v).sum() + (s / v).sum())
+    x0 = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(g(x0).numpy(), 2 * x0 + s.to_numpy() - 1 - s.to_numpy() / x0**2)
+    out = df * wl.tensor([1.0, 2.0], requires_grad=True)
+    assert isinstance(out, wl.Tensor) and out.requires_grad
+    np.testing.assert_array_equal(out.detach().numpy(), df.to_numpy() * [1.0, 2.0])
+    assert isinstance(s > wl.tensor([0.0, 2.0, 5.0]), wl.Tensor)
+
+
+def test_a_traced_tensor_turned_into_a_numpy_array_is_a_warning_not_a_silent_cut() -> None:
+    # np.sum of a list of tensors (or np.array of one, pandas' ``df @ x``, ...) converts
+    # them with ``__array__``: the gradient through that term was lost without a word
+    import warnings
+
+    x0 = np.array([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="no derivative flows through the result"):
+        g = wl.grad(lambda x: np.sum([x[0], x[1]]) * x[2])(x0)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 3.0])  # the cut it warns about
+    with pytest.warns(UserWarning, match="no derivative"):
+        wl.jacfwd(lambda x: x * np.array([x[0], x[1], x[2]]))(x0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the stacked forms, queries and explicit detaching are silent; so is any
+        # conversion outside a transform, even of a tensor that requires grad
+        assert_close = np.testing.assert_allclose
+        assert_close(wl.grad(lambda x: np.sum(np.stack([x[0], x[1]])) * x[2])(x0).numpy(),
+                     [3.0, 3.0, 3.0])
+        wl.grad(lambda x: (x * float(np.allclose(x, x0))).sum() + x.detach().numpy().sum())(x0)
+        wl.jacfwd(lambda x: x * np.argmax(x))(x0)
+        np.asarray(wl.tensor(x0, requires_grad=True))

@@ -950,3 +950,43 @@ def test_aux_comes_back_as_plain_values_that_hold_no_graph_as_in_jax():
     outer = wl.grad(lambda y: wl.grad(lambda x: ((x * y).sum(), x * y), has_aux=True)(
         np.ones(2))[1].sum())(np.array([3.0, 4.0]))
     assert_tree_close(outer, np.ones(2))
+
+
+def test_aux_in_a_dict_comes_back_as_plain_values_too():
+    g, aux = wl.grad(lambda x: ((x**2).sum(), {"twice": x * 2, "n": 3}), has_aux=True)(
+        np.ones(2))
+    assert not aux["twice"].requires_grad and aux["twice"].grad_fn is None and aux["n"] == 3
+    assert_tree_close(g, 2 * np.ones(2))
+
+
+@pytest.mark.parametrize("transform", [wl.jacfwd, wl.jacrev, wl.jacobian],
+                         ids=["jacfwd", "jacrev", "jacobian"])
+def test_jacobians_with_argnums_tuple_take_lists_and_return_arguments_as_jax(transform):
+    # jacfwd passed the argument not being pushed as it came (a list, an int array):
+    # ``a.sum()`` on a list, or returning it, failed though jacrev accepted it
+    def f(a, b):
+        return a.sum() * b, a
+
+    a, b = [1.0, 2.0], [3, 4]
+    expected = jax.jacfwd(f, argnums=(0, 1))(jnp.asarray(a), jnp.asarray(b, dtype=float))
+    assert_tree_close(transform(f, argnums=(0, 1))(a, b), expected)
+
+
+@pytest.mark.parametrize("mode", ["auto", "rev", "fwd"])
+def test_jacobian_of_a_tuple_of_outputs_matches_jax_in_every_mode(mode):
+    # ``mode="auto"`` refused the tuple that "rev" and "fwd" accept
+    def f(x):
+        return x * 2.0, (x**2).sum(), x[:, None] * x
+
+    x = np.array([0.5, -1.0, 2.0])
+    assert_tree_close(wl.jacobian(f, mode=mode)(x), jax.jacobian(f)(jnp.asarray(x)))
+    assert_tree_close(wl.jacobian(lambda v: (v.sum(), v[0]), mode=mode)(x),
+                      jax.jacobian(lambda v: (v.sum(), v[0]))(jnp.asarray(x)))
+
+
+@pytest.mark.parametrize("x", ["abc", np.array(["1.0"]), np.datetime64("2020-01-01"),
+                               np.array([1, 2], dtype="timedelta64[s]")], ids=repr)
+def test_text_and_dates_are_refused_as_inputs_naming_the_transform(x):
+    # a date became its nanoseconds as a float; text a bare NumPy conversion error
+    with pytest.raises(TypeError, match="grad of <lambda>: cannot differentiate"):
+        wl.grad(lambda v: (v**2).sum())(x)

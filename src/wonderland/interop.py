@@ -15,7 +15,9 @@ so NumPy code stays in the graph and is differentiable in reverse and forward mo
   plain NumPy arrays (tensors converted with ``np.asarray``, also inside lists and tuples)
   and return exactly what NumPy returns: NumPy arrays and scalars, never Tensors.
 * Anything else raises ``TypeError`` naming the NumPy function and, where one exists, the
-  wonderland function to use instead. ``np.asarray(t)`` still gives a NumPy array.
+  wonderland function to use instead. ``np.asarray(t)`` still gives a NumPy array; while a
+  transform differentiates through ``t`` it also warns that no derivative flows through
+  that array (NumPy builds one from a list of tensors this way: ``np.sum([x[0], x[1]])``).
 
 Examples
 --------
@@ -36,6 +38,7 @@ import functools
 import inspect
 import operator
 import string
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -43,11 +46,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from . import backend, creation
+from .autodiff import forward
 from .primitives import elementwise as ew
 from .primitives import linalg as la
 from .primitives import reductions as red
 from .primitives import shape as sh
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, _thread_mode, as_tensor
 
 # ----------------------------------------------------------------------- ufuncs
 
@@ -321,7 +325,7 @@ _QUERIES = {
 def _plain(value: Any) -> Any:
     """``value`` with its Tensors (also inside lists and tuples) as NumPy arrays."""
     if isinstance(value, Tensor):
-        return np.asarray(value)
+        return backend.to_numpy(value._data)  # a query's values: no warning of a cut
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, tuple):
@@ -388,12 +392,24 @@ def _array_function(self: Tensor, func: Callable[..., Any], types: tuple, args: 
 
 # np.asarray(t) (a NumPy array of the values, never a Tensor) and the DLPack exchange
 def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> Any:
+    if _transformed(self):  # also np.sum([x[0], x[1]]), np.array([...]), df @ x: a cut of
+        warnings.warn(  # the gradient that nothing else would show
+            "a tensor that a transform differentiates became a NumPy array (np.asarray, "
+            "np.array or np.sum of a list of tensors, a pandas operation, ...): no derivative "
+            "flows through the result; build arrays with wl.stack / np.stack, or use "
+            "t.detach().numpy() where no derivative is meant", stacklevel=2)
     array = backend.to_numpy(self._data)
     if dtype is not None:
         array = array.astype(dtype, copy=False)
     if copy:
         array = array.copy()
     return array
+
+
+def _transformed(t: Tensor) -> bool:
+    """Whether a transform running its function now differentiates through ``t``."""
+    return ((t._rg and _thread_mode.reverse_transforms > 0)
+            or any(level in forward._batch_ndim for level in t._fw or ()))
 
 
 def _dlpack(self: Tensor, *args: Any, **kwargs: Any) -> Any:
@@ -409,5 +425,8 @@ Tensor.__dlpack__ = _dlpack
 Tensor.__dlpack_device__ = _dlpack_device
 Tensor.__array_ufunc__ = _array_ufunc
 Tensor.__array_function__ = _array_function
+# pandas defers to an operand of higher priority (Series 3000, DataFrame 4000): ``s * t``
+# then runs as ``t.__rmul__(s)``, a Tensor in the graph, not a Series cut from it
+Tensor.__pandas_priority__ = 5000
 
 __all__: list[str] = []

@@ -49,17 +49,13 @@ def with_tangent(x: Tensor, level: int, tangent: Tensor) -> Tensor:
     out = below(x, level)
     if out is x:
         out = alias(x)
-    fw = dict(out._fw) if out._fw else {}
-    fw[level] = tangent
-    out._fw = fw
+    out._fw = {**(out._fw or {}), level: tangent}
     return out
 
 
 def tangent_at(x: Any, level: int) -> Tensor | None:
     """The tangent of ``x`` at ``level`` (None when it has none: a zero tangent)."""
-    if isinstance(x, Tensor) and x._fw is not None:
-        return x._fw.get(level)
-    return None
+    return x._fw.get(level) if isinstance(x, Tensor) and x._fw is not None else None
 
 
 def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:

@@ -25,12 +25,13 @@ from .reverse import _hand_over, _unit, grad_of
 # ----------------------------------------------------------------------- inputs
 
 
-def _as_input(value: Any, what: str) -> Tensor:
-    """A float tensor from a number, list, array or Tensor (ints promoted to float64)."""
+def _as_input(value: Any, what: str, like: Tensor | None = None) -> Tensor:
+    """A float tensor from a number, list, array or Tensor (ints promoted to float64); a
+    value that is not a Tensor goes into the library of ``like`` (a tangent, a cotangent)."""
     t = value
     if not isinstance(t, Tensor):
-        data = backend.asarray(value)
-        if data.dtype == object:
+        data = backend.asarray(value, xp=None if like is None else like._xp)
+        if getattr(data.dtype, "kind", "f") in "OSUVmM":  # objects, text, dates: no numbers
             raise TypeError(f"{what}: cannot differentiate with respect to {value!r}")
         t = _new(data, backend.namespace(data))
     if not backend.is_floating(t._data.dtype, t._xp):
@@ -117,8 +118,7 @@ def _reverse_input(x: Tensor) -> Tensor:
     t = _new(x._data, x._xp)
     if x._rg:
         t._node = make_node(clone_, (x,), {})  # an identity node, even over a leaf
-    t._rg = True
-    t._fw = x._fw
+    t._rg, t._fw = True, x._fw
     return t
 
 
@@ -159,10 +159,12 @@ def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
 
 
 def _plain(aux: Any) -> Any:
-    """``aux`` with its tensors (alone, or in a tuple or list) cut from the graph, as JAX
-    returns it: plain values that hold no graph alive."""
+    """``aux`` with its tensors (alone, or in a tuple, list or dict) cut from the graph, as
+    JAX returns it: plain values that hold no graph alive."""
     if type(aux) in (tuple, list):
         return type(aux)(map(_plain, aux))
+    if type(aux) is dict:
+        return {k: _plain(v) for k, v in aux.items()}
     return _detached(aux, False) if isinstance(aux, Tensor) else aux
 
 
@@ -303,7 +305,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
         v = cotangent if isinstance(cotangent, Tensor) else _new(
-            backend.asarray(cotangent), backend.numpy_namespace)
+            backend.asarray(cotangent, xp=out._xp), out._xp)  # in the output's library
         if v.shape != out.shape:
             raise ValueError(f"{what}: the cotangent has shape {v.shape} but the output has "
                              f"shape {out.shape}")
@@ -331,13 +333,18 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
-        inputs, out, _, traced = _reverse(f, args, nums, what, False, outputs="many")
-        outs = out if isinstance(out, tuple) else (out,)
-        per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
-                      for i, o in enumerate(outs)]
-        return _arrange(per_output, isinstance(out, tuple), one_argnum)
+        return _jacrev(_reverse(f, args, nums, what, False, outputs="many"), one_argnum)
 
     return _transform(f, argnums, _name, call)
+
+
+def _jacrev(run: tuple, one_argnum: bool) -> Any:
+    """The Jacobian blocks of a run of ``_reverse`` (with ``outputs="many"``)."""
+    inputs, out, _, traced = run
+    outs = out if isinstance(out, tuple) else (out,)
+    per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
+                  for i, o in enumerate(outs)]
+    return _arrange(per_output, isinstance(out, tuple), one_argnum)
 
 
 def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
@@ -385,7 +392,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
     xs = [_as_input(p, what) for p in primals]
     ts = []
     for i, (x, t) in enumerate(zip(xs, tangents)):
-        t = _as_input(t, what)
+        t = _as_input(t, what, x)
         if t.shape != x.shape:
             raise ValueError(f"{what}: tangent {i} has shape {t.shape} but primal {i} has "
                              f"shape {x.shape}")
@@ -435,6 +442,8 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
     """
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         blocks: list[Tensor] = []  # argument by argument, output by output
+        # every argument differentiated is a float tensor in every pass, as in ``jacrev``
+        args = tuple(_as_input(a, what) if i in nums else a for i, a in enumerate(args))
         for k in nums:  # (argnums is never empty)
             many = _forward_blocks(f, args, k, what, blocks)
         blocks = _hand_over(blocks, False)
@@ -481,10 +490,11 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", 
         return (jacrev if mode == "rev" else jacfwd)(f, argnums, _name=_name)
 
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
-        inputs, out, _, traced = _reverse(f, args, nums, what, False)
-        if sum(x.size for x in inputs) < out.size:  # forward mode pushes fewer directions
+        run = _reverse(f, args, nums, what, False, outputs="many")  # tuples as in jacrev
+        outs = run[1] if isinstance(run[1], tuple) else (run[1],)
+        if sum(x.size for x in run[0]) < sum(o.size for o in outs):  # fewer directions
             return jacfwd(f, argnums, _name=_name)(*args)
-        return _arrange([_jacobian_from_reverse(out, inputs, traced)], False, one_argnum)
+        return _jacrev(run, one_argnum)
 
     return _transform(f, argnums, _name, call)
 
