@@ -4,12 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from sklearn.datasets import load_iris
+from mpl_toolkits.mplot3d import proj3d
+from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
+from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeRegressor
 
 import wonderland as wl
+from wonderland.plot.models import FIT_COLOR
 
 RNG = np.random.default_rng(0)
 
@@ -187,3 +192,98 @@ def test_regression_fit_refuses_a_bool_feature():
     y = X @ [1.0, 2.0, 3.0]
     with pytest.raises(ValueError, match="regression_fit: feature True is not one of"):
         wl.plot.regression_fit(LinearRegression().fit(X, y), X, y, feature=True)
+
+
+def _plane_figure(coef=(2.0, -1.0), model=None, n=80):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, 2))
+    y = X @ np.asarray(coef) + 0.5 + 0.5 * rng.normal(size=n)
+    model = (model or LinearRegression()).fit(X, y)
+    fig = wl.plot.regression_fit(model, X, y)
+    fig.canvas.draw()
+    return fig, fig.axes[0], X, model
+
+
+def _surface(ax):
+    (surface,) = [c for c in ax.collections if isinstance(c, Poly3DCollection)]
+    return surface
+
+
+def test_the_plane_is_named_in_the_legend_and_the_axes_are_labelled():
+    """The legend named only the data: a 3-D surface takes no legend entry by itself."""
+    _, ax, _, _ = _plane_figure()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["fitted plane", "data", "residuals"]
+    patch = ax.get_legend().get_patches()[0]
+    assert patch.get_facecolor()[:3] == pytest.approx(to_rgba(_surface(ax).get_facecolor()[0])[:3],
+                                                      abs=0.2)  # (the surface is shaded)
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_zlabel()) == ("x0", "x1", "target")
+    assert ax.get_title().startswith("LinearRegression: R² = ")
+
+
+def test_a_model_that_is_not_linear_draws_a_surface_not_a_plane():
+    _, ax, _, _ = _plane_figure(model=DecisionTreeRegressor(max_depth=3))
+    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "fitted surface"
+
+
+def test_the_plane_is_solid_enough_to_see_and_has_grid_lines_on_it():
+    """It was drawn at alpha 0.25 without edges: faint, its tilt hard to read."""
+    _, ax, _, model = _plane_figure()
+    assert _surface(ax).get_alpha() >= 0.4
+    # the 3-D points of each line collection (matplotlib has no public getter for them);
+    # the residuals leave the plane, grid lines lie on it
+    lines = [(c, np.vstack(c._segments3d)) for c in ax.collections
+             if isinstance(c, Line3DCollection)]
+    wire = [c for c, points in lines
+            if len(points) >= 16 and np.allclose(points[:, 2], model.predict(points[:, :2]))]
+    assert wire, "no grid lines drawn on the plane"
+    assert to_rgba(wire[0].get_color()[0])[:3] != to_rgba(FIT_COLOR)[:3]  # darker: visible
+
+
+@pytest.mark.parametrize("coef", [(2.0, -1.0), (3.0, 0.0), (0.0, -3.0), (0.5, 0.5)])
+def test_the_view_shows_the_plane_face_on_not_edge_on(coef):
+    """From matplotlib's default view a steep plane was seen nearly edge-on (about 2-6 %
+    of the axes' area): its points all but sat on one line."""
+    _, ax, X, model = _plane_figure(coef)
+    low, high = X.min(axis=0), X.max(axis=0)
+    corners = np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]],
+                        [low[0], high[1]]])
+    px, py, _ = proj3d.proj_transform(corners[:, 0], corners[:, 1], model.predict(corners),
+                                      ax.get_proj())
+    u, v = ax.transData.transform(np.column_stack([px, py])).T
+    area = 0.5 * abs(u @ np.roll(v, 1) - v @ np.roll(u, 1))
+    box = ax.get_window_extent()
+    assert area / (box.width * box.height) >= 0.12
+    assert ax.elev > 0  # from above: the points over the plane are in front of it
+
+
+def test_points_under_the_plane_are_drawn_behind_it():
+    _, ax, _, _ = _plane_figure()
+    assert ax.computed_zorder is False
+    points = sorted(c.get_zorder() for c in ax.collections if isinstance(c, PathCollection))
+    assert points[0] < _surface(ax).get_zorder() < points[-1]
+
+
+def test_a_plane_in_a_given_3d_axes_keeps_its_view_and_gets_the_legend():
+    X, y = _line_data(features=2)
+    fig = Figure()
+    ax = fig.add_subplot(projection="3d", elev=10, azim=40)
+    assert wl.plot.regression_fit(LinearRegression().fit(X, y), X, y, ax=ax) is fig
+    assert (ax.elev, ax.azim) == (10, 40)
+    assert "fitted plane" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_score_colour_bar_is_symmetric_and_its_tick_labels_do_not_overlap():
+    """Without probabilities the bar had 21 levels over the scores' own range and its
+    tick labels ran into each other ("-2.4-1.6-0.8")."""
+    X, y = make_classification(n_samples=300, n_features=2, n_redundant=0, n_informative=2,
+                               n_clusters_per_class=1, random_state=1)
+    fig = wl.plot.decision_boundary(LinearSVC().fit(X, y), X, y)
+    fig.canvas.draw()
+    bar = fig.axes[1]
+    low, high = bar.get_xlim()
+    assert low == pytest.approx(-high)
+    labels = [t for t in bar.get_xticklabels() if t.get_text() and t.get_visible()]
+    assert len(labels) >= 3
+    boxes = sorted((t.get_window_extent() for t in labels), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))

@@ -14,12 +14,26 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
 from .descent import PATH_COLORS, _axes, _outside_legend
 
 DATA_STYLE = dict(s=18, c="#1f77b4", alpha=0.7, edgecolors="none")
 FIT_COLOR = "#d62728"
 RESIDUAL_STYLE = dict(color="#7f7f7f", linewidth=0.7, alpha=0.6)
+#: The fitted plane of a two-feature regression: a sheet solid enough to read at a
+#: glance, with a darker grid that shows its tilt.
+PLANE_STYLE = dict(alpha=0.45, edgecolor="#8b0000", linewidth=0.6)
+PLANE_DATA_STYLE = dict(s=14, c="#1f77b4", edgecolors="none")
+#: Grid points along each feature where the plane is evaluated.
+PLANE_GRID = 25
+#: The view of the plane: from this elevation, across its slope (of the two sides, the
+#: one nearer matplotlib's default azimuth), turned this many degrees towards its face.
+PLANE_ELEVATION = 25.0
+PLANE_AZIMUTH = -60.0
+PLANE_TURN = 20.0
 BINARY_POINTS = (dict(marker="o", c="white", edgecolors="black"),
                  dict(marker="^", c="#222222", edgecolors="white"))
 
@@ -57,7 +71,9 @@ def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = No
 
     With one feature (or ``feature=`` naming one of several): the targets against that
     feature, the fitted line (with one feature) or the fitted values, and each residual
-    as a vertical segment. With two features: the fitted plane in 3-D over the data. With
+    as a vertical segment. With two features: the fitted plane (a surface, for a model
+    that is not linear) in 3-D over the data, named in the legend; in a figure of its own
+    it is seen from above, across its slope, the points under it drawn behind it. With
     more: observed against fitted values, around the diagonal of a perfect fit.
 
     Parameters
@@ -134,29 +150,107 @@ def _against_feature(model: Any, table: np.ndarray, target: np.ndarray, fitted: 
 
 def _plane(model: Any, table: np.ndarray, target: np.ndarray, fitted: np.ndarray,
            names: list[str], ax: Any, heading: str) -> Figure:
-    if ax is None:
-        fig = Figure(figsize=(6.5, 5.5), layout="constrained")
-        ax = fig.add_subplot(projection="3d")
+    """The fitted plane (a surface, for a model that is not linear) over the data in 3-D.
+
+    The plane is an opaque-enough red sheet with a darker grid on it, named in the
+    legend through a proxy patch (a 3-D surface takes no legend entry of its own). On a
+    figure of its own, the points and residuals below the plane are drawn before it and
+    those above after it, so that the plane hides (dims) what lies beneath it.
+    """
+    own = ax is None
+    if own:
+        fig = Figure(figsize=(7.0, 6.0), layout="constrained")
+        # drawn in the order below: points under the plane, the plane, points over it
+        ax = fig.add_subplot(projection="3d", computed_zorder=False)
     elif getattr(ax, "name", "") != "3d":
         raise ValueError("regression_fit: two features draw a plane in 3-D: pass an Axes "
                          "made with projection='3d', or feature= to plot one feature")
     fig = ax.figure
-    u = np.linspace(table[:, 0].min(), table[:, 0].max(), 25)
-    v = np.linspace(table[:, 1].min(), table[:, 1].max(), 25)
+    u = np.linspace(table[:, 0].min(), table[:, 0].max(), PLANE_GRID)
+    v = np.linspace(table[:, 1].min(), table[:, 1].max(), PLANE_GRID)
     U, V = np.meshgrid(u, v)
-    plane = _ask(model, "predict", np.column_stack([U.ravel(), V.ravel()]), names)
-    ax.plot_surface(U, V, plane.reshape(U.shape), color=FIT_COLOR, alpha=0.25,
-                    linewidth=0)
-    for (a, b), t, f in zip(table, target, fitted):
-        ax.plot([a, a], [b, b], [f, t], **RESIDUAL_STYLE)
-    ax.scatter(table[:, 0], table[:, 1], target, s=12, c=DATA_STYLE["c"], depthshade=False,
-               label="data")
+    plane = _ask(model, "predict", np.column_stack([U.ravel(), V.ravel()]),
+                 names).reshape(U.shape)
+    above = target >= fitted
+    for rows, order in ((~above, 1), (above, 3)):
+        if not rows.any():
+            continue
+        x, w = table[rows, 0], table[rows, 1]
+        segments = np.stack([np.column_stack([x, w, fitted[rows]]),
+                             np.column_stack([x, w, target[rows]])], axis=1)
+        ax.add_collection3d(Line3DCollection(segments, zorder=order, **RESIDUAL_STYLE))
+        ax.scatter(x, w, target[rows], depthshade=False, zorder=order + 0.5,
+                   **PLANE_DATA_STYLE)
+    ax.plot_surface(U, V, plane, color=FIT_COLOR, alpha=PLANE_STYLE["alpha"], linewidth=0,
+                    shade=True, zorder=2)
+    stride = max(1, (PLANE_GRID - 1) // 6)  # a grid of 6 × 6 cells drawn on the plane
+    ax.plot_wireframe(U, V, plane, rstride=stride, cstride=stride, zorder=2.5,
+                      color=PLANE_STYLE["edgecolor"], linewidth=PLANE_STYLE["linewidth"])
+    handles = [Patch(facecolor=FIT_COLOR, alpha=PLANE_STYLE["alpha"],
+                     edgecolor=PLANE_STYLE["edgecolor"],
+                     label="fitted plane" if _is_flat(U, V, plane) else "fitted surface"),
+               Line2D([], [], marker="o", linestyle="none", markersize=5,
+                      color=PLANE_DATA_STYLE["c"], label="data"),
+               Line2D([], [], color=RESIDUAL_STYLE["color"], linewidth=1.2,
+                      label="residuals")]
+    ax.legend(handles=handles, loc="upper left", fontsize=8)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     ax.set_zlabel("target")
-    ax.set_title(heading + " (plane: the fit)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(heading)
+    if own:
+        ax.view_init(elev=PLANE_ELEVATION, azim=_facing_azimuth(ax, U, V, plane))
     return fig
+
+
+def _is_flat(U: np.ndarray, V: np.ndarray, plane: np.ndarray) -> bool:
+    """Whether the fitted values on the grid lie on a plane (a linear model's do)."""
+    design = np.column_stack([U.ravel(), V.ravel(), np.ones(U.size)])
+    coef, *_ = np.linalg.lstsq(design, plane.ravel(), rcond=None)
+    scale = float(np.abs(plane).max()) or 1.0
+    return bool(np.abs(design @ coef - plane.ravel()).max() <= 1e-6 * scale)
+
+
+def _facing_azimuth(ax: Any, U: np.ndarray, V: np.ndarray, plane: np.ndarray) -> float:
+    """The azimuth (degrees) from which the plane is seen across its slope, from above.
+
+    From matplotlib's default azimuth a steep plane can be seen edge-on or from beneath
+    (its points then all but sit on a line). Looking along its contour lines instead
+    (perpendicular to its slope), turned a little towards its upper face, shows the
+    plane as a tilted sheet with the residuals upright on it: the points over the plane
+    are in front of it and those under it behind.
+
+    Parameters
+    ----------
+    ax : Axes3D
+        The axes, already drawn into (their limits and box aspect scale the slopes).
+    U, V, plane : ndarray of shape (m, m)
+        The grid of the two features and the fitted values on it.
+
+    Returns
+    -------
+    float
+        The azimuth, in (-180, 180]; matplotlib's default -60 for a flat plane.
+    """
+    design = np.column_stack([U.ravel(), V.ravel(), np.ones(U.size)])
+    (slope_u, slope_v, _), *_ = np.linalg.lstsq(design, plane.ravel(), rcond=None)
+    box = np.asarray(ax.get_box_aspect(), dtype=float)
+    spans = [float(np.ptp(lim)) or 1.0 for lim in (ax.get_xlim3d(), ax.get_ylim3d(),
+                                                   ax.get_zlim3d())]
+    # the plane's slopes in the drawn box's units; its upper face looks downhill
+    scaled_u = slope_u * (spans[0] / box[0]) / (spans[2] / box[2])
+    scaled_v = slope_v * (spans[1] / box[1]) / (spans[2] / box[2])
+    if not np.isfinite([scaled_u, scaled_v]).all() or np.hypot(scaled_u, scaled_v) < 0.05:
+        return PLANE_AZIMUTH
+    downhill = float(np.degrees(np.arctan2(-scaled_v, -scaled_u)))
+
+    def wrap(angle: float) -> float:
+        return (angle + 180.0) % 360.0 - 180.0
+
+    across = min((wrap(downhill + 90.0), wrap(downhill - 90.0)),
+                 key=lambda a: abs(wrap(a - PLANE_AZIMUTH)))
+    turn = PLANE_TURN if wrap(downhill - across) > 0 else -PLANE_TURN
+    return wrap(across + turn)
 
 
 def _observed_fitted(target: np.ndarray, fitted: np.ndarray, ax: Any, heading: str) -> Figure:
@@ -243,10 +337,13 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     elif len(classes) == 2:
         surface = _ask(model, "decision_function", grid, names).reshape(U.shape)
         limit = float(np.abs(surface).max()) or 1.0
-        shade = ax.contourf(U, V, surface, levels=21, cmap="RdBu_r", vmin=-limit, vmax=limit,
-                            alpha=0.5)
-        fig.colorbar(shade, ax=ax, location="bottom", shrink=0.8,
-                     label="score (decision function)")
+        # levels symmetric about the boundary (score 0 is white), a few round ticks
+        shade = ax.contourf(U, V, surface, levels=np.linspace(-limit, limit, 21),
+                            cmap="RdBu_r", alpha=0.5)
+        bar = fig.colorbar(shade, ax=ax, location="bottom", shrink=0.8,
+                           label="score (decision function)")
+        ticks = MaxNLocator(nbins=6, symmetric=True).tick_values(-limit, limit)
+        bar.set_ticks(ticks[np.abs(ticks) <= limit * (1 + 1e-9)])
         ax.contour(U, V, surface, levels=[0.0], colors="black", linewidths=2)
         boundary = "score = 0: the decision boundary"
     else:
