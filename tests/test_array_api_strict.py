@@ -237,3 +237,28 @@ def test_jvp_and_vjp_take_numpy_tangents_and_cotangents_for_strict_primals():
         (g,) = pullback(cotangent)
         assert is_strict(g._data)
         np.testing.assert_allclose(g.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_numpy_scalars_and_arrays_beside_a_strict_tensor_join_its_library():
+    """``np.float64`` operands (and NumPy arrays inside ``where``) are moved into the
+    tensor's library, as NumPy operands of the operators are: array_api_strict refuses
+    them otherwise."""
+    x = _strict([1.0, 2.0])
+    for y in (x * np.float64(2), np.float64(2) * x, x - np.float32(1)):
+        assert is_strict(y._data)
+    np.testing.assert_allclose(np.asarray(wl.grad(lambda v: (v * np.float64(3)).sum())(x)._data),
+                               [3.0, 3.0])
+    w = wl.where(x > 1.5, x, np.zeros(2))
+    assert is_strict(w._data) and np.asarray(w._data).tolist() == [0.0, 2.0]
+    w = wl.where(np.array([True, False]), x, 0.0)  # a NumPy condition
+    assert is_strict(w._data) and np.asarray(w._data).tolist() == [1.0, 0.0]
+
+
+def test_rounding_and_modulo_on_strict_tensors():
+    x = _strict([7.5, -3.2])
+    for y, want in [(wl.floor(x), [7.0, -4.0]), (wl.round(x), [8.0, -3.0]),
+                    (x // 2, [3.0, -2.0]), (x % 2, [1.5, 0.8])]:
+        assert is_strict(y._data)
+        np.testing.assert_allclose(np.asarray(y._data), want)
+    g = wl.grad(lambda v: (v % 2).sum())(x)
+    assert is_strict(g._data) and np.asarray(g._data).tolist() == [1.0, 1.0]

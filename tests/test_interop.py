@@ -157,6 +157,12 @@ CASES = [
          + m.sum(m.linalg.cholesky(x @ x.T + np.eye(3)) * C33)
          + m.sum(m.linalg.cholesky(x.T @ x + np.eye(3), upper=True) * C33),
          (np.linalg.solve, np.linalg.inv, np.linalg.cholesky)),
+    Case("rounding-modulo", "mat",
+         lambda m, x: m.sum((m.floor(x) + m.ceil(x) + m.trunc(x) + m.rint(x) + m.round(x, 1)
+                             + m.around(x) + m.floor_divide(x, 0.3)) * x)
+         + m.sum(m.remainder(x, 0.7) ** 2 + m.mod(2.5, x + 3.0) * C34),
+         (np.floor, np.ceil, np.trunc, np.rint, np.round, np.around, np.floor_divide,
+          np.remainder)),
     Case("zeros-ones-like", "mat",
          lambda m, x: m.sum(x * m.ones_like(x) + m.zeros_like(x)) + m.sum(m.sin(x) ** 2),
          (np.zeros_like, np.ones_like)),

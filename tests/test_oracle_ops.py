@@ -16,7 +16,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import wonderland as wl
@@ -176,10 +176,21 @@ UNARY = {
     "pow_neg_frac": (lambda x: x ** -1.5, lambda x: x ** -1.5, floats(0.3, 4)),
     "pow_zero": (lambda x: x ** 0, lambda x: x ** 0, floats(-3, 3)),
     "rpow_scalar": (lambda x: 2.0 ** x, lambda x: 2.0 ** x, floats(-3, 3)),
+    # steps: zero gradient; values away from integers and halves (FD never crosses a jump)
+    "floor": (wl.floor, torch.floor, floats(-3, 3).filter(lambda v: 0.01 < v % 0.5 < 0.49)),
+    "ceil": (wl.ceil, torch.ceil, floats(-3, 3).filter(lambda v: 0.01 < v % 0.5 < 0.49)),
+    "trunc": (wl.trunc, torch.trunc, floats(-3, 3).filter(lambda v: 0.01 < v % 0.5 < 0.49)),
+    "round": (wl.round, torch.round, floats(-3, 3).filter(lambda v: 0.01 < v % 0.5 < 0.49)),
+    "floordiv_scalar": (lambda x: x // 0.7, lambda x: torch.floor(x / 0.7),
+                        floats(-3, 3).filter(lambda v: 0.01 < (v / 0.7) % 1 < 0.99)),
+    "mod_scalar": (lambda x: x % 0.7, lambda x: x % 0.7,
+                   floats(-3, 3).filter(lambda v: 0.01 < (v / 0.7) % 1 < 0.99)),
+    "rmod_scalar": (lambda x: 2.5 % x, lambda x: torch.remainder(torch.full_like(x, 2.5), x),
+                    nonzero(0.3, 3).filter(lambda v: 0.01 < (2.5 / v) % 1 < 0.99)),
 }
 
 METHODS = ["exp", "log", "log1p", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh",
-           "sigmoid", "relu"]
+           "sigmoid", "relu", "floor", "ceil", "trunc", "round"]
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -224,6 +235,21 @@ def test_binary_broadcast(name, data):
     a = draw_array(data, sa, ea)
     b = draw_array(data, sb, eb)
     check(op, op, a, b, what=name)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_remainder_broadcast(data):
+    """``a % b`` in both arguments (PyTorch's ``remainder``: ``-(a // b)`` in ``b``), away
+    from the jumps where ``a / b`` is an integer."""
+    sa, sb = data.draw(TWO_SHAPES, label="shapes").input_shapes
+    a = draw_array(data, sa, floats(-3, 3))
+    b = draw_array(data, sb, nonzero(0.3, 3))
+    ratio = (a / b) % 1
+    assume(np.all((ratio > 0.01) & (ratio < 0.99)))
+    check(lambda a, b: a % b, torch.remainder, a, b, what="remainder")
+    check(wl.remainder, torch.remainder, a, b, what="wl.remainder")
+    check(wl.floor_divide, lambda a, b: torch.floor(a / b), a, b, what="floor_divide")
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])

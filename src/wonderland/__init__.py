@@ -50,14 +50,24 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import check_grad, numerical_grad
-from .idioms import allclose, inference_mode, isclose, set_grad_enabled
+from .idioms import (
+    allclose,
+    floor_divide,
+    inference_mode,
+    isclose,
+    remainder,
+    round,
+    set_grad_enabled,
+)
 from .primitives.elementwise import (
     abs,
     astype,
+    ceil,
     clip,
     clone,
     cos,
     exp,
+    floor,
     isfinite,
     isnan,
     log,
@@ -73,6 +83,7 @@ from .primitives.elementwise import (
     sqrt,
     tan,
     tanh,
+    trunc,
     where,
 )
 from .primitives.linalg import dot, einsum, inner, matmul, outer
@@ -133,7 +144,7 @@ __all__ = [
     "sum", "mean", "var", "std", "max", "min", "prod", "argmax", "argmin", "matmul", "dot",
     "inner", "outer", "norm", "exp", "log", "log1p", "sqrt", "abs", "sign", "sin", "cos", "tan",
     "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "negative", "where", "clip",
-    "clamp",
+    "clamp", "floor", "ceil", "trunc", "round", "floor_divide", "remainder",
     "astype", "clone", "isfinite", "isnan", "reshape", "transpose", "permute", "squeeze",
     "unsqueeze", "flatten", "stack", "concatenate", "cat", "broadcast_to", "logsumexp",
     "softmax", "log_softmax", "einsum", "linalg", "optim", "plot",

@@ -3,8 +3,9 @@
 Everything here is built on the primitives (nothing here has a derivative rule of its
 own): PyTorch's ``add(other, alpha=)``, ``add_``/``sub_``, ``clamp_``, ``t()``, ``mm``,
 ``repeat``, ``masked_fill``, ``type()``, ``dim()``, ``cpu()`` and its comparison names
-(``eq``, ``lt``, ...), NumPy's ``float``/``double``/``to`` casts, iteration, pickling and
-``copy.deepcopy``. ``wonderland`` installs them at import.
+(``eq``, ``lt``, ...), NumPy's ``float``/``double``/``to`` casts, ``round(decimals=)``,
+``floor_divide`` and ``remainder``, iteration, pickling and ``copy.deepcopy``.
+``wonderland`` installs them at import.
 
 Examples
 --------
@@ -41,7 +42,7 @@ def install() -> None:
                      ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
         setattr(T, name, fn)
     for fn in (add, sub, mul, div, add_, sub_, var, std, clamp_, _t, mm, repeat, masked_fill,
-               masked_fill_, _type, dim, cpu):
+               masked_fill_, _type, dim, cpu, round, floor_divide, remainder):
         setattr(T, fn.__name__, fn)
     T.pow = T.__pow__
     T.numel = lambda self: self.size
@@ -50,6 +51,54 @@ def install() -> None:
     T.expand = lambda self, *sizes: shape.broadcast_to(
         self, tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
         else sizes)
+
+
+# ----------------------------------------------------------------------- NumPy's rounding
+# and integer division, by name (the operators ``//`` and ``%`` are the primitives')
+
+_round = engine.unary_function(ew.round_)
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
+    """Elementwise rounding to ``decimals`` places, ties to even (as NumPy and PyTorch); a
+    step function, so its gradient is zero.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.round(wl.tensor([0.5, 1.5, 2.6])).tolist()
+    [0.0, 2.0, 3.0]
+    >>> wl.round(wl.tensor([1.2345]), decimals=2).tolist()
+    [1.23]
+    """
+    scale = 10.0 ** decimals  # NumPy's way: scale, round, scale back
+    return _round(x * scale) / scale if decimals else _round(x)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b``: the quotient rounded toward minus infinity, as NumPy and Python round it.
+    A step function, so its gradient is zero (PyTorch's ``floor``, JAX's ``//``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.floor_divide(wl.tensor([7.0, -7.0]), 2).tolist()
+    [3.0, -4.0]
+    """
+    return ew._binary(ew.floor_divide_, a, b)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a % b = a - b (a // b)``, with the sign of ``b`` (NumPy's, Python's and PyTorch's
+    ``remainder``). Its gradient is 1 in ``a`` and ``-(a // b)`` in ``b``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.remainder(wl.tensor([7.0, -7.0]), 3).tolist()
+    [1.0, 2.0]
+    """
+    return ew._binary(ew.remainder_, a, b)
 
 
 def _scaled(other: Any, alpha: Any, name: str) -> Any:

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from . import backend, creation
+from . import backend, creation, idioms
 from .autodiff import forward
 from .primitives import elementwise as ew
 from .primitives import linalg as la
@@ -94,6 +94,12 @@ _UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.tan: ew.tan,
     np.tanh: ew.tanh,
     np.sign: ew.sign,
+    np.floor: ew.floor,
+    np.ceil: ew.ceil,
+    np.trunc: ew.trunc,
+    np.rint: idioms.round,
+    np.floor_divide: _operator("floordiv"),
+    np.remainder: _operator("mod"),  # also np.mod
     # not differentiable: bool tensors
     np.less: ew.less,
     np.less_equal: ew.less_equal,
@@ -303,6 +309,8 @@ _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.transpose: _transpose,
     np.swapaxes: lambda a, axis1, axis2: sh.transpose(a, axis1, axis2),
     np.clip: _clip,
+    np.round: lambda a, decimals=0: idioms.round(a, decimals),
+    np.around: lambda a, decimals=0: idioms.round(a, decimals),
     np.squeeze: _squeeze,
     np.expand_dims: _expand_dims,
     np.broadcast_to: lambda array, shape: sh.broadcast_to(array, shape),

@@ -321,9 +321,7 @@ def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, recor
         node = out._node = make_node(prim, args, params)
         out._rg = True
         if prim.uses_ans:
-            node.ans_data = data
-            node.ans_vc = version_counter(out)
-            node.ans_since = node.seq
+            node.ans_data, node.ans_vc, node.ans_since = data, version_counter(out), node.seq
     if forward_mode:
         _forward_hook(prim, out, args, params)
     return out
@@ -333,28 +331,21 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
     """``finish`` for a primitive of the one tensor ``x`` (``sin(x)``, ``x[:, 0]``,
     ``x.sum()``): the same output, with no tuple of arguments and no calls on the way."""
     out = _object_new(Tensor)  # _new, inlined: this is the hot path
-    out._data = data
-    out._xp = x._xp
+    out._data, out._xp, out._rg = data, x._xp, False
     out._grad = out._fw = out._node = out._vc = out._base = None
-    out._rg = False
     if prim.view:  # shares x's storage, hence its version counter
         out._vc = version_counter(x)
         out._base = x if x._base is None else x._base
     if x._rg and (_grad_enabled or _thread_mode.recording):
         node = out._node = Node()
-        node.prim = prim
-        node.n = 1
-        node.a0 = x
+        node.prim, node.n, node.a0 = prim, 1, x
         if prim.lean and type(x._data) is _ndarray and x._data.size >= _LEAN_SIZE:
             node.a0 = _stand_in(x)
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
-        node.params = params
-        node.seq = next(_sequence)
+        node.params, node.seq = params, next(_sequence)
         node.g = node.ans_data = None
         if prim.uses_ans:
-            node.ans_data = data
-            node.ans_vc = version_counter(out)
-            node.ans_since = node.seq
+            node.ans_data, node.ans_vc, node.ans_since = data, version_counter(out), node.seq
         out._rg = True
     if x._fw is not None:
         _forward_hook(prim, out, (x,), params)
@@ -410,7 +401,7 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
         kind = type(other)
         if kind is Tensor:
             other_data, other_rg, other_fw = other._data, other._rg, other._fw
-        elif kind is float or kind is int or isinstance(other, (int, float)):
+        elif kind is float or kind is int:  # (a NumPy scalar, a bool: ``slow``)
             other_data, other_rg, other_fw = other, False, None
         else:
             return slow(prim, other, self) if reflected else slow(prim, self, other)
@@ -420,13 +411,11 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
             raise binary_error(prim.name, *((other, self) if reflected else (self, other)),
                                exc) from None
         out = _object_new(Tensor)  # _new, inlined: this is the hot path
-        out._data = data
-        out._xp = self._xp
+        out._data, out._xp = data, self._xp
         out._grad = out._vc = out._base = out._fw = None
         if (_grad_enabled or _thread_mode.recording) and (self._rg or other_rg):
             node = out._node = Node()
-            node.prim = prim
-            node.n = 2
+            node.prim, node.n = prim, 2
             mine = (self if self._node is None else self._node) if self._rg else None
             theirs = (other if other._node is None else other._node) if other_rg else None
             if reflected:
@@ -435,13 +424,11 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
                 node.a0, node.a1, node.e0, node.e1 = self, other, mine, theirs
             if lean and type(data) is _ndarray and data.size >= _LEAN_SIZE:
                 node.a0, node.a1 = _stand_in(node.a0), _stand_in(node.a1)
-            node.params = _NO_PARAMS
-            node.seq = next(_sequence)
+            node.params, node.seq = _NO_PARAMS, next(_sequence)
             node.g = node.ans_data = None
             out._rg = True
         else:
-            out._node = None
-            out._rg = False
+            out._node, out._rg = None, False
         if self._fw is not None or other_fw is not None:
             _forward_hook(prim, out, (other, self) if reflected else (self, other), _NO_PARAMS)
         return out

@@ -62,6 +62,12 @@ div = binary("div", lambda xp, a, b: a / b,
               else math.copysign(math.inf, b),  # a Python 0: IEEE's inf, as for arrays
               lambda m, ans, a, b: -a / (b * b)))
 pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
+# Steps are flat between their jumps: a zero derivative (PyTorch's floor, JAX's ``//``).
+_flat = lambda m, ans, x, *other: m.zeros_like(x)  # noqa: E731
+floor_divide_ = binary("floor_divide", lambda xp, a, b: a // b,
+                       (_flat, lambda m, ans, a, b: m.zeros_like(b)))
+remainder_ = binary("remainder", lambda xp, a, b: a % b,  # a % b = a - b (a // b)
+                    (1, lambda m, ans, a, b: -(a // b)))
 
 
 def _extremum(name: str, pick: str, wins: Any) -> Any:
@@ -89,7 +95,8 @@ log_ = elementwise("log", lambda m, ans, x: 1.0 / x)
 log1p_ = elementwise("log1p", lambda m, ans, x: 1.0 / (1.0 + x))
 sqrt_ = elementwise("sqrt", lambda m, ans, x: 0.5 / ans, uses_ans=True)
 abs_ = elementwise("abs", lambda m, ans, x: m.sign(x))
-sign_ = elementwise("sign", lambda m, ans, x: m.zeros_like(x))
+sign_, floor_, ceil_, trunc_, round_ = (elementwise(name, _flat)
+                                        for name in ("sign", "floor", "ceil", "trunc", "round"))
 sin_ = elementwise("sin", lambda m, ans, x: m.cos(x))
 cos_ = elementwise("cos", lambda m, ans, x: -m.sin(x))
 tan_ = elementwise("tan", lambda m, ans, x: 1.0 + ans * ans, uses_ans=True)
@@ -136,6 +143,9 @@ softplus = _unary_function(softplus_, "softplus",
                            "round(wl.softplus(wl.tensor([0.0])).item(), 4)\n    0.6931")
 abs = _unary_function(abs_, "abs", "wl.abs(wl.tensor([-2.0])).tolist()\n    [2.0]")  # noqa: A001
 sign = _unary_function(sign_, "sign", "wl.sign(wl.tensor([-2.0, 0.0])).tolist()\n    [-1.0, 0.0]")
+floor = _unary_function(floor_, "floor", "wl.floor(wl.tensor([-1.5])).tolist()\n    [-2.0]")
+ceil = _unary_function(ceil_, "ceil", "wl.ceil(wl.tensor([-1.5, 1.5])).tolist()\n    [-1.0, 2.0]")
+trunc = _unary_function(trunc_, "trunc", "wl.trunc(wl.tensor([-1.5])).tolist()\n    [-1.0]")
 relu = _unary_function(relu_, "relu", "wl.relu(wl.tensor([-1.0, 2.0])).tolist()\n    [0.0, 2.0]")
 negative = _unary_function(neg, "negative", "wl.negative(wl.tensor([1.0])).tolist()\n    [-1.0]")
 
@@ -147,14 +157,17 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
     """Apply a binary primitive to any mix of tensors, arrays and scalars."""
     if type(a) is not Tensor and type(b) is not Tensor:
         a = as_tensor(a)
-    if type(a) is Tensor and not isinstance(b, (int, float)):
+    if type(a) is Tensor and type(b) not in _PYTHON_SCALARS:  # NumPy's scalars are arrays
         b = _constant_like(b, a, prim.name)
-    elif type(b) is Tensor and not isinstance(a, (int, float)):
+    elif type(b) is Tensor and type(a) not in _PYTHON_SCALARS:
         a = _constant_like(a, b, prim.name)
     try:
         return apply(prim, a, b)
     except ValueError as exc:
         raise binary_error(prim.name, a, b, exc) from None
+
+
+_PYTHON_SCALARS = (int, float, bool)
 
 
 def _constant_like(value: Any, like: Tensor, name: str) -> Tensor:
@@ -218,8 +231,10 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     >>> wl.where(t > 0, t, 0.0).tolist()
     [0.0, 2.0]
     """
-    condition = as_tensor(condition)
-    x, y = (v if isinstance(v, (int, float, Tensor)) else as_tensor(v) for v in (x, y))
+    like = next((v for v in (x, y, condition) if type(v) is Tensor), None)  # its library
+    condition = as_tensor(condition) if like is None else _constant_like(condition, like, "where")
+    x, y = (v if type(v) in _PYTHON_SCALARS else _constant_like(v, condition, "where")
+            for v in (x, y))
     try:
         return apply(where_, condition, x, y)
     except ValueError:

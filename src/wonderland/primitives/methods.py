@@ -23,7 +23,9 @@ def _install() -> None:
     for name, prim, inplace, op in (
             ("add", ew.add, "add_", operator.add), ("sub", ew.sub, "sub_", operator.sub),
             ("mul", ew.mul, "mul_", operator.mul), ("truediv", ew.div, "div_", operator.truediv),
-            ("pow", ew.pow_, None, operator.pow)):
+            ("pow", ew.pow_, None, operator.pow),
+            ("floordiv", ew.floor_divide_, "floor_divide_", operator.floordiv),
+            ("mod", ew.remainder_, "remainder_", operator.mod)):
         # tensors and Python scalars go straight to the primitive; ``ew._binary`` the rest
         setattr(T, f"__{name}__", binary_operator(prim, op, ew._binary))
         setattr(T, f"__r{name}__", binary_operator(prim, op, ew._binary, reflected=True))
@@ -45,7 +47,7 @@ def _install() -> None:
     T.copy_ = shape.copy_
     for module, names in (
             (ew, "exp log log1p sqrt sign sin cos tan tanh sigmoid relu softplus maximum minimum "
-                 "clip astype clone abs"),
+                 "clip astype clone abs floor ceil trunc"),
             (reductions, "sum mean var std max min prod argmax argmin logsumexp softmax "
                          "log_softmax norm"),
             (shape, "reshape permute transpose squeeze unsqueeze flatten broadcast_to"),
