@@ -12,6 +12,7 @@ import math
 import operator
 import sys
 from collections.abc import Callable
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -165,9 +166,12 @@ def complete_index(index: Any) -> Any:
 
 
 def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
-    """``x[index]``; an integer-array index on the first axis falls back to ``take``."""
+    """``x[index]``; an integer-array index on the first axis falls back to ``take``. Where
+    NumPy gives a scalar (``x[0]`` of a vector), a 0-d view instead: writes reach ``x``."""
     try:
-        return x[index]
+        out = x[index]
+        return x[(*index, ...) if type(index) is tuple else (index, ...)] \
+            if isinstance(out, np.generic) else out
     except IndexError:
         items = index if isinstance(index, tuple) else (index,)
         first, rest = items[0], items[1:]
@@ -329,29 +333,16 @@ class RawOps:
     def __init__(self, xp: ModuleType) -> None:
         self.xp = xp
         for name in ("cos", "sin", "sign", "log", "exp", "zeros_like", "reshape",
-                     "broadcast_to"):
+                     "broadcast_to", "astype"):
             setattr(self, name, getattr(xp, name))
+        for fn in (sum_to, matmul, where, sigmoid):  # backend's functions, on this namespace
+            setattr(self, fn.__name__, partial(fn, xp))
         if xp is numpy_namespace:
             self.__dict__.update(where=np.where, reshape=_numpy_reshape,
                                  broadcast_to=_numpy_broadcast_to)
 
     def index_add(self, values: Any, index: Any, shape: tuple) -> Any:
         return scatter_add(self.xp, shape, index, values, values.dtype)
-
-    def sum_to(self, g: Any, shape: tuple, nb: int = 0) -> Any:
-        return sum_to(self.xp, g, shape, nb)
-
-    def astype(self, x: Any, dtype: Any) -> Any:
-        return self.xp.astype(x, dtype)
-
-    def matmul(self, a: Any, b: Any) -> Any:
-        return matmul(self.xp, a, b)
-
-    def where(self, condition: Any, a: Any, b: Any) -> Any:
-        return where(self.xp, condition, a, b)
-
-    def sigmoid(self, x: Any) -> Any:
-        return sigmoid(self.xp, x)
 
 
 def sigmoid(xp: ModuleType, x: Any) -> Any:

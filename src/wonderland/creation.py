@@ -108,6 +108,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
     dtype = _dtype(dtype, what) or float64
+    value = value.item() if isinstance(value, Tensor) else value  # torch.full's 0-d fill
     return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad, what)
 
 
@@ -175,6 +176,7 @@ def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def _like(x: Any, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
     x = tensor(x) if not isinstance(x, Tensor) else x
     xp = x._xp
+    value = value.item() if isinstance(value, Tensor) else value  # (a 0-d tensor's number)
     data = xp.full(x._data.shape, value, dtype=_dtype(dtype, what, xp) or x._data.dtype)
     return _finish(data, requires_grad, what)
 

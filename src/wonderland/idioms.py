@@ -48,9 +48,7 @@ def install() -> None:
     T.numel = lambda self: self.size
     T.float = lambda self: ew.astype(self, "float32")
     T.double = lambda self: ew.astype(self, "float64")
-    T.expand = lambda self, *sizes: shape.broadcast_to(
-        self, tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
-        else sizes)
+    T.expand = expand
 
 
 # ----------------------------------------------------------------------- NumPy's rounding
@@ -213,6 +211,28 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
                                 f"result, which cannot be stored in this "
                                 f"{backend.dtype_name(self.dtype)} tensor (as PyTorch)")
     return self._inplace_by(lambda old: ew.clip(old, min, max), "clamp_", (min, max))
+
+
+def expand(self: Tensor, *sizes: Any) -> Tensor:
+    """A broadcast view of ``sizes`` (``*ints`` or one tuple; PyTorch's ``expand``): ``-1``
+    keeps the size of that axis; extra leading entries add axes in front.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.zeros(3, 1).expand(-1, 4).shape
+    (3, 4)
+    >>> wl.zeros(3).expand(2, -1).shape
+    (2, 3)
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - self.ndim
+    if lead < 0 or any(s == -1 for s in sizes[:lead]):
+        raise ValueError(f"expand: sizes {tuple(sizes)} for a tensor of shape {self.shape}: "
+                         f"give one per dimension, and -1 only for existing ones")
+    return shape.broadcast_to(self, tuple(self.shape[i - lead] if s == -1 and i >= lead else s
+                                          for i, s in enumerate(sizes)))
 
 
 def _t(self: Tensor) -> Tensor:

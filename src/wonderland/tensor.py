@@ -127,9 +127,12 @@ class Primitive:
     guards (``None``: all). ``view``: the output shares its first argument's storage.
     ``lean`` (derived): the rules read no argument's values and the output is no view, so
     a node may keep large arguments as stand-ins of their shape and dtype (``_stand_in``).
+    ``crossed``: the arguments (of two) whose values only the other argument's rule reads
+    (``a * b``, ``a @ b``): not guarded when that other argument needs no gradient.
     """
 
-    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view", "lean")
+    __slots__ = ("name", "forward", "vjps", "raw_vjps", "jvp", "uses_ans", "reads", "view",
+                 "lean", "crossed")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Any,
                  jvp: Callable[..., Any] | None, *, raw_vjps: Any = None,
@@ -139,6 +142,7 @@ class Primitive:
         self.raw_vjps = _on_arrays(vjps) if raw_vjps is None else raw_vjps
         self.uses_ans, self.reads, self.view = uses_ans, reads, view
         self.lean = reads == () and not view
+        self.crossed: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -736,9 +740,7 @@ class Tensor:
         try:
             self._data[index] = value
         except (TypeError, ValueError) as exc:
-            if self._data.shape == () and index in ((), Ellipsis):
-                self._data = self._xp.asarray(value, dtype=self._data.dtype)
-            elif "read-only" in str(exc) or not hasattr(self._data, "__setitem__"):
+            if "read-only" in str(exc) or not hasattr(self._data, "__setitem__"):  # (a scalar)
                 data = self._xp.asarray(self._data, copy=True)
                 data[index] = value
                 self._data = data
@@ -746,23 +748,3 @@ class Tensor:
                 raise ValueError(f"cannot assign a value of shape "
                                  f"{tuple(getattr(value, 'shape', ()))} to an indexed part of "
                                  f"a tensor of shape {self.shape}: {exc}") from None
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place (``x.grad.zero_()``)."""
-        return self.fill_(0)
-
-    def fill_(self, value: float) -> Tensor:
-        """Fill with ``value`` in place."""
-        if is_grad_enabled() and self._rg and self._node is None:
-            raise RuntimeError("a leaf tensor that requires grad is used in the in-place "
-                               "operation fill_; do it inside wl.no_grad()")
-        try:
-            self._data[...] = value
-        except (TypeError, ValueError):  # NumPy scalars, read-only arrays: a new array
-            self._data = self._xp.full(self._data.shape, value, dtype=self._data.dtype)
-        if self._node is not None:  # the values no longer depend on anything
-            self._node, self._rg = None, False
-        self._fw = None  # (nor do they move with a tangent)
-        bump_version(self)
-        return self
-

@@ -32,7 +32,7 @@ from ..tensor import (
     set_grad_enabled,
 )
 
-# Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): node id -> weakref.
+# Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): id -> weakref.
 retained: dict[int, Any] = {}
 _ndarray = backend.np.ndarray
 _count = backend.refs
@@ -88,9 +88,11 @@ def _check_versions(node: Node) -> None:
         raise RuntimeError(
             f"trying to backward through the graph a second time (at {node.prim.name}); its "
             f"saved values were freed. Pass retain_graph=True to the first backward()")
-    for pos in range(len(args)) if node.prim.reads is None else node.prim.reads:
+    prim = node.prim
+    for pos in range(len(args)) if prim.reads is None else prim.reads:
         a = args[pos]
-        if type(a) is Tensor and a._vc is not None and a._vc[1] > node.seq:
+        if type(a) is Tensor and a._vc is not None and a._vc[1] > node.seq and not (
+                pos in prim.crossed and (node.e1, node.e0)[pos] is None):
             raise RuntimeError(
                 f"a tensor needed to differentiate {node.prim.name} (argument {pos}, shape "
                 f"{a.shape}) was modified by an in-place operation after it was used (it is "
@@ -149,9 +151,10 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
         else:
             node.g = node.g + seed
     captured: dict[int, Any] = {}
-    wanted = {t._node: t for t in targets if t._node is not None} if targets else None
-    watching = (wanted or {}, captured, targets is None, raw, create_graph) \
-        if wanted or (targets is None and retained) else None
+    # the non-leaf targets, or for backward() the tensors of retain_grad: by their nodes now
+    pending = targets if targets is not None else [r() for r in list(retained.values())]
+    wanted = {t._node: t for t in pending if t is not None and t._node is not None}
+    watching = (wanted, captured, targets is None, raw, create_graph) if wanted else None
     previous = set_grad_enabled(create_graph)
     try:
         _visit(heap, leaves, retain_graph, nb, watching, raw, floor)
@@ -327,16 +330,14 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:
 def _watch(node: Node, g: Any, wanted: dict, captured: dict, keep: bool, raw: bool,
            create_graph: bool) -> None:
     """Cotangents asked for on the way: ``grad_of``'s non-leaf targets, ``retain_grad``."""
-    if node in wanted:
-        key = id(wanted[node])
-        captured[key] = g if key not in captured else captured[key] + g
-    if keep and id(node) in retained:
-        tensor = retained[id(node)]()
-        if tensor is None or tensor._node is not node:
-            del retained[id(node)]
-            return
-        (g,) = _hand_over([g], raw)
-        _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
+    tensor = wanted.get(node)
+    if tensor is None:
+        return
+    if not keep:
+        captured[id(tensor)] = g if id(tensor) not in captured else captured[id(tensor)] + g
+        return
+    (g,) = _hand_over([g], raw)
+    _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -416,7 +417,7 @@ def retain_grad(self: Tensor) -> None:
     """
     if self._node is None:
         return  # a leaf keeps its gradient anyway
-    key = id(self._node)
+    key = id(self)  # (its node at backward(): an in-place op on it after this is followed)
     retained[key] = weakref.ref(self, lambda _, key=key: retained.pop(key, None))
 
 

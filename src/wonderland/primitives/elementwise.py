@@ -61,6 +61,7 @@ div = binary("div", lambda xp, a, b: a / b,
              (lambda m, ans, a, b: 1.0 / b if not isinstance(b, (int, float)) or b
               else math.copysign(math.inf, b),  # a Python 0: IEEE's inf, as for arrays
               lambda m, ans, a, b: -a / (b * b)))
+mul.crossed, div.crossed = (0, 1), (0,)  # (div: b is read by both rules, a by b's only)
 pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
 # Steps are flat between their jumps: a zero derivative (PyTorch's floor, JAX's ``//``).
 _flat = lambda m, ans, x, *other: m.zeros_like(x)  # noqa: E731
@@ -348,7 +349,10 @@ def _compare(op: Any, name: str):
             return undifferentiated(prim, (a, b))
         except ValueError as exc:
             raise binary_error(name, a, b, exc) from None
-        except TypeError:  # x > "a": NumPy has no such loop
+        except TypeError:  # x > "a", floats & floats: NumPy has no such loop
+            if isinstance(a, Tensor) and isinstance(b, Tensor):
+                raise TypeError(f"{name} is not defined between {backend.dtype_name(a.dtype)} "
+                                f"and {backend.dtype_name(b.dtype)} tensors") from None
             other = b if isinstance(a, Tensor) else a
             raise TypeError(f"{name}: a tensor cannot be compared with "
                             f"{type(other).__name__} {other!r}") from None

@@ -60,6 +60,7 @@ def _matmul_jvp(tangents: tuple, ans: Any, a: Tensor, b: Tensor) -> Tensor:
 
 
 matmul_ = defprim("matmul", backend.matmul, (_matmul_vjp_a, _matmul_vjp_b), _matmul_jvp, poly=True)
+matmul_.crossed = (0, 1)  # each rule reads the other operand's values (and ndim)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

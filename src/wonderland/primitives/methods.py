@@ -44,7 +44,8 @@ def _install() -> None:
                        ("rxor", ew.logical_xor), ("invert", ew.logical_not),
                        ("getitem", shape.getitem), ("setitem", shape.setitem)):
         setattr(T, f"__{dunder}__", fn)
-    T.copy_ = shape.copy_
+    T.copy_, T.fill_ = shape.copy_, shape.fill_
+    T.zero_ = lambda self: shape._write_into(self, Ellipsis, 0, "zero_")  # (x.grad.zero_())
     for module, names in (
             (ew, "exp log log1p sqrt sign sin cos tan tanh sigmoid relu softplus maximum minimum "
                  "clip astype clone abs floor ceil trunc"),

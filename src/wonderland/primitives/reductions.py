@@ -28,7 +28,9 @@ def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(-ndim, 0))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    positions = sorted({_axis(d, builtins.max(ndim, 1), name) for d in dims})  # a 0-d: 0 or -1
+    positions = sorted(_axis(d, builtins.max(ndim, 1), name) for d in dims)  # a 0-d: 0 or -1
+    if len(set(positions)) < len(positions):
+        raise ValueError(f"{name}: dimension repeated in {dim} (tensor of {ndim} dimensions)")
     return tuple(p - ndim for p in positions) if ndim else ()
 
 
@@ -207,9 +209,12 @@ min_ = _defreduction("min", lambda xp, x, axis, keepdims: xp.min(x, axis=axis, k
 
 def _extremum(prim: Any, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
     x = as_tensor(x)
-    if x.size == 0:
-        raise ValueError(f"{prim.name}: the tensor is empty (shape {x.shape})")
-    return _reduce(prim, x, dim, keepdim, axis, keepdims)
+    axes, keep = _spec(x, dim, keepdim, axis, keepdims, prim.name)
+    empty = [a + x.ndim for a in axes if x.shape[a] == 0]  # (others may be: as NumPy)
+    if empty:
+        raise ValueError(f"{prim.name}: the tensor of shape {x.shape} is empty along "
+                         f"dimension {empty[0]}; there is no {prim.name} to take")
+    return apply(prim, x, axis=axes, keepdims=keep)
 
 
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001

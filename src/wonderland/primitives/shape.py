@@ -16,6 +16,8 @@ from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
 from .base import Variadic, defprim, ops_for, tensor_ops
 from .elementwise import astype, where
 
+_ndarray = backend.np.ndarray
+
 # ----------------------------------------------------------------------- reshape
 
 
@@ -349,6 +351,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         except IndexError:
             pass  # the general path explains
         else:
+            if type(data) is not _ndarray:  # a scalar: a 0-d view instead (backend.getitem)
+                data = x._data[(*index, ...)]
             return finish_one(getitem_, data, x, {"index": index, "out_ndim": data.ndim})
     return getitem_raw(x, _raw_index(index, x._xp))
 
@@ -396,7 +400,11 @@ def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any)
     items = index if isinstance(index, tuple) else (index,)
     if any(_is_index_array(i) and i.dtype != backend.bool_ for i in items):
         picked = where(backend.from_numpy(_last_writes(x.shape, index), g._data), picked, 0.0)
-    return sum_to(picked, as_tensor(value).shape, nb)
+    shape = as_tensor(value).shape
+    extra = len(shape) - (picked.ndim - nb)  # leading ones of the value (NumPy drops them)
+    if extra > 0:
+        picked = reshape(picked, picked.shape[:nb] + (1,) * extra + picked.shape[nb:])
+    return sum_to(picked, shape, nb)
 
 
 def _last_writes(shape: tuple, index: Any) -> Any:
@@ -417,7 +425,7 @@ def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any)
     nb = tx.ndim - x.ndim
     if tv is not None:  # a value of lower rank than the selection: its batch axes in front
         missing = len(backend.getitem(x._xp, x._data, index).shape) - (tv.ndim - nb)
-        tv = reshape(tv, tv.shape[:nb] + (1,) * missing + tv.shape[nb:])
+        tv = reshape(tv, tv.shape[:nb] + (1,) * missing + tv.shape[nb + max(-missing, 0):])
     return index_put(tx, 0.0 if tv is None else tv, _batched(index, tx.shape[:nb], tx._xp))
 
 
@@ -449,14 +457,26 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     >>> s.grad.item()
     3.0
     """
-    _write_into(x, Ellipsis, src, "copy_")
-    return x
+    return _write_into(x, Ellipsis, src, "copy_")
 
 
-def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> None:
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` in place: a number, or a one-element tensor (which then gets the
+    gradient). Like ``x[...] = value``: a view of a tensor that requires grad is refused.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.zeros(2).fill_(3.0).tolist()
+    [3.0, 3.0]
+    """
+    return _write_into(x, Ellipsis, value, "fill_")
+
+
+def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> Tensor:
     if not isinstance(value, (int, float, Tensor)):
         value = as_tensor(value)
-    x._inplace(index_put_, value, opname, index=index)
+    return x._inplace(index_put_, value, opname, index=index)
 
 
 # ----------------------------------------------------------------------- concat, stack
