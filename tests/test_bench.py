@@ -241,3 +241,89 @@ def test_practice_breakdown_runs_every_row():
     for row in ("hand", "floor", "np_forward", "forward", "step", "tape"):
         assert re.search(rf"^{row}\s+[\d.]+\s+[\d.]+$", done.stdout, re.M), done.stdout
     assert "step / tape" in done.stdout
+
+
+def _drawn(rows: list[dict], workloads: set[str]) -> int:
+    """How many bars a chart of these workloads has: the rows with a ratio to a limit."""
+    return sum(1 for r in rows if r["workload"] in workloads and r["role"] != "limit"
+               and r["status"] == "ok" and r["ratio"])
+
+
+def test_plot_with_only_draws_those_workloads(quick, tmp_path):
+    status, out, err = cli("--plot", quick["json"], "--only", "W5", "--out", tmp_path / "w5.png")
+    assert status == 0, err
+    bars = _drawn(quick["results"]["rows"], {"W5"})
+    assert 0 < bars < _drawn(quick["results"]["rows"], {"W1", "W5"})
+    assert out.strip() == f"wrote {tmp_path / 'w5.png'} ({bars} bars)"
+    status, out, err = cli("--plot", quick["json"], "--only", "W3")
+    assert status == 2 and err.count("\n") == 1 and out == ""
+    assert "the saved run has no rows of it (it has W1, W5)" in err
+
+
+@pytest.mark.parametrize("extra", [["--quick"], ["--repeats", "3"], ["--peers", "torch"],
+                                   ["--json", "again.json"]])
+def test_plot_refuses_the_options_of_a_run(quick, extra, tmp_path):
+    """``--plot`` runs nothing: an option that shapes a run is an error, not ignored."""
+    status, out, err = cli("--plot", quick["json"], "--out", tmp_path / "c.png", *extra)
+    assert status == 2, (out, err)
+    assert err.startswith("wonderland bench: error: --plot draws a saved run and runs "
+                          f"nothing: {extra[0]} only applies to a run")
+    assert err.count("\n") == 1
+    assert out == "" and not (tmp_path / "c.png").exists()
+
+
+def test_out_without_a_suffix_names_the_file_it_wrote(quick, tmp_path):
+    status, out, err = cli("--plot", quick["json"], "--out", tmp_path / "chart")
+    assert status == 0, err
+    assert out.startswith(f"wrote {tmp_path / 'chart.png'} (")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("plot", [False, True])
+def test_out_in_a_format_matplotlib_cannot_write_fails_before_running(quick, plot, tmp_path):
+    """Not after the whole run, as an unexpected error (status 1)."""
+    argv = (["--plot", quick["json"]] if plot else
+            ["--quick", "--only", "W1", "--peers", "none", "--repeats", "1"])
+    status, out, err = cli(*argv, "--out", tmp_path / "chart.txt")
+    assert status == 2, err
+    assert err.startswith(f"wonderland bench: error: --out '{tmp_path / 'chart.txt'}': "
+                          "cannot draw a chart as .txt (use .png, ") and err.count("\n") == 1
+    assert out == ""  # nothing ran: no table
+
+
+def test_disturbed_workloads_are_one_warning():
+    env = dict(date="d", processor="cpu", cores=2, python="3", platform="p", numpy="2",
+               wonderland="0.1", peers={}, missing={}, blas=[])
+    rows = [runner.new_row(workload=w, label="limit", role="limit", unit="us/step", value=0.5,
+                           spread=0.1, background_load_cores=load)
+            for w, load in (("W1", 0.9), ("W2", 0.0), ("W5", 1.4))]
+    text = report.format_table(dict(environment=env, quick=True, rows=rows, targets=[],
+                                    footnotes=[]))
+    warnings = [ln for ln in text.splitlines() if ln.startswith("WARNING")]
+    assert warnings == ["WARNING: other processes used more than 0.2 cores during W1, W5: "
+                        "their numbers are disturbed."]
+
+
+def test_the_chart_axis_explains_only_the_workloads_it_shows(quick):
+    label = report.ratio_figure(quick["results"]).axes[0].get_xlabel()
+    assert label == "time / the limit's time, log scale, lower is faster"
+    rows = [{**_row("wonderland"), "workload": w} for w in ("W1", "W4", "W8")]
+    label = report.ratio_figure({"rows": rows}).axes[0].get_xlabel()
+    assert "(W4: v&g/fwd over the limit's; W8: over scikit-learn's)" in label
+
+
+def test_the_chart_legend_covers_no_bar_or_label():
+    """Long bars at the bottom (where a legend in a lower corner would sit) stay visible."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rows = [{**_row(impl), "label": f"{impl} {k}", "ratio": ratio}
+            for k, (impl, ratio) in enumerate([("wonderland", 0.5), ("torch", 3.0),
+                                               ("jax", 40.0), ("autograd", 900.0),
+                                               ("wonderland", 5000.0), ("torch", 8000.0)])]
+    fig = report.ratio_figure({"rows": rows})
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (ax,) = fig.axes
+    box = ax.get_legend().get_window_extent(renderer)
+    for artist in [*ax.patches, *ax.texts]:
+        assert not box.overlaps(artist.get_window_extent(renderer)), artist

@@ -15,6 +15,7 @@ import io
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -340,3 +341,98 @@ def test_figures_rendered_in_a_worker_process_match(tmp_path):
         b = (tmp_path / "there" / f"{name}.png").read_bytes()
         assert a[:8] == b[:8] == PNG_MAGIC
         assert a == b
+
+
+# ----------------------------------------------------------------------- what the reader sees
+
+
+def test_a_quick_run_into_a_full_runs_folder_leaves_no_figure_it_does_not_show(tmp_path):
+    """The PNGs beside the report are the report's: a figure that only the earlier (full)
+    run drew is removed; a file the tour did not write is kept."""
+    full = tour_package.run_tour(tmp_path, quick=False, progress=False, only=["tensors"],
+                                 workers=0)
+    (tmp_path / "mine.png").write_bytes(PNG_MAGIC)
+    quick = tour_package.run_tour(tmp_path, quick=True, progress=False, only=["tensors"],
+                                  workers=0)
+    before = {f"{f.name}.png" for f in full.sections[0].figures}
+    after = {f"{f.name}.png" for f in quick.sections[0].figures}
+    assert after < before  # the quick run draws fewer figures
+    assert {p.name for p in tmp_path.glob("*.png")} == after | {"mine.png"}
+
+
+def test_the_shift_drop_is_the_difference_of_the_accuracies_quoted():
+    section = Section("datasets_and_shift", 0, "shift")
+    sections.datasets_and_shift(Context(quick=False), section)
+    (text,) = [p for p in section.paragraphs if "percentage points lost" in p]
+    iid, shifted, drop = re.search(r"right on ([\d.]+)% ± [\d.]+% .* on ([\d.]+)% after .*: "
+                                   r"([\d.]+) percentage points lost", text).groups()
+    assert f"{float(iid) - float(shifted):.1f}" == drop
+    assert f"{section.numbers()['accuracy_drop']:.1f}" == drop
+    title = _figure(section, "shift_split").axes[2].get_title()
+    assert title == f"accuracy drops by {drop} points"
+    assert "feature(s)" not in " ".join(section.paragraphs)
+
+
+def test_the_prose_sets_indices_and_powers(quick):
+    """No ``x_{t−1}`` or ``R^d`` typed out in the report's prose (code keeps its own)."""
+    page = (quick.out / "report.html").read_text(encoding="utf-8")
+    prose = re.sub(r"<(pre|code)\b.*?</\1>", "", page, flags=re.S)
+    assert not re.findall(r"\b[A-Za-z][_^][({]", prose)
+    assert "x<sub>t−1</sub>" in prose and "R<sup>d</sup>" in prose
+    assert "stopping on tol_x" in prose  # a name with an underscore is left alone
+
+
+def test_the_gradient_norms_show_the_threshold_the_caption_names():
+    section = _section(sections.gradient_descent, "gradient_descent")
+    (spec,) = [f for f in section.figures if f.name == "practice_grad_norms"]
+    assert "threshold 1e-6" in spec.caption
+    (ax,) = [a for a in spec.figure.axes if a.get_yscale() == "log"]
+    (line,) = [ln for ln in ax.lines if np.allclose(np.asarray(ln.get_ydata(), float), 1e-6)]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert line.get_label() in texts and texts[0].startswith("gradient descent")
+
+
+def test_the_valley_line_shows_in_its_legend():
+    """A white dashed line on the legend's white box would be invisible: it has an
+    outline."""
+    from matplotlib.colors import to_rgb
+
+    fig = _figure(_section(sections.least_squares, "least_squares"), "least_squares_collinear")
+    legend = fig.axes[0].get_legend()
+    (handle,) = [h for h, t in zip(legend.legend_handles, legend.get_texts())
+                 if t.get_text().startswith("the valley")]
+    box = to_rgb(legend.get_frame().get_facecolor())
+    assert to_rgb(handle.get_color()) != box or handle.get_path_effects()
+
+
+def test_progress_off_a_terminal_is_one_plain_line_a_part(quick):
+    """stderr here is not a terminal (as in a log or CI): no carriage-return bars."""
+    assert "\r" not in quick.stderr
+    lines = quick.stderr.splitlines()
+    for i, title in enumerate(TITLES, 1):
+        (line,) = [ln for ln in lines if ln.startswith(f"[{i}/{len(TITLES)}] {i}. {title}")]
+        assert re.fullmatch(r".*  \d+\.\d s", line), line
+
+
+def test_the_terminal_says_how_many_starts_reach_a_minimum(quick):
+    n = numbers(quick, "gradient_descent")
+    starts = n["practice_starts"]
+    for key in ("gd", "momentum"):
+        line = f"practice, {key}: of {starts} starts, at a minimum: " \
+               f"{n[f'practice_{key}_minima']}"
+        assert line in quick.stdout
+
+
+def test_descent_stopped_by_its_cap_is_not_said_to_need_those_steps():
+    """The diabetes descent ends at its max_iter of 4000 (a ConvergenceWarning, which the
+    tour hides): the prose must say it was stopped, not that it *needed* that many steps."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        section = _section(sections.least_squares, "least_squares")
+    steps = section.numbers()["all_gd_iterations"]
+    (text,) = [p for p in section.paragraphs if "elongated bowl" in p]
+    if steps == 4000:
+        assert f"needs {steps} steps" not in text
+        assert f"stopped by its cap of max_iter = {steps} steps" in text
+    else:  # converged by its own rule
+        assert f"needs {steps} steps" in text

@@ -130,10 +130,11 @@ def format_table(results: dict[str, Any]) -> str:
     if loads:
         out.append("CPU used by other processes during each workload, in cores: "
                    + ", ".join(f"{k} {v:.2f}" for k, v in loads.items()))
-        for wid, load in loads.items():
-            if load > DISTURBED:
-                out.append(f"WARNING: other processes used more than {DISTURBED} cores during "
-                           f"{wid}: its numbers are disturbed.")
+        busy = [wid for wid, load in loads.items() if load > DISTURBED]
+        if busy:  # one line, however many workloads it names
+            out.append(f"WARNING: other processes used more than {DISTURBED} cores during "
+                       f"{', '.join(busy)}: "
+                       f"{'its' if len(busy) == 1 else 'their'} numbers are disturbed.")
     else:
         out.append("CPU used by other processes: unknown here (no /proc/stat)")
     return "\n".join(out)
@@ -247,8 +248,10 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
     for k in range(1, len(groups)):  # a faint line between workloads
         if groups[k] != groups[k - 1]:
             ax.axhline(ys[k] + 0.5, color="#cccccc", linewidth=0.8)
-    ax.set_xlabel("time / the limit's time, log scale, lower is faster (W4: v&g/fwd over the "
-                  "limit's; W8: over scikit-learn's)")
+    special = {"W4": "W4: v&g/fwd over the limit's", "W8": "W8: over scikit-learn's"}
+    notes = "; ".join(text for wid, text in special.items() if wid in groups)
+    ax.set_xlabel("time / the limit's time, log scale, lower is faster"
+                  + (f" ({notes})" if notes else ""))
     ax.set_ylabel("workload and implementation")
     env = results.get("environment", {})
     ax.set_title("wonderland bench: each implementation against the hand-written limit\n"
@@ -262,7 +265,9 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
     handles = [Patch(color=color, label=", ".join(impls)) for color, impls in names.items()]
     handles.append(ax.lines[0])
     handles[-1].set_label("the limit (= 1)")
-    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    # outside the axes, right of them: inside, a long bar or its label may lie under it
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0, fontsize=8)
     ax.grid(axis="x", which="both", color="#eeeeee", linewidth=0.6)
     ax.set_axisbelow(True)
     return fig

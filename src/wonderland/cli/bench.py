@@ -121,10 +121,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", default=none, metavar="FILE",
                    help="also write every figure (each round's time included) to FILE")
     p.add_argument("--plot", default=none, metavar="FILE.json",
-                   help="run nothing: draw the ratios of a saved --json run as a bar chart")
+                   help="run nothing: draw the ratios of a saved --json run as a bar chart "
+                        "(with --only, of those workloads)")
     p.add_argument("--out", default=none, metavar="FILE.png",
-                   help="where the chart goes (default: --plot's file with .png); with a run, "
-                        "draw this run's chart there too")
+                   help="where the chart goes (default: --plot's file with .png; .svg and "
+                        ".pdf work too); with a run, draw this run's chart there too")
     return p
 
 
@@ -134,6 +135,65 @@ def _writable(path: str, option: str) -> None:
         raise CommandError(f"{option} {path!r} is a folder, not a file", status=2)
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise CommandError(f"{option} {path!r}: cannot write into {str(folder)!r}", status=2)
+
+
+def _chart_path(path: str) -> str:
+    """Where the chart goes: ``path`` with ``.png`` added when it has no suffix (what
+    matplotlib writes, so that the "wrote" line names the real file); a suffix matplotlib
+    cannot draw is a :class:`CommandError` (status 2) before anything runs.
+
+    Examples
+    --------
+    >>> _chart_path("run"), _chart_path("run.svg")
+    ('run.png', 'run.svg')
+    >>> _chart_path("run.txt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wonderland.cli.common.CommandError: --out 'run.txt': cannot draw a chart as .txt (use .png, ...)
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(path).suffix
+    if not suffix:
+        return path + ".png"
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix[1:].lower() not in formats:
+        others = ", ".join(f".{f}" for f in sorted(formats) if f != "png")
+        raise CommandError(f"--out {path!r}: cannot draw a chart as {suffix} (use .png, "
+                           f"{others})", status=2)
+    return path
+
+
+def _only_saved(results: dict[str, Any], only: list[str] | None) -> dict[str, Any]:
+    """The rows of a saved run that ``--only`` keeps (all of them without it)."""
+    from ..bench import WORKLOADS
+
+    if not only or set(only) == set(WORKLOADS):
+        return results
+    saved = list(dict.fromkeys(r.get("workload") for r in results["rows"]))
+    rows = [r for r in results["rows"] if r.get("workload") in only]
+    if not rows:
+        raise CommandError(f"--only {','.join(only)}: the saved run has no rows of "
+                           f"{'it' if len(only) == 1 else 'them'} (it has "
+                           f"{', '.join(map(str, saved)) or 'none'})", status=2)
+    return {**results, "rows": rows}
+
+
+def _plot_only(args: argparse.Namespace) -> None:
+    """``--plot`` runs nothing: the options that shape a run are refused with it, rather
+    than silently ignored (``--only`` chooses the workloads to draw)."""
+    from ..bench import PEERS
+
+    given = [name for name, on in (
+        ("--quick", getattr(args, "quick", False)),
+        ("--peers", getattr(args, "peers", None) not in (None, list(PEERS))),
+        ("--repeats", getattr(args, "repeats", None) is not None),
+        ("--json", getattr(args, "json", None) is not None)) if on]
+    if given:
+        verb = "applies" if len(given) == 1 else "apply"
+        raise CommandError(f"--plot draws a saved run and runs nothing: {', '.join(given)} "
+                           f"only {verb} to a run (--only chooses the workloads to draw)",
+                           status=2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,11 +211,15 @@ def run(args: argparse.Namespace) -> int:
     from ..bench import format_table, plot_ratios, read_json, run_bench, write_json
 
     plot, out, json_path = (getattr(args, k, None) for k in ("plot", "out", "json"))
+    if out is not None:
+        out = _chart_path(out)
     if plot is not None:
+        _plot_only(args)
         try:
             results = read_json(plot)
         except ValueError as exc:
             raise CommandError(f"--plot: {exc}", status=2) from None
+        results = _only_saved(results, getattr(args, "only", None))
         out = out or str(Path(plot).with_suffix(".png"))
         _writable(out, "--out")
         try:

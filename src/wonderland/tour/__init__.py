@@ -61,11 +61,15 @@ def _one_blas_thread() -> Iterator[None]:
 
 
 class _Bar:
-    """A tqdm bar on stderr for one section (or nothing when progress is off)."""
+    """A tqdm bar on stderr for one section (or nothing when progress is off). When stderr
+    is not a terminal (a log file, a pipe, CI), a bar would be one long line of carriage
+    returns: there each section gets one plain line when it ends."""
 
     def __init__(self, label: str, total: int, enabled: bool) -> None:
         self.bar = None
-        if enabled:
+        self.label = label
+        self.plain = enabled and not _is_terminal(sys.stderr)
+        if enabled and not self.plain:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, desc=label, file=sys.stderr, leave=True,
@@ -79,11 +83,22 @@ class _Bar:
             self.bar.set_postfix_str(label, refresh=True)
 
     def close(self, note: str = "") -> None:
+        if self.plain:
+            sys.stderr.write(f"{self.label}  {note}".rstrip() + "\n")
+            sys.stderr.flush()
         if self.bar is not None:
             self.bar.n = self.bar.total
             self.bar.set_postfix_str(note, refresh=False)
             self.bar.refresh()
             self.bar.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is an interactive terminal (False for files, pipes, StringIO)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def run_tour(out: str | Path = "wonderland-tour", quick: bool = False, progress: bool = True,

@@ -8,6 +8,7 @@ inline, and links only to its own anchors: it can be mailed, moved or opened off
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import re
@@ -55,21 +56,43 @@ th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.facts td:first-child { min-width: 22em; }
 .note { font-size: .85em; color: var(--muted); }
+sub, sup { line-height: 0; font-size: .75em; }
 .meta { font-size: .85em; color: var(--muted); }
 footer { margin-top: 3em; font-size: .85em; color: var(--muted); }
 """
 
 _CODE = re.compile(r"`([^`]+)`")
 _EM = re.compile(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])")
+# a one-letter symbol with an index or a power: x_t, x_{t−1}, R^d, e^(−m), e^{−m}
+# (never inside a word: tol_x and shift_report stay as they are)
+_SUB = re.compile(r"(?<![\w.])([A-Za-z])_(?:\{([^{}]+)\}|([A-Za-z0-9])(?!\w))")
+_SUP = re.compile(r"(?<![\w.])([A-Za-z])\^(?:\{([^{}]+)\}|\(([^()]+)\)|([A-Za-z0-9])(?!\w))")
+
+
+def _scripts(text: str) -> str:
+    """Indices and powers of one-letter symbols as ``<sub>`` and ``<sup>``.
+
+    Examples
+    --------
+    >>> _scripts("x_t = x_{t−1} − η f'(x_{t−1}) on tol_x")
+    "x<sub>t</sub> = x<sub>t−1</sub> − η f'(x<sub>t−1</sub>) on tol_x"
+    >>> _scripts("from R^d to R^o, 1/(1 + e^(−s))")
+    'from R<sup>d</sup> to R<sup>o</sup>, 1/(1 + e<sup>−s</sup>)'
+    """
+    text = _SUB.sub(lambda m: f"{m[1]}<sub>{m[2] or m[3]}</sub>", text)
+    return _SUP.sub(lambda m: f"{m[1]}<sup>{m[2] or m[3] or m[4]}</sup>", text)
 
 
 def inline(text: str) -> str:
-    """Prose to HTML: escaped, with ``code`` in backticks and *emphasis* in asterisks.
+    """Prose to HTML: escaped, with ``code`` in backticks, *emphasis* in asterisks, and
+    the indices and powers of one-letter symbols (``x_{t−1}``, ``R^d``) set as such.
 
     Examples
     --------
     >>> inline("use `a < b` and *not* x*y")
     'use <code>a &lt; b</code> and <em>not</em> x*y'
+    >>> inline("g_t = `g_t` + 1")
+    'g<sub>t</sub> = <code>g_t</code> + 1'
     """
     parts = _CODE.split(text)
     out = []
@@ -77,7 +100,7 @@ def inline(text: str) -> str:
         if i % 2:
             out.append(f"<code>{html.escape(part, quote=False)}</code>")
         else:
-            out.append(_EM.sub(r"<em>\1</em>", html.escape(part, quote=False)))
+            out.append(_scripts(_EM.sub(r"<em>\1</em>", html.escape(part, quote=False))))
     return "".join(out)
 
 
@@ -234,11 +257,32 @@ def terminal_table(sections: Sequence[Section], width: int = 100) -> str:
     return "\n".join(lines)
 
 
+def _previous_pngs(out: Path) -> set[str]:
+    """The PNG names that the ``summary.json`` of an earlier tour in ``out`` lists (none
+    when there is no such file or it is not a tour's)."""
+    try:
+        previous = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        names = {name for s in previous["sections"].values() for name in s["figures"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+    # only plain PNG names in this folder: never a path that leads elsewhere
+    return {n for n in names if isinstance(n, str) and n.endswith(".png")
+            and Path(n).name == n and not n.startswith(".")}
+
+
 def write_outputs(out: Path, sections: Sequence[Section], images: dict[str, bytes], *,
                   quick: bool, seconds: float, version: str) -> Path:
     """Write the PNGs, ``summary.json`` and ``report.html`` into ``out``; returns the
-    report's path."""
+    report's path.
+
+    The PNGs an earlier tour wrote into ``out`` (its ``summary.json`` lists them) that
+    this run does not write are removed: a quick run into the folder of a full one must
+    not leave figures beside the report that it does not show. No other file is touched.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    for stale in _previous_pngs(out) - {f"{name}.png" for name in images}:
+        with contextlib.suppress(OSError):
+            (out / stale).unlink()
     for name, data in images.items():
         (out / f"{name}.png").write_bytes(data)
     (out / "summary.json").write_text(

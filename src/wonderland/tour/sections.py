@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.ticker import MaxNLocator
 
 from .base import Context, Section, SectionSpec
@@ -31,6 +32,28 @@ def _error_message(call: Any) -> tuple[str, str]:
     except Exception as exc:  # noqa: BLE001 - the point is to show the message
         return type(exc).__name__, str(exc)
     raise AssertionError("the call was expected to raise")
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` things in words: "no feature", "1 feature", "3 features".
+
+    Examples
+    --------
+    >>> _count(0, "feature"), _count(1, "feature"), _count(29, "feature")
+    ('no feature', '1 feature', '29 features')
+    """
+    return f"no {noun}" if n == 0 else f"{n} {noun}" + ("s" if n != 1 else "")
+
+
+def _threshold_line(ax: Any, y: float, label: str) -> None:
+    """Draw the horizontal line ``y`` that the caption names, and add it to the legend
+    that ``wl.plot`` put outside the axes (same place and size)."""
+    line = ax.axhline(y, color="black", ls="--", lw=1.0, label=label, zorder=5)
+    legend = ax.get_legend()
+    handles = [*(legend.legend_handles if legend else []), line]
+    labels = [*(t.get_text() for t in (legend.get_texts() if legend else [])), label]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0, fontsize=8)
 
 
 def _index_of(grid: np.ndarray, value: float) -> int:
@@ -624,7 +647,8 @@ def gradient_descent(ctx: Context, s: Section) -> None:
         median = float(np.median(steps)) if steps.size else float("nan")
         worst = int(steps.max()) if steps.size else 0
         s.number(f"practice_{key}_minima", f"{names[key]}: starts that reach a minimum",
-                 int(is_min.sum()), highlight=f"practice, {key}: starts reaching a minimum")
+                 int(is_min.sum()),
+                 highlight=f"practice, {key}: of {n_starts} starts, at a minimum")
         s.number(f"practice_{key}_median_steps", f"{names[key]}: median steps to a minimum",
                  median, ".0f", highlight=f"practice, {key}: median steps")
         s.number(f"practice_{key}_max_steps", f"{names[key]}: most steps to a minimum", worst)
@@ -682,6 +706,7 @@ def gradient_descent(ctx: Context, s: Section) -> None:
     fig = wl.plot.grad_norms(
         {names["gd"]: results["gd"], names["momentum"]: results["momentum"]},
         title=f"‖∇f(x_t)‖ along the descent, η = {lr}, {n_starts} starts")
+    _threshold_line(fig.axes[0], 1e-6, "stopping threshold ‖∇f‖ = 1e-6")
     s.figure("practice_grad_norms",
              "Gradient norms on a log scale: they fall to the threshold 1e-6 at a "
              "stationary point; momentum's oscillate on the way down.", fig, optional=True)
@@ -908,12 +933,15 @@ def least_squares(ctx: Context, s: Section) -> None:
         f"{r2_bmi:.2f} of the variance; `wl.linear.LinearRegression(solver=\"normal\")` and "
         "`solver=\"gd\"` return the same line.",
         "With all ten (standardized) features the loss is an elongated bowl, correlated "
-        "serum measurements making some directions much flatter than others, and descent "
-        f"needs {descent.n_iter_} steps to match the closed form to {gap:.0e} on every "
-        f"coefficient (R² = {r2:.2f}). The loss curve, the text's Fig. E.4.2, falls fast "
-        "at first and then slowly along the flat directions; on a log scale its distance "
-        "to the minimum falls along a straight line, the linear convergence of gradient "
-        "descent on a quadratic.")
+        "serum measurements making some directions much flatter than others, and "
+        + (f"descent, stopped by its cap of max_iter = {descent.n_iter_} steps before its "
+           f"tolerance, matches the closed form to {gap:.0e} "
+           if descent.n_iter_ >= gd_options["max_iter"] else
+           f"descent needs {descent.n_iter_} steps to match the closed form to {gap:.0e} ")
+        + f"on every coefficient (R² = {r2:.2f}). The loss curve, the text's Fig. E.4.2, "
+        "falls fast at first and then slowly along the flat directions; on a log scale its "
+        "distance to the minimum falls along a straight line, the linear convergence of "
+        "gradient descent on a quadratic.")
     frame_bmi = _frame(bmi, ["BMI (kg/m²)"])
     closed_named = linear.LinearRegression(solver="normal").fit(frame_bmi, y)
     fig, axes = new_figure(2, width=12.0, height=4.3)
@@ -1033,7 +1061,10 @@ def least_squares(ctx: Context, s: Section) -> None:
     cs = ax.contourf(W0, W1, sse, levels=levels, cmap="Greys_r", alpha=0.6)
     ax.contour(W0, W1, sse, levels=cs.levels, colors="#555555", linewidths=0.4)
     fig.colorbar(cs, ax=ax, label="‖y − Xw − b‖² (w2, b at their optimum)")
+    # white with a dark outline: seen on the light and the dark contours, and in the
+    # legend's white box
     ax.plot(grid, valley - grid, "--", color="white", lw=2,
+            path_effects=[patheffects.withStroke(linewidth=3.5, foreground="#333333")],
             label=f"the valley: every w0 + w1 = {valley:.3f} fits")
     ax.plot([true[0]], [true[1]], "s", color=COLORS["green"], mec="black", ms=8,
             label="true (w0, w1)")
@@ -1314,15 +1345,17 @@ def datasets_and_shift(ctx: Context, s: Section) -> None:
     ctx.tick("splits")
     report_iid = data.shift_report(ds[iid_train], ds[iid_test])
     report_shift = data.shift_report(ds[shift_train], ds[shift_test])
-    drop = float(iid_acc.mean() - shift_acc)
+    # the drop between the two accuracies as they are shown (to 0.1%), so that the
+    # reader's subtraction of the quoted figures gives the quoted drop
+    drop = round(round(100 * float(iid_acc.mean()), 1) - round(100 * shift_acc, 1), 1) / 100
     s.number("iid_accuracy_mean", f"i.i.d. halves: test accuracy, mean of {repeats} random "
              "splits", float(iid_acc.mean()), ".1%", highlight="i.i.d. split: test accuracy")
     s.number("iid_accuracy_std", "i.i.d. halves: its standard deviation", float(iid_acc.std()),
              ".1%")
     s.number("shift_accuracy", f"split by {feature} (train: the smaller half): test accuracy",
              shift_acc, ".1%", highlight="shifted split: test accuracy")
-    s.number("accuracy_drop", "accuracy lost to the shift (percentage points)", 100 * drop,
-             ".1f", highlight="accuracy drop (points)")
+    s.number("accuracy_drop", "accuracy lost to the shift (percentage points)",
+             round(100 * drop, 1), ".1f", highlight="accuracy drop (points)")
     s.number("shift_false_benign", "shifted split: malignant test tumours called benign",
              shift_false_benign)
     s.number("iid_shifted_features", "i.i.d. split: features flagged by shift_report",
@@ -1342,7 +1375,7 @@ def datasets_and_shift(ctx: Context, s: Section) -> None:
         f"smaller half by {feature}, test on the larger). `wl.data.shift_report` compares "
         "each feature's distribution across the two halves with a two-sample "
         "Kolmogorov–Smirnov test (Benjamini–Hochberg correction over the 30 features): it "
-        f"flags {len(report_iid.shifted)} feature(s) for the random split and "
+        f"flags {_count(len(report_iid.shifted), 'feature')} for the random split and "
         f"{len(report_shift.shifted)} of 30 for the split by size.",
         f"The same logistic regression (α = {alpha}, standardized on its training half) "
         f"is right on {iid_acc.mean():.1%} ± {iid_acc.std():.1%} of the test tumours "
