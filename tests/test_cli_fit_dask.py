@@ -213,3 +213,80 @@ def test_progress_display_only_on_a_terminal(cluster):
     assert "\rfitting on Dask: " in screen.getvalue() and " s" in screen.getvalue()
     assert screen.getvalue().endswith("\r\033[K")
     assert pipe.getvalue() == ""
+
+
+def test_spaces_around_header_names_are_dropped_as_without_dask(cluster, tmp_path, capsys):
+    # --dask kept " rooms " as the feature's name, so `wonderland predict` could not find
+    # the column in the very file the model was fitted on (read_csv strips the names)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 2))
+    table = np.column_stack([X, X @ [1.0, -2.0] + 3.0])
+    data = tmp_path / "houses.csv"
+    data.write_text(" rooms , age ,price\n"
+                    + "\n".join(",".join(repr(float(v)) for v in row) for row in table))
+    save = tmp_path / "model.json"
+    status, out, err = _run(capsys, str(data), "--target", "price", "--model", "linear",
+                            "--test-size", "0", "--save", str(save), "--dask",
+                            "--scheduler", cluster.scheduler_address)
+    assert status == 0, err
+    assert _coefficients(out, ["rooms", "age"]) == pytest.approx([1.0, -2.0])
+    assert main(["predict", str(save), str(data)]) == 0
+    predicted = capsys.readouterr().out.split()
+    assert [float(v) for v in predicted[1:]] == pytest.approx(table[:, 2])
+
+
+def test_a_header_naming_a_column_twice_once_spaces_go_is_refused(cluster, tmp_path,
+                                                                  capsys):
+    data = tmp_path / "twice.csv"
+    data.write_text("a, a,y\n1,2,3\n4,5,6\n")
+    status, out, err = _run(capsys, str(data), "--target", "y", "--model", "linear",
+                            "--save", str(tmp_path / "model.json"), "--dask",
+                            "--scheduler", cluster.scheduler_address)
+    assert status == 2
+    assert err.strip() == ("wonderland fit: error: the header of "
+                           f"{str(data)!r} names column 'a' twice (columns 0 and 1)")
+
+
+class _ClosedAfterFirstLine:
+    """A stdout whose reader went away after the first line (`| head -n 1`)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        if self.lines > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.lines > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_fit_piped_into_head_still_writes_the_model(cluster, houses, tmp_path, monkeypatch):
+    # the report stopped at its second line, before the model was saved: no model file
+    pattern, X, y = houses
+    save = tmp_path / "model.json"
+    monkeypatch.setattr("sys.stdout", _ClosedAfterFirstLine())
+    status = main(["fit", pattern, "--target", "price", "--model", "ridge", "--test-size",
+                   "0", "--save", str(save), "--dask", "--scheduler",
+                   cluster.scheduler_address])
+    assert status == 141
+    import wonderland.linear as wll
+
+    assert wll.load(save).coef_ == pytest.approx(Ridge(alpha=1.0).fit(X, y).coef_, rel=1e-5)
+
+
+def test_class_labels_too_large_for_an_integer_are_not_wrapped(cluster, tmp_path, capsys):
+    # the whole number 1e20 was cast to int64 and wrapped to -2**63: a model of the
+    # classes -9223372036854775808 and 0, fitted and saved without a word
+    data = tmp_path / "big.csv"
+    data.write_text("a,b,y\n1,2,0\n4,5,1e20\n3,3,0\n5,1,1e20\n6,0,1e20\n0,1,0\n")
+    save = tmp_path / "model.json"
+    status, out, err = _run(capsys, str(data), "--target", "y", "--model", "logistic",
+                            "--alpha", "0.1", "--test-size", "0", "--save", str(save),
+                            "--dask", "--scheduler", cluster.scheduler_address)
+    assert status == 2
+    assert err.startswith("wonderland fit: error: ") and err.count("\n") == 1
+    assert not save.exists()

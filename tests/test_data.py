@@ -640,3 +640,29 @@ def test_read_table_refuses_a_bare_string_for_columns(tmp_path):
                                         r"\['ab'\]"):
         wl.data.read_table(path, "ab")
     assert wl.data.read_table(path, ["ab"])[0] == ["ab"]
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_a_value_too_large_for_float32_is_named_as_an_overflow(where):
+    # Dataset(..., dtype="float32") on 1e40 warned "overflow encountered in cast" and then
+    # blamed the data: "X has a non-finite value (inf)", a value the data do not hold
+    X = np.array([[1.0, 2.0], [3.0, 1e40 if where == "X" else 4.0]])
+    y = [1.0, 1e40 if where == "y" else 2.0]
+    at = "row 1, column 1" if where == "X" else "row 1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the cast either
+        with pytest.raises(ValueError, match=rf"{where} has a value 1e\+40 at {at} that "
+                                             rf"overflows float32"):
+            Dataset(X, y, dtype="float32")
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", None, 5])
+@pytest.mark.parametrize("reader", ["read_csv", "read_table"])
+def test_a_bad_delimiter_is_named_by_the_reader(tmp_path, delimiter, reader):
+    # it was the csv module's bare '"delimiter" must be a 1-character string'
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,y\n1,2\n")
+    read = getattr(data, reader)
+    args = (path, "y") if reader == "read_csv" else (path,)
+    with pytest.raises(TypeError, match=rf"^{reader}: delimiter must be one character"):
+        read(*args, delimiter=delimiter)

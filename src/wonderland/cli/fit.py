@@ -152,10 +152,16 @@ def _with_names(X: np.ndarray, names: list[str]) -> Any:
     return pd.DataFrame(X, columns=names)
 
 
+# whole numbers up to this size are labels as ints: past 2**53 a float64 no longer holds
+# every whole number, and past 2**63 the cast to int64 wraps (1e20 became -2**63)
+LARGEST_INT_LABEL = 2.0**53
+
+
 def _target(part: Any, classifier: bool) -> np.ndarray:
-    """The target column; a classifier's whole-number labels as ints (class 1, not 1.0)."""
+    """The target column; a classifier's whole-number labels as ints (class 1, not 1.0)
+    when they are all at most 2**53 in size, else as they are."""
     y = part.y.numpy()
-    if classifier and np.all(y == np.round(y)):
+    if classifier and np.all(y == np.round(y)) and np.all(np.abs(y) <= LARGEST_INT_LABEL):
         return y.astype(np.int64)
     return y
 
@@ -207,6 +213,11 @@ def check_labels(y: np.ndarray, model: str, target: str) -> None:
     if fractional.size:
         raise CommandError(f"--model {model} needs class labels (whole numbers) in column "
                            f"{target!r}, found {fractional[0]:g}", status=2)
+    huge = y[np.abs(y) > LARGEST_INT_LABEL]
+    if huge.size:  # (not labels a float64 keeps apart, nor an int64 holds)
+        raise CommandError(f"--model {model} needs class labels (whole numbers of at most "
+                           f"2**53 in size) in column {target!r}, found {huge[0]:g}",
+                           status=2)
     found = len(np.unique(y))
     if found < 2 or (model == "hinge" and found != 2):
         raise CommandError(f"--model {model} needs {'two' if model == 'hinge' else 'two or more'}"
@@ -234,6 +245,9 @@ def run(args: argparse.Namespace) -> int:
             model.fit(_with_names(train.X.numpy(), names), _target(train, classifier))
         except ValueError as exc:  # the estimators' input checks (e.g. one class only)
             raise CommandError(" ".join(str(exc).split()), status=2) from None
+    # saved before the report: a reader that stops early (`| head`) ends the command at
+    # its next print, and the fitted model must not be lost with it
+    model.save(args.save)
     for warning in caught:
         print(f"warning: {' '.join(str(warning.message).split())}")
     if classifier and test is not None:
@@ -250,6 +264,5 @@ def run(args: argparse.Namespace) -> int:
                          classifier)
         shown = ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
         print(f"{label} ({len(part)} rows): {shown}")
-    model.save(args.save)
     print(f"model written to {args.save}")
     return 0

@@ -93,7 +93,9 @@ def _scan(part: Any, columns: list[str]) -> tuple[Any, int, tuple | None, bool]:
         out[column] = values.to_numpy()
     frame = pd.DataFrame(out, index=part.index)
     target = frame[columns[-1]].to_numpy()
-    whole = bool(np.all(target[np.isfinite(target)] == np.round(target[np.isfinite(target)])))
+    finite = target[np.isfinite(target)]
+    # (as `_target` of the in-memory fit: past 2**53 the labels stay floats)
+    whole = bool(np.all(finite == np.round(finite)) and np.all(np.abs(finite) <= 2.0**53))
     return frame, len(part), bad, whole
 
 
@@ -162,6 +164,19 @@ def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE) 
                     all(w for _, _, w in infos))
 
 
+def _stripped(columns: list[str], file: str) -> list[str]:
+    """The CSV header's names without the spaces around them, as ``wl.data.read_csv``
+    reads them; a name that then repeats another is an error, as there."""
+    names = [c.strip() for c in columns]
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise CommandError(f"the header of {file!r} names column {name!r} twice "
+                               f"(columns {seen[name]} and {j})", status=2)
+        seen[name] = j
+    return names
+
+
 def _frames(path: str) -> tuple[list[str], list[Any], list[str]]:
     """The files, one lazy DataFrame per file, and each block's file."""
     import dask.dataframe as dd
@@ -189,6 +204,11 @@ def _frames(path: str) -> tuple[list[str], list[Any], list[str]]:
             raise CommandError(f"cannot read {file!r}: {type(exc).__name__}: {exc}",
                                status=2) from None
         columns = [str(c) for c in frame.columns]
+        if not parquet and columns != [c.strip() for c in columns]:
+            # the names as read_csv reads them (" a , b" gives a and b): the model keeps
+            # them, and `wonderland predict` looks the columns up by them
+            columns = _stripped(columns, file)
+            frame = frame.rename(columns=dict(zip(frame.columns, columns)))
         if header is None:
             header = columns
         elif columns != header:
@@ -413,6 +433,9 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
         client.close()
         if cluster is not None:
             cluster.close()
+    # saved before the report: a reader that stops early (`| head`) ends the command at
+    # its next print, and the fitted model must not be lost with it
+    model.save(args.save)
     for warning in caught:
         print(f"warning: {' '.join(str(warning.message).split())}")
     print(f"{type(model).__name__} on {args.data}: {data.n_rows} rows, {len(data.features)} "
@@ -425,7 +448,6 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
     for label, n, score in scores:
         shown = ", ".join(f"{key} {value:.4f}" for key, value in score.items()) or "no rows"
         print(f"{label} ({n} rows): {shown}")
-    model.save(args.save)
     print(f"model written to {args.save}")
     return 0
 

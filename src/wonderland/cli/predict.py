@@ -70,12 +70,24 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and (os.path.isdir(args.out) or not os.path.isdir(
             os.path.dirname(args.out) or ".")):
         raise CommandError(f"argument --out: cannot write a file at {args.out!r}", status=2)
+    if args.out is not None:  # the predictions would replace the model or the rows
+        for role, path in (("the model", args.model), ("the data", args.data)):
+            if os.path.exists(args.out) and os.path.exists(path) \
+                    and os.path.samefile(args.out, path):
+                raise CommandError(f"argument --out: {args.out!r} is {role} file; write "
+                                   f"the predictions to another file", status=2)
     model = load_model(args.model)
     columns, values = read_features(model, args.data)
     X = _with_names(values, columns) if hasattr(model, "feature_names_in_") else values
     predicted = np.asarray(model.predict(X))
     header = ["prediction"]
     table: list[np.ndarray] = [predicted]
+    if predicted.ndim == 2:
+        # several targets (a Ridge fitted on y of shape (n, k)): one column each, not an
+        # array's repr in one cell ("[2.41908714 4.83817427]", 8 digits, not CSV numbers)
+        table = list(predicted.T)
+        if len(table) > 1:
+            header = [f"prediction_{k}" for k in range(len(table))]
     if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
         probability = np.asarray(model.predict_proba(X), dtype=float)
         header += [f"P({label})" for label in model.classes_]

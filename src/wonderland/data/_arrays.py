@@ -136,7 +136,10 @@ def _checked(array: np.ndarray, name: str, where: str, dtype: np.dtype | None,
     kind = array.dtype.kind
     if kind in "fiub":
         target = dtype or (array.dtype if array.dtype == np.float32 else np.dtype(np.float64))
-        out = array.astype(target, copy=True)
+        with np.errstate(over="ignore"):  # an overflow is named below, not warned about
+            out = array.astype(target, copy=True)
+        if kind == "f" and out.dtype.itemsize < array.dtype.itemsize:
+            _check_narrowing(array, out, name, where, names)
     elif kind in "OUS":
         bad = _first_non_numeric(array)
         if bad is not None:
@@ -156,6 +159,22 @@ def _checked(array: np.ndarray, name: str, where: str, dtype: np.dtype | None,
         raise ValueError(f"{where}: {name} has a non-finite value ({out[index]}){at}; "
                          f"positions are 0-based")
     return out
+
+
+def _check_narrowing(source: np.ndarray, out: np.ndarray, name: str, where: str,
+                     names: list[str] | None) -> None:
+    """A ``ValueError`` naming the first finite value of ``source`` that became an
+    infinity in the narrower ``out`` (``dtype="float32"`` on 1e40): the finiteness
+    check would call it a non-finite value of the data, which it is not."""
+    lost = ~np.isfinite(out) & np.isfinite(source)
+    if not lost.any():
+        return
+    flat = int(np.argmax(lost.ravel()))
+    index = tuple(int(i) for i in np.unravel_index(flat, out.shape))
+    raise ValueError(f"{where}: {name} has a value {float(source[index]):g} at "
+                     f"{_position(index, names)} that overflows {out.dtype.name} (largest "
+                     f"{float(np.finfo(out.dtype).max):.8g}); use dtype='float64' or rescale "
+                     f"it; positions are 0-based")
 
 
 def _pandas_to_array(value: Any, name: str, where: str,

@@ -176,6 +176,9 @@ def _open(path: Any, delimiter: str, where: str) -> tuple[str, list[str], list[l
     """The file's name, header, data rows and their line numbers, or a clear error."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"{where}: path must be a file name, got {type(path).__name__}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:  # (csv's error names no one)
+        raise TypeError(f"{where}: delimiter must be one character, e.g. ',' or ';', got "
+                        f"{delimiter!r}")
     path_str = os.fspath(path)
     if not os.path.exists(path_str):
         raise FileNotFoundError(f"{where}: no such file: {path_str!r}")

@@ -42,6 +42,10 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
         out = validate_data(estimator, X, y, dtype=np.float64, accept_sparse=False, **options)
         if options.get("y_numeric"):  # (scikit-learn converts only object arrays)
             out = out[0], np.asarray(out[1], dtype=np.float64)
+            # scikit-learn checks an object y for NaN before it converts it, by y != y,
+            # which None passes; converted, None is NaN: unchecked, the coefficients came
+            # out NaN without a word (one pass over y, not over X)
+            _check_finite_target(out[1])
         return out
     except (ValueError, TypeError):
         name = type(estimator).__name__
@@ -57,6 +61,19 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             raise
         raise ValueError(f"{name}: y is not numeric (e.g. {value!r}); a regression target "
                          f"must be numbers") from None
+
+
+def _check_finite_target(y: np.ndarray) -> None:
+    """A ``ValueError`` naming the first missing (None, NaN) or infinite value of ``y``
+    (a vector, or one column per target), by row, and its column when there are several."""
+    bad = ~np.isfinite(y)
+    if not bad.any():
+        return
+    flat = int(np.argmax(bad.ravel()))
+    row, *column = (int(i) for i in np.unravel_index(flat, y.shape))
+    what = "NaN (a missing value)" if np.isnan(y.flat[flat]) else "infinity"
+    where = f"row {row}" + (f", column {column[0]}" if column else "")
+    raise ValueError(f"Input y contains {what} at {where}")
 
 
 def checked_weights(estimator: Any, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:

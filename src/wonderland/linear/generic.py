@@ -70,12 +70,15 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         where the heavy ball contracts at the rate ``√0.9`` per step on every curvature
         down to ``L/1000``, and ``0.1/L`` on minibatches); for ``"absolute"`` and ``"hinge"`` the
         decreasing ``η_t = R / (G √t)`` of subgradient descent (``R`` the spread of
-        ``y``, 1 for hinge; ``G`` the largest gradient norm); for Adam ``0.01 R``.
+        ``y``, 1 for hinge; ``G`` the largest gradient norm); for Adam ``0.01 R``. With
+        momentum on the Huber loss, whose curvature changes from place to place, ``0.18/L``
+        (below ``2(1 - 0.9)/L``, where the heavy ball converges on any smooth convex
+        objective).
     batch_size : int or None, default=None
         ``None``: full batch (one step per epoch). Else minibatches of this many rows,
-        reshuffled every epoch with ``random_state``. With minibatches and with the
-        non-smooth losses the coefficients kept are those of the epoch with the lowest
-        objective.
+        reshuffled every epoch with ``random_state``. With minibatches, with the
+        non-smooth losses and when ``max_iter`` stops training the coefficients kept are
+        those of the epoch with the lowest objective.
     max_iter : int, default=500
         Epochs (passes over the data). Reaching it gives a ``ConvergenceWarning``.
     tol : float, default=1e-6
@@ -187,7 +190,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             classes = np.unique(y)
             if classes.size < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of 2 classes, but the "
-                                 f"data contain only one class: {classes[0]!r}")
+                                 f"data contain only one class: {classes.tolist()[0]!r}")
             self.classes_ = classes
             positive = y == classes[1]
             target = np.where(positive, 1.0, -1.0) if self.loss == "hinge" \
@@ -312,7 +315,15 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             # heavy ball, λ = 0.9: full batch, any lr·h in [(1 - √λ)², (1 + √λ)²] ≈
             # [0.003, 3.8] for the curvatures h contracts at the rate √λ per step, so 3/L;
             # minibatches: 0.1/L, the steps adding up to about GD's 1/L (less noise)
-            return 3.0 * lr if self.batch_size is None else 0.1 * lr
+            if self.batch_size is not None:
+                return 0.1 * lr
+            if self.loss == "huber":
+                # Huber's curvature jumps between 1 and 0 as residuals cross ±delta, and
+                # at 3/L the heavy ball then circles for ever (a cycle of 6 steps at 100×
+                # the minimum); below 2(1 - λ)/L = 0.2/L it converges on every convex
+                # L-smooth objective (Ghadimi, Feyzmahdavian & Johansson, 2015)
+                return 0.18 * lr
+            return 3.0 * lr
         return lr
 
     def needs_target_median(self) -> bool:
@@ -407,8 +418,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                 status = "rose" if curve[-1] > max(2.0 * best[0], curve[0]) else "converged"
                 break
         values = theta.numpy().copy()
-        if status in ("diverged", "rose") or (not by_gradient and best[0] < curve[-1]):
-            values = best[1]  # minibatch and subgradient steps wander: keep the best epoch
+        # minibatch and subgradient steps wander, and the heavy ball need not descend:
+        # unless the gradient rule stopped it, keep the best epoch
+        if status in ("diverged", "rose") or (
+                (not by_gradient or status == "max_iter") and best[0] < curve[-1]):
+            values = best[1]
         return values, curve, status
 
     # ------------------------------------------------------------------ predict

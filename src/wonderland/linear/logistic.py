@@ -153,7 +153,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         if classes.size < 2:
             raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
-                             f"the data contain only one class: {classes[0]!r}")
+                             f"the data contain only one class: {classes.tolist()[0]!r}")
         self.classes_ = classes
         n, d = X.shape
         fit_intercept = bool(self.fit_intercept)
@@ -197,7 +197,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(classes)
         if classes.size < 2:
             raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
-                             f"the data contain only one class: {classes[0]!r}")
+                             f"the data contain only one class: {classes.tolist()[0]!r}")
         self.classes_ = classes
         problem = _DaskProblem(blocks, float(self.alpha), fit_intercept)
         theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
