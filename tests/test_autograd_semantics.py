@@ -1014,3 +1014,50 @@ def test_a_transform_running_on_another_thread_does_not_make_this_one_nested():
         assert entered.wait(10)
         g = wl.grad(lambda v: (v ** 3).sum())(wl.tensor([2.0]))
     assert g.tolist() == [12.0] and not g.requires_grad and g.grad_fn is None
+
+
+# ----------------------------------------------------------------------- stale views
+
+
+@pytest.mark.parametrize("write", [
+    lambda y: y.mul_(2.0),                      # the whole base
+    lambda y: y.clamp_(min=0.0),                # an in-place activation after a view
+    lambda y: y.__setitem__(0, 5.0),            # an assignment over the view's element
+    lambda y: y.fill_(1.0),
+])
+def test_a_view_used_after_a_recorded_write_on_its_base_is_refused_not_wrong(write):
+    """PyTorch rewrites the view's history; wonderland refuses it, rather than give the
+    gradient of the values before the write (``[1, 0, 0]`` where torch gives ``[2, 0, 0]``
+    for ``mul_``)."""
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    v = y[:1]
+    write(y)
+    with pytest.raises(RuntimeError, match=r"view of shape \(1,\).*take the view again"):
+        (v * 1.0).sum()
+    with pytest.raises(RuntimeError, match="take the view again"):
+        v.sum()
+
+
+def test_a_view_stays_usable_when_the_write_missed_it_or_was_not_recorded():
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    prev = y[0]
+    y[1] = prev * 2.0  # a write elsewhere in the base: prev's history is still right
+    y[2] = prev * 3.0
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 0.0, 0.0]  # torch's
+    x.grad = None
+    y = x * 1.0
+    v = y[1:]
+    with wl.no_grad():  # not recorded: the graph treats the values as they are (torch too)
+        y.mul_(2.0)
+    (v * 1.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0]
+    x.grad = None
+    h = wl.zeros(3)  # a buffer filled step by step, each step taking a fresh view
+    h[0] = x[0]
+    for t in (1, 2):
+        h[t] = h[t - 1] * 0.9 + x[t]
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.71, 1.9, 1.0])

@@ -4,7 +4,8 @@ Everything here is built on the primitives (nothing here has a derivative rule o
 own): PyTorch's ``add(other, alpha=)``, ``add_``/``sub_``, ``clamp_``, ``t()``, ``mm``,
 ``repeat``, ``masked_fill``, ``type()``, ``dim()``, ``cpu()`` and its comparison names
 (``eq``, ``lt``, ...), NumPy's ``float``/``double``/``to`` casts, ``round(decimals=)``,
-``floor_divide`` and ``remainder``, iteration, pickling and ``copy.deepcopy``.
+``floor_divide`` and ``remainder``, printing, iteration, pickling and
+``copy.deepcopy``.
 ``wonderland`` installs them at import.
 
 Examples
@@ -49,6 +50,7 @@ def install() -> None:
     T.float = lambda self: ew.astype(self, "float32")
     T.double = lambda self: ew.astype(self, "float64")
     T.expand = expand
+    T.__format__, T.__repr__, T.__str__ = _format, _repr, _repr
 
 
 # ----------------------------------------------------------------------- NumPy's rounding
@@ -97,6 +99,33 @@ def remainder(a: Any, b: Any) -> Tensor:
     [1.0, 2.0]
     """
     return ew._binary(ew.remainder_, a, b)
+
+
+# ----------------------------------------------------------------------- printing
+
+
+def _format(self: Tensor, spec: str) -> str:
+    """``format(t, ".3f")``: a one-element tensor formats as its number (as PyTorch); any
+    tensor prints with an empty spec."""
+    if self.ndim == 0 or (self.size == 1 and spec):  # f"{t}" of a scalar: its number, as torch
+        return format(self.item(), spec)
+    if spec:
+        raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "
+                        f"{self.shape}")
+    return repr(self)
+
+
+def _repr(self: Tensor) -> str:
+    """``tensor([...], grad_fn=<mul>)``: NumPy's digits in PyTorch's frame."""
+    body = repr(backend.to_numpy(self._data))  # (printing a traced tensor is allowed)
+    body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
+    body = body.replace("\n      ", "\n       ")
+    extra = ""
+    if self._node is not None:
+        extra = f", grad_fn=<{self._node.prim.name}>"
+    elif self._rg:
+        extra = ", requires_grad=True"
+    return f"tensor({body}{extra})"
 
 
 def _scaled(other: Any, alpha: Any, name: str) -> Any:

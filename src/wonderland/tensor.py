@@ -248,7 +248,28 @@ def _edge(a: Any) -> Any:
     """The edge to an argument: its node, the leaf itself, or None when it needs no grad."""
     if type(a) is not Tensor or not a._rg:
         return None
+    if a._base is not None:
+        check_view(a)
     return a if a._node is None else a._node
+
+
+def check_view(view: Tensor) -> None:
+    """Refuse a view whose base a recorded in-place write changed, where the view lies,
+    after the view was taken: the view's history misses that write (PyTorch rewrites it;
+    here the gradient would be wrong). A write elsewhere in the base leaves it right."""
+    node, base = view._node, view._base
+    write = None if base is None else base._node  # the base's history: latest writes first
+    while type(write) is Node and node is not None and write.seq > node.seq:
+        index = write.params.get("index", ...) if write.prim.name == "index_put" else ...
+        if index is ... or type(base._data) is not _ndarray or not backend.is_basic_index(
+                index) or backend.np.shares_memory(view._data,
+                                                   base._data[backend.complete_index(index)]):
+            raise RuntimeError(
+                f"a view of shape {view.shape} is used after an in-place "
+                f"{write.prim.name.replace('index_put', 'assignment')} changed its values "
+                f"through the tensor it views; its history misses that write: take the "
+                f"view again after the write")
+        write = write.e0  # the history before this write
 
 
 def _new(data: Any, xp: Any) -> Tensor:
@@ -346,6 +367,8 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
         if prim.lean and type(x._data) is _ndarray and x._data.size >= _LEAN_SIZE:
             node.a0 = _stand_in(x)
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
+        if x._base is not None:
+            check_view(x)
         node.params, node.seq = params, next(_sequence)
         node.g = node.ans_data = None
         if prim.uses_ans:
@@ -422,6 +445,9 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
             node.prim, node.n = prim, 2
             mine = (self if self._node is None else self._node) if self._rg else None
             theirs = (other if other._node is None else other._node) if other_rg else None
+            if self._base is not None or other_rg and other._base is not None:
+                for t in (self, other) if other_rg else (self,):
+                    check_view(t)
             if reflected:
                 node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine
             else:
@@ -618,27 +644,6 @@ class Tensor:
         if not self._data.shape:
             raise TypeError("len() of, or iteration over, a 0-d tensor (a scalar); use .item()")
         return self._data.shape[0]
-
-    def __format__(self, spec: str) -> str:
-        if self.ndim == 0 or (self.size == 1 and spec):  # f"{t}" of a scalar: its number, as torch
-            return format(self.item(), spec)
-        if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "
-                            f"{self.shape}")
-        return repr(self)
-
-    def __repr__(self) -> str:
-        body = repr(backend.to_numpy(self._data))  # (printing a traced tensor is allowed)
-        body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
-        body = body.replace("\n      ", "\n       ")
-        extra = ""
-        if self._node is not None:
-            extra = f", grad_fn=<{self._node.prim.name}>"
-        elif self._rg:
-            extra = ", requires_grad=True"
-        return f"tensor({body}{extra})"
-
-    __str__ = __repr__
 
     # -- reverse mode (backward and retain_grad are installed by wonderland.autodiff) --
     def detach(self) -> Tensor:

@@ -152,7 +152,8 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
             node.g = node.g + seed
     captured: dict[int, Any] = {}
     # the non-leaf targets, or for backward() the tensors of retain_grad: by their nodes now
-    pending = targets if targets is not None else [r() for r in list(retained.values())]
+    pending = targets if targets is not None else \
+        [r() for r in list(retained.values())] if retained else ()
     wanted = {t._node: t for t in pending if t is not None and t._node is not None}
     watching = (wanted, captured, targets is None, raw, create_graph) if wanted else None
     previous = set_grad_enabled(create_graph)
