@@ -367,7 +367,7 @@ def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
         if prim.lean and type(x._data) is _ndarray and x._data.size >= _LEAN_SIZE:
             node.a0 = _stand_in(x)
         node.e0 = (x if x._node is None else x._node) if prim.vjps[0] is not None else None
-        if x._base is not None:
+        if x._base is not None and x._base._node is not None:  # (a leaf's views: no writes)
             check_view(x)
         node.params, node.seq = params, next(_sequence)
         node.g = node.ans_data = None
