@@ -112,6 +112,12 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     >>> fast.n_iter == res.n_iter, fast.x.item() == res.x.item()
     (True, True)
     """
+    if not callable(f):
+        raise TypeError(f"minimize: f must be a function of x returning a scalar Tensor, got "
+                        f"{type(f).__name__} {f!r:.60}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"minimize: callback must be a function of the State (or None), got "
+                        f"{type(callback).__name__} {callback!r:.60}")
     if method not in METHODS:
         raise ValueError(f"minimize: method must be one of {sorted(METHODS)}, got {method!r}")
     if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 0:
@@ -127,6 +133,18 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result, not noise
         return loop(f, x, optimizer, method, max_iter, tol_grad, tol_x, callback,
                     progress, bool(compile)).run()
+
+
+def _stops(answer: Any) -> bool:
+    """Whether the callback's answer stops the descent: True stops, False and None go on
+    (an answer without one truth value, such as an array, is refused by name)."""
+    if answer is None or isinstance(answer, bool):
+        return bool(answer)
+    try:
+        return bool(answer)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"minimize: callback must return True (stop), False or None, got "
+                        f"{type(answer).__name__} {answer!r:.60}") from None
 
 
 def _norm(values: np.ndarray, axis: int | None = None) -> Any:
@@ -270,8 +288,8 @@ class _Loop:
             xs.append(current.copy())
             funs.append(fun)
             norms.append(gnorm)
-            if self.callback is not None and self.callback(
-                    State(t, self.x.detach().clone(), fun, gnorm)):
+            if self.callback is not None and _stops(self.callback(
+                    State(t, self.x.detach().clone(), fun, gnorm))):
                 reason = "callback"
             elif gnorm < self.tol_grad:
                 reason = "tol_grad"
@@ -339,8 +357,8 @@ class _BatchedLoop(_Loop):
             xs.append(current)
             funs.append(fun.copy())
             norms.append(gnorm.copy())
-            if self.callback is not None and self.callback(
-                    State(t, self.x.detach().clone(), fun.copy(), gnorm.copy())):
+            if self.callback is not None and _stops(self.callback(
+                    State(t, self.x.detach().clone(), fun.copy(), gnorm.copy()))):
                 reason[reason == None] = "callback"  # noqa: E711
                 break
             step = _norm(current - previous, axis=1)
@@ -441,10 +459,7 @@ class _CompiledSteps:
         """What the optimizer's ``step()`` computes before updating: the step size (and
         Adam's bias corrections), with its step count moved on."""
         opt = self.optimizer
-        lr = opt.current_lr()
-        if opt._constant is None and (not lr >= 0 or not math.isfinite(lr)):
-            raise ValueError(f"{type(opt).__name__}: the schedule gave lr={lr!r} at step "
-                             f"{opt.t + 1}")
+        lr = opt.current_lr()  # (a schedule's value checked there)
         opt.t += 1
         # (a float64 x keeps Python floats: the same values, and the compiled code's
         # Python-float fast path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -32,13 +32,24 @@ class Optimizer:
     _on_tensors = False
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule) -> None:
-        params = list(params) if not isinstance(params, Tensor) else [params]
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            params = [params]
+        else:
+            try:
+                params = list(params)
+            except TypeError:
+                raise TypeError(f"{name}: params must be an iterable of wonderland Tensors "
+                                f"(a list, model.parameters()), got {type(params).__name__} "
+                                f"{params!r:.60}") from None
         if not params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+            raise ValueError(f"{name}: got an empty list of parameters")
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameter {i} is a "
-                                f"{type(p).__name__}, not a Tensor")
+                kind = type(p)
+                # "a Tensor, not a Tensor" said nothing for PyTorch's tensors: name the module
+                raise TypeError(f"{name}: parameter {i} is a {kind.__module__}.{kind.__qualname__}"
+                                f", not a wonderland Tensor (wl.tensor(..., requires_grad=True))")
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} (shape {p.shape}) must "
                                  f"be a leaf tensor with requires_grad=True")
@@ -57,10 +68,16 @@ class Optimizer:
         self.state: list[dict[str, Tensor]] = [{} for _ in params]
 
     def current_lr(self) -> float:
-        """``η_t`` for the next step."""
+        """``η_t`` for the next step.
+
+        Raises
+        ------
+        ValueError
+            When the schedule gives something other than a finite number ``>= 0``.
+        """
         if self._constant is not None:
             return self._constant
-        return float(self._schedule(self.t + 1))
+        return _schedule_value(self._schedule, self.t + 1, type(self).__name__)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradients: ``.grad`` becomes ``None`` (PyTorch's default),
@@ -75,9 +92,6 @@ class Optimizer:
     def step(self) -> None:
         """One update of every parameter that has a gradient, with step size ``η_t``."""
         lr = self.current_lr()
-        if self._constant is None and (not lr >= 0 or not math.isfinite(lr)):
-            raise ValueError(f"{type(self).__name__}: the schedule gave lr={lr!r} at step "
-                             f"{self.t + 1}")
         self.t += 1
         # raw-array updates record nothing; Tensor ones run with recording off
         previous = set_grad_enabled(False) if self._on_tensors else None
@@ -93,8 +107,10 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state as plain values: step counter, hyperparameters, buffers."""
+        """The optimizer's state as plain values: its class name, step counter,
+        hyperparameters and buffers (copies)."""
         return {
+            "optimizer": type(self).__name__,
             "t": self.t,
             "hyperparameters": self._hyperparameters(),
             "state": [{k: backend.to_numpy(v._data).copy() for k, v in s.items()}
@@ -102,33 +118,81 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state from ``state_dict()`` (same parameters, same shapes)."""
+        """Restore a state from ``state_dict()`` (same parameters, same shapes).
+
+        Everything is checked before anything changes: a state that is refused (another
+        optimizer's, a buffer of the wrong shape, a hyperparameter the constructor would
+        refuse) leaves the optimizer as it was.
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit.
+        """
+        name = type(self).__name__
+        if not isinstance(state, Mapping) or not isinstance(state.get("state"), list | tuple) \
+                or "t" not in state:
+            what = f"keys {sorted(map(str, state))}" if isinstance(state, Mapping) else \
+                type(state).__name__
+            raise ValueError(f"{name}: load_state_dict expects what state_dict() returns, a "
+                             f"dict with 't', 'hyperparameters' and 'state' (a list of dicts "
+                             f"of buffers, one per parameter); got {what}")
+        t = state["t"]
+        if not _is_number(t) or not math.isfinite(t) or not float(t).is_integer() or t < 0:
+            raise ValueError(f"{name}: the state's step counter t must be a non-negative "
+                             f"integer, got {t!r}")
         buffers = state["state"]
         if len(buffers) != len(self.params):
-            raise ValueError(f"{type(self).__name__}: the state has {len(buffers)} parameters, "
+            raise ValueError(f"{name}: the state has {len(buffers)} parameters, "
                              f"the optimizer has {len(self.params)}")
         restored = []
         for i, (p, saved) in enumerate(zip(self.params, buffers)):
+            if not isinstance(saved, Mapping):
+                raise ValueError(f"{name}: the state of parameter {i} must be a dict of "
+                                 f"buffers, got {type(saved).__name__}")
             entry = {}
-            for name, value in saved.items():
-                if name not in self._state_names:
-                    raise ValueError(f"{type(self).__name__}: buffer {name!r} of parameter {i} "
+            for buffer, value in saved.items():
+                if buffer not in self._state_names:
+                    raise ValueError(f"{name}: buffer {buffer!r} of parameter {i} "
                                      f"is not one of this optimizer's "
                                      f"({', '.join(self._state_names) or 'none'}); is the "
                                      f"state another optimizer's?")
                 array = backend.to_numpy(backend.asarray(value))
-                if array.shape != p.shape and not (name == "step" and array.shape == ()):
-                    raise ValueError(f"{type(self).__name__}: buffer {name!r} of parameter {i} "
+                if array.shape != p.shape and not (buffer == "step" and array.shape == ()):
+                    raise ValueError(f"{name}: buffer {buffer!r} of parameter {i} "
                                      f"has shape {array.shape}, the parameter {p.shape}")
                 data = backend.from_numpy(array.astype(backend.to_numpy(p._data).dtype), p._data)
-                entry[name] = Tensor(data)
+                entry[buffer] = Tensor(data)
             restored.append(entry)
-        self.t = int(state["t"])
+        saved_by = state.get("optimizer", name)  # (absent from states saved before it was)
+        if saved_by != name:
+            raise ValueError(f"{name}: the state was saved by {saved_by}, not {name}")
+        hyperparameters = self._checked_hyperparameters(dict(state.get("hyperparameters") or {}))
+        self.t = int(t)
         self.state = restored
-        for name, value in state.get("hyperparameters", {}).items():
-            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
         self._schedule = as_schedule(self.lr)
         self._constant = float(self.lr) if not callable(self.lr) else None
+
+    def _checked_hyperparameters(self, saved: dict[str, Any]) -> dict[str, Any]:
+        """The saved hyperparameters as this optimizer's constructor takes them in: only
+        its own names, values it accepts (checked by building a throwaway copy)."""
+        name = type(self).__name__
+        known = {"lr", *self._hyperparameters()}
+        unknown = sorted(str(k) for k in saved if k not in known)
+        if unknown:
+            raise ValueError(f"{name}: the state's hyperparameter(s) {', '.join(unknown)} are "
+                             f"not this optimizer's ({', '.join(sorted(known))})")
+        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+        probe_param = Tensor(np.zeros(1), requires_grad=True)
+        try:
+            probe = type(self)([probe_param], **{"lr": self.lr, **saved})
+        except (TypeError, ValueError) as exc:
+            reason = str(exc).removeprefix(f"{name}: ")
+            raise ValueError(f"{name}: the state's hyperparameters are refused: {reason}"
+                             ) from None
+        return {k: getattr(probe, k) for k in saved}
 
     def _hyperparameters(self) -> dict[str, Any]:
         out = {}
@@ -139,6 +203,23 @@ class Optimizer:
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
+
+
+def _schedule_value(schedule: Schedule, t: int, who: str) -> float:
+    """``schedule(t)`` as a float, refused unless it is a finite number ``>= 0``."""
+    value = schedule(t)
+    if _is_number(value):
+        lr = float(value)
+    elif getattr(value, "shape", None) == () and not isinstance(value, str | bytes) and \
+            getattr(getattr(value, "dtype", None), "kind", "f") in "fiu":
+        lr = float(value)  # a 0-d array or tensor of a number
+    else:
+        raise ValueError(f"{who}: the schedule {getattr(schedule, '__name__', schedule)!s:.60} "
+                         f"must give a number at step {t}, got {type(value).__name__} "
+                         f"{value!r:.60}")
+    if not lr >= 0 or not math.isfinite(lr):
+        raise ValueError(f"{who}: the schedule gave lr={lr!r} at step {t}")
+    return lr
 
 
 def _add_in_place(p: Tensor, delta: Any) -> None:
@@ -325,8 +406,9 @@ class Adam(Optimizer):
                 all(_is_number(b) and 0 <= b < 1 for b in betas)):
             raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
         beta1, beta2 = betas
-        if not _is_number(eps) or not eps >= 0:
-            raise ValueError(f"Adam: eps must be non-negative, got {eps!r}")
+        if not _is_number(eps) or not eps >= 0 or not math.isfinite(eps):
+            # an infinite eps would make every step zero without a word
+            raise ValueError(f"Adam: eps must be a finite non-negative number, got {eps!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
 

@@ -1,6 +1,7 @@
 """Step-size sequences ``η_t`` (the text's ``x_t = x_{t-1} - η_t ∇f(x_{t-1})``).
 
-Each schedule is a callable ``t -> η_t`` with ``t = 1`` for the first step.
+Each schedule is a callable ``t -> η_t`` with ``t = 1`` for the first step (``t < 1`` is a
+ValueError).
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ Schedule = Callable[[int], float]
 
 
 def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not value > 0 or not math.isfinite(value):
+    # float() would read "0.1" and leak its own message for None
+    if not is_number(value) or not value > 0 or not math.isfinite(value):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return value
+    return float(value)
+
+
+def _non_negative(name: str, value: float) -> float:
+    if not is_number(value) or not value >= 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
+    return float(value)
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -76,7 +83,8 @@ def exponential(lr: float, gamma: float) -> Schedule:
 
 
 def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
-    """``η_t = lr / (1 + decay · (t-1))^power``: the classic Robbins–Monro sequence.
+    """``η_t = lr / (1 + decay · (t-1))^power``: the classic Robbins–Monro sequence
+    (``decay`` and ``power`` finite and non-negative).
 
     Examples
     --------
@@ -85,8 +93,9 @@ def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
     0.3333333333333333
     """
     lr = _positive("lr", lr)
-    if decay < 0:
-        raise ValueError(f"decay must be non-negative, got {decay!r}")
+    # a NaN decay or power gave NaN step sizes only when used; a negative power a growing one
+    decay = _non_negative("decay", decay)
+    power = _non_negative("power", power)
     return _named(lambda t: lr / (1.0 + decay * (t - 1)) ** power,
                   f"inverse_time({lr}, decay={decay}, power={power})")
 
@@ -109,14 +118,21 @@ def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
         raise ValueError(f"lr_min must be a number in [0, lr] = [0, {lr}], got {lr_min!r}")
     lr_min = float(lr_min)
 
-    def schedule(t: int) -> float:
+    def formula(t: int) -> float:
         progress = min(t - 1, t_max) / t_max
         return lr_min + 0.5 * (lr - lr_min) * (1.0 + math.cos(math.pi * progress))
 
-    return _named(schedule, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})")
+    return _named(formula, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})")
 
 
-def _named(schedule: Schedule, text: str) -> Schedule:
+def _named(formula: Schedule, text: str) -> Schedule:
+    """``formula`` named ``text``, refusing steps before the first (``t = 1``): PyTorch's
+    epochs count from 0, and ``t = 0`` gave a step size above ``lr`` without a word."""
+    def schedule(t: int) -> float:
+        if not t >= 1:
+            raise ValueError(f"{text}: t counts the steps from 1 (the first step), got {t!r}")
+        return formula(t)
+
     schedule.__qualname__ = schedule.__name__ = text
     return schedule
 

@@ -121,6 +121,13 @@ def _view(paths: list[np.ndarray], lim: Sequence[float], axis: int,
     return new_lo, new_hi
 
 
+def _pad(view: tuple[float, float], box: tuple[float, float]) -> tuple[float, float]:
+    """``view`` with a margin (``MARGIN`` of the box's width) beyond each edge of ``box``
+    that it would otherwise end on, so that a dashed box is never hidden by the border."""
+    margin = MARGIN * (box[1] - box[0])
+    return min(view[0], box[0] - margin), max(view[1], box[1] + margin)
+
+
 def _exit_point(path: np.ndarray, view: tuple[tuple[float, float], ...]) -> np.ndarray | None:
     """Where ``path`` last leaves the rectangle ``view`` (its finite part; clipped onto the
     rectangle when it never was inside), None when no point is finite."""
@@ -153,7 +160,8 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     map; starts are white circles, ends gold stars; the legend sits outside the axes.
 
     Paths that leave the box ``xlim × ylim`` stay visible: the axes grow to take them in
-    (the box is then drawn dashed), by at most ``extend`` times the box's width (height)
+    (the box is then drawn dashed, with a small margin beyond each of its edges, so that
+    none lies on the axes' border), by at most ``extend`` times the box's width (height)
     on each side. When a path ends further out still, a gold ✕ ("end beyond the plot")
     marks the point where it last leaves the plot, on its edge (a path that turns
     non-finite is drawn up to its last finite point). ``extend=0`` keeps the axes on the
@@ -193,6 +201,8 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     paths = _paths(results)
     box = ((float(xlim[0]), float(xlim[1])), (float(ylim[0]), float(ylim[1])))
     view = (_view(paths, xlim, 0, extend), _view(paths, ylim, 1, extend))
+    if view != box:  # the box is drawn dashed: none of its edges on the axes' border
+        view = (_pad(view[0], box[0]), _pad(view[1], box[1]))
     xs = np.linspace(*view[0], resolution)
     ys = np.linspace(*view[1], resolution)
     values = _grid_values(f, xs, ys)
