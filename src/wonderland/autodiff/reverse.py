@@ -156,11 +156,13 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
         [r() for r in list(retained.values())] if retained else ()
     wanted = {t._node: t for t in pending if t is not None and t._node is not None}
     watching = (wanted, captured, targets is None, raw, create_graph) if wanted else None
-    previous = set_grad_enabled(create_graph)
+    # a raw pass makes no Tensor that could record: the mode (a lock) is left as it is
+    previous = set_grad_enabled(create_graph) if watching or not raw else None
     try:
         _visit(heap, leaves, retain_graph, nb, watching, raw, floor)
     finally:
-        set_grad_enabled(previous)
+        if previous is not None:
+            set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
     if targets is not None:
@@ -287,9 +289,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                 follow = None
             if not retain_graph:  # drop what the rules needed
                 node.n = -1
-                node.a0 = node.a1 = node.ans_data = None
-                if n > 2:
-                    node.rest = None
+                node.a0 = node.a1 = node.ans_data = node.rest = None
     except BaseException:
         if follow is not None:  # not on the heap: leave no cotangent behind
             follow.g = None
