@@ -39,3 +39,26 @@ def threads() -> Iterator[None]:
     dask = pytest.importorskip("dask")
     with dask.config.set(scheduler="threads"):
         yield
+
+
+class _ClosedAfterFirstLine:
+    """A stdout whose reader went away after the first line (`| head -n 1`)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        if self.lines > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.lines > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.fixture
+def stdout_closed_after_first_line() -> _ClosedAfterFirstLine:
+    """A stand-in for ``sys.stdout`` piped into ``head -n 1``."""
+    return _ClosedAfterFirstLine()

@@ -247,28 +247,12 @@ def test_a_header_naming_a_column_twice_once_spaces_go_is_refused(cluster, tmp_p
                            f"{str(data)!r} names column 'a' twice (columns 0 and 1)")
 
 
-class _ClosedAfterFirstLine:
-    """A stdout whose reader went away after the first line (`| head -n 1`)."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-
-    def write(self, text: str) -> int:
-        self.lines += text.count("\n")
-        if self.lines > 1:
-            raise BrokenPipeError(32, "Broken pipe")
-        return len(text)
-
-    def flush(self) -> None:
-        if self.lines > 1:
-            raise BrokenPipeError(32, "Broken pipe")
-
-
-def test_fit_piped_into_head_still_writes_the_model(cluster, houses, tmp_path, monkeypatch):
+def test_fit_piped_into_head_still_writes_the_model(cluster, houses, tmp_path, monkeypatch,
+                                                    stdout_closed_after_first_line):
     # the report stopped at its second line, before the model was saved: no model file
     pattern, X, y = houses
     save = tmp_path / "model.json"
-    monkeypatch.setattr("sys.stdout", _ClosedAfterFirstLine())
+    monkeypatch.setattr("sys.stdout", stdout_closed_after_first_line)
     status = main(["fit", pattern, "--target", "price", "--model", "ridge", "--test-size",
                    "0", "--save", str(save), "--dask", "--scheduler",
                    cluster.scheduler_address])

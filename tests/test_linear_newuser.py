@@ -47,24 +47,8 @@ def test_a_fit_stopped_by_max_iter_keeps_its_best_epoch():
     assert final == pytest.approx(model.loss_curve_.min(), rel=1e-9)
 
 
-class _ClosedAfterFirstLine:
-    """A stdout whose reader went away after the first line (`| head -n 1`)."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-
-    def write(self, text: str) -> int:
-        self.lines += text.count("\n")
-        if self.lines > 1:
-            raise BrokenPipeError(32, "Broken pipe")
-        return len(text)
-
-    def flush(self) -> None:
-        if self.lines > 1:
-            raise BrokenPipeError(32, "Broken pipe")
-
-
-def test_fit_piped_into_head_still_writes_the_model(tmp_path, monkeypatch):
+def test_fit_piped_into_head_still_writes_the_model(tmp_path, monkeypatch,
+                                                    stdout_closed_after_first_line):
     # `wonderland fit ... | head -n 1` stopped at the second line of the report, before
     # the model was saved: exit 141 and no model file
     from wonderland.cli.main import main
@@ -75,7 +59,7 @@ def test_fit_piped_into_head_still_writes_the_model(tmp_path, monkeypatch):
     data = tmp_path / "houses.csv"
     data.write_text("rooms,age,price\n" + "\n".join(",".join(map(str, r)) for r in rows))
     model = tmp_path / "model.json"
-    monkeypatch.setattr("sys.stdout", _ClosedAfterFirstLine())
+    monkeypatch.setattr("sys.stdout", stdout_closed_after_first_line)
     status = main(["fit", str(data), "--target", "price", "--model", "linear",
                    "--save", str(model)])
     assert status == 141
