@@ -52,12 +52,20 @@ from .creation import (
 from .gradcheck import check_grad, numerical_grad
 from .idioms import (
     allclose,
+    chunk,
+    flip,
     floor_divide,
     inference_mode,
     isclose,
+    movedim,
     remainder,
+    roll,
     round,
     set_grad_enabled,
+    split,
+    tril,
+    triu,
+    unbind,
 )
 from .primitives.elementwise import (
     abs,
@@ -152,4 +160,5 @@ __all__ = [
     "linearize", "numerical_grad", "check_grad",
     "autograd", "inference_mode", "from_numpy", "as_tensor", "allclose", "isclose",
     "randn_like", "rand_like", "full_like", "losses", "data", "linear", "compile",
+    "flip", "roll", "tril", "triu", "chunk", "split", "unbind", "movedim",
 ]

@@ -2,10 +2,12 @@
 
 Everything here is built on the primitives (nothing here has a derivative rule of its
 own): PyTorch's ``add(other, alpha=)``, ``add_``/``sub_``, ``clamp_``, ``t()``, ``mm``,
-``repeat``, ``masked_fill``, ``type()``, ``dim()``, ``cpu()`` and its comparison names
-(``eq``, ``lt``, ...), NumPy's ``float``/``double``/``to`` casts, ``round(decimals=)``,
-``floor_divide`` and ``remainder``, printing, iteration, pickling and
-``copy.deepcopy``.
+``repeat``, ``masked_fill``, ``type()``, ``dim()``, ``cpu()``, its comparison names
+(``eq``, ``lt``, ...) and shape methods (``contiguous``, ``view_as``, ``reshape_as``,
+``swapaxes``/``swapdims``, ``movedim``, ``flip``, ``roll``, ``chunk``, ``split``,
+``unbind``, ``tril``, ``triu``), NumPy's ``float``/``double``/``to`` casts,
+``round(decimals=)``, ``floor_divide`` and ``remainder``, printing, iteration, pickling
+and ``copy.deepcopy``.
 ``wonderland`` installs them at import.
 
 Examples
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import backend
@@ -43,8 +45,11 @@ def install() -> None:
                      ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
         setattr(T, name, fn)
     for fn in (add, sub, mul, div, add_, sub_, var, std, clamp_, _t, mm, repeat, masked_fill,
-               masked_fill_, _type, dim, cpu, round, floor_divide, remainder):
+               masked_fill_, _type, dim, cpu, round, floor_divide, remainder, contiguous,
+               view_as, reshape_as, swapaxes, movedim, flip, roll, chunk, split, unbind, tril,
+               triu):
         setattr(T, fn.__name__, fn)
+    T.swapdims = swapaxes
     T.pow = T.__pow__
     T.numel = lambda self: self.size
     T.float = lambda self: ew.astype(self, "float32")
@@ -438,6 +443,306 @@ def cpu(self: Tensor) -> Tensor:
                            f"({self._xp.__name__}) is not differentiable; use "
                            f"detach().cpu()")
     return _new(backend.to_numpy(self._data), backend.numpy_namespace)
+
+
+# ----------------------------------------------------------------------- PyTorch's shape
+# methods: contiguous, view_as, reshape_as, swapaxes, movedim, flip, roll, chunk, split,
+# unbind, tril, triu (indexing, concatenate, permute and where underneath)
+
+
+def _int(value: Any, name: str, what: str) -> int:
+    """``value`` as a Python int, or a TypeError naming it."""
+    if isinstance(value, bool | backend.np.bool_) or not isinstance(
+            value, int | backend.np.integer):
+        raise TypeError(f"{name}: {what} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _ints(value: Any, name: str, what: str) -> tuple[int, ...]:
+    """An int or a sequence of ints as a tuple of ints."""
+    if isinstance(value, tuple | list):
+        return tuple(_int(v, name, what) for v in value)
+    return (_int(value, name, what),)
+
+
+def _dims(dims: tuple[int, ...], ndim: int, name: str, repeats: str | None = None) -> tuple:
+    """``dims`` as non-negative positions (a 0-d tensor takes 0 and -1, as in PyTorch); with
+    ``repeats``, a repeated dimension is refused."""
+    out = tuple(shape._axis(d, max(ndim, 1), name) for d in dims)
+    if repeats is not None and len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated dimension in {repeats} {dims}")
+    return out
+
+
+def _slice(x: Tensor, dim: int, index: Any) -> Tensor:
+    """``x[..., index, ...]`` with ``index`` at axis ``dim`` (a view for an int or a slice)."""
+    return shape.getitem(x, (slice(None),) * dim + (index,))
+
+
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself (PyTorch's ``contiguous()``): wonderland has no strides to fix, as
+    every operation accepts any layout.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.zeros(2, 3).t()
+    >>> x.contiguous() is x
+    True
+    """
+    return self
+
+
+def view_as(self: Tensor, other: Any) -> Tensor:
+    """The tensor in ``other``'s shape (PyTorch's ``view_as``; ``view`` here is ``reshape``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.arange(6.0).view_as(wl.zeros(2, 3)).shape
+    (2, 3)
+    """
+    if not hasattr(other, "shape"):
+        raise TypeError(f"view_as: expected a tensor (something with a shape), got "
+                        f"{type(other).__name__}")
+    return shape.reshape(self, tuple(other.shape))
+
+
+def reshape_as(self: Tensor, other: Any) -> Tensor:
+    """The tensor reshaped to ``other``'s shape (PyTorch's ``reshape_as``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.arange(6.0).reshape_as(wl.zeros(3, 2)).tolist()
+    [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    """
+    if not hasattr(other, "shape"):
+        raise TypeError(f"reshape_as: expected a tensor (something with a shape), got "
+                        f"{type(other).__name__}")
+    return shape.reshape(self, tuple(other.shape))
+
+
+def swapaxes(self: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Swap two axes (PyTorch's and NumPy's ``swapaxes``, alias ``swapdims``; the same as
+    ``transpose(axis0, axis1)``).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.zeros(2, 3, 4).swapaxes(0, -1).shape
+    (4, 3, 2)
+    """
+    return shape.transpose(self, _int(axis0, "swapaxes", "a dimension"),
+                           _int(axis1, "swapaxes", "a dimension"))
+
+
+def movedim(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """Move axes ``source`` to positions ``destination`` (PyTorch's ``movedim``, NumPy's
+    ``moveaxis``); the other axes keep their order. Both ints, or sequences of one length.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.zeros(2, 3, 4)
+    >>> x.movedim(0, -1).shape
+    (3, 4, 2)
+    >>> wl.movedim(x, (0, 1), (2, 0)).shape
+    (3, 4, 2)
+    """
+    x = as_tensor(x)
+    if isinstance(source, tuple | list) != isinstance(destination, tuple | list):
+        raise TypeError(f"movedim: source and destination must both be ints or both be "
+                        f"sequences, got {source!r} and {destination!r}")
+    src = _ints(source, "movedim", "a dimension")
+    dst = _ints(destination, "movedim", "a dimension")
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {tuple(src)} and destination {tuple(dst)} must "
+                         f"have the same number of dimensions")
+    src = _dims(src, x.ndim, "movedim", "source")
+    dst = _dims(dst, x.ndim, "movedim", "destination")
+    if x.ndim == 0:
+        return x
+    order: list = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(a for a in range(x.ndim) if a not in src)
+    return shape.permute(x, tuple(next(rest) if o is None else o for o in order))
+
+
+def flip(x: Any, dims: int | Sequence[int], *more: int) -> Tensor:
+    """The values in reverse order along ``dims`` (PyTorch's ``flip``: a new tensor, not a
+    view). ``dims`` is an int or a sequence; the method also takes ``x.flip(0, 1)``.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> x.flip(0).tolist()
+    [[3.0, 4.0], [1.0, 2.0]]
+    >>> wl.flip(x, (0, 1)).tolist()
+    [[4.0, 3.0], [2.0, 1.0]]
+    """
+    x = as_tensor(x)
+    dims = _dims(_ints((dims, *more) if more else dims, "flip", "a dimension"), x.ndim,
+                 "flip", "dims")
+    if x.ndim == 0 or not dims:
+        return ew.clone(x)
+    index = tuple(slice(None, None, -1) if a in dims else slice(None) for a in range(x.ndim))
+    return ew.clone(shape.getitem(x, index))  # its own storage, as PyTorch's flip
+
+
+def roll(x: Any, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """The values shifted cyclically by ``shifts`` along ``dims`` (PyTorch's ``roll``):
+    entries pushed past the end come back at the start. ``dims=None`` rolls the flattened
+    tensor and restores its shape. A new tensor, not a view.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.tensor([1.0, 2.0, 3.0, 4.0]).roll(1).tolist()
+    [4.0, 1.0, 2.0, 3.0]
+    >>> wl.roll(wl.tensor([[1.0, 2.0], [3.0, 4.0]]), (1, -1), (0, 1)).tolist()
+    [[4.0, 3.0], [2.0, 1.0]]
+    """
+    x = as_tensor(x)
+    shifts = _ints(shifts, "roll", "a shift")
+    if dims is None:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: shifts {shifts} without dims: give one shift for the "
+                             f"flattened tensor, or one dimension per shift")
+        return shape.reshape(roll(shape.reshape(x, (-1,)), shifts, 0), x.shape)
+    dims = _ints(dims, "roll", "a dimension")
+    if len(shifts) != len(dims) or not dims:
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same "
+                         f"(non-zero) length")
+    dims = tuple(shape._axis(d, x.ndim, "roll") for d in dims)  # a 0-d tensor has none
+    out = x
+    for s, d in zip(shifts, dims):  # a repeated dim rolls again, as PyTorch
+        n = out.shape[d]
+        s = s % n if n else 0
+        if s:
+            out = shape.concatenate([_slice(out, d, slice(n - s, None)),
+                                     _slice(out, d, slice(None, n - s))], d)
+    return ew.clone(out) if out is x else out
+
+
+def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
+    """Pieces of ``x`` along ``dim`` (PyTorch's ``split``): an int gives pieces of that
+    size (the last may be smaller), a list gives pieces of those sizes, which must add up
+    to the size of ``dim``. A tuple of views, as in PyTorch.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> [p.tolist() for p in wl.arange(5.0).split(2)]
+    [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    >>> [p.shape for p in wl.split(wl.zeros(2, 5), [1, 4], dim=1)]
+    [(2, 1), (2, 4)]
+    """
+    x = as_tensor(x)
+    d = shape._axis(_int(dim, "split", "a dimension"), x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, tuple | list):
+        sizes = _ints(split_size_or_sections, "split", "a split size")
+        if any(s < 0 for s in sizes):
+            raise ValueError(f"split: split sizes must be non-negative, got {list(sizes)}")
+        if sum(sizes) != n:
+            raise ValueError(f"split: split sizes {list(sizes)} add up to {sum(sizes)}, not "
+                             f"to {n}, the size of dimension {dim} of shape {x.shape}")
+    else:
+        size = _int(split_size_or_sections, "split", "split_size")
+        if size < 0 or (size == 0 and n):
+            raise ValueError(f"split: split_size must be positive (0 only for an empty "
+                             f"dimension), got {size} for dimension {dim} of size {n}")
+        sizes = (n,) if n <= size or size == 0 else \
+            (size,) * (n // size) + ((n % size,) if n % size else ())
+    starts = [0]
+    for s in sizes:
+        starts.append(starts[-1] + s)
+    return tuple(_slice(x, d, slice(a, b)) for a, b in zip(starts, starts[1:]))
+
+
+def chunk(x: Any, chunks: int, dim: int = 0) -> tuple:
+    """``x`` cut into ``chunks`` pieces along ``dim`` (PyTorch's ``chunk``): each of size
+    ``ceil(n / chunks)``, the last smaller, so there may be fewer than ``chunks``. A tuple of
+    views.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> [p.tolist() for p in wl.arange(5.0).chunk(3)]
+    [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    >>> len(wl.chunk(wl.zeros(6), 4))
+    3
+    """
+    x = as_tensor(x)
+    chunks = _int(chunks, "chunk", "chunks")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
+    if x.ndim == 0:
+        raise ValueError("chunk: expects a tensor with at least one dimension, got a 0-d one")
+    d = shape._axis(_int(dim, "chunk", "a dimension"), x.ndim, "chunk")
+    n = x.shape[d]
+    if n == 0:  # as PyTorch: chunks empty pieces
+        return split(x, [0] * chunks, d)
+    return split(x, -(-n // chunks), d)
+
+
+def unbind(x: Any, dim: int = 0) -> tuple:
+    """The slices of ``x`` along ``dim``, each without that axis (PyTorch's ``unbind``): a
+    tuple of views. ``wl.stack`` puts them back together.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> a, b = wl.tensor([[1.0, 2.0], [3.0, 4.0]]).unbind(1)
+    >>> a.tolist(), b.tolist()
+    ([1.0, 3.0], [2.0, 4.0])
+    """
+    x = as_tensor(x)
+    d = shape._axis(_int(dim, "unbind", "a dimension"), x.ndim, "unbind")
+    return tuple(_slice(x, d, i) for i in range(x.shape[d]))
+
+
+def _triangle(x: Any, diagonal: int, name: str, lower: bool) -> Tensor:
+    x = as_tensor(x)
+    k = _int(diagonal, name, "diagonal")
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expects a tensor with at least 2 dimensions, got shape "
+                         f"{x.shape}")
+    rows, cols = x.shape[-2:]
+    offset = backend.np.arange(cols)[None, :] - backend.np.arange(rows)[:, None]
+    keep = offset <= k if lower else offset >= k
+    return masked_fill(x, ~keep, 0)  # zero off the triangle: zero gradient there
+
+
+def tril(x: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two axes (PyTorch's ``tril``): entries with
+    ``j - i <= diagonal`` are kept, the rest zeroed (with them, their gradient).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.ones(2, 3).tril().tolist()
+    [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    >>> wl.tril(wl.ones(2, 2), diagonal=-1).tolist()
+    [[0.0, 0.0], [1.0, 0.0]]
+    """
+    return _triangle(x, diagonal, "tril", True)
+
+
+def triu(x: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two axes (PyTorch's ``triu``): entries with
+    ``j - i >= diagonal`` are kept, the rest zeroed (with them, their gradient).
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> wl.ones(2, 3).triu(1).tolist()
+    [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
+    """
+    return _triangle(x, diagonal, "triu", False)
 
 
 def _reduce(self: Tensor) -> tuple:
