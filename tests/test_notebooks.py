@@ -1,6 +1,7 @@
 """The example notebooks never rot: each one runs top to bottom in a fresh ``python3``
-kernel (nbclient, a timeout per cell, matplotlib's Agg backend, no network), is committed
-with its outputs cleared, and matches ``examples/_make_notebooks.py``, which writes it."""
+kernel (nbclient, a timeout per cell, matplotlib's Agg backend, no network) without
+writing to stderr and with every figure drawn as an image, is committed with its outputs
+cleared, and matches ``examples/_make_notebooks.py``, which writes it."""
 
 from __future__ import annotations
 
@@ -54,16 +55,54 @@ def test_notebooks_match_their_generator():
             f"{name} differs from examples/_make_notebooks.py; run it to regenerate")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, monkeypatch):
+_EXECUTED: dict[Path, nbformat.NotebookNode] = {}
+
+
+def _executed(path: Path) -> nbformat.NotebookNode:
+    """The notebook run top to bottom, once per session (the checks below share it)."""
+    if path not in _EXECUTED:
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                         resources={"metadata": {"path": str(EXAMPLES)}})
+        client.execute()
+        _EXECUTED[path] = nb
+    return _EXECUTED[path]
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list:
+    return [output for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.outputs]
+
+
+@pytest.fixture(autouse=True)
+def _headless(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits the environment
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(EXAMPLES)}})
-    client.execute()
-    errors = [output for cell in nb.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path):
+    nb = _executed(path)
+    errors = [output for output in _outputs(nb) if output.output_type == "error"]
     assert not errors, errors
     ran = [cell.execution_count for cell in nb.cells if cell.cell_type == "code"]
     assert all(count is not None for count in ran)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_prints_no_warning(path):
+    """Nothing reaches stderr: no warning (a RuntimeWarning, a ConvergenceWarning nobody
+    asked for, a deprecation) lands in front of the reader."""
+    stderr = [output.text for output in _outputs(_executed(path))
+              if output.output_type == "stream" and output.name == "stderr"]
+    assert not stderr, f"{path.name} writes to stderr: {stderr}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_figures_are_drawn(path):
+    """Every figure shows as an image, not as the bare text ``<Figure size ...>`` (which
+    is what a reader sees when matplotlib is left on a non-displaying backend)."""
+    for output in _outputs(_executed(path)):
+        data = output.get("data", {})
+        if str(data.get("text/plain", "")).startswith("<Figure"):
+            assert "image/png" in data, f"{path.name}: a figure is not drawn: {data}"
