@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -81,6 +82,17 @@ def _batched_paths(res):
 
 def test_backend_is_headless():
     assert matplotlib.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo")
+
+
+def test_jupyters_inline_backend_is_left_alone():
+    # wl.plot switched a notebook to Agg: no figure showed after its first use
+
+    code = ("import matplotlib, wonderland as wl; wl.plot; "
+            "print(matplotlib.get_backend())")
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "module://matplotlib_inline.backend_inline"
 
 
 def test_contour_paths_batched_one_line_per_start(batched):

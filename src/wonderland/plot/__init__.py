@@ -9,8 +9,11 @@ backend is already in use). Each function returns a Figure and takes ``ax=``.
 
 import matplotlib
 
-if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and \
-        not matplotlib.is_interactive():
+# a GUI backend on a machine without a display would fail: Agg instead; Jupyter's inline
+# backend (and any other ``module://`` one) is left alone, or no figure would show
+_backend = matplotlib.get_backend().lower()
+if _backend not in ("agg", "pdf", "svg", "ps", "cairo") and \
+        not _backend.startswith("module://") and not matplotlib.is_interactive():
     matplotlib.use("Agg")
 
 from .descent import contour_paths, grad_norms, loss_curve  # noqa: E402
