@@ -222,3 +222,72 @@ def test_full_takes_a_one_element_tensor_as_its_value_as_torch():
     assert wl.full_like(wl.zeros(2), wl.tensor(2.5)).tolist() == [2.5, 2.5]
     with pytest.raises(ValueError, match=r"one element, got shape \(2,\)"):
         wl.full((2,), wl.ones(2))
+
+
+# --------------------------------------------- shape methods that change nothing: new views
+
+
+NO_OP_VIEWS = {
+    "reshape to its own shape": lambda t: t.reshape(t.shape),
+    "view(-1) of a vector": lambda t: t.view(-1),
+    "squeeze with no axis of one": lambda t: t.squeeze(),
+    "permute in order": lambda t: t.permute(0),
+    "broadcast_to its own shape": lambda t: t.broadcast_to(t.shape),
+    "transpose of a vector": lambda t: t.transpose(0, -1),
+    "T of a vector": lambda t: t.T,
+}
+
+
+@pytest.mark.parametrize("make", NO_OP_VIEWS.values(), ids=NO_OP_VIEWS.keys())
+def test_a_shape_method_that_changes_nothing_still_gives_a_new_view(make):
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = make(x)
+    assert y is not x  # torch: a new view; it used to be x itself
+    assert np.shares_memory(y.numpy(), x.numpy())
+    y.detach_()  # detaches the view only (it detached x)
+    assert x.requires_grad and x._node is None
+    (make(x) * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+# ----------------------------------------------- a 0-d tensor has the dimensions 0 and -1
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_argmax_of_a_zero_dimensional_tensor_along_its_dimension_is_zero(name, dim):
+    for keepdim in (False, True):
+        got = getattr(wl.tensor(2.0), name)(dim, keepdim=keepdim)
+        want = getattr(torch.tensor(2.0), name)(dim, keepdim=keepdim)
+        assert got.shape == tuple(want.shape) and got.item() == want.item() == 0
+    with pytest.raises(IndexError, match=rf"^{name}: dimension 1 is out of range"):
+        getattr(wl.tensor(2.0), name)(1)
+
+
+@pytest.mark.parametrize("name", ["any", "all", "squeeze"])
+def test_any_all_and_squeeze_take_dimension_zero_of_a_zero_dimensional_tensor(name):
+    got = getattr(wl.tensor(2.0), name)(0)
+    want = getattr(torch.tensor(2.0), name)(0)
+    assert got.shape == () and got.item() == want.item()
+    assert getattr(wl.tensor(2.0), name)(-1).item() == want.item()
+    with pytest.raises(IndexError, match=rf"^{name}: dimension 1 is out of range"):
+        getattr(wl.tensor(2.0), name)(1)
+
+
+def test_any_and_all_refuse_a_repeated_dimension_as_the_other_reductions():
+    with pytest.raises(ValueError, match=r"^any: dimension repeated in \(1, 1\)"):
+        wl.tensor([[True, False]]).any((1, 1))
+
+
+def test_the_refusal_of_an_in_place_update_of_a_view_names_the_assignment_that_works():
+    x = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"assign instead \(y\[i\] = y\[i\] \+ v"):
+        y[0] += x[1] * 5
+    y[0] = y[0] + x[1] * 5
+    y.sum().backward()
+    xt = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    yt = xt * 2
+    yt[0] += xt[1] * 5
+    yt.sum().backward()
+    assert x.grad.tolist() == xt.grad.tolist() == [2.0, 7.0, 2.0]

@@ -156,3 +156,16 @@ def test_predict_refuses_to_write_over_its_model_or_its_data(tmp_path, capsys, t
                                        f"{str(out)!r} is the {target} file; write the "
                                        f"predictions to another file\n")
     assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum"])
+def test_a_fit_that_diverges_from_its_first_step_returns_its_start_not_a_worse_point(optimizer):
+    # lr=10 on raw diabetes: every epoch is worse than the start (R² -2036 was returned as
+    # "the best ones seen"); the start (the mean of y, no slope) is the best point seen
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)) * [1.0, 10.0, 0.1, 3.0]
+    y = X @ [1.0, -2.0, 3.0, 0.5] + 4.0
+    with pytest.warns(ConvergenceWarning, match="the best ones seen, the start included"):
+        model = wll.LinearModel(optimizer=optimizer, lr=10.0, max_iter=200).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), np.full(200, y.mean()), atol=1e-9)
+    assert model.score(X, y) == pytest.approx(0.0, abs=1e-12)

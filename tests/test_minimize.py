@@ -479,3 +479,9 @@ def test_compiled_float32_equals_eager_bit_for_bit(method, lr):
     assert compiled.fun.dtype == eager.fun.dtype == np.float32
     np.testing.assert_array_equal(compiled.trace.x, eager.trace.x)
     np.testing.assert_array_equal(compiled.trace.fun, eager.trace.fun)
+
+
+@pytest.mark.parametrize("flag", ["batched", "progress", "compile"])
+def test_a_flag_that_is_not_a_bool_is_refused_by_name(flag):
+    with pytest.raises(TypeError, match=rf"^minimize: {flag} must be True or False, got 'no'"):
+        wl.optim.minimize(lambda x: (x**2).sum(), [1.0, 2.0], **{flag: "no"})

@@ -694,7 +694,8 @@ class Tensor:
                 _tracer.view_write(self, opname)
             raise RuntimeError(
                 f"in-place {opname} on a view of a tensor that {what} is not "
-                f"supported; clone() the view first")
+                f"supported: assign instead (y[i] = y[i] + v for y[i] += v), or clone() the "
+                f"view to change a copy")
 
     def _inplace_by(self, compute: Callable[[Tensor], Tensor], opname: str,
                     others: tuple = (), copy: bool = True) -> Tensor:

@@ -231,7 +231,8 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         elif status == "diverged":
             warnings.warn(f"{name}: the objective became NaN or infinite after "
                           f"{self.n_iter_} epochs (lr too large?); the coefficients are the "
-                          f"best ones seen", ConvergenceWarning, stacklevel=stacklevel)
+                          f"best ones seen, the start included", ConvergenceWarning,
+                          stacklevel=stacklevel)
         elif status == "rose":
             warnings.warn(f"{name}: the objective rose to {curve[-1]:.4g} after "
                           f"{self.n_iter_} epochs, from {curve[0]:.4g} after the first "
@@ -373,19 +374,22 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             with no_grad():
                 return float(objective(theta, X, target, share).item()), g_norm
 
-        return self._descend(theta, epoch, batch is None)
+        with no_grad():  # where descent starts: a fit that only made it worse returns it
+            start = float(objective(theta, X, target, share).item())
+        return self._descend(theta, epoch, batch is None, start)
 
     def _optimizer(self, theta: Any, lr: Any) -> Any:
         return OPTIMIZERS[self.optimizer]([theta], lr=lr)
 
     def _descend(self, theta: Any, epoch: Callable[[], tuple[float, float | None]],
-                 full_batch: bool) -> tuple[np.ndarray, list[float], str]:
+                 full_batch: bool, start: float = np.inf) -> tuple[np.ndarray, list[float], str]:
         """Epochs until a stopping rule holds: ``epoch()`` takes the steps of one epoch
         and returns the objective after them and, full batch, the norm of the gradient
-        of its step. Returns the coefficients, the objective curve and how it ended
-        (``"converged"``, ``"max_iter"``, ``"diverged"``)."""
+        of its step; ``start`` is the objective before the first. Returns the
+        coefficients, the objective curve and how it ended (``"converged"``,
+        ``"max_iter"``, ``"diverged"``, ``"rose"``)."""
         curve: list[float] = []
-        best = (np.inf, theta.numpy().copy())
+        best = (start if math.isfinite(start) else np.inf, theta.numpy().copy())
         stale = 0
         status = "max_iter"
         # full batch on a smooth loss: stop on the gradient (each step's gradient is the

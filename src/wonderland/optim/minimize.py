@@ -126,6 +126,9 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     for name, value in (("tol_grad", tol_grad), ("tol_x", tol_x)):
         if not is_number(value) or not value >= 0:
             raise ValueError(f"minimize: {name} must be a non-negative number, got {value!r}")
+    for name, flag in (("batched", batched), ("progress", progress), ("compile", compile)):
+        if not isinstance(flag, (bool, np.bool_)):  # "no" would be taken as true
+            raise TypeError(f"minimize: {name} must be True or False, got {flag!r}")
     x = _start(x0, batched)
     kwargs = {"momentum": momentum} if method in ("momentum", "nesterov") else {}
     optimizer = METHODS[method]([x], lr=lr, **kwargs)

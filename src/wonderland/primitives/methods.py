@@ -69,8 +69,7 @@ logical_reduce_ = Primitive("any_all", lambda xp, x, name, axis: getattr(xp, nam
 
 
 def _logical_reduce(x: Tensor, name: str, dim: Any) -> Tensor:
-    axis = None if dim is None else tuple(shape._axis(d, x.ndim, name) for d in dim) \
-        if isinstance(dim, tuple) else shape._axis(dim, x.ndim, name)
+    axis = None if dim is None else reductions._dims(dim, None, x.ndim, name)
     return undifferentiated(logical_reduce_, (x,), {"name": name, "axis": axis})
 
 

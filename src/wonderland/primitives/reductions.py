@@ -253,8 +253,8 @@ arg_ = Primitive("argmax_argmin", _arg_forward, (None,), None)  # indices: no de
 
 def _arg(name: str, x: Any, dim: Any, keepdim: bool) -> Tensor:
     x = as_tensor(x)
-    params = {"name": name, "axis": None if dim is None else _axis(dim, x.ndim, name),
-              "keepdims": keepdim}
+    axis = None if dim is None else _axis(dim, builtins.max(x.ndim, 1), name)  # 0-d: 0, -1
+    params = {"name": name, "axis": axis if x.ndim else None, "keepdims": keepdim}
     return undifferentiated(arg_, (x,), params)
 
 

@@ -59,9 +59,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     elif known != size:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} (size {size}) "
                          f"into {shape} (size {known})")
-    if shape == x.shape:
-        return x
-    return apply(reshape_, x, shape=shape)
+    return apply(reshape_, x, shape=shape)  # a new view even of the same shape (PyTorch)
 
 
 # ----------------------------------------------------------------------- permute
@@ -101,8 +99,6 @@ def permute(x: Any, *axes: Any) -> Tensor:
     axes = tuple(_axis(a, n, "permute") for a in axes)
     if sorted(axes) != list(range(n)):
         raise ValueError(f"permute: axes {axes} are not a permutation of 0..{n - 1}")
-    if axes == tuple(range(n)):
-        return x
     return apply(permute_, x, axes=axes)
 
 
@@ -129,7 +125,7 @@ def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
     x = as_tensor(x)
     n = x.ndim
     if n < 2 and dim0 in (-2, -1, 0) and dim1 in (-2, -1, 0):
-        return x
+        return permute(x, tuple(range(n)))
     a, b = _axis(dim0, n, "transpose"), _axis(dim1, n, "transpose")
     axes = list(range(n))
     axes[a], axes[b] = axes[b], axes[a]
@@ -191,8 +187,6 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     """
     x = as_tensor(x)
     shape = tuple(_integer(s, "broadcast_to: a shape must be integers") for s in shape)
-    if shape == x.shape:
-        return x
     try:
         return apply(broadcast_to_, x, shape=shape)
     except ValueError:
@@ -212,7 +206,7 @@ def squeeze(x: Any, dim: Any = None) -> Tensor:
     axes = range(x.ndim)
     if dim is not None:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        axes = {_axis(d, x.ndim, "squeeze") for d in dims}
+        axes = {_axis(d, max(x.ndim, 1), "squeeze") for d in dims}  # 0-d: 0, -1 (PyTorch)
     # PyTorch: an axis of another size is left alone
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if s != 1 or i not in axes))
 
