@@ -92,7 +92,11 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
         raise ValueError(f"check_grad: order must be 1 or 2, got {order!r}")
     if isinstance(modes, str):  # modes="rev" means ("rev",), not the letters r, e, v
         modes = (modes,)
-    modes = tuple(modes)
+    try:
+        modes = tuple(modes)
+    except TypeError:  # modes=None: not Python's "'NoneType' object is not iterable"
+        raise TypeError(f"check_grad: modes must be 'rev', 'fwd' or a tuple of them, got "
+                        f"{modes!r} ({type(modes).__name__})") from None
     if order == 1 and not modes:  # checking no mode would pass without checking anything
         raise ValueError("check_grad: modes is empty, so nothing would be checked; use "
                          "('rev',), ('fwd',) or both")

@@ -124,6 +124,20 @@ _HINTS = {
     "copyto": "assignment of the result (y = ...) or t.copy_(src)",
     "maximum.reduce": "wl.max", "minimum.reduce": "wl.min", "multiply.reduce": "wl.prod",
     "logaddexp.reduce": "wl.logsumexp",
+    # NumPy names a user tries first, whose wonderland form is not called the same
+    "fabs": "wl.abs", "isinf": "~wl.isfinite(t) & ~wl.isnan(t)", "exp2": "2.0 ** t",
+    "float_power": "t ** p", "sinh": "(wl.exp(t) - wl.exp(-t)) / 2",
+    "cosh": "(wl.exp(t) + wl.exp(-t)) / 2", "hypot": "wl.sqrt(a * a + b * b)",
+    "average": "np.mean (with weights w: np.sum(w * t) / np.sum(w))",
+    "nansum": "np.sum(np.where(np.isnan(t), 0.0, t))",
+    "flip": "wl.flip(t, dims)", "roll": "wl.roll(t, shifts, dims)", "tril": "wl.tril",
+    "triu": "wl.triu", "full_like": "wl.full_like", "empty_like": "np.zeros_like",
+    "copy": "t.clone()", "vstack": "np.concatenate(..., axis=0) (np.stack for 1-D rows)",
+    "hstack": "np.concatenate(..., axis=1) (axis=0 for 1-D)",
+    "column_stack": "np.stack(..., axis=1)",
+    "split": "wl.chunk(t, n, dim) for n equal pieces, or wl.split(t, sizes, dim) (sizes, "
+             "not NumPy's split indices)",
+    "array_split": "wl.chunk(t, n, dim)", "atleast_2d": "np.reshape or t[None]",
 }
 
 
@@ -214,12 +228,23 @@ def _dot(a: Any, b: Any) -> Tensor:
     """NumPy's ``dot``: past two dimensions, the last axis of ``a`` against the
     second-to-last of ``b`` (every other axis kept), unlike ``matmul``."""
     a, b = as_tensor(a), as_tensor(b)
+    if a.ndim and b.ndim:  # else a product with a scalar
+        _check_dot_aligned(a.shape, b.shape)
     if min(a.ndim, b.ndim) <= 1 or max(a.ndim, b.ndim) <= 2:  # the same as matmul
         return la.dot(a, b)
     letters = iter(string.ascii_letters[2:])
     left = "".join(next(letters) for _ in range(a.ndim - 1))
     right = "".join(next(letters) for _ in range(b.ndim - 2))
     return la.einsum(f"{left}a,{right}ab->{left}{right}b", a, b)
+
+
+def _check_dot_aligned(a_shape: tuple, b_shape: tuple) -> None:
+    """NumPy's error for ``dot``, in its terms (matmul's and einsum's would name them)."""
+    b_axis = 0 if len(b_shape) == 1 else len(b_shape) - 2
+    if a_shape[-1] != b_shape[b_axis]:
+        raise ValueError(f"numpy.dot: shapes {a_shape} and {b_shape} are not aligned: "
+                         f"{a_shape[-1]} (dim {len(a_shape) - 1}) != {b_shape[b_axis]} "
+                         f"(dim {b_axis})")
 
 
 def _einsum(operands: tuple, optimize: Any = False) -> Tensor:

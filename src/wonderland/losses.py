@@ -13,6 +13,10 @@ prediction, as in ``squared(pred, 0.0)``. Targets may be Tensors (a target that 
 grad gets its gradient too), NumPy arrays, lists or numbers; they are cast to the
 prediction's floating dtype. Integer predictions are promoted to float64.
 
+NaN: a NaN prediction gives a NaN loss for its entry, silently, as in PyTorch (a model
+that diverged must show in its loss); a NaN or infinite target, like any bad target or
+label, is a ``ValueError`` naming the first one and its position.
+
 Layer 4 of DESIGN.md: written with wonderland's public functions and Tensor operators,
 imported from the modules that define them (``import wonderland`` here would make an
 import cycle once ``wonderland/__init__`` imports this module). The one exception is
@@ -31,7 +35,7 @@ import numpy as np
 from .compile.trace import TraceError
 from .creation import tensor
 from .primitives.base import defprim
-from .primitives.elementwise import abs, astype, clip, log, relu, softplus, where
+from .primitives.elementwise import abs, astype, clip, exp, log, log1p, minimum, relu, where
 from .primitives.reductions import logsumexp
 from .tensor import Tensor, apply, identity_rule
 
@@ -90,9 +94,18 @@ def _as_tensor(value: Any, what: str, name: str) -> Tensor:
                         f"{exc}") from None
 
 
+def _refuse_complex(t: Tensor, what: str, name: str) -> None:
+    """A complex input is a TypeError: casting it to a real dtype would silently drop the
+    imaginary part (NumPy only warns), and these losses are defined on real numbers."""
+    if "complex" in str(t.dtype):
+        raise TypeError(f"{name}: the {what} has the complex dtype {t.dtype}; the losses take "
+                        f"real numbers (pass .real or abs(...) if that is what is meant)")
+
+
 def _prediction(pred: Any, name: str) -> Tensor:
     """The prediction as a floating Tensor (integers and bools promoted to float64)."""
     pred = _as_tensor(pred, "prediction", name)
+    _refuse_complex(pred, "prediction", name)
     if not _is_float(pred.dtype):
         pred = astype(pred, "float64")
     return pred
@@ -127,6 +140,7 @@ def _target(y: Any, pred: Tensor, name: str, what: str = "target",
     """The target as a Tensor of the prediction's dtype, after the shape check and
     ``check(y, name)`` of its values (before the cast, to name them as given)."""
     y = _as_tensor(y, what, name)
+    _refuse_complex(y, what, name)
     _check_shapes(pred.shape, y.shape, name, what)
     if check is not None:
         y = check(y, name)
@@ -166,16 +180,40 @@ def _bad_signs(values: np.ndarray, name: str, what: str) -> None:
                          f"labels in {{0, 1}} to {{-1, +1}} with 2 * y - 1")
 
 
-def _outside_unit_interval(values: np.ndarray, name: str, what: str) -> None:
-    """Values in [0, 1] (NaN passes through, to show in the loss)."""
-    bad = (values < 0) | (values > 1)
+def _raise_first(values: np.ndarray, bad: np.ndarray, message: str) -> None:
+    """A ValueError ``message`` (with ``{value}`` and ``{where}``) naming the first bad value
+    and its position, if any is bad."""
     if bad.any():
         value, position = _first_bad(values, bad)
         where_ = "" if position == () else f" at position {position}"
-        raise ValueError(f"{name}: {what} must lie in [0, 1], got {value!r}{where_}")
+        raise ValueError(message.format(value=repr(value), where=where_))
 
 
-_VALUE_CHECKS = {"signs": _bad_signs, "unit interval": _outside_unit_interval}
+# NaN in a prediction (a probability here) passes through, to show in the loss as in
+# PyTorch: a model that diverged must be seen in its loss curve (LinearModel reports it).
+# A NaN target or label is bad data, refused as any other bad value.
+def _outside_unit_interval(values: np.ndarray, name: str, what: str) -> None:
+    """Probabilities in [0, 1] (NaN passes through, to show in the loss)."""
+    _raise_first(values, (values < 0) | (values > 1),
+                 f"{name}: {what} must lie in [0, 1], got {{value}}{{where}}")
+
+
+def _targets_outside_unit_interval(values: np.ndarray, name: str, what: str) -> None:
+    """Targets in [0, 1]: NaN is refused too."""
+    _raise_first(values, ~((values >= 0) & (values <= 1)),
+                 f"{name}: {what} must lie in [0, 1], got {{value}}{{where}}")
+
+
+def _not_finite(values: np.ndarray, name: str, what: str) -> None:
+    """Finite targets: a NaN (a missing value) or an infinity is refused."""
+    if values.dtype.kind in "biu":  # integers are finite: no pass over them
+        return
+    _raise_first(values, ~np.isfinite(values),
+                 f"{name}: {what} must be finite numbers, got {{value}}{{where}}")
+
+
+_VALUE_CHECKS = {"signs": _bad_signs, "unit interval": _outside_unit_interval,
+                 "unit targets": _targets_outside_unit_interval, "finite": _not_finite}
 
 
 def _checked_forward(xp: Any, values: Any, check: str, name: str, what: str) -> Any:
@@ -201,6 +239,14 @@ def _check_values(t: Tensor, check: str, name: str, what: str) -> Tensor:
 
 def _check_signs(y: Tensor, name: str) -> Tensor:
     return _check_values(y, "signs", name, "labels")
+
+
+def _check_unit_targets(y: Tensor, name: str) -> Tensor:
+    return _check_values(y, "unit targets", name, "targets")
+
+
+def _check_finite(y: Tensor, name: str) -> Tensor:
+    return _check_values(y, "finite", name, "targets")
 
 
 # ----------------------------------------------------------------------- regression
@@ -234,7 +280,7 @@ def squared(pred: TensorLike, y: TensorLike, *, reduction: Reduction = "mean") -
     """
     _check_reduction(reduction, "squared")
     pred = _prediction(pred, "squared")
-    d = pred - _target(y, pred, "squared")
+    d = pred - _target(y, pred, "squared", check=_check_finite)
     return _reduce(d * d, reduction)
 
 
@@ -260,7 +306,7 @@ def absolute(pred: TensorLike, y: TensorLike, *, reduction: Reduction = "mean") 
     """
     _check_reduction(reduction, "absolute")
     pred = _prediction(pred, "absolute")
-    return _reduce(abs(pred - _target(y, pred, "absolute")), reduction)
+    return _reduce(abs(pred - _target(y, pred, "absolute", check=_check_finite)), reduction)
 
 
 def huber(pred: TensorLike, y: TensorLike, delta: float = 1.0, *,
@@ -301,10 +347,12 @@ def huber(pred: TensorLike, y: TensorLike, delta: float = 1.0, *,
         raise ValueError(f"huber: delta must be positive, got {delta!r}")
     delta = float(delta)
     pred = _prediction(pred, "huber")
-    d = pred - _target(y, pred, "huber")
-    a = abs(d)
-    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-    return _reduce(loss, reduction)
+    a = abs(pred - _target(y, pred, "huber", check=_check_finite))
+    # m (a - m/2) with m = min(a, delta) is ½ a² below delta and delta (a - ½ delta) above;
+    # its gradient is right at the kink for any split of minimum's tie, and no branch
+    # multiplies by delta, so delta = inf (half the squared error) keeps finite gradients
+    m = minimum(a, delta)
+    return _reduce(m * (a - 0.5 * m), reduction)
 
 
 # ----------------------------------------------------------------------- classification
@@ -432,9 +480,8 @@ def binary_cross_entropy(prob: TensorLike, y: TensorLike, *,
     name = "binary_cross_entropy"
     _check_reduction(reduction, name)
     prob = _prediction(prob, name)
-    y = _target(y, prob, name)
+    y = _target(y, prob, name, check=_check_unit_targets)
     prob = _check_values(prob, "unit interval", name, "probabilities")
-    y = _check_values(y, "unit interval", name, "targets")
     eps = _eps(prob.dtype)
     p = prob.detach()
     q = prob + (clip(p, eps, 1.0 - eps) - p)  # the clipped value, the gradient passed
@@ -448,8 +495,9 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
 
     ``-(y log σ(z) + (1 - y) log(1 - σ(z))) = softplus(z) - y z = (1 - y) z + softplus(-z)``,
     each form used where it loses no digits (``z < 0`` and ``z >= 0``), with ``softplus``
-    computed as ``logaddexp(z, 0)``: finite values and gradients (``σ(z) - y``) for any
-    finite logit, ``±1000`` included. PyTorch's ``binary_cross_entropy_with_logits``.
+    of ``-|z|`` computed as ``log1p(exp(-|z|))``: finite values and gradients
+    (``σ(z) - y``) for any finite logit, ``±1000`` included; a NaN logit gives a NaN loss
+    and gradient for its entry, silently. PyTorch's ``binary_cross_entropy_with_logits``.
 
     Parameters
     ----------
@@ -471,8 +519,14 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
     z = _prediction(logits, name)
-    y = _check_values(_target(y, z, name), "unit interval", name, "targets")
-    loss = where(z >= 0, (1.0 - y) * z + softplus(-z), softplus(z) - y * z)
+    y = _target(y, z, name, check=_check_unit_targets)
+    # (1 - y) z + softplus(-z) for z >= 0, -y z + softplus(z) below: softplus of -|z| only,
+    # as log1p(exp(-|z|)), never overflows, and a NaN logit gives a NaN loss and gradient
+    # without NumPy's "invalid value in logaddexp" warning. -|z| is written as a where so
+    # that at z = 0 its derivative is -1, not abs's 0: the gradient there is σ(0) - y.
+    nonnegative = z >= 0
+    linear = where(nonnegative, (1.0 - y) * z, -y * z)
+    loss = linear + log1p(exp(where(nonnegative, -z, z)))
     return _reduce(loss, reduction)
 
 
