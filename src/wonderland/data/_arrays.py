@@ -177,6 +177,19 @@ def _check_narrowing(source: np.ndarray, out: np.ndarray, name: str, where: str,
                      f"it; positions are 0-based")
 
 
+def _refuse_non_real(column: Any, j: int, names: list[str], name: str, where: str,
+                     series: bool) -> None:
+    """A ``ValueError`` for a column of complex numbers, dates or durations: pandas
+    converts them to float64 without a word (a date becomes a count of nanoseconds, a
+    complex number loses its imaginary part), where a NumPy array of them is refused."""
+    kind = getattr(column.dtype, "kind", "O")
+    if kind in "cmM":
+        at = "" if series else f" column {j} ({names[j]!r})"
+        raise ValueError(f"{where}: {name}{at} must hold real numbers, got dtype "
+                         f"{column.dtype}; convert it first (e.g. dates to a number of "
+                         f"days)")
+
+
 def _pandas_to_array(value: Any, name: str, where: str,
                      dtype: np.dtype | None) -> np.ndarray:
     frame = value.to_frame() if is_series(value) else value
@@ -184,6 +197,7 @@ def _pandas_to_array(value: Any, name: str, where: str,
     columns = []
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
+        _refuse_non_real(column, j, names, name, where, is_series(value))
         try:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,18 @@ def _count(value: Any, name: str, where: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{where}: {name} must be at least {minimum}, got {value}")
     return int(value)
+
+
+def _ceil_share(fraction: numbers.Real, n: int) -> int:
+    """``ceil(fraction * n)`` in exact decimal arithmetic on the fraction as written: the
+    float product rounds ``0.07 * 100`` up to ``7.000000000000001`` (8 rows, not 7) and
+    ``np.float32(0.3)`` is ``0.30000001...``; the shortest decimal that reads back as the
+    value (its ``str``) is what the user typed."""
+    try:
+        exact = Fraction(str(fraction))
+    except ValueError:  # a Real type whose str is no decimal: its binary value
+        exact = Fraction(float(fraction))
+    return math.ceil(exact * n)
 
 
 def _dtype_of(values: Any) -> np.dtype | None:
@@ -301,7 +314,9 @@ class Dataset:
         ----------
         test_size : float or int
             A fraction in (0, 1) of the rows (rounded up, as scikit-learn's
-            ``train_test_split``), or a number of rows from 1 to ``len(self) - 1``.
+            ``train_test_split``, but in exact decimal arithmetic: ``0.07`` of 100 rows
+            is 7, where scikit-learn's float product gives 8), or a number of rows
+            from 1 to ``len(self) - 1``.
             Both parts get at least one row.
         seed : int, numpy Generator or None
             The shuffle's randomness (see :meth:`batches`).
@@ -343,7 +358,7 @@ class Dataset:
             fraction = float(test_size)
             if not 0.0 < fraction < 1.0:
                 raise ValueError(f"{where}: {expected}, got {test_size!r}")
-            n_test = math.ceil(fraction * n)
+            n_test = _ceil_share(test_size, n)
             if n_test >= n:
                 raise ValueError(f"{where}: test_size={fraction} of {n} rows leaves no "
                                  f"training rows")

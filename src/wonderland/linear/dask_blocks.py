@@ -13,7 +13,9 @@ logistic fit reads it once for the classes, counts, means and Gram matrix (which
 Newton's start point without a pass) and then once per Newton step.
 
 A NaN, an infinity or a non-numeric value raises a ``ValueError`` naming the block
-(partition), the row and the column.
+(partition), the row and the column: the first in row order, whatever order the
+scheduler ran the blocks in (``checked``). Complex, date and duration dtypes are refused
+from the metadata, before anything is computed.
 
 This module imports Dask; the estimators import it only when given a Dask collection.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import dask
@@ -50,7 +53,8 @@ from .blocks import (
     softplus_and_sigmoid,
 )
 
-__all__ = ["DaskRows", "dask_rows", "gram_summary_dask", "LogisticBlocks", "map_rows"]
+__all__ = ["DaskRows", "dask_rows", "gram_summary_dask", "LogisticBlocks", "map_rows",
+           "BlockError", "checked"]
 
 
 # ------------------------------------------------------------------ input
@@ -83,7 +87,8 @@ class DaskRows:
 
 
 def _is_frame(obj: Any) -> bool:
-    return hasattr(obj, "to_dask_array") and hasattr(obj, "columns")
+    """A Dask DataFrame (a Dask Series has ``columns`` too, ``[None]``: not one)."""
+    return hasattr(obj, "to_dask_array") and getattr(obj, "ndim", None) == 2
 
 
 def _to_array(obj: Any, lengths: bool = True) -> da.Array:
@@ -98,6 +103,26 @@ def _to_array(obj: Any, lengths: bool = True) -> da.Array:
         # on a copy: compute_chunk_sizes writes the sizes into the caller's array
         arr = arr.copy().compute_chunk_sizes()
     return arr
+
+
+# complex numbers, dates and durations: NumPy's float64 conversion drops the imaginary
+# part or turns a date into nanoseconds without a word, so they are refused (as the
+# in-memory fit refuses them) from the collection's metadata, before any computing
+_NOT_REAL = {"c": "complex numbers", "m": "durations (timedelta64)",
+             "M": "dates (datetime64)"}
+
+
+def _refuse_non_real(obj: Any, arr: da.Array, names: list[str] | None, name: str,
+                     what: str = "X") -> None:
+    """A ``ValueError`` naming the column of ``X`` (or ``y``) whose dtype is complex, a
+    date or a duration, read from the metadata (nothing is computed)."""
+    dtypes = list(obj.dtypes) if _is_frame(obj) else [arr.dtype]
+    for j, dtype in enumerate(dtypes):
+        kind = getattr(dtype, "kind", "O")
+        if kind in _NOT_REAL:
+            column = f" column {names[j]!r}" if _is_frame(obj) and names else ""
+            raise ValueError(f"{name}: {what}{column} holds {_NOT_REAL[kind]} (dtype "
+                             f"{dtype}); convert it to real numbers first")
 
 
 def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows:
@@ -116,6 +141,7 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
     arr = _to_array(X, lengths=reset)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D X, got an array of shape {arr.shape}")
+    _refuse_non_real(X, arr, names, name)
     arr = arr.rechunk({1: -1})
     d = int(arr.shape[1])
     str_names = names is not None and all(isinstance(c, str) for c in X.columns)
@@ -160,6 +186,7 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
             raise ValueError(f"{name}: y should be a 1-D array, got shape {yarr.shape}" + (
                 "; several targets are fitted from NumPy arrays, not Dask ones" if several
                 else ""))
+        _refuse_non_real(y, yarr, None, name, "y")
         if yarr.shape[0] != arr.shape[0]:
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{arr.shape[0]}, {yarr.shape[0]}]")
@@ -182,15 +209,10 @@ def _float_block(block: Any, index: int, first: int | None, names: list[str],
     try:
         Xb = np.asarray(block, dtype=np.float64)
     except (TypeError, ValueError):
-        for j in range(block.shape[1]):
-            for i, value in enumerate(block[:, j]):
-                try:
-                    float(value)
-                except (TypeError, ValueError):
-                    raise ValueError(
-                        f"X has a non-numeric value {value!r} in block (partition) {index}, "
-                        f"column {names[j]!r} ({_row(first, i)})") from None
-        raise
+        flat, value = _first_unreadable(block.ravel())  # in row order, as the NaN check
+        i, j = divmod(flat, block.shape[1])
+        raise ValueError(f"X has a non-numeric value {value!r} in block (partition) "
+                         f"{index}, column {names[j]!r} ({_row(first, i)})") from None
     if check:
         _check_finite(Xb, index, first, names)
     return Xb
@@ -209,12 +231,32 @@ def _check_finite(Xb: np.ndarray, index: int, first: int | None, names: list[str
 
 
 def _float_y(yb: Any, index: int, first: int) -> np.ndarray:
-    y = np.asarray(yb, dtype=np.float64)
+    """One block of a regression target as float64: a value that is not a number, a NaN
+    or an infinity is an error naming the block and the row."""
+    raw = np.asarray(yb)
+    try:
+        y = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        i, value = _first_unreadable(raw.ravel())
+        raise ValueError(f"Input y has a non-numeric value {value!r} in block (partition) "
+                         f"{index} (row {first + i}); a regression target must be numbers"
+                         ) from None
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise ValueError(f"Input y contains NaN or infinity: block (partition) {index} "
                          f"(row {first + int(bad[0])})")
     return y
+
+
+def _first_unreadable(values: np.ndarray) -> tuple[int, Any]:
+    """The position and value of the first entry ``float()`` cannot read (an error path
+    only: the blocks are converted in one call when every entry reads)."""
+    for i, value in enumerate(values):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return i, value.item() if isinstance(value, np.generic) else value
+    return 0, values[0]
 
 
 def _is_missing(value: Any) -> bool:
@@ -249,13 +291,49 @@ def _block_labels(yb: Any, index: int, first: int) -> np.ndarray:
     return np.unique(_labels(yb, index, first))
 
 
+@dataclass
+class BlockError:
+    """A block's ``ValueError`` (a NaN, a non-numeric value), returned as a value rather
+    than raised: the pass then reports the bad block that comes first in row order,
+    whatever order the scheduler ran the blocks in (a raised error would be whichever
+    failed first, which varies from run to run)."""
+
+    index: int
+    error: ValueError
+
+
+def checked(fn: Callable[..., Any], index: int, *args: Any) -> Any:
+    """``fn(*args)``, or the ``BlockError`` of block ``index`` when it raises a
+    ``ValueError``; a ``BlockError`` among ``args`` (a failed block it depends on) is
+    passed on. Module level, so that a distributed scheduler can ship it."""
+    for arg in args:
+        if isinstance(arg, BlockError):
+            return arg
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        return BlockError(index, exc)
+
+
+def _combine_checked(combine: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    """``combine(a, b)``, or the failure of the earlier block when either part failed."""
+    failures = [part for part in (a, b) if isinstance(part, BlockError)]
+    if failures:
+        return min(failures, key=lambda failure: failure.index)
+    return combine(a, b)
+
+
 def _tree_sum(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
-    """Add delayed parts pairwise (a binary tree of ``combine`` tasks) and compute."""
-    step = dask.delayed(combine, pure=True)
+    """Add delayed parts pairwise (a binary tree of ``combine`` tasks) and compute; a
+    ``BlockError`` among the parts (``checked``) is raised, the first block's."""
+    step = dask.delayed(partial(_combine_checked, combine), pure=True)
     while len(parts) > 1:
         parts = [step(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
                  for i in range(0, len(parts), 2)]
-    return dask.compute(parts[0])[0]
+    result = dask.compute(parts[0])[0]
+    if isinstance(result, BlockError):
+        raise result.error
+    return result
 
 
 # ------------------------------------------------------------------ least squares
@@ -327,8 +405,9 @@ def _merge_moments(a: _Moments, b: _Moments) -> _Moments:
 def gram_summary_dask(rows: DaskRows, fit_intercept: bool) -> GramSummary:
     """``blocks.gram_summary`` over Dask row blocks: one pass, a tree of merges."""
     names = rows.names
-    task = dask.delayed(_block_moments, pure=True)
-    parts = [task(xb, yb, i, first, names, fit_intercept) for xb, yb, i, first in rows.blocks()]
+    task = dask.delayed(checked, pure=True)
+    parts = [task(_block_moments, i, xb, yb, i, first, names, fit_intercept)
+             for xb, yb, i, first in rows.blocks()]
     mom = _tree_sum(parts, _merge_moments)
     if not np.all(np.isfinite(mom.raw_diag)):
         raise ValueError("Input X has values so large that their squares overflow float64; "
@@ -371,8 +450,9 @@ def _block_counts(Xb: Any, yb: Any, index: int, first: int, names: list[str]) ->
     labels, inverse = np.unique(_labels(yb, index, first), return_inverse=True)
     onehot = np.zeros((labels.size, m))
     onehot[inverse.ravel(), np.arange(m)] = 1.0
-    class_sums = onehot @ X
-    xtx = X.T @ X
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf is named below
+        class_sums = onehot @ X
+        xtx = X.T @ X
     raw_diag = np.diag(xtx)
     if not (np.all(np.isfinite(raw_diag)) and np.all(np.isfinite(class_sums))):
         _check_finite(X, index, first, names)
@@ -476,12 +556,12 @@ class LogisticBlocks:
 
     def __init__(self, rows: DaskRows, fit_intercept: bool) -> None:
         self.rows = rows
-        task = dask.delayed(_block_counts, pure=True)
+        task = dask.delayed(checked, pure=True)
         # the classes come with the counts rather than from a dask.array.unique of y
         # first: y is often computed from the same blocks as X (one pass saved)
         self._first = _tree_sum(
-            [task(xb, yb, i, first, rows.names) for xb, yb, i, first in rows.blocks()],
-            _add_counts)
+            [task(_block_counts, i, xb, yb, i, first, rows.names)
+             for xb, yb, i, first in rows.blocks()], _add_counts)
         self.classes = self._first.labels
         self.n = int(self._first.n)
         self.mean = self._first.x_mean if fit_intercept else np.zeros(rows.n_features)

@@ -53,6 +53,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from ..creation import tensor
 from ..tensor import no_grad
 from .dask_blocks import (
+    BlockError,
     DaskRows,
     _block_labels,
     _block_moments,
@@ -60,6 +61,7 @@ from .dask_blocks import (
     _float_y,
     _merge_moments,
     _tree_sum,
+    checked,
     dask_rows,
 )
 
@@ -80,8 +82,10 @@ def _load_block(Xb: Any, yb: Any, index: int, first: int, names: list[str],
     return X, target
 
 
-def _moments(block: tuple[np.ndarray, np.ndarray], index: int, names: list[str],
-             fit_intercept: bool) -> Any:
+def _moments(block: tuple[np.ndarray, np.ndarray] | BlockError, index: int,
+             names: list[str], fit_intercept: bool) -> Any:
+    if isinstance(block, BlockError):  # the block failed its checks: pass it on
+        return block
     X, y = block
     return _block_moments(X, y, index, 0, names, fit_intercept)
 
@@ -137,10 +141,11 @@ class _Blocks:
     """The checked, float64 row blocks of a Dask ``X`` and target as delayed objects."""
 
     def __init__(self, rows: DaskRows, classes: np.ndarray | None, loss: str) -> None:
-        load = dask.delayed(_load_block, pure=True)
+        load = dask.delayed(checked, pure=True)
         self.sizes = [int(s) for s in rows.X.chunks[0]]
-        # empty partitions (a filtered DataFrame) carry no rows: leave them out
-        self.loads = [(i, load(xb, yb, i, first, rows.names, classes, loss))
+        # empty partitions (a filtered DataFrame) carry no rows: leave them out. A block
+        # that fails its checks loads as a BlockError, raised by the first pass (_stats)
+        self.loads = [(i, load(_load_block, i, xb, yb, i, first, rows.names, classes, loss))
                       for (xb, yb, i, first), m in zip(rows.blocks(), self.sizes) if m]
         self.names = rows.names
         self.n = int(sum(self.sizes))
@@ -179,8 +184,8 @@ class _Blocks:
 def _classes(estimator: Any, rows: DaskRows) -> np.ndarray:
     """The two labels of a Dask ``y``, with the in-memory fit's errors (a NaN or a missing
     label names its block and row)."""
-    task = dask.delayed(_block_labels, pure=True)
-    parts = [task(yb, i, first)
+    task = dask.delayed(checked, pure=True)
+    parts = [task(_block_labels, i, yb, i, first)
              for i, (yb, first) in enumerate(zip(rows.y.to_delayed().tolist(), rows.offsets))]
     classes = np.asarray(_tree_sum(parts, np.union1d))
     check_classification_targets(classes)
