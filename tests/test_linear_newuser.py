@@ -169,3 +169,27 @@ def test_a_fit_that_diverges_from_its_first_step_returns_its_start_not_a_worse_p
         model = wll.LinearModel(optimizer=optimizer, lr=10.0, max_iter=200).fit(X, y)
     np.testing.assert_allclose(model.predict(X), np.full(200, y.mean()), atol=1e-9)
     assert model.score(X, y) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_nan_in_a_float_target_in_memory_names_its_row_as_on_dask():
+    X = np.c_[np.arange(6.0), np.ones(6)]
+    y = np.arange(6.0)
+    y[3] = np.nan
+    for model in (wll.LinearRegression(), wll.Ridge(), wll.LinearModel()):
+        with pytest.raises(ValueError, match=r"^Input y contains NaN \(a missing value\) at "
+                                             r"row 3$"):
+            model.fit(X, y)
+
+
+def test_complex_and_date_inputs_in_memory_are_refused_by_column():
+    pd = pytest.importorskip("pandas")
+    complex_X = np.c_[np.arange(6) + 1j, np.ones(6)]
+    with pytest.raises(ValueError, match=r"^LinearRegression: X holds complex numbers "
+                                         r"\(dtype complex128\)"):
+        wll.LinearRegression().fit(complex_X, np.arange(6.0))  # (printed the whole array)
+    dates = pd.DataFrame({"a": np.arange(4.0), "t": pd.date_range("2020", periods=4)})
+    with pytest.raises(ValueError, match=r"^Ridge: X column 't' holds dates"):
+        wll.Ridge().fit(dates, np.arange(4.0))  # (NumPy's DTypePromotionError)
+    with pytest.raises(ValueError, match=r"^LinearRegression: y holds durations"):
+        wll.LinearRegression().fit(np.c_[np.arange(4.0)], pd.Series(pd.to_timedelta(
+            np.arange(4), unit="D")))

@@ -28,6 +28,27 @@ def is_dask(obj: Any) -> bool:
     return bool(dask.is_dask_collection(obj))
 
 
+# complex numbers, dates and durations: NumPy's float64 conversion drops the imaginary
+# part or turns a date into nanoseconds without a word (or fails in its own terms)
+_NOT_REAL = {"c": "complex numbers", "m": "durations (timedelta64)",
+             "M": "dates (datetime64)"}
+
+
+def refuse_non_real(data: Any, name: str, what: str = "X") -> None:
+    """A ``ValueError`` naming the column of ``X`` (or ``y``: NumPy, pandas or Dask) whose
+    dtype is complex, a date or a duration, read from the dtypes alone (nothing is
+    converted or computed)."""
+    frame = hasattr(data, "columns") and getattr(data, "ndim", None) == 2
+    dtypes = list(data.dtypes) if frame else [getattr(data, "dtype", None)]
+    for j, dtype in enumerate(dtypes):
+        kind = getattr(dtype, "kind", "O")
+        if kind in _NOT_REAL:
+            column = f" column {data.columns[j]!r}" if frame else ""
+            raise ValueError(f"{name}: {what}{column} holds {_NOT_REAL[kind]} (dtype "
+                             f"{dtype}); convert it to real numbers first" + (
+                                 " (Complex data not supported)" if kind == "c" else ""))
+
+
 def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) -> Any:
     """scikit-learn's ``validate_data`` (float64, no sparse input), whose error for a column
     of text names the column: ``"Ridge: column 'city' of X is not numeric (e.g. 'Paris');
@@ -38,6 +59,10 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
     differently by dtype mix (a categorical of text beside a bool column gives
     ``Cannot cast str dtype to float64``).
     """
+    name = type(estimator).__name__
+    refuse_non_real(X, name)
+    if not isinstance(y, str) and y is not None:
+        refuse_non_real(y, name, "y")
     try:
         out = validate_data(estimator, X, y, dtype=np.float64, accept_sparse=False, **options)
         if options.get("y_numeric"):  # (scikit-learn converts only object arrays)
@@ -48,7 +73,6 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             _check_finite_target(out[1])
         return out
     except (ValueError, TypeError):
-        name = type(estimator).__name__
         column, value = _text_column(X)
         if column is not None:
             raise ValueError(f"{name}: column {column!r} of X is not numeric (e.g. {value!r});"
@@ -56,6 +80,11 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
                              f"OneHotEncoder") from None
         if not options.get("y_numeric") or y is None or isinstance(y, str):
             raise
+        try:  # scikit-learn's "Input y contains NaN." names no row
+            _check_finite_target(np.asarray(y, dtype=np.float64))
+        except (ValueError, TypeError) as exc:
+            if str(exc).startswith("Input y contains"):
+                raise exc from None
         column, value = _text_column(np.reshape(np.asarray(y), (-1, 1)))
         if column is None:
             raise

@@ -44,6 +44,7 @@ from scipy.special import log_softmax
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .base import refuse_non_real
 from .blocks import (
     CANCELLATION,
     GramSummary,
@@ -105,26 +106,6 @@ def _to_array(obj: Any, lengths: bool = True) -> da.Array:
     return arr
 
 
-# complex numbers, dates and durations: NumPy's float64 conversion drops the imaginary
-# part or turns a date into nanoseconds without a word, so they are refused (as the
-# in-memory fit refuses them) from the collection's metadata, before any computing
-_NOT_REAL = {"c": "complex numbers", "m": "durations (timedelta64)",
-             "M": "dates (datetime64)"}
-
-
-def _refuse_non_real(obj: Any, arr: da.Array, names: list[str] | None, name: str,
-                     what: str = "X") -> None:
-    """A ``ValueError`` naming the column of ``X`` (or ``y``) whose dtype is complex, a
-    date or a duration, read from the metadata (nothing is computed)."""
-    dtypes = list(obj.dtypes) if _is_frame(obj) else [arr.dtype]
-    for j, dtype in enumerate(dtypes):
-        kind = getattr(dtype, "kind", "O")
-        if kind in _NOT_REAL:
-            column = f" column {names[j]!r}" if _is_frame(obj) and names else ""
-            raise ValueError(f"{name}: {what}{column} holds {_NOT_REAL[kind]} (dtype "
-                             f"{dtype}); convert it to real numbers first")
-
-
 def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows:
     """Check a Dask ``X`` (and ``y``) as ``validate_data`` would, without computing ``X``.
 
@@ -141,7 +122,7 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
     arr = _to_array(X, lengths=reset)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D X, got an array of shape {arr.shape}")
-    _refuse_non_real(X, arr, names, name)
+    refuse_non_real(X, name)
     arr = arr.rechunk({1: -1})
     d = int(arr.shape[1])
     str_names = names is not None and all(isinstance(c, str) for c in X.columns)
@@ -186,7 +167,7 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
             raise ValueError(f"{name}: y should be a 1-D array, got shape {yarr.shape}" + (
                 "; several targets are fitted from NumPy arrays, not Dask ones" if several
                 else ""))
-        _refuse_non_real(y, yarr, None, name, "y")
+        refuse_non_real(y, name, "y")
         if yarr.shape[0] != arr.shape[0]:
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{arr.shape[0]}, {yarr.shape[0]}]")
