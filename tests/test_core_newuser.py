@@ -291,3 +291,19 @@ def test_the_refusal_of_an_in_place_update_of_a_view_names_the_assignment_that_w
     yt[0] += xt[1] * 5
     yt.sum().backward()
     assert x.grad.tolist() == xt.grad.tolist() == [2.0, 7.0, 2.0]
+
+
+def test_softplus_of_nan_is_nan_without_a_numpy_warning(recwarn):
+    x = wl.tensor([float("nan"), -1e4, 0.0, 1e4], requires_grad=True)
+    y = wl.softplus(x)
+    y.sum().backward()
+    assert np.isnan(y.numpy()[0]) and y.tolist()[1:] == [0.0, np.log(2.0), 1e4]
+    assert np.isnan(x.grad.numpy()[0]) and x.grad.tolist()[1:] == [0.0, 0.5, 1.0]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_an_in_place_write_on_a_transforms_input_says_what_to_write_instead():
+    with pytest.raises(RuntimeError, match=r"as the inputs of wl.grad's function are\) is "
+                                           r"used in the in-place operation mul_; write the "
+                                           r"out-of-place form \(x = x \* 2"):
+        wl.grad(lambda x: x.mul_(2).sum())(np.ones(2))

@@ -15,6 +15,7 @@ import itertools
 import math
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from . import backend
@@ -148,19 +149,22 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def _on_arrays(vjps: Any) -> Any:
-    """Rules written for Tensors, wrapped to take and give raw arrays."""
-    if not isinstance(vjps, tuple):  # a variadic table: wrap each rule as it is picked
-        return _ArrayRules(vjps)
-    return tuple(r if r is None or r is identity_rule else _array_rule(r) for r in vjps)
+class Variadic:
+    """The reverse rules of a primitive with any number of arguments (stack, concat): rule
+    ``i`` is ``rule(i, g, ans, *args, **params)``, made when the pass picks it."""
 
-
-class _ArrayRules:
-    def __init__(self, rules: Any) -> None:
-        self.rules = rules
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
 
     def __getitem__(self, i: int) -> Callable[..., Any]:
-        return _array_rule(self.rules[i])
+        return partial(self.rule, i)
+
+
+def _on_arrays(vjps: Any) -> Any:
+    """Rules written for Tensors, wrapped to take and give raw arrays."""
+    if type(vjps) is Variadic:  # each rule wrapped as it is picked
+        return Variadic(lambda i, *args, **params: _array_rule(vjps[i])(*args, **params))
+    return tuple(r if r is None or r is identity_rule else _array_rule(r) for r in vjps)
 
 
 def _array_rule(rule: Callable[..., Any]) -> Callable[..., Any]:
@@ -214,7 +218,7 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
     node = Node()
     node.prim, node.params, node.seq = prim, params, next(_sequence)
     node.ans_data = node.g = None
-    edges = [_edge(a) if rule is not None else None for a, rule in zip(args, prim.vjps)]
+    edges = [_edge(a) if prim.vjps[i] is not None else None for i, a in enumerate(args)]
     if prim.lean:
         args = tuple(map(_stand_in, args))
     n = node.n = len(args)
@@ -683,8 +687,9 @@ class Tensor:
         """Refuse an in-place op that the graph (``record``) or forward mode cannot follow."""
         if record and self._node is None and self._rg:
             raise RuntimeError(
-                f"a leaf tensor that requires grad is used in the in-place operation "
-                f"{opname}; do it inside wl.no_grad(), or write the out-of-place form")
+                f"a leaf tensor that requires grad (as the inputs of wl.grad's function are) "
+                f"is used in the in-place operation {opname}; write the out-of-place form "
+                f"(x = x * 2 for x *= 2), or do it inside wl.no_grad()")
         base = self._base
         if base is not None and ((record and (base._rg or self._rg))
                                  or (tangents and (base._fw is not None or

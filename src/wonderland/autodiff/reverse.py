@@ -283,7 +283,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                     edge.g += gi
                 else:
                     edge.g = edge.g + gi
-            g = gi = deliveries = None  # the cotangents are the edges' now: held once
+            g = gi = g0 = g1 = deliveries = None  # the edges' now: held once
             if follow is not None and heap and heap[0][0] < -follow.seq:
                 heappush(heap, (-follow.seq, follow))  # something pending comes after it
                 follow = None

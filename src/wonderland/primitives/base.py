@@ -28,22 +28,6 @@ def ops_for(value: Any) -> Any:
 _raw_ops = backend.RAW_OPS
 
 
-class Variadic:
-    """The reverse rules of a primitive with any number of arguments (stack, concat)."""
-
-    def __init__(self, rule: Callable[..., Any]) -> None:
-        self.rule = rule
-
-    def __iter__(self):
-        i = 0
-        while True:
-            yield partial(self.rule, i)
-            i += 1
-
-    def __getitem__(self, i: int) -> Callable[..., Any]:
-        return partial(self.rule, i)
-
-
 def defprim(name: str, forward: Callable[..., Any], vjps: Any,
             jvp: Callable[..., Any] | None = None, *, linear: str | None = None,
             poly: bool = False, **options: Any) -> Primitive:
@@ -98,11 +82,12 @@ def _from_partials(name: str, forward: Callable[..., Any], partials: tuple, read
         return out
 
     return Primitive(name, forward, tuple(_scaled(p, len(partials), False) for p in partials),
-                     jvp, raw_vjps=tuple(_scaled(p, len(partials), True) for p in partials),
+                     jvp, raw_vjps=tuple(_scaled(p, len(partials), True, uses_ans)
+                                         for p in partials),
                      uses_ans=uses_ans, reads=reads)
 
 
-def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
+def _scaled(p: Any, arity: int, raw: bool, uses_ans: bool = False) -> Callable[..., Any]:
     """The reverse rule ``g * p``: the cotangent times the partial derivative ``p``, whose
     ``m`` is wonderland's operations, or on raw arrays those of the cotangent's namespace."""
     if p == 1:
@@ -116,6 +101,11 @@ def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
 
     def rule(g: Any, ans: Any, a: Any, b: Any = None) -> Any:
         m = known.get(type(g)) or backend.raw_ops(g)
+        v = ans if uses_ans else a  # the value a unary derivative reads
+        if unary and type(g) is _ndarray and g.size >= _BLOCKED_SMALLEST and \
+                type(v) is _ndarray and g.shape == v.shape and g.dtype == v.dtype and \
+                g.flags.c_contiguous and _sole(g, 2):  # (held by the pass and here)
+            return _in_blocks(p, m, g, v.reshape(-1), ans, uses_ans, a)
         d = p(m, ans, a) if unary else p(m, ans, a, b)
         # ones times d is d (the hand-over copies it if the user would share it); a large
         # d that nothing else holds takes the product in its own memory
@@ -134,6 +124,22 @@ def _scaled(p: Any, arity: int, raw: bool) -> Callable[..., Any]:
 # another rule will read it): a cotangent held no more is the rule's to write over.
 _ndarray, _units, _smallest = backend.np.ndarray, backend.UNITS, backend.IN_PLACE_SMALLEST
 _multiply, _negative, _sole = backend.np.multiply, backend.np.negative, backend.sole
+
+
+_BLOCK, _BLOCKED_SMALLEST = 1 << 15, 1 << 17  # elements: a block fits in a core's cache
+
+
+def _in_blocks(p: Any, m: Any, g: Any, v: Any, ans: Any, uses_ans: bool, x: Any) -> Any:
+    """``g * p(m, ans, x)`` written into ``g`` (which the pass holds alone) a block at a
+    time, ``v`` being ``ans`` or ``x``, whichever ``p`` reads, flat: the derivative of a
+    large unary primitive and its temporaries never live whole beside ``g`` (the hidden
+    layer of an MLP: two arrays of its size fewer under tanh). ``x`` of a rule that reads
+    ``ans`` only may stand in for the input: it is passed as is."""
+    flat = g.reshape(-1)
+    for i in range(0, flat.size, _BLOCK):
+        block = v[i:i + _BLOCK]
+        flat[i:i + _BLOCK] *= p(m, block, x) if uses_ans else p(m, ans, block)
+    return g
 
 
 def _negated(g: Any, ans: Any, *args: Any) -> Any:

@@ -106,8 +106,8 @@ sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), backend.s
                        uses_ans=True)
 relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
                     lambda xp, x: xp.maximum(x, xp.zeros_like(x)))  # relu(NaN) is NaN
-softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),
-                        lambda xp, x: xp.logaddexp(x, xp.zeros_like(x)))
+softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),  # (NaN: no warning)
+                        lambda xp, x: xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x))))
 
 
 def _float_input(x: Any) -> Tensor:

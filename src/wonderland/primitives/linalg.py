@@ -10,8 +10,8 @@ from collections import Counter
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor, _new, apply, as_tensor
-from .base import Variadic, defprim, ops_for, pad_tangent, tensor_ops
+from ..tensor import Tensor, Variadic, _new, apply, as_tensor
+from .base import defprim, ops_for, pad_tangent, tensor_ops
 from .shape import matrix_transpose, reshape, squeeze, unsqueeze
 
 # ----------------------------------------------------------------------- matmul

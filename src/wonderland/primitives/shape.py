@@ -12,8 +12,8 @@ from typing import Any
 
 from .. import backend
 from ..creation import _integer
-from ..tensor import Tensor, _new, apply, as_tensor, finish, finish_one
-from .base import Variadic, defprim, ops_for, tensor_ops
+from ..tensor import Tensor, Variadic, _new, apply, as_tensor, finish, finish_one
+from .base import defprim, ops_for, tensor_ops
 from .elementwise import astype, where
 
 _ndarray = backend.np.ndarray
