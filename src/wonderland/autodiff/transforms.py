@@ -25,18 +25,21 @@ from .reverse import _hand_over, _unit, grad_of
 # ----------------------------------------------------------------------- inputs
 
 
-def _as_input(value: Any, what: str, like: Tensor | None = None) -> Tensor:
-    """A float tensor from a number, list, array or Tensor (ints promoted to float64); a
-    value that is not a Tensor goes into the library of ``like`` (a tangent, a cotangent)."""
-    t = value
+def _as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") -> Tensor:
+    """A float tensor from a number, list, array or Tensor (ints promoted to float64). A
+    tangent or a cotangent has the shape of ``like`` and, when not a Tensor, goes into its
+    library. ``arg`` names the value in errors (``"argument 1"``, ``"tangent 0"``)."""
+    t, named = value, f" ({arg})" if arg else ""
     if not isinstance(t, Tensor):
         data = backend.asarray(value, xp=None if like is None else like._xp)
         if getattr(data.dtype, "kind", "f") in "OSUVmM":  # objects, text, dates: no numbers
-            raise TypeError(f"{what}: cannot differentiate with respect to {value!r}")
+            raise TypeError(f"{what}: cannot differentiate with respect to {_short(value)}{named}")
         t = _new(data, backend.namespace(data))
+    if like is not None and t.shape != like.shape:
+        raise ValueError(f"{what}: {arg} has shape {t.shape} but must have shape {like.shape}")
     if not backend.is_floating(t._data.dtype, t._xp):
         if backend.is_bool(t._data.dtype, t._xp):
-            raise TypeError(f"{what}: cannot differentiate with respect to a bool input")
+            raise TypeError(f"{what}: cannot differentiate with respect to a bool input{named}")
         t2 = _new(t._xp.astype(t._data, backend.to_dtype("float64", t._xp)), t._xp)
         t2._fw = t._fw
         t = t2
@@ -54,8 +57,7 @@ def _require_callable(f: Any, name: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text := repr(value)) <= 40 else text[:37] + "..."
 
 
 def _is_int(k: Any) -> bool:
@@ -112,13 +114,15 @@ def _transform(f: Callable, argnums: Any, name: str, call: Callable) -> Callable
     return transformed
 
 
-def _reverse_input(x: Tensor) -> Tensor:
+def _reverse_input(x: Tensor, start: int) -> Tensor:
     """A fresh tensor to differentiate with respect to: a leaf, or, when ``x`` is itself
-    traced by an outer transform, an identity node over it (the outer graph stays)."""
+    traced by an outer transform, an identity node over it (the outer graph stays). Its
+    version counter says it was made at ``start``: an outer transform's ``_captures``
+    then knows it for an input of an inner transform, not a tensor ``f`` closes over."""
     t = _new(x._data, x._xp)
     if x._rg:
         t._node = make_node(clone_, (x,), {})  # an identity node, even over a leaf
-    t._rg, t._fw = True, x._fw
+    t._rg, t._fw, t._vc = True, x._fw, [0, start]
     return t
 
 
@@ -150,43 +154,44 @@ def _check_output(out: Any, what: str) -> Tensor:
 
 
 def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
-    if not has_aux:
-        return result, None
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if has_aux and not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError(f"{what}: with has_aux=True the function must return a pair "
                         f"(output, aux)")
-    return result
+    return result if has_aux else (result, None)
 
 
-def _plain(aux: Any) -> Any:
-    """``aux`` with its tensors (alone, or in a tuple, list or dict) cut from the graph, as
-    JAX returns it: plain values that hold no graph alive."""
+def _plain(aux: Any, cut: Callable | None = None) -> Any:
+    """``aux`` with its tensors (alone, or in a tuple, list or dict) cut from the graph of
+    this transform, as JAX returns it: no graph held alive, what an outer transform traces
+    kept (tangents; a forward transform's ``cut`` keeps the reverse graph too)."""
     if type(aux) in (tuple, list):
-        return type(aux)(map(_plain, aux))
+        return type(aux)(_plain(a, cut) for a in aux)
     if type(aux) is dict:
-        return {k: _plain(v) for k, v in aux.items()}
-    return _detached(aux, False) if isinstance(aux, Tensor) else aux
+        return {k: _plain(v, cut) for k, v in aux.items()}
+    return (cut or _detach)(aux) if isinstance(aux, Tensor) else aux
 
 
-def _detached(t: Tensor, keep: bool) -> Tensor:
-    return t if keep else _new(t._data, t._xp)
+def _detach(t: Tensor) -> Tensor:
+    """``t`` cut from the reverse graph; the tangents of outer forward transforms kept (cut
+    likewise: what the pass had recorded, they had too), and a compiler's mark (level 0)."""
+    out = _new(t._data, t._xp)
+    out._fw = t._fw and {k: _detach(v) if type(v) is Tensor else v for k, v in t._fw.items()}
+    return out
 
 
 # ----------------------------------------------------------------------- reverse mode
 
 
 def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux: bool,
-             outputs: str = "one"):
+             many: bool = False):
     """Run ``f`` with fresh inputs at ``nums``: (inputs, output, aux, (recorded, nested,
     start)); the backward pass to the inputs visits no node made before ``start``.
 
-    ``outputs="many"`` accepts a tuple of outputs (returned as a tuple)."""
-    args = list(args)
-    originals = [_as_input(args[k], what) for k in nums]
+    ``many`` accepts a tuple (or list) of outputs, returned as a tuple."""
+    originals = [_as_input(args[k], what, arg=f"argument {k}") for k in nums]
     start = next(_sequence)  # the inputs' nodes and those f makes come after it
-    inputs = [_reverse_input(x) for x in originals]
-    for k, x in zip(nums, inputs):
-        args[k] = x
+    inputs = [_reverse_input(x, start) for x in originals]
+    args = [inputs[nums.index(i)] if i in nums else a for i, a in enumerate(args)]
     # Inside an outer reverse transform, ``f`` may close over its traced values: the
     # backward pass must then be recorded for the outer one to differentiate it.
     inside_outer = _thread_mode.reverse_transforms > 0
@@ -196,7 +201,7 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
             out, aux = _split_aux(f(*args), has_aux, what)
     finally:
         _thread_mode.reverse_transforms -= 1
-    many = outputs == "many" and isinstance(out, (tuple, list))
+    many = many and isinstance(out, (tuple, list))
     outs = tuple(_check_output(o, what) for o in (out if many else (out,)))
     # An outer reverse transform, or a tensor that requires grad and that f closes over,
     # needs the backward pass recorded; an outer forward one, its tangents carried through.
@@ -214,10 +219,13 @@ def _captures(outs: tuple, inputs: list, start: int) -> bool:
         e = todo.pop()  # an edge: a node, a leaf, or None
         if e is None or id(e) in seen:
             continue
-        if type(e) is Tensor or e.seq < start:  # a leaf not among the inputs, an older node
+        # a leaf not among the inputs (made before start: not an inner transform's), or an
+        # older node
+        if (e._vc or (0, -1))[1] < start if type(e) is Tensor else e.seq < start:
             return True
         seen.add(id(e))
-        todo.extend((e.e0,) if e.n == 1 else (e.e0, e.e1) if e.n == 2 else e.erest)
+        if type(e) is not Tensor:
+            todo.extend((e.e0,) if e.n == 1 else (e.e0, e.e1) if e.n == 2 else e.erest)
     return False
 
 
@@ -252,7 +260,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         grads = grad_of([out], inputs, [_new(_unit(out), out._xp)], retain_graph=recorded,
                         create_graph=recorded, on_tensors=nested, floor=start)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
-        value, aux = _detached(out, nested), aux if nested else _plain(aux)
+        value, aux = (out, aux) if recorded else _plain((out, aux))
         return ((value, aux) if has_aux else value), (grads[0] if one_argnum else grads)
 
     return _transform(f, argnums, _name, call)
@@ -287,10 +295,12 @@ def _zeros_if_none(g: Tensor | None, x: Tensor) -> Tensor:
     return g if g is not None else _new(x._xp.zeros_like(x._data), x._xp)
 
 
-def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
+def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """``(f(*primals), vjp_fn)``: ``vjp_fn(v)`` gives ``vᵀ J`` for each primal, as a tuple.
 
-    ``vjp_fn`` may be called many times (the graph is kept).
+    ``vjp_fn`` may be called many times (the graph is kept). For a function returning a
+    tuple, ``v`` is a tuple of cotangents, one per output (as JAX). With ``has_aux``,
+    ``f`` returns ``(output, aux)`` and the result is ``(output, vjp_fn, aux)``.
 
     Examples
     --------
@@ -298,32 +308,37 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     >>> out, pullback = wl.vjp(lambda x: x * 3.0, wl.tensor([1.0, 2.0]))
     >>> pullback(wl.tensor([1.0, 1.0]))[0].tolist()
     [3.0, 3.0]
+    >>> out, pullback, aux = wl.vjp(lambda x: (x * 3.0, "aux"), 1.0, has_aux=True)
+    >>> pullback(1.0)[0].item(), aux
+    (3.0, 'aux')
     """
     what = _require_callable(f, "vjp")
-    nums = tuple(range(len(primals)))
-    inputs, out, _, (recorded, nested, start) = _reverse(f, primals, nums, what, False)
+    inputs, out, aux, (recorded, nested, start) = _reverse(
+        f, primals, tuple(range(len(primals))), what, has_aux, many=True)
+    outs = out if isinstance(out, tuple) else (out,)
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
-        v = cotangent if isinstance(cotangent, Tensor) else _new(
-            backend.asarray(cotangent, xp=out._xp), out._xp)  # in the output's library
-        if v.shape != out.shape:
-            raise ValueError(f"{what}: the cotangent has shape {v.shape} but the output has "
-                             f"shape {out.shape}")
-        grads = grad_of([out], inputs, [v], retain_graph=True,
-                        create_graph=recorded or bool(v._rg), on_tensors=nested or _traced(v),
-                        floor=start)
+        vs = cotangent if isinstance(out, tuple) else (cotangent,)
+        if not isinstance(vs, tuple | list) or len(vs) != len(outs):
+            raise TypeError(f"{what}: the function returned a tuple of {len(outs)} outputs: "
+                            f"give a tuple of as many cotangents, got {_short(cotangent)}")
+        vs = [_as_input(v, what, o, f"cotangent {i}") for i, (v, o) in enumerate(zip(vs, outs))]
+        grads = grad_of(list(outs), inputs, vs, retain_graph=True, create_graph=recorded or
+                        any(v._rg for v in vs), on_tensors=nested or _traced(*vs), floor=start)
         return tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
 
-    return _detached(out, nested), vjp_fn
+    out, aux = (out, aux) if recorded else _plain((out, aux))
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
+def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
            _name: str = "jacrev") -> Callable:
     """The Jacobian by reverse mode: one backward pass of a whole identity basis.
 
     Shape ``out.shape + in.shape``. Best when outputs are fewer than inputs. For a tuple
     ``argnums`` the result is a tuple over the arguments; for a function returning a tuple,
-    a tuple over its outputs (of tuples over arguments, as JAX).
+    a tuple over its outputs (of tuples over arguments, as JAX). With ``has_aux``, ``f``
+    returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
     Examples
     --------
@@ -333,18 +348,19 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, *,
     [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     """
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
-        return _jacrev(_reverse(f, args, nums, what, False, outputs="many"), one_argnum)
+        return _jacrev(_reverse(f, args, nums, what, has_aux, many=True), one_argnum, has_aux)
 
     return _transform(f, argnums, _name, call)
 
 
-def _jacrev(run: tuple, one_argnum: bool) -> Any:
-    """The Jacobian blocks of a run of ``_reverse`` (with ``outputs="many"``)."""
-    inputs, out, _, traced = run
+def _jacrev(run: tuple, one_argnum: bool, has_aux: bool) -> Any:
+    """The Jacobian blocks of a run of ``_reverse`` (with ``many``), and its aux."""
+    inputs, out, aux, traced = run
     outs = out if isinstance(out, tuple) else (out,)
     per_output = [_jacobian_from_reverse(o, inputs, traced, last=i == len(outs) - 1)
                   for i, o in enumerate(outs)]
-    return _arrange(per_output, isinstance(out, tuple), one_argnum)
+    jac = _arrange(per_output, isinstance(out, tuple), one_argnum)
+    return (jac, aux if traced[0] else _plain(aux)) if has_aux else jac
 
 
 def _arrange(per_output: list, many_outputs: bool, one_argnum: bool) -> Any:
@@ -371,10 +387,13 @@ def _jacobian_from_reverse(out: Tensor, inputs: list[Tensor], traced: tuple,
 # ----------------------------------------------------------------------- forward mode
 
 
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Tensor, Tensor]:
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple:
     """``(f(*primals), J · tangents)`` by true forward mode: the directional derivative.
 
-    One evaluation of ``f`` carries the tangents along (about the cost of one more).
+    One evaluation of ``f`` carries the tangents along (about the cost of one more). For a
+    function returning a tuple, both are tuples (as JAX). With ``has_aux``, ``f`` returns
+    ``(output, aux)`` and the result is ``(output, tangent, aux)``.
 
     Examples
     --------
@@ -389,49 +408,43 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
                         f"argument)")
     if len(primals) != len(tangents):
         raise ValueError(f"{what}: {len(primals)} primals but {len(tangents)} tangents")
-    xs = [_as_input(p, what) for p in primals]
-    ts = []
-    for i, (x, t) in enumerate(zip(xs, tangents)):
-        t = _as_input(t, what, x)
-        if t.shape != x.shape:
-            raise ValueError(f"{what}: tangent {i} has shape {t.shape} but primal {i} has "
-                             f"shape {x.shape}")
-        ts.append(t)
-    results = list(_push_forward(f, xs, ts, list(range(len(xs))), 0, what))
-    return results[0], _hand_over(results, False, 1)[1]  # never the caller's tangent itself
+    xs = [_as_input(p, what, arg=f"primal {i}") for i, p in enumerate(primals)]
+    ts = [_as_input(t, what, x, f"tangent {i}") for i, (x, t) in enumerate(zip(xs, tangents))]
+    outs, slopes, aux, many = _push_forward(f, xs, ts, range(len(xs)), 0, what, has_aux)
+    slopes = _hand_over(slopes, False)  # never the caller's tangent itself
+    out, slope = (tuple(outs), tuple(slopes)) if many else (outs[0], slopes[0])
+    return (out, slope, aux) if has_aux else (out, slope)
 
 
-def _push_forward(f: Callable, args: list, tangents: list, nums: Sequence[int],
-                  batch_ndim: int, what: str, outputs: str = "one") -> tuple[Any, Any]:
-    """Run ``f`` with ``tangents`` on the arguments at ``nums`` in a new level: the primal
-    output(s) and their tangent(s) (a tuple of each for a tuple of outputs)."""
+def _push_forward(f: Callable, args: Sequence, tangents: list, nums: Sequence[int],
+                  batch_ndim: int, what: str, has_aux: bool) -> tuple[list, list, Any, bool]:
+    """Run ``f`` with ``tangents`` on the arguments at ``nums`` in a new level: its primal
+    outputs and their tangents (lists), its aux, and whether it returned a tuple."""
     level = forward.new_level(batch_ndim)
     try:
-        args = list(args)
-        for k, t in zip(nums, tangents):
-            args[k] = forward.with_tangent(_as_input(args[k], what), level, t)
-        result = f(*args)
-        many = outputs == "many" and isinstance(result, (tuple, list))
+        args = [forward.with_tangent(_as_input(a, what), level, tangents[nums.index(i)])
+                if i in nums else a for i, a in enumerate(args)]
+        result, aux = _split_aux(f(*args), has_aux, what)
+        many = isinstance(result, (tuple, list))
         outs = [_check_output(o, what) for o in (result if many else (result,))]
-        primals, slopes = [], []
-        for out in outs:
-            tangent = forward.tangent_at(out, level)
-            primals.append(forward.below(out, level))
-            if tangent is None:  # the output does not depend on the inputs
-                shape = tangents[0].shape[:batch_ndim] + out.shape if tangents else out.shape
-                tangent = _new(out._xp.zeros(shape, dtype=out._data.dtype), out._xp)
-            slopes.append(tangent)
+        batch = tangents[0].shape[:batch_ndim] if tangents else ()
+        # an output that does not depend on the inputs: a zero tangent
+        slopes = [_new(o._xp.zeros(batch + o.shape, dtype=o._data.dtype), o._xp)
+                  if (t := forward.tangent_at(o, level)) is None else t for o in outs]
+        outs = [forward.below(o, level) for o in outs]
+        # aux, as JAX's: this level's tangents cut, an outer transform's kept
+        aux = _plain(aux, functools.partial(forward.below, level=level))
     finally:
         forward.close_level(level)
-    return (tuple(primals), tuple(slopes)) if many else (primals[0], slopes[0])
+    return outs, slopes, aux, many
 
 
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
+def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
            _name: str = "jacfwd") -> Callable:
     """The Jacobian by forward mode: the identity basis pushed as one batch of tangents.
 
     Shape ``out.shape + in.shape``. Best when inputs are fewer than outputs. Tuples of
-    arguments and of outputs are laid out as in ``jacrev``.
+    arguments and of outputs, and ``has_aux``, are as in ``jacrev``.
 
     Examples
     --------
@@ -443,38 +456,40 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, *,
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         blocks: list[Tensor] = []  # argument by argument, output by output
         # every argument differentiated is a float tensor in every pass, as in ``jacrev``
-        args = tuple(_as_input(a, what) if i in nums else a for i, a in enumerate(args))
+        args = tuple(_as_input(a, what, arg=f"argument {i}") if i in nums else a
+                     for i, a in enumerate(args))
         for k in nums:  # (argnums is never empty)
-            many = _forward_blocks(f, args, k, what, blocks)
+            many, aux = _forward_blocks(f, args, k, what, blocks, has_aux)
         blocks = _hand_over(blocks, False)
         n_out = len(blocks) // len(nums)
-        return _arrange([tuple(blocks[i::n_out]) for i in range(n_out)], many, one_argnum)
+        jac = _arrange([tuple(blocks[i::n_out]) for i in range(n_out)], many, one_argnum)
+        return (jac, aux) if has_aux else jac
 
     return _transform(f, argnums, _name, call)
 
 
-def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list) -> bool:
+def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list,
+                    has_aux: bool) -> tuple[bool, Any]:
     """Append the Jacobian of each output of ``f`` with respect to argument ``k``, by one
-    forward pass of the identity basis; whether ``f`` returned a tuple. (Nothing here
-    outlives the call, so the blocks are handed over owning their arrays.)"""
+    forward pass of the identity basis; whether ``f`` returned a tuple, and its aux.
+    (Nothing here outlives the call, so the blocks are handed over owning their arrays.)"""
     x = _as_input(args[k], what)
     size, xp = x.size, x._xp
     basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
-    outs, tangents = _push_forward(f, list(args), [basis], [k], 1, what, "many")
-    many = isinstance(outs, tuple)
-    for out, tangent in zip(outs if many else (outs,), tangents if many else (tangents,)):
+    outs, tangents, aux, many = _push_forward(f, args, [basis], [k], 1, what, has_aux)
+    for out, tangent in zip(outs, tangents):
         # tangent: (size, *out.shape) -> out.shape + x.shape
         moved = permute(tangent, tuple(range(1, tangent.ndim)) + (0,))
         blocks.append(reshape(moved, out.shape + x.shape))
-    return many
+    return many, aux
 
 
-def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", *,
-             _name: str = "jacobian") -> Callable:
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
+             has_aux: bool = False, *, _name: str = "jacobian") -> Callable:
     """The Jacobian, shape ``out.shape + in.shape`` (``(o, d)`` for vectors).
 
     ``mode`` is ``"rev"``, ``"fwd"`` or ``"auto"``: forward when the inputs are fewer
-    than the outputs, else reverse.
+    than the outputs, else reverse. Tuples and ``has_aux`` are as in ``jacrev``.
 
     Examples
     --------
@@ -487,20 +502,22 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", 
     if mode not in ("auto", "rev", "fwd"):
         raise ValueError(f"{_name}: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
     if mode != "auto":
-        return (jacrev if mode == "rev" else jacfwd)(f, argnums, _name=_name)
+        return (jacrev if mode == "rev" else jacfwd)(f, argnums, has_aux, _name=_name)
 
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
-        run = _reverse(f, args, nums, what, False, outputs="many")  # tuples as in jacrev
+        run = _reverse(f, args, nums, what, has_aux, many=True)  # tuples as in jacrev
         outs = run[1] if isinstance(run[1], tuple) else (run[1],)
         if sum(x.size for x in run[0]) < sum(o.size for o in outs):  # fewer directions
-            return jacfwd(f, argnums, _name=_name)(*args)
-        return _jacrev(run, one_argnum)
+            return jacfwd(f, argnums, has_aux, _name=_name)(*args)
+        return _jacrev(run, one_argnum, has_aux)
 
     return _transform(f, argnums, _name, call)
 
 
-def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
     """The Hessian of a scalar function: shape ``in.shape + in.shape`` (forward over reverse).
+
+    With ``has_aux``, ``f`` returns ``(value, aux)`` and the result is ``(hessian, aux)``.
 
     Examples
     --------
@@ -508,7 +525,9 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> wl.hessian(lambda x: (x ** 3).sum())(wl.tensor([1.0, 2.0])).tolist()
     [[6.0, 0.0], [0.0, 12.0]]
     """
-    return jacfwd(grad(f, argnums, _name="hessian"), argnums, _name="hessian")
+    # grad with has_aux returns (gradient, aux): the pair jacfwd with has_aux expects
+    return jacfwd(grad(f, argnums, has_aux, _name="hessian"), argnums, has_aux,
+                  _name="hessian")
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian"]
