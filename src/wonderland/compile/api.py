@@ -18,6 +18,7 @@ import inspect
 import os
 import re
 import threading
+import types
 import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable
@@ -120,7 +121,35 @@ def _flatten(value: Any, leaves: list, path: str, names: list, inputs: bool = Tr
         leaves.append(value)
         names.append(path)
         return ("array", len(leaves) - 1)
+    if inputs and _has_state(value):
+        raise TypeError(
+            f"wl.compile: the argument {path} is a {type(value).__name__}, an object whose "
+            f"attributes may change between calls, while the compiled code keeps what it "
+            f"read from them while tracing (a rebound tensor, a changed number, a random "
+            f"generator's draws). Pass its tensors and numbers as arguments (a tuple or dict "
+            f"of them), or list its position in static_argnums to key the cache by the "
+            f"object itself, knowingly")
     return ("static", value)
+
+
+# objects hashed by identity that hold no state a trace could read stale
+_STATELESS = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+              types.ModuleType, functools.partial, np.ufunc, type(None), type(Ellipsis),
+              type(NotImplemented))
+
+
+_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
+
+
+def _has_state(value: Any) -> bool:
+    """Whether ``value``, an argument that is no array, number or container, is an object
+    keyed by its identity whose state may change (an instance with attributes, a random
+    generator): the cache would give it the program traced on its old state. (Sentinels
+    and other libraries' constants, as ``torch.float32``, hold none.)"""
+    if type(value).__hash__ is not object.__hash__ or isinstance(value, _STATELESS):
+        return False
+    return hasattr(value, "__dict__") or hasattr(type(value), "__slots__") or \
+        isinstance(value, _GENERATORS)
 
 
 def _build_tree(tree: tuple, leaves: list) -> Any:
@@ -228,7 +257,9 @@ class Compiled:
             raise ValueError(f"wl.compile: maxsize must be a positive int or None, got "
                              f"{maxsize!r}")
         functools.update_wrapper(self, f)
+        _check_static_positions(f, static)
         self.static_argnums = static
+        self._bound = False  # a method: its instance (position 0) keyed by identity
         # the names of the static positions, for those arguments passed by keyword
         names = _parameter_names(f, max(static, default=-1) + 1)
         self._static_names = {names[k] for k in static if k >= 0}
@@ -244,7 +275,12 @@ class Compiled:
         return self._entry(*args)
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
-        return self if instance is None else functools.partial(self, instance)
+        if instance is None:
+            return self
+        # ``self`` of a method is static, by identity: its tensors are read by reference as
+        # a closure's are (an object passed otherwise is refused, see ``_has_state``)
+        self._bound = True
+        return functools.partial(self, instance)
 
     def __repr__(self) -> str:
         return f"<wl.compile of {getattr(self, '__qualname__', '?')}>"
@@ -312,7 +348,8 @@ class Compiled:
         params = _parameter_names(self.__wrapped__, len(args))
         trees = []
         for i, a in enumerate(args):
-            if i in self.static_argnums or i - len(args) in self.static_argnums:
+            if i in self.static_argnums or i - len(args) in self.static_argnums or \
+                    (i == 0 and self._bound):
                 trees.append(("static", a))
             else:
                 trees.append(_flatten(a, leaves, params[i], names))
@@ -620,6 +657,23 @@ def _hashable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _check_static_positions(f: Callable, static: tuple) -> None:
+    """Refuse ``static_argnums`` beyond the positional parameters of ``f`` (a typo that
+    would otherwise leave the argument traced)."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return
+    n = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    bad = [k for k in static if not -n <= k < n]
+    if bad:
+        raise ValueError(f"wl.compile: static_argnums {bad[0]} is out of range for "
+                         f"{getattr(f, '__qualname__', 'f')}, which takes {n} positional "
+                         f"argument{'s' if n != 1 else ''}")
 
 
 def _parameter_names(f: Callable, n: int) -> list[str]:

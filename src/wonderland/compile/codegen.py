@@ -90,6 +90,22 @@ _UFUNC = {ew.add: "add", ew.sub: "subtract", ew.mul: "multiply", ew.div: "divide
                                  for p, n in _UNARY_NP.items()}}
 _FAST_POWERS = {2: "square", 0.5: "sqrt", -1: "reciprocal"}  # what NumPy's ``a ** b``
 # calls for these exponents (2.0 and -1.0 are the same keys)
+# the same in Python floats (``math.sqrt`` raises below zero, as ``1.0 / x`` at zero)
+_FAST_FLOAT_POWERS = {"square": "{0} * {0}", "sqrt": "math.sqrt({0})",
+                      "reciprocal": "1.0 / {0}"}
+
+
+def _fast_power(v: Value) -> str | None:
+    """The ufunc NumPy's ``a ** b`` calls for ``v`` when its base is an array, 0-d too,
+    and its exponent 2, 0.5 or -1 (NumPy's fast path); None otherwise. A NumPy scalar
+    base goes through ``pow`` instead, which may round ``a ** 2`` otherwise and gives
+    ``inf`` for ``(-inf) ** 0.5``: the trace-time type of the base says which one eager
+    code ran."""
+    base, exponent = v.args
+    if type(exponent) not in (int, float) or \
+            type(passes.operand_data(base)) is not np.ndarray:
+        return None
+    return _FAST_POWERS.get(exponent)
 
 
 def _axis_text(axis: Any) -> str:
@@ -155,10 +171,11 @@ _COMPARE_OPS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal"
 _TEMPLATES.update({ew.COMPARISONS[name]: _infix(op) for name, op in _COMPARE_OPS.items()})
 _TEMPLATES[ew.cast_] = _TEMPLATES[ew.astype_]
 
-# Python-float forms, for 0-d float64 values (``math`` functions, Python operators)
+# Python-float forms, for 0-d float64 values (``math`` functions, Python operators), where
+# they give NumPy's values bit for bit (``math.tanh`` does not: NumPy has its own tanh)
 _FLOAT_UNARY = {ew.exp_: "math.exp", ew.log_: "math.log", ew.log1p_: "math.log1p",
                 ew.sqrt_: "math.sqrt", ew.sin_: "math.sin", ew.cos_: "math.cos",
-                ew.tan_: "math.tan", ew.tanh_: "math.tanh", ew.abs_: "abs"}
+                ew.tan_: "math.tan", ew.abs_: "abs"}
 _FLOAT_BINARY = {ew.add: "+", ew.sub: "-", ew.mul: "*", ew.div: "/"}
 
 # primitives whose result is a new array of its own (when not 0-d): a buffer that may be
@@ -219,8 +236,8 @@ class _Names:
 
     def fresh(self, base: str) -> str:
         base = re.sub(r"\W", "_", base) or "v"
-        if base[0].isdigit():
-            base = "_" + base
+        if base[0].isdigit() or base.startswith("_wl_"):  # (``_wl_`` names are the fast
+            base = "_" + base  # entry's own, in whose scope the lines are inlined)
         name, k = base, 1
         while name in self.taken or keyword.iskeyword(name):
             k += 1
@@ -301,6 +318,9 @@ class _Writer:
         if prim is ew.neg:
             return f"-{a[0]}"
         if prim is ew.pow_:
+            fast = _fast_power(v)
+            if fast is not None:
+                return _FAST_FLOAT_POWERS[fast].format(a[0])
             b = v.args[1]
             if type(b) is int or (type(b) is float and b.is_integer() and abs(b) < 2 ** 31):
                 return f"{a[0]} ** {int(b)}"  # a whole power of a float: never complex
@@ -328,6 +348,8 @@ class _Writer:
             if isinstance(v.args[1], Value | Const):
                 return f"np.{prim.name}({a[0]}, {a[1]})"
             return gen.call(v, a)
+        if prim is ew.pow_ and len(v.shape) == 0 and _fast_power(v) is not None:
+            return f"np.{_fast_power(v)}({a[0]})"  # (the base may come as a NumPy scalar)
         template = _TEMPLATES.get(prim)
         if template is None or (prim is ew.sign_ and v.dtype.kind not in "fiu"):
             return gen.call(v, a)
