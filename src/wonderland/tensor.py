@@ -683,8 +683,9 @@ class Tensor:
         bump_version(self)
         return self
 
-    def _check_inplace(self, record: bool, tangents: bool, opname: str) -> None:
-        """Refuse an in-place op that the graph (``record``) or forward mode cannot follow."""
+    def _check_inplace(self, record: bool, tangents: bool, opname: str) -> bool:
+        """Refuse an in-place op that the graph (``record``) or forward mode cannot follow;
+        True for a view by indexing whose write the graph follows through its parent."""
         if record and self._node is None and self._rg:
             raise RuntimeError(
                 f"a leaf tensor that requires grad (as the inputs of wl.grad's function are) "
@@ -694,13 +695,13 @@ class Tensor:
         if base is not None and ((record and (base._rg or self._rg))
                                  or (tangents and (base._fw is not None or
                                                    self._fw is not None))):
+            if not tangents and self._node is not None and self._node.prim.name == "getitem":
+                return True
             what = "requires grad" if record else "carries forward-mode tangents"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
-            raise RuntimeError(
-                f"in-place {opname} on a view of a tensor that {what} is not "
-                f"supported: assign instead (y[i] = y[i] + v for y[i] += v), or clone() the "
-                f"view to change a copy")
+            raise RuntimeError(f"in-place {opname} on a view of a tensor that {what} is not "
+                               f"supported (except y[i] += v with gradients); clone() the view")
 
     def _inplace_by(self, compute: Callable[[Tensor], Tensor], opname: str,
                     others: tuple = (), copy: bool = True) -> Tensor:
@@ -712,10 +713,15 @@ class Tensor:
         record = is_grad_enabled() and (self._rg or any(o._rg for o in tensors))
         tangents = self._fw is not None or any(o._fw is not None for o in tensors)
         if record or tangents:
-            self._check_inplace(record, tangents, opname)
+            through = self._check_inplace(record, tangents, opname)
             old = _new(self._xp.asarray(self._data, copy=True) if copy else self._data, self._xp)
             old._node, old._rg, old._fw = self._node, self._rg, self._fw
             result = compute(old)
+            if through:  # PyTorch's y[i] += v: y[i] = the result (recorded), the view again
+                parent, index = self._node.a0, self._node.params["index"]
+                parent[index] = result
+                self._node = parent[index]._node
+                return self
             self._write(result._data, opname)
             self._fw = result._fw
             if record:
@@ -726,8 +732,7 @@ class Tensor:
         bump_version(self)
         node = result._node
         if record and node is not None and node.prim.uses_ans:  # its output: this write
-            node.ans_vc = self._vc
-            node.ans_since = self._vc[1]
+            node.ans_vc, node.ans_since = self._vc, self._vc[1]
         return self
 
     def _write(self, new: Any, opname: str) -> None:

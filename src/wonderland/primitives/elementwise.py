@@ -106,8 +106,10 @@ sigmoid_ = elementwise("sigmoid", lambda m, ans, x: ans * (1.0 - ans), backend.s
                        uses_ans=True)
 relu_ = elementwise("relu", lambda m, ans, x: m.where(x > 0, 1.0, 0.0),
                     lambda xp, x: xp.maximum(x, xp.zeros_like(x)))  # relu(NaN) is NaN
-softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x),  # (NaN: no warning)
-                        lambda xp, x: xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x))))
+# softplus = max(x, 0) + log1p(exp(-|x|)), -|x| as min - max: no integer wraps around (an
+# unsigned -|x|), and a NaN gives NaN without logaddexp's warning
+softplus_ = elementwise("softplus", lambda m, ans, x: m.sigmoid(x), lambda xp, x: (
+    top := xp.maximum(x, 0.0)) + xp.log1p(xp.exp(xp.minimum(x, 0.0) - top)))
 
 
 def _float_input(x: Any) -> Tensor:
