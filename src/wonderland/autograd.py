@@ -9,11 +9,11 @@ too, as in ``torch.autograd``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from . import backend
-from .autodiff.reverse import _unit, grad_of
+from .autodiff.reverse import _accumulate, _unit, grad_of
 from .idioms import inference_mode, set_grad_enabled
 from .primitives.elementwise import astype, clone
 from .tensor import Tensor, _new, enable_grad, no_grad
@@ -22,9 +22,10 @@ __all__ = ["grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "in
 
 
 def _tensors(value: Any, what: str) -> list[Tensor]:
-    """A Tensor or a sequence of Tensors, as a list."""
+    """A Tensor or an iterable of Tensors (a list, a generator such as PyTorch's
+    ``model.parameters()``), as a list."""
     items = [value] if isinstance(value, Tensor) else value
-    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
         raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got "
                         f"{type(value).__name__}")
     items = list(items)
@@ -41,7 +42,8 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, what: str, nb: int) -> list
         given: list[Any] = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         given = [grad_outputs]
-    elif isinstance(grad_outputs, Sequence) and not isinstance(grad_outputs, str | bytes):
+    elif isinstance(grad_outputs, Sequence | Iterator) and \
+            not isinstance(grad_outputs, str | bytes):  # (a generator too, not an array)
         given = list(grad_outputs)
     else:
         raise TypeError(f"{what}: grad_outputs must be a Tensor, a sequence of Tensors (or "
@@ -173,9 +175,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 
 def backward(tensors: Tensor | Sequence[Tensor],
              grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
-             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Accumulate into the leaves' ``.grad`` the gradient of ``tensors`` (each weighted by
     its ``grad_tensors`` entry), in one pass, as ``torch.autograd.backward``.
+
+    With ``inputs`` (PyTorch's), only those tensors' ``.grad`` receive it (leaves or not;
+    one the outputs do not depend on is left as it is); the other leaves are untouched.
 
     Examples
     --------
@@ -184,6 +190,10 @@ def backward(tensors: Tensor | Sequence[Tensor],
     >>> wl.autograd.backward([x * x, 3 * x])
     >>> x.grad.item()
     7.0
+    >>> w = wl.tensor(1.0, requires_grad=True)
+    >>> wl.autograd.backward(x * w, inputs=[w])
+    >>> x.grad.item(), w.grad.item()
+    (7.0, 2.0)
     """
     what = "autograd.backward"
     roots = _tensors(tensors, "tensors")
@@ -195,5 +205,29 @@ def backward(tensors: Tensor | Sequence[Tensor],
                                f"grad and has no graph")
     seeds = _seeds(roots, grad_tensors, what, 0)
     on_tensors = any(t._fw is not None for t in (*roots, *seeds))
-    grad_of(roots, None, seeds, create_graph if retain_graph is None else retain_graph,
-            create_graph, on_tensors=on_tensors)
+    retain = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        grad_of(roots, None, seeds, retain, create_graph, on_tensors=on_tensors)
+        return
+    _backward_to(roots, seeds, _inputs(inputs, what), retain, create_graph, on_tensors)
+
+
+def _inputs(inputs: Any, what: str) -> list[Tensor]:
+    """``backward``'s ``inputs``, each once, each requiring grad."""
+    targets = list({id(x): x for x in _tensors(inputs, "inputs")}.values())
+    if not targets:
+        raise ValueError(f"{what}: inputs is empty; pass None to reach every leaf")
+    for i, x in enumerate(targets):
+        if not x._rg:
+            raise RuntimeError(f"{what}: input {i} (shape {x.shape}) does not require grad; "
+                               f"create it with requires_grad=True")
+    return targets
+
+
+def _backward_to(roots: list[Tensor], seeds: list[Tensor], targets: list[Tensor],
+                 retain: bool, create_graph: bool, on_tensors: bool) -> None:
+    """The gradients of ``targets`` alone, accumulated into their ``.grad``."""
+    results = grad_of(roots, targets, seeds, retain, create_graph, on_tensors=on_tensors)
+    for x, g in zip(targets, results):
+        if g is not None:  # (an array of the user's own: accumulated as backward() does)
+            _accumulate(x, g, create_graph)

@@ -44,15 +44,25 @@ _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex
 
 def _dtype(dtype: Any, what: str, xp: ModuleType = backend.numpy_namespace) -> Any:
     """``dtype`` as a dtype of ``xp`` (``None`` stays ``None``); a ``TypeError`` naming it
-    when it is unknown or not numeric."""
+    when it is unknown or not numeric. For NumPy data another library's dtype
+    (``torch.float32``, in code half ported) is read by its name."""
     try:
-        out = backend.to_dtype(dtype, xp)
+        out = backend.to_dtype(_by_name(dtype, xp), xp)
     except (TypeError, AttributeError):  # np.dtype("flot32"); a name xp lacks
         out = backend.np.dtype(object)
     if getattr(out, "kind", "f") not in _NUMERIC_KINDS:
         raise TypeError(f"{what}: unknown or non-numeric dtype {dtype!r}; use e.g. float32, "
                         f"float64, int64 or bool")
     return out
+
+
+def _by_name(dtype: Any, xp: ModuleType) -> Any:
+    """``torch.float32`` as ``"float32"`` for NumPy (it crashed with an AttributeError);
+    NumPy's own dtypes, types and strings as they are."""
+    if xp is not backend.numpy_namespace or dtype is None or \
+            isinstance(dtype, str | type | backend.np.dtype):
+        return dtype
+    return str(dtype).rpartition(".")[2]
 
 
 def _finish(data: Any, requires_grad: Any, what: str) -> Tensor:
@@ -109,7 +119,26 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
     dtype = _dtype(dtype, what) or float64
     value = value.item() if isinstance(value, Tensor) else value  # torch.full's 0-d fill
+    if dtype.kind in "iu":  # (floats hold any fill: no check on the common path)
+        _check_fits(value, dtype, what)
     return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad, what)
+
+
+def _check_fits(value: Any, dtype: Any, what: str) -> None:
+    """Refuse a fill value that an integer dtype cannot hold (NaN, inf, out of range):
+    NumPy's cast wrote an arbitrary integer with only a warning; PyTorch refuses too."""
+    kind = getattr(dtype, "kind", None)
+    if kind not in ("i", "u") or isinstance(value, bool | backend.np.bool_):
+        return
+    try:
+        number = float(value) if not isinstance(value, int | backend.np.integer) else int(value)
+    except (TypeError, ValueError):
+        return  # (complex and others: NumPy's own error)
+    info = backend.np.iinfo(dtype)
+    if not (isinstance(number, int) or backend.np.isfinite(number)) \
+            or not info.min <= number <= info.max:
+        raise ValueError(f"{what}: the fill value {value!r} cannot be held by dtype "
+                         f"{backend.dtype_name(dtype)} (range [{info.min}, {info.max}])")
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -177,7 +206,10 @@ def _like(x: Any, value: float, dtype: Any, requires_grad: bool, what: str) -> T
     x = tensor(x) if not isinstance(x, Tensor) else x
     xp = x._xp
     value = value.item() if isinstance(value, Tensor) else value  # (a 0-d tensor's number)
-    data = xp.full(x._data.shape, value, dtype=_dtype(dtype, what, xp) or x._data.dtype)
+    dtype = _dtype(dtype, what, xp) or x._data.dtype
+    if xp is backend.numpy_namespace and dtype.kind in "iu":
+        _check_fits(value, dtype, what)
+    data = xp.full(x._data.shape, value, dtype=dtype)
     return _finish(data, requires_grad, what)
 
 
@@ -250,8 +282,22 @@ def _random_uniform(shape: tuple, dtype: Any) -> Any:
     return _rng.random(shape).astype(dtype or backend.float64, copy=False)
 
 
+def _random_dtype(dtype: Any, what: str) -> Any:
+    """A floating dtype (or ``None``): integer and bool samples were the float samples
+    truncated (``rand`` of int64 all zeros), where PyTorch refuses."""
+    dtype = _dtype(dtype, what)
+    if dtype is not None and not backend.is_floating(dtype):
+        raise TypeError(f"{what}: random values need a floating dtype, got "
+                        f"{backend.dtype_name(dtype)}; use float32 or float64 (and astype "
+                        f"after, for integers)")
+    return dtype
+
+
 def manual_seed(seed: int) -> None:
     """Seed the generator behind ``randn`` and ``rand``, for reproducible tensors.
+
+    ``seed`` is an integer; a negative one is taken modulo ``2**64``, as PyTorch does.
+    The numbers differ from PyTorch's for the same seed (NumPy's generator draws them).
 
     Examples
     --------
@@ -261,7 +307,9 @@ def manual_seed(seed: int) -> None:
     True
     """
     global _rng
-    _rng = backend.np.random.default_rng(int(seed))
+    # int() cut 1.5 to 1 and read "3"; NumPy refused -1 without naming it
+    seed = _integer(seed, "manual_seed: seed must be an integer")
+    _rng = backend.np.random.default_rng(seed % 2**64)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -275,7 +323,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.randn")
-    data = _random_normal(_shape(shape, "randn"), _dtype(dtype, "randn"))
+    data = _random_normal(_shape(shape, "randn"), _random_dtype(dtype, "randn"))
     return _finish(data, requires_grad, "randn")
 
 
@@ -290,7 +338,7 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.rand")
-    data = _random_uniform(_shape(shape, "rand"), _dtype(dtype, "rand"))
+    data = _random_uniform(_shape(shape, "rand"), _random_dtype(dtype, "rand"))
     return _finish(data, requires_grad, "rand")
 
 

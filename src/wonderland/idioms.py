@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import backend
+from . import creation as _creation
 from . import tensor as engine
 from .primitives import elementwise as ew
 from .primitives import linalg, reductions, shape
@@ -41,19 +42,20 @@ def install() -> None:
                      ("le", ew.less_equal), ("gt", ew.greater), ("ge", ew.greater_equal),
                      ("neg", ew.negative), ("copy", ew.clone), ("isclose", isclose),
                      ("allclose", allclose), ("amax", reductions.max),
-                     ("amin", reductions.min), ("to", ew.astype), ("clip_", clamp_),
+                     ("amin", reductions.min), ("clip_", clamp_),
                      ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
         setattr(T, name, fn)
     for fn in (add, sub, mul, div, add_, sub_, var, std, clamp_, _t, mm, repeat, masked_fill,
-               masked_fill_, _type, dim, cpu, round, floor_divide, remainder, contiguous,
+               masked_fill_, _type, dim, cpu, to, round, floor_divide, remainder, contiguous,
                view_as, reshape_as, swapaxes, movedim, flip, roll, chunk, split, unbind, tril,
                triu):
         setattr(T, fn.__name__, fn)
     T.swapdims = swapaxes
     T.pow = T.__pow__
     T.numel = lambda self: self.size
-    T.float = lambda self: ew.astype(self, "float32")
-    T.double = lambda self: ew.astype(self, "float64")
+    for name, dtype in (("float", "float32"), ("double", "float64"), ("half", "float16"),
+                        ("long", "int64"), ("int", "int32"), ("bool", "bool")):
+        setattr(T, name, _cast_method(name, dtype))
     T.expand = expand
     T.__format__, T.__repr__, T.__str__ = _format, _repr, _repr
 
@@ -419,10 +421,20 @@ def _type(self: Tensor, dtype: Any = None) -> Any:
     """
     if dtype is None:
         return backend.dtype_name(self.dtype)
-    return ew.astype(self, dtype)
+    return ew.astype(self, _creation._by_name(dtype, self._xp))  # (torch.float32 too)
 
 
 _type.__name__ = _type.__qualname__ = "type"
+
+
+def _cast_method(name: str, dtype: str) -> Any:
+    """PyTorch's ``t.float()``-style casts: ``astype(dtype)`` (``self`` when it has it)."""
+    def cast(self: Tensor) -> Tensor:
+        return ew.astype(self, dtype)
+
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"The tensor as {dtype} (PyTorch's ``{name}()``; ``self`` if it is already)."
+    return cast
 
 
 def dim(self: Tensor) -> int:
@@ -443,6 +455,59 @@ def cpu(self: Tensor) -> Tensor:
                            f"({self._xp.__name__}) is not differentiable; use "
                            f"detach().cpu()")
     return _new(backend.to_numpy(self._data), backend.numpy_namespace)
+
+
+def _is_device(value: Any) -> bool:
+    """A device as PyTorch code names one: ``"cpu"``, ``"cuda:0"``, a ``torch.device``."""
+    return isinstance(value, str) and value.split(":")[0] in _DEVICE_KINDS or \
+        type(value).__name__ == "device"
+
+
+_DEVICE_KINDS = {"cpu", "cuda", "mps", "xpu", "meta", "hip", "xla"}
+
+
+def to(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+       non_blocking: bool = False) -> Tensor:
+    """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``
+    (``other``'s dtype) and the keywords ``dtype=``, ``device=``, ``copy=``.
+
+    Differentiable between float dtypes; ``self`` itself when nothing changes (as
+    PyTorch), a copy in the graph with ``copy=True``. The only device is ``"cpu"``, where
+    NumPy data lives (``cpu()``): wonderland computes in the library of its data, so a GPU
+    means CuPy or PyTorch arrays inside the tensor (``wl.tensor(cupy_array)``).
+    ``non_blocking`` is accepted and ignored; a PyTorch dtype (``torch.float32``, in code
+    half ported) is read by its name.
+
+    Examples
+    --------
+    >>> import wonderland as wl
+    >>> x = wl.tensor([1.0, 2.0])
+    >>> x.to("cpu") is x, x.to(wl.float32).dtype, x.to("cpu", wl.float32).dtype
+    (True, dtype('float32'), dtype('float32'))
+    """
+    if len(args) > 2:
+        raise TypeError(f"to() takes a device, a dtype or a tensor (and a dtype after a "
+                        f"device), got {len(args)} arguments")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            arg = arg.dtype
+        if _is_device(arg):
+            device = arg if device is None else device
+        elif dtype is None:
+            dtype = arg
+        else:
+            raise TypeError(f"to(): two dtypes given, {dtype!r} and {arg!r}")
+    out = self if device is None else _to_device(self, device)
+    out = out if dtype is None else ew.astype(out, _creation._by_name(dtype, out._xp))
+    return ew.clone(out) if copy and out is self else out
+
+
+def _to_device(self: Tensor, device: Any) -> Tensor:
+    if not _is_device(device) or str(device).split(":")[0] != "cpu":
+        raise ValueError(f"to(): unsupported device {device!r}; the only device is 'cpu' "
+                         f"(wonderland computes in the library of the data: for a GPU, put "
+                         f"CuPy or torch arrays in the tensor, wl.tensor(cupy_array))")
+    return cpu(self)
 
 
 # ----------------------------------------------------------------------- PyTorch's shape

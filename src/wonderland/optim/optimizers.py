@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _new, bump_version, no_grad, set_grad_enabled
+from ..tensor import Tensor, _new, bump_version, enable_grad, no_grad, set_grad_enabled
 from .schedules import Schedule, as_schedule
 from .schedules import is_number as _is_number
 
@@ -57,15 +57,54 @@ class Optimizer:
             if first != i:  # (it would take every step twice)
                 raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {first} "
                                  f"again; pass each tensor once")
+        self.params = params
+        self.lr = lr
+        self.t = 0
+        self.state: list[dict[str, Tensor]] = [{} for _ in params]
+
+    @property
+    def lr(self) -> float | Schedule:
+        """The step size, a positive number or a schedule ``t -> η_t``.
+
+        Assigning it (``opt.lr = 0.01``, or PyTorch's ``opt.param_groups[0]["lr"] = 0.01``)
+        takes effect at the next step.
+
+        Examples
+        --------
+        >>> import wonderland as wl
+        >>> x = wl.tensor(1.0, requires_grad=True)
+        >>> opt = wl.optim.GD([x], lr=0.1)
+        >>> opt.lr = 0.5
+        >>> (x ** 2).backward(); opt.step(); x.item()
+        0.0
+        """
+        return self._lr
+
+    @lr.setter
+    def lr(self, lr: float | Schedule) -> None:
         if not callable(lr) and (not _is_number(lr) or not lr > 0 or not math.isfinite(lr)):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number or a "
                              f"schedule, got {lr!r}")
-        self.params = params
-        self.lr = lr
+        # step() reads the cached number or schedule: set them here, or a new lr is ignored
+        self._lr = lr
         self._schedule = as_schedule(lr)
         self._constant = float(lr) if not callable(lr) else None
-        self.t = 0
-        self.state: list[dict[str, Tensor]] = [{} for _ in params]
+
+    @property
+    def param_groups(self) -> list[MutableMapping[str, Any]]:
+        """PyTorch's ``param_groups``: one group (all parameters share the settings) whose
+        entries read and write the optimizer's own (``["lr"]`` is ``opt.lr``).
+
+        Examples
+        --------
+        >>> import wonderland as wl
+        >>> opt = wl.optim.SGD([wl.tensor(1.0, requires_grad=True)], lr=0.1)
+        >>> for group in opt.param_groups:
+        ...     group["lr"] *= 0.5
+        >>> opt.lr
+        0.05
+        """
+        return [_ParamGroup(self)]
 
     def current_lr(self) -> float:
         """``η_t`` for the next step.
@@ -89,8 +128,34 @@ class Optimizer:
                 with no_grad():
                     p.grad.zero_()
 
-    def step(self) -> None:
-        """One update of every parameter that has a gradient, with step size ``η_t``."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient, with step size ``η_t``.
+
+        ``closure`` (PyTorch's): a function that zeroes the gradients, computes the loss,
+        calls ``backward()`` and returns the loss; it is run first (with recording on), and
+        its loss is returned. Without it, ``step()`` returns ``None``.
+
+        Examples
+        --------
+        >>> import wonderland as wl
+        >>> x = wl.tensor(1.0, requires_grad=True)
+        >>> opt = wl.optim.GD([x], lr=0.25)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = x ** 2
+        ...     loss.backward()
+        ...     return loss
+        >>> opt.step(closure).item(), x.item()
+        (1.0, 0.5)
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._step()
+        return loss
+
+    def _step(self) -> None:
         lr = self.current_lr()
         self.t += 1
         # raw-array updates record nothing; Tensor ones run with recording off
@@ -172,25 +237,26 @@ class Optimizer:
         self.state = restored
         for key, value in hyperparameters.items():
             setattr(self, key, value)
-        self._schedule = as_schedule(self.lr)
-        self._constant = float(self.lr) if not callable(self.lr) else None
 
-    def _checked_hyperparameters(self, saved: dict[str, Any]) -> dict[str, Any]:
+    def _checked_hyperparameters(self, saved: dict[str, Any],
+                                 source: str = "the state's") -> dict[str, Any]:
         """The saved hyperparameters as this optimizer's constructor takes them in: only
         its own names, values it accepts (checked by building a throwaway copy)."""
         name = type(self).__name__
         known = {"lr", *self._hyperparameters()}
         unknown = sorted(str(k) for k in saved if k not in known)
         if unknown:
-            raise ValueError(f"{name}: the state's hyperparameter(s) {', '.join(unknown)} are "
+            raise ValueError(f"{name}: {source} hyperparameter(s) {', '.join(unknown)} are "
                              f"not this optimizer's ({', '.join(sorted(known))})")
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
         probe_param = Tensor(np.zeros(1), requires_grad=True)
         try:
-            probe = type(self)([probe_param], **{"lr": self.lr, **saved})
+            # (the current settings fill in the rest: nesterov=True needs the momentum)
+            current = {**self._hyperparameters(), "lr": self.lr}
+            probe = type(self)([probe_param], **{**current, **saved})
         except (TypeError, ValueError) as exc:
             reason = str(exc).removeprefix(f"{name}: ")
-            raise ValueError(f"{name}: the state's hyperparameters are refused: {reason}"
+            raise ValueError(f"{name}: {source} hyperparameters are refused: {reason}"
                              ) from None
         return {k: getattr(probe, k) for k in saved}
 
@@ -203,6 +269,46 @@ class Optimizer:
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
+
+
+class _ParamGroup(MutableMapping):
+    """``opt.param_groups[0]``: the optimizer's settings under PyTorch's keys, written
+    through to it (checked as the constructor checks them)."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self._optimizer = optimizer
+
+    def _settings(self) -> list[str]:
+        return ["lr", *(k for k in self._optimizer._hyperparameters() if k != "lr")]
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "params":
+            return self._optimizer.params
+        if key not in self._settings():
+            raise KeyError(f"{type(self._optimizer).__name__}: param_groups has no {key!r}; "
+                           f"it has 'params', {', '.join(map(repr, self._settings()))}")
+        return getattr(self._optimizer, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        opt = self._optimizer
+        if key == "params":
+            raise KeyError(f"{type(opt).__name__}: param_groups' 'params' cannot be replaced; "
+                           f"make a new optimizer")
+        checked = opt._checked_hyperparameters({key: value}, "param_groups'")
+        setattr(opt, key, checked[key])
+
+    def __delitem__(self, key: str) -> None:
+        raise KeyError(f"{type(self._optimizer).__name__}: param_groups' entries cannot be "
+                       f"removed")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["params", *self._settings()])
+
+    def __len__(self) -> int:
+        return 1 + len(self._settings())
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def _schedule_value(schedule: Schedule, t: int, who: str) -> float:
@@ -389,6 +495,10 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba), computed as PyTorch's ``optim.Adam``.
 
+    ``weight_decay`` adds ``weight_decay * x`` to the gradient (L2, as PyTorch's ``Adam``;
+    not ``AdamW``'s decoupled decay); ``maximize=True`` ascends. PyTorch's ``amsgrad`` is not
+    supported.
+
     Examples
     --------
     >>> import wonderland as wl
@@ -400,8 +510,13 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, *, maximize: bool = False) -> None:
         super().__init__(params, lr)
+        if not _is_number(weight_decay) or not weight_decay >= 0 \
+                or not math.isfinite(weight_decay):
+            raise ValueError(f"Adam: weight_decay must be a non-negative number, got "
+                             f"{weight_decay!r}")
         if not (isinstance(betas, tuple | list) and len(betas) == 2 and
                 all(_is_number(b) and 0 <= b < 1 for b in betas)):
             raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
@@ -411,6 +526,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: eps must be a finite non-negative number, got {eps!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+        self.maximize = bool(maximize)
 
     _on_tensors = True
 
@@ -418,6 +535,10 @@ class Adam(Optimizer):
 
     def _update(self, p: Tensor, g: Tensor, lr: float, state: dict) -> None:
         beta1, beta2 = self.betas
+        if self.maximize:
+            g = -g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
         m = state.get("m")
         v = state.get("v")
         m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
@@ -434,4 +555,5 @@ class Adam(Optimizer):
         p -= (lr / bias1) * m / denom
 
     def _hyperparameters(self) -> dict[str, Any]:
-        return {**super()._hyperparameters(), "betas": self.betas, "eps": self.eps}
+        return {**super()._hyperparameters(), "betas": self.betas, "eps": self.eps,
+                "weight_decay": self.weight_decay, "maximize": self.maximize}

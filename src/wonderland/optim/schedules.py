@@ -6,6 +6,7 @@ ValueError).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable
@@ -47,7 +48,7 @@ def constant(lr: float) -> Schedule:
     0.1
     """
     lr = _positive("lr", lr)
-    return _named(lambda t: lr, f"constant({lr})")
+    return _named(_constant, f"constant({lr})", lr)
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -64,8 +65,8 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     lr = _positive("lr", lr)
     step_size = _positive_int("step_size", step_size)
     gamma = _positive("gamma", gamma)
-    return _named(lambda t: lr * gamma ** ((t - 1) // step_size),
-                  f"step_decay({lr}, step_size={step_size}, gamma={gamma})")
+    return _named(_step_decay, f"step_decay({lr}, step_size={step_size}, gamma={gamma})",
+                  lr, step_size, gamma)
 
 
 def exponential(lr: float, gamma: float) -> Schedule:
@@ -79,7 +80,7 @@ def exponential(lr: float, gamma: float) -> Schedule:
     """
     lr = _positive("lr", lr)
     gamma = _positive("gamma", gamma)
-    return _named(lambda t: lr * gamma ** (t - 1), f"exponential({lr}, gamma={gamma})")
+    return _named(_exponential, f"exponential({lr}, gamma={gamma})", lr, gamma)
 
 
 def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
@@ -96,8 +97,8 @@ def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
     # a NaN decay or power gave NaN step sizes only when used; a negative power a growing one
     decay = _non_negative("decay", decay)
     power = _non_negative("power", power)
-    return _named(lambda t: lr / (1.0 + decay * (t - 1)) ** power,
-                  f"inverse_time({lr}, decay={decay}, power={power})")
+    return _named(_inverse_time, f"inverse_time({lr}, decay={decay}, power={power})",
+                  lr, decay, power)
 
 
 def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
@@ -117,23 +118,55 @@ def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
     if not is_number(lr_min) or not 0 <= lr_min <= lr:
         raise ValueError(f"lr_min must be a number in [0, lr] = [0, {lr}], got {lr_min!r}")
     lr_min = float(lr_min)
-
-    def formula(t: int) -> float:
-        progress = min(t - 1, t_max) / t_max
-        return lr_min + 0.5 * (lr - lr_min) * (1.0 + math.cos(math.pi * progress))
-
-    return _named(formula, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})")
+    return _named(_cosine, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})", lr, t_max, lr_min)
 
 
-def _named(formula: Schedule, text: str) -> Schedule:
-    """``formula`` named ``text``, refusing steps before the first (``t = 1``): PyTorch's
-    epochs count from 0, and ``t = 0`` gave a step size above ``lr`` without a word."""
-    def schedule(t: int) -> float:
-        if not t >= 1:
-            raise ValueError(f"{text}: t counts the steps from 1 (the first step), got {t!r}")
-        return formula(t)
+# The formulas, at module level and bound by functools.partial (fast to call), so that a
+# schedule, and an optimizer holding one, can be pickled and deep-copied (a closure cannot
+# be pickled). Each takes its name, its parameters, then t.
 
-    schedule.__qualname__ = schedule.__name__ = text
+def _constant(text: str, lr: float, t: int) -> float:
+    _check_step(text, t)
+    return lr
+
+
+def _step_decay(text: str, lr: float, step_size: int, gamma: float, t: int) -> float:
+    _check_step(text, t)
+    return lr * gamma ** ((t - 1) // step_size)
+
+
+def _exponential(text: str, lr: float, gamma: float, t: int) -> float:
+    _check_step(text, t)
+    return lr * gamma ** (t - 1)
+
+
+def _inverse_time(text: str, lr: float, decay: float, power: float, t: int) -> float:
+    _check_step(text, t)
+    return lr / (1.0 + decay * (t - 1)) ** power
+
+
+def _cosine(text: str, lr: float, t_max: int, lr_min: float, t: int) -> float:
+    _check_step(text, t)
+    progress = min(t - 1, t_max) / t_max
+    return lr_min + 0.5 * (lr - lr_min) * (1.0 + math.cos(math.pi * progress))
+
+
+def _check_step(text: str, t: int) -> None:
+    # PyTorch's epochs count from 0, and t = 0 gave a step size above lr without a word
+    if not t >= 1:
+        raise ValueError(f"{text}: t counts the steps from 1 (the first step), got {t!r}")
+
+
+class _Named(functools.partial):
+    """A schedule: ``formula(text, *parameters, t)``, named and shown as ``text``."""
+
+    def __repr__(self) -> str:
+        return self.args[0]
+
+
+def _named(formula: Callable[..., float], text: str, *parameters: Any) -> Schedule:
+    schedule = _Named(formula, text, *parameters)
+    schedule.__name__ = schedule.__qualname__ = text
     return schedule
 
 
