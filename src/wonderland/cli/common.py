@@ -11,9 +11,11 @@ prefix, the exit statuses, a closed pipe on stdout.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -82,7 +84,33 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}{self._suggestion(message)}\n")
+
+    def _suggestion(self, message: str) -> str:
+        """`` (did you mean ...?)`` for a mistyped option or choice, else ``""``."""
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("-"):
+            word = unknown.group(1).split("=", 1)[0]
+            return did_you_mean(word, self._option_string_actions)
+        choice = re.search(r"invalid choice: '(.+?)' \(choose from (.+)\)", message)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        return ""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the candidate closest to a mistyped ``word``, or ``""``
+    when none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("--step", ["--steps", "--seed", "-h"])
+    " (did you mean '--steps'?)"
+    >>> did_you_mean("zzz", ["practice", "fit"])
+    ''
+    """
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
@@ -227,6 +255,80 @@ def output_folder(text: str) -> str:
     return text
 
 
+def plural(count: int, word: str) -> str:
+    """``count`` and ``word``, with an ``s`` unless there is exactly one.
+
+    Examples
+    --------
+    >>> plural(1, "row"), plural(3, "feature")
+    ('1 row', '3 features')
+    """
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+DELIMITER_NAMES = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+
+
+def delimiter(text: str) -> str:
+    """An argparse ``type=``: the field separator of a CSV file, one character, or a name
+    (``tab``, ``semicolon``, ...; ``\\t`` as typed in a shell is a tab too).
+
+    Examples
+    --------
+    >>> delimiter(";"), delimiter("tab"), delimiter("\\t")
+    (';', '\\t', '\\t')
+    >>> delimiter(";;")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be one character (e.g. ';') or tab, ...; got ';;'
+    """
+    # a backslash and a t: what a shell passes for \t, unless quoted as $'\t'
+    value = "\t" if text == "\\t" else DELIMITER_NAMES.get(text.lower(), text)
+    if len(value) != 1 or value in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"must be one character (e.g. ';') or "
+                                         f"{', '.join(DELIMITER_NAMES)}; got {text!r}")
+    return value
+
+
+def delimiter_hint(path: str, used: str) -> str:
+    """A hint for a file whose header is one column because it is separated by another
+    character than ``used`` (``;`` in many European exports, a tab in a .tsv), or ``""``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "semi.csv")
+    >>> _ = open(path, "w").write("a;b;y\\n1;2;3\\n")
+    >>> delimiter_hint(path, ",")
+    "; the file seems separated by ';', not ',': add --delimiter ';'"
+    """
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header = next((line for line in handle if line.strip()), "")
+    except OSError:
+        return ""
+    if used in header:
+        return ""
+    for other in (",", ";", "\t", "|"):
+        if other != used and other in header:
+            shown = "tab" if other == "\t" else repr(other)
+            return f"; the file seems separated by {shown}, not {used!r}: add --delimiter {shown}"
+    return ""
+
+
+def save_model(model: Any, path: str) -> str | None:
+    """Write ``model`` to ``path``; the reason it could not be written, or None.
+
+    The caller still prints the report when this fails (the coefficients are the fit's
+    result too) and then stops with the reason.
+    """
+    try:
+        model.save(path)
+    except OSError as exc:  # a folder gone or read-only since the check, a full disk
+        return f"argument --save: cannot write the model to {path!r}: {exc.strerror or exc}"
+    return None
+
+
 def print_coefficients(model: Any, names: list[str]) -> None:
     """The coefficients of a fitted linear model by feature name, then the intercept (per
     class for a multiclass model), as ``wonderland fit`` prints them.
@@ -251,4 +353,5 @@ def print_coefficients(model: Any, names: list[str]) -> None:
 
 __all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_least",
            "positive_float", "unit_interval", "output_folder", "one_line", "EPILOG",
-           "DEBUG_VARIABLE", "print_coefficients"]
+           "DEBUG_VARIABLE", "print_coefficients", "did_you_mean", "plural",
+           "delimiter", "delimiter_hint", "save_model"]

@@ -17,7 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from .common import CommandError, command_parser, int_at_least, print_coefficients
+from .common import (
+    CommandError,
+    command_parser,
+    delimiter,
+    delimiter_hint,
+    int_at_least,
+    plural,
+    print_coefficients,
+    save_model,
+)
 from .fit_dask import check_options, run_dask
 
 MODELS = ("linear", "ridge", "logistic", "huber", "hinge")
@@ -63,6 +72,8 @@ def _model_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file name")
+    if not os.access(folder, os.W_OK | os.X_OK):  # found now, not after the fit
+        raise argparse.ArgumentTypeError(f"cannot write into the folder of {text!r}")
     return text
 
 
@@ -88,6 +99,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="seed of the train/test split and of stochastic training")
     parser.add_argument("--save", type=_model_file, default=DEFAULT_SAVE, metavar="FILE",
                         help="where to write the fitted model (.json or .npz)")
+    parser.add_argument("--delimiter", type=delimiter, default=",", metavar="CHAR",
+                        help="the field separator: one character, or tab, semicolon, pipe, "
+                             "space")
     dask = parser.add_argument_group(
         "Dask", "read DATA in blocks (a CSV, a quoted glob of CSVs, or Parquet) and fit on "
                 "a Dask cluster; the report adds the blocks and the time")
@@ -133,14 +147,15 @@ def make_model(name: str, alpha: float | None, solver: str, seed: int) -> Any:
     return linear.LinearModel(loss=name, alpha=alpha or 0.0, random_state=seed)
 
 
-def read_data(path: str, target: str) -> Any:
-    """``wl.data.read_csv``, its errors as one line with exit status 2."""
+def read_data(path: str, target: str, separator: str = ",") -> Any:
+    """``wl.data.read_csv``, its errors as one line with exit status 2 (with a hint when
+    the file seems separated by another character than ``separator``)."""
     from .. import data
 
     try:
-        return data.read_csv(path, target)
+        return data.read_csv(path, target, delimiter=separator)
     except (OSError, ValueError, TypeError) as exc:
-        raise CommandError(str(exc), status=2) from None
+        raise CommandError(f"{exc}{delimiter_hint(path, separator)}", status=2) from None
 
 
 def _with_names(X: np.ndarray, names: list[str]) -> Any:
@@ -230,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     classifier = args.model in CLASSIFIERS
     if args.dask:
         return run_dask(args, model, classifier)
-    dataset = read_data(args.data, args.target)
+    dataset = read_data(args.data, args.target, getattr(args, "delimiter", ","))
     if classifier:
         check_labels(dataset.y.numpy(), args.model, args.target)
     try:
@@ -246,8 +261,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:  # the estimators' input checks (e.g. one class only)
             raise CommandError(" ".join(str(exc).split()), status=2) from None
     # saved before the report: a reader that stops early (`| head`) ends the command at
-    # its next print, and the fitted model must not be lost with it
-    model.save(args.save)
+    # its next print, and the fitted model must not be lost with it; a save that fails
+    # still gets the report (the coefficients), then the error
+    save_error = save_model(model, args.save)
     for warning in caught:
         print(f"warning: {' '.join(str(warning.message).split())}")
     if classifier and test is not None:
@@ -255,14 +271,16 @@ def run(args: argparse.Namespace) -> int:
         if unseen.size:
             print(f"warning: the test rows hold class(es) {', '.join(map(str, unseen))} that "
                   f"the training rows lack; the model gives them probability 0")
-    print(f"{type(model).__name__} on {args.data}: {len(dataset)} rows, {len(names)} "
-          f"features, target {args.target!r}")
+    print(f"{type(model).__name__} on {args.data}: {plural(len(dataset), 'row')}, "
+          f"{plural(len(names), 'feature')}, target {args.target!r}")
     print_coefficients(model, names)
     parts = [("train", train)] + ([("test", test)] if test is not None else [])
     for label, part in parts:
         scores = metrics(model, _with_names(part.X.numpy(), names), _target(part, classifier),
                          classifier)
         shown = ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
-        print(f"{label} ({len(part)} rows): {shown}")
+        print(f"{label} ({plural(len(part), 'row')}): {shown}")
+    if save_error:
+        raise CommandError(save_error, status=2)
     print(f"model written to {args.save}")
     return 0

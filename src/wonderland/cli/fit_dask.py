@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .common import CommandError, print_coefficients
+from .common import CommandError, delimiter_hint, plural, print_coefficients, save_model
 
 CONNECT_TIMEOUT = "3s"  # an unreachable --scheduler fails in seconds, not 30
 BLOCK_SIZE = "64MB"  # bytes of CSV per block (partition)
@@ -99,7 +99,8 @@ def _scan(part: Any, columns: list[str]) -> tuple[Any, int, tuple | None, bool]:
     return frame, len(part), bad, whole
 
 
-def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE) -> DaskData:
+def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE,
+              delimiter: str = ",") -> DaskData:
     """Read DATA in blocks on ``client``'s cluster, check every cell, keep the blocks there.
 
     Parameters
@@ -111,6 +112,8 @@ def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE) 
     client : distributed.Client
     blocksize : str
         Bytes of CSV per block.
+    delimiter : str
+        The field separator of CSV files.
 
     Returns
     -------
@@ -133,11 +136,8 @@ def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE) 
     import dask.dataframe as dd
     import pandas as pd
 
-    files, frames, owners = _frames(path)
-    columns = [str(c) for c in frames[0].columns]
-    if target not in columns:
-        raise CommandError(f"no column {target!r} in {path!r}; the columns are: "
-                           f"{', '.join(columns)}", status=2)
+    files, frames, owners = _frames(path, delimiter)
+    columns = check_target(frames, files, path, target, delimiter)
     features = [c for c in columns if c != target]
     if not features:
         raise CommandError(f"{path!r} has only the target column {target!r}; no features",
@@ -164,6 +164,18 @@ def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE) 
                     all(w for _, _, w in infos))
 
 
+def check_target(frames: list[Any], files: list[str], path: str, target: str,
+                 delimiter: str = ",") -> list[str]:
+    """The columns of DATA, or a :class:`CommandError` (status 2) when ``target`` is not
+    one of them (with a hint when the file seems separated by another character)."""
+    columns = [str(c) for c in frames[0].columns]
+    if target not in columns:
+        hint = "" if _is_parquet(files) else delimiter_hint(files[0], delimiter)
+        raise CommandError(f"no column {target!r} in {path!r}; the columns are: "
+                           f"{', '.join(columns)}{hint}", status=2)
+    return columns
+
+
 def _stripped(columns: list[str], file: str) -> list[str]:
     """The CSV header's names without the spaces around them, as ``wl.data.read_csv``
     reads them; a name that then repeats another is an error, as there."""
@@ -177,7 +189,7 @@ def _stripped(columns: list[str], file: str) -> list[str]:
     return names
 
 
-def _frames(path: str) -> tuple[list[str], list[Any], list[str]]:
+def _frames(path: str, delimiter: str = ",") -> tuple[list[str], list[Any], list[str]]:
     """The files, one lazy DataFrame per file, and each block's file."""
     import dask.dataframe as dd
 
@@ -196,7 +208,7 @@ def _frames(path: str) -> tuple[list[str], list[Any], list[str]]:
             if parquet:
                 frame = dd.read_parquet(file)
             else:
-                frame = dd.read_csv(file, dtype=object, keep_default_na=False,
+                frame = dd.read_csv(file, dtype=object, keep_default_na=False, sep=delimiter,
                                     blocksize=BLOCK_SIZE, skip_blank_lines=True)
         except (OSError, ValueError, TypeError) as exc:
             raise CommandError(f"cannot read {file!r}: {exc}", status=2) from None
@@ -396,12 +408,15 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
     except ImportError as exc:
         raise CommandError(f"--dask needs dask[dataframe] and distributed ({exc}): pip "
                            f"install 'wonderland[dask]'", status=2) from None
-    _frames(args.data)  # a missing file, a bad glob or header: before any cluster starts
+    separator = getattr(args, "delimiter", ",")
+    # a missing file, a bad glob or header, no target column: before any cluster starts
+    files, frames, _ = _frames(args.data, separator)
+    check_target(frames, files, args.data, args.target, separator)
     client, cluster = _client(args)
     try:
         with Progress(client, sys.stderr):
             started = time.perf_counter()
-            data = read_dask(args.data, args.target, client)
+            data = read_dask(args.data, args.target, client, delimiter=separator)
             frame = data.frame
             if args.test_size > 0:
                 train, test = frame.random_split([1 - args.test_size, args.test_size],
@@ -434,20 +449,22 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
         if cluster is not None:
             cluster.close()
     # saved before the report: a reader that stops early (`| head`) ends the command at
-    # its next print, and the fitted model must not be lost with it
-    model.save(args.save)
+    # its next print, and the fitted model must not be lost with it; a save that fails
+    # still gets the report (the coefficients), then the error
+    save_error = save_model(model, args.save)
     for warning in caught:
         print(f"warning: {' '.join(str(warning.message).split())}")
-    print(f"{type(model).__name__} on {args.data}: {data.n_rows} rows, {len(data.features)} "
-          f"features, target {args.target!r}")
+    print(f"{type(model).__name__} on {args.data}: {plural(data.n_rows, 'row')}, "
+          f"{plural(len(data.features), 'feature')}, target {args.target!r}")
     where = f"scheduler {args.scheduler}" if args.scheduler else "a local cluster"
-    plural = "s" if workers != 1 else ""
-    print(f"dask: {data.n_blocks} blocks on {workers} worker{plural} ({where}), read and "
-          f"fitted in {elapsed:.2f} s")
+    print(f"dask: {plural(data.n_blocks, 'block')} on {plural(workers, 'worker')} ({where}), "
+          f"read and fitted in {elapsed:.2f} s")
     print_coefficients(model, data.features)
     for label, n, score in scores:
         shown = ", ".join(f"{key} {value:.4f}" for key, value in score.items()) or "no rows"
-        print(f"{label} ({n} rows): {shown}")
+        print(f"{label} ({plural(n, 'row')}): {shown}")
+    if save_error:
+        raise CommandError(save_error, status=2)
     print(f"model written to {args.save}")
     return 0
 

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from .. import __version__
-from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, one_line
+from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, did_you_mean, one_line
 
 #: The commands, each a module of ``wonderland.cli``.
 COMMANDS: tuple[str, ...] = ("examples", "tour", "practice", "fit", "predict", "bench")
@@ -48,7 +48,9 @@ class _TopParser(Parser):
     def error(self, message: str) -> NoReturn:
         unknown = re.match(r"argument COMMAND: invalid choice: (.+?) \(choose from", message)
         if unknown:
-            message = f"unknown command {unknown.group(1)} (choose from {', '.join(COMMANDS)})"
+            hint = did_you_mean(unknown.group(1).strip("'"), COMMANDS)
+            message = (f"unknown command {unknown.group(1)}{hint} (choose from "
+                       f"{', '.join(COMMANDS)})")
         super().error(message)
 
 
@@ -80,6 +82,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 
 def _report(prog: str, message: object) -> None:
+    if sys.stderr is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
     sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
     sys.stderr.flush()
 
@@ -143,6 +147,19 @@ def _silence_stdout() -> None:
         pass
 
 
+def _tolerate_unencodable_output() -> None:
+    """Write what the terminal's encoding lacks (η, λ, ², a column name in Greek) as
+    ``\\u03b7`` escapes rather than failing: under a non-UTF-8 locale (latin-1, ASCII,
+    ``PYTHONIOENCODING=ascii``) even ``--help`` died with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change now: leave it
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``wonderland`` command; returns the exit status.
 
@@ -152,9 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     wonderland 0.1.0
     0
     """
+    _tolerate_unencodable_output()
     try:
         status = _dispatch(sys.argv[1:] if argv is None else list(argv))
-        sys.stdout.flush()  # a closed pipe shows up here when stdout is buffered
+        if sys.stdout is not None:  # None when started with stdout closed (>&-)
+            sys.stdout.flush()  # a closed pipe shows up here when stdout is buffered
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE

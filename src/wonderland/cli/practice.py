@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -181,26 +182,36 @@ def descend(framework: str, X0: np.ndarray, lr: float, momentum: float, steps: i
     values, g = value_grad(X)
     norms = np.linalg.norm(g, axis=1)
     active = norms >= tol_grad
+    diverged = np.zeros(len(X), dtype=bool)
     n_iter = np.zeros(len(X), dtype=int)
     paths, norm_trace = [X.copy()], [norms.copy()]
     for t in range(1, steps + 1):
         if not active.any():
             break
         velocity = np.where(active[:, None], -lr * g + momentum * velocity, 0.0)
-        X = X + velocity
-        new_values, new_g = value_grad(X)
-        values = np.where(active, new_values, values)
-        g = np.where(active[:, None], new_g, g)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is a reason below
+            new_X = X + velocity
+            new_values, new_g = value_grad(new_X)
+        # as wl.optim.minimize: a row that reaches inf or NaN stops, "diverged", at its
+        # last finite point (its path would otherwise go on as NaN, "max_iter")
+        finite = (np.isfinite(new_X).all(axis=1) & np.isfinite(new_values)
+                  & np.isfinite(new_g).all(axis=1))
+        diverged |= active & ~finite
+        moving = active & finite
+        X = np.where(moving[:, None], new_X, X)
+        values = np.where(moving, new_values, values)
+        g = np.where(moving[:, None], new_g, g)
         norms = np.linalg.norm(g, axis=1)
-        n_iter[active] = t
+        n_iter[moving] = t
         paths.append(X.copy())
         norm_trace.append(norms.copy())
-        active &= norms >= tol_grad
+        active = moving & (norms >= tol_grad)
     stacked, norm_stack = np.stack(paths, axis=1), np.stack(norm_trace, axis=1)
     return Descent(
         paths=[stacked[i, : n_iter[i] + 1] for i in range(len(X0))], values=values,
         grad_norms=[norm_stack[i, : n_iter[i] + 1] for i in range(len(X0))], n_iter=n_iter,
-        reason=["tol_grad" if n < tol_grad else "max_iter" for n in norms])
+        reason=["diverged" if lost else "tol_grad" if n < tol_grad else "max_iter"
+                for lost, n in zip(diverged, norms)])
 
 
 def check_autodiff(framework: str, X: np.ndarray, compile: bool = False  # noqa: A002
@@ -220,14 +231,55 @@ def check_autodiff(framework: str, X: np.ndarray, compile: bool = False  # noqa:
     return float(np.max(np.abs(g - practice_gradient(X))))
 
 
+def _number(value: float, width: int, decimals: int) -> str:
+    """``value`` in ``width`` columns: fixed-point while it fits, else in exponent form
+    (a path that ran off to 1e300 printed 300 digits)."""
+    fixed = f"{value:{width}.{decimals}f}"
+    return fixed if len(fixed) <= width else f"{value:{width}.{decimals - 1}e}"
+
+
 def _summary_lines(name: str, descent: Descent) -> list[str]:
     lines = [f"\n{name}: start -> end, f, |grad f|, iterations, reason"]
     for i, path in enumerate(descent.paths):
         start, end = path[0], path[-1]
-        lines.append(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({end[0]:6.3f}, {end[1]:6.3f})  "
-                     f"f = {descent.values[i]: .4f}  |grad| = {descent.grad_norms[i][-1]:.1e}  "
+        lines.append(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({_number(end[0], 6, 3)}, "
+                     f"{_number(end[1], 6, 3)})  f = {_number(descent.values[i], 7, 4)}  "
+                     f"|grad| = {descent.grad_norms[i][-1]:.1e}  "
                      f"{int(descent.n_iter[i]):4d}  {descent.reason[i]}")
     return lines
+
+
+def _divergence_warning(runs: dict[str, Descent], lr: float) -> str | None:
+    """One line when starts diverged (overflowed) or ended far outside the box, with the
+    likely cure; None when every path stayed near it."""
+    far = BOX[1] - BOX[0]
+    counts = []
+    for name, descent in runs.items():
+        lost = sum(reason == "diverged" or not np.all(np.abs(path[-1]) < 10 * far)
+                   for reason, path in zip(descent.reason, descent.paths))
+        if lost:
+            counts.append(f"{lost} of {len(descent.paths)} {name} starts")
+    if not counts:
+        return None
+    return (f"warning: {' and '.join(counts)} diverged or ran far from [0, 10]^2; "
+            f"--lr {lr:g} is likely too large for this function (try 0.1)")
+
+
+def _draw(runs: dict[str, Descent], framework: str, starts: int, lr: float,
+          momentum: float, out: str) -> None:
+    """Write ``FIGURES`` into ``out``: the two runs' paths and their gradient norms."""
+    titles = {"gd": f"gradient descent, η = {lr}",
+              "momentum": f"momentum, η = {lr}, λ = {momentum}"}
+    for name, filename in (("gd", "paths.png"), ("momentum", "paths_momentum.png")):
+        fig = wl.plot.contour_paths(
+            practice_function, runs[name].paths, BOX, BOX,
+            title=f"{titles[name]} ({framework}), {starts} starts")
+        fig.savefig(os.path.join(out, filename), dpi=110)
+    fig = wl.plot.grad_norms(
+        {"gradient descent": runs["gd"].grad_norms, f"momentum, λ = {momentum}":
+         runs["momentum"].grad_norms},
+        title=f"‖∇f(x_t)‖ along the descent, η = {lr} ({framework}), {starts} starts")
+    fig.savefig(os.path.join(out, "grad_norms.png"), dpi=110)
 
 
 def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: float = 0.9,
@@ -270,21 +322,15 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
                            status=2) from None
     runs = {"gd": descend(framework, X0, lr, 0.0, steps, tol_grad, compile),
             "momentum": descend(framework, X0, lr, momentum, steps, tol_grad, compile)}
-    titles = {"gd": f"gradient descent, η = {lr}",
-              "momentum": f"momentum, η = {lr}, λ = {momentum}"}
-    for name, filename in (("gd", "paths.png"), ("momentum", "paths_momentum.png")):
-        fig = wl.plot.contour_paths(
-            practice_function, runs[name].paths, BOX, BOX,
-            title=f"{titles[name]} ({framework}), {starts} starts")
-        fig.savefig(os.path.join(out, filename), dpi=110)
-    fig = wl.plot.grad_norms(
-        {"gradient descent": runs["gd"].grad_norms, f"momentum, λ = {momentum}":
-         runs["momentum"].grad_norms},
-        title=f"‖∇f(x_t)‖ along the descent, η = {lr} ({framework}), {starts} starts")
-    fig.savefig(os.path.join(out, "grad_norms.png"), dpi=110)
+    with warnings.catch_warnings():  # huge axis limits of diverged paths: said once below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _draw(runs, framework, starts, lr, momentum, out)
     for name, descent in runs.items():
         for line in _summary_lines(name, descent):
             echo(line)
+    warning = _divergence_warning(runs, lr)
+    if warning:
+        echo(f"\n{warning}")
     written = [os.path.join(out, name) for name in FIGURES]
     echo(f"\nwrote {', '.join(written)}")
     return runs

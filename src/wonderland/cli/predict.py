@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import CommandError, command_parser
+from .common import CommandError, command_parser, delimiter, delimiter_hint
 from .fit import _with_names
 
 DESCRIPTION = """\
@@ -25,13 +25,38 @@ Writes one prediction per row (and, for a classifier with probabilities, the pro
 of each class) as CSV to --out, or to stdout."""
 
 
+def output_file(text: str) -> str:
+    """An argparse ``type=``: a file that can be written, in a folder that exists.
+
+    Examples
+    --------
+    >>> output_file("")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must name a file, got ''
+    """
+    if not text.strip():  # (an empty name once meant stdout, silently)
+        raise argparse.ArgumentTypeError(f"must name a file, got {text!r}")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file name")
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into the folder of {text!r}")
+    return text
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = command_parser(subparsers, "predict", "apply a saved model to a CSV file",
                             DESCRIPTION)
     parser.add_argument("model", metavar="MODEL", help="a model file (.json or .npz)")
     parser.add_argument("data", metavar="CSV", help="the rows to predict, with a header")
-    parser.add_argument("--out", metavar="FILE", default=None,
+    parser.add_argument("--out", type=output_file, metavar="FILE", default=None,
                         help="the CSV file to write (default: stdout)")
+    parser.add_argument("--delimiter", type=delimiter, default=",", metavar="CHAR",
+                        help="the field separator of CSV: one character, or tab, semicolon, "
+                             "pipe, space (the predictions are written with commas)")
     return parser
 
 
@@ -46,10 +71,17 @@ def load_model(path: str) -> Any:
         raise CommandError(f"load: cannot read {path!r}: {exc.strerror or exc}",
                            status=2) from None
     except (ValueError, TypeError) as exc:
-        raise CommandError(str(exc), status=2) from None
+        raise CommandError(f"{exc}{_swapped_hint(path)}", status=2) from None
 
 
-def read_features(model: Any, path: str) -> tuple[list[str], np.ndarray]:
+def _swapped_hint(model_path: str) -> str:
+    """A hint when MODEL looks like the data (the usual slip: ``predict data.csv m.json``)."""
+    if model_path.lower().endswith((".csv", ".tsv", ".txt")):
+        return "; the model comes first: wonderland predict MODEL CSV"
+    return ""
+
+
+def read_features(model: Any, path: str, separator: str = ",") -> tuple[list[str], np.ndarray]:
     """The model's feature columns of the CSV file (by name when the model knows them,
     else all columns, which must then be as many as the model's features)."""
     from .. import data
@@ -57,19 +89,24 @@ def read_features(model: Any, path: str) -> tuple[list[str], np.ndarray]:
     names = getattr(model, "feature_names_in_", None)
     try:
         columns, values = data.read_table(path, None if names is None else
-                                          [str(n) for n in names])
+                                          [str(n) for n in names], delimiter=separator)
     except (OSError, ValueError, TypeError) as exc:
-        raise CommandError(str(exc), status=2) from None
+        raise CommandError(f"{exc}{delimiter_hint(path, separator)}", status=2) from None
     if values.shape[1] != model.n_features_in_:
         raise CommandError(f"{path!r} has {values.shape[1]} columns but the model was fitted "
                            f"on {model.n_features_in_} features", status=2)
     return columns, values
 
 
+def _open_output(path: str) -> Any:
+    try:
+        return open(path, "w", newline="")
+    except OSError as exc:  # (as root, or a folder gone since the check)
+        raise CommandError(f"argument --out: cannot write {path!r}: {exc.strerror or exc}",
+                           status=2) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.out is not None and (os.path.isdir(args.out) or not os.path.isdir(
-            os.path.dirname(args.out) or ".")):
-        raise CommandError(f"argument --out: cannot write a file at {args.out!r}", status=2)
     if args.out is not None:  # the predictions would replace the model or the rows
         for role, path in (("the model", args.model), ("the data", args.data)):
             if os.path.exists(args.out) and os.path.exists(path) \
@@ -77,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError(f"argument --out: {args.out!r} is {role} file; write "
                                    f"the predictions to another file", status=2)
     model = load_model(args.model)
-    columns, values = read_features(model, args.data)
+    columns, values = read_features(model, args.data, getattr(args, "delimiter", ","))
     X = _with_names(values, columns) if hasattr(model, "feature_names_in_") else values
     predicted = np.asarray(model.predict(X))
     header = ["prediction"]
@@ -92,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         probability = np.asarray(model.predict_proba(X), dtype=float)
         header += [f"P({label})" for label in model.classes_]
         table += list(probability.T)
-    handle = open(args.out, "w", newline="") if args.out else sys.stdout
+    handle = _open_output(args.out) if args.out else sys.stdout
     try:
         writer = csv.writer(handle)
         writer.writerow(header)
