@@ -312,6 +312,11 @@ def test_in_place_on_other_views_of_a_tensor_that_requires_grad_is_still_refused
     leaf_view = x[0]
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         leaf_view += 1.0  # a view of a leaf: refused as torch
+    y = x * 2
+    used = y[0]
+    (used * 3).backward()  # frees the view's node, and with it where the view lies
+    with pytest.raises(RuntimeError, match=r"in-place add_ on a view"):
+        used += 1.0  # (PyTorch takes it; a clear refusal here, not an AttributeError)
 
 
 def test_softplus_of_nan_is_nan_without_a_numpy_warning(recwarn):

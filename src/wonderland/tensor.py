@@ -691,12 +691,12 @@ class Tensor:
                 f"a leaf tensor that requires grad (as the inputs of wl.grad's function are) "
                 f"is used in the in-place operation {opname}; write the out-of-place form "
                 f"(x = x * 2 for x *= 2), or do it inside wl.no_grad()")
-        base = self._base
+        base, node = self._base, self._node
         if base is not None and ((record and (base._rg or self._rg))
                                  or (tangents and (base._fw is not None or
                                                    self._fw is not None))):
-            if not tangents and self._node is not None and self._node.prim.name == "getitem":
-                return True
+            if not tangents and node is not None and node.n > 0 and node.prim.name == "getitem":
+                return True  # (not once a backward() freed the node: n is -1)
             what = "requires grad" if record else "carries forward-mode tangents"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
