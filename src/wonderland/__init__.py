@@ -7,6 +7,7 @@ Tensors with reverse-mode automatic differentiation, following the course
 from . import (
     allocator,  # noqa: F401 - tunes malloc first thing: see allocator.py
     autograd,
+    conversions,  # noqa: F401 - installs item(), tolist(), float(), len(), ... on Tensor
     data,
     idioms,  # noqa: F401 - installs PyTorch's and NumPy's spellings on Tensor
     interop,  # noqa: F401 - installs NumPy's protocols on Tensor

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from . import backend
-from .autodiff.reverse import _accumulate, _unit, grad_of
+from .autodiff.reverse import _unit, accumulate_into, backward_inputs, grad_of
 from .idioms import inference_mode, set_grad_enabled
 from .primitives.elementwise import astype, clone
 from .tensor import Tensor, _new, enable_grad, no_grad
@@ -206,28 +206,8 @@ def backward(tensors: Tensor | Sequence[Tensor],
     seeds = _seeds(roots, grad_tensors, what, 0)
     on_tensors = any(t._fw is not None for t in (*roots, *seeds))
     retain = create_graph if retain_graph is None else retain_graph
-    if inputs is None:
-        grad_of(roots, None, seeds, retain, create_graph, on_tensors=on_tensors)
-        return
-    _backward_to(roots, seeds, _inputs(inputs, what), retain, create_graph, on_tensors)
+    targets = None if inputs is None else backward_inputs(_tensors(inputs, "inputs"), what)
+    accumulate_into(targets, grad_of(roots, targets, seeds, retain, create_graph,
+                                     on_tensors=on_tensors), create_graph)
 
 
-def _inputs(inputs: Any, what: str) -> list[Tensor]:
-    """``backward``'s ``inputs``, each once, each requiring grad."""
-    targets = list({id(x): x for x in _tensors(inputs, "inputs")}.values())
-    if not targets:
-        raise ValueError(f"{what}: inputs is empty; pass None to reach every leaf")
-    for i, x in enumerate(targets):
-        if not x._rg:
-            raise RuntimeError(f"{what}: input {i} (shape {x.shape}) does not require grad; "
-                               f"create it with requires_grad=True")
-    return targets
-
-
-def _backward_to(roots: list[Tensor], seeds: list[Tensor], targets: list[Tensor],
-                 retain: bool, create_graph: bool, on_tensors: bool) -> None:
-    """The gradients of ``targets`` alone, accumulated into their ``.grad``."""
-    results = grad_of(roots, targets, seeds, retain, create_graph, on_tensors=on_tensors)
-    for x, g in zip(targets, results):
-        if g is not None:  # (an array of the user's own: accumulated as backward() does)
-            _accumulate(x, g, create_graph)

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import math
 import threading
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -308,6 +309,8 @@ last_write = [-1]
 # The tracer of ``wl.compile`` while it traces a function, else None: in-place writes
 # consult it (the tracer wraps the methods that read values out of the graph itself).
 _tracer: Any = None
+# Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): id -> weakref.
+retained: dict[int, Any] = {}
 
 
 def bump_version(t: Tensor) -> None:
@@ -573,7 +576,13 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by ``backward()`` (``None`` until then)."""
+        """The gradient accumulated by ``backward()`` (``None`` until then). Reading it on a
+        tensor that is not a leaf warns, as in PyTorch (a learner's ``w = randn(3,
+        requires_grad=True) * 0.1`` is one), unless ``retain_grad()`` was called."""
+        if self._grad is None and self._node is not None and id(self) not in retained:
+            warnings.warn(f"the .grad of a tensor that is not a leaf (made by {self._node.name}) "
+                          f"is not filled by backward(); call .retain_grad() on it first, or "
+                          f"read the .grad of the leaf it is computed from", stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -612,43 +621,7 @@ class Tensor:
     def data(self, new: Any) -> None:
         self._data = new._data if isinstance(new, Tensor) else backend.asarray(new, xp=self._xp)
 
-    # -- conversions ---------------------------------------------------------------
-    def numpy(self) -> Any:
-        """The values as a NumPy array (works on tensors that require grad)."""
-        return backend.to_numpy(self._data)
-
-    def item(self) -> int | float | bool:
-        """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return backend.to_numpy(self._data).reshape(()).item()
-
-    def tolist(self) -> Any:
-        """The values as (nested) Python lists."""
-        return backend.to_numpy(self._data).tolist()
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if backend.is_floating(self._data.dtype, self._xp):
-            raise TypeError("only integer tensors can be used as an index")
-        return int(self.item())
-
-    def __bool__(self) -> bool:
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             f"use .any() or .all()")
-        return bool(self.item())
-
-    def __len__(self) -> int:
-        if not self._data.shape:
-            raise TypeError("len() of, or iteration over, a 0-d tensor (a scalar); use .item()")
-        return self._data.shape[0]
-
+    # numpy(), item(), tolist(), float(), len(), ...: installed by wonderland.conversions
     # -- reverse mode (backward and retain_grad are installed by wonderland.autodiff) --
     def detach(self) -> Tensor:
         """A tensor with the same values and storage, outside the graph (shares the version)."""

@@ -29,11 +29,10 @@ from ..tensor import (
     bump_version,
     identity_rule,
     last_write,
+    retained,
     set_grad_enabled,
 )
 
-# Non-leaf tensors whose gradient ``backward()`` keeps (``retain_grad``): id -> weakref.
-retained: dict[int, Any] = {}
 _ndarray = backend.np.ndarray
 _count = backend.refs
 _ALONE = backend.ALONE
@@ -87,7 +86,8 @@ def _check_versions(node: Node) -> None:
     if args is None:
         raise RuntimeError(
             f"trying to backward through the graph a second time (at {node.prim.name}); its "
-            f"saved values were freed. Pass retain_graph=True to the first backward()")
+            f"saved values were freed. Pass retain_graph=True to the first backward() or "
+            "autograd.grad()")
     prim = node.prim
     for pos in range(len(args)) if prim.reads is None else prim.reads:
         a = args[pos]
@@ -361,7 +361,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
 
 
 def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, *, grad: Any = None) -> None:
+             create_graph: bool = False, *, grad: Any = None, inputs: Any = None) -> None:
     """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
 
     Parameters
@@ -373,6 +373,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
         Keep the graph for another backward pass (defaults to ``create_graph``).
     create_graph : bool
         Record the backward pass itself, for gradients of gradients.
+    inputs : Tensor or sequence of Tensors, optional
+        Only these tensors' ``.grad`` receive the gradient (leaves or not; PyTorch's).
 
     Examples
     --------
@@ -388,8 +390,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     if not self._rg:
         raise RuntimeError("backward(): the tensor does not require grad and has no graph; "
                            "create its inputs with requires_grad=True")
-    if gradient is None:
-        seed = _unit(self)
+    if gradient is None:  # (a recorded pass takes Tensors)
+        seed = _new(_unit(self), self._xp) if create_graph else _unit(self)
     else:
         seed = gradient if isinstance(gradient, Tensor) else _new(
             backend.asarray(gradient, xp=self._xp if backend.is_array(gradient) else None),
@@ -397,10 +399,32 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
         if seed.shape != self.shape:
             raise ValueError(f"backward(): grad has shape {seed.shape} but the tensor has "
                              f"shape {self.shape}")
-    if create_graph and type(seed) is not Tensor:
-        seed = _new(seed, self._xp)
-    grad_of([self], None, [seed], create_graph if retain_graph is None else retain_graph,
-            create_graph)
+    targets = None if inputs is None else backward_inputs(inputs, "backward()")
+    accumulate_into(targets, grad_of([self], targets, [seed], create_graph if retain_graph is
+                                     None else retain_graph, create_graph), create_graph)
+
+
+def backward_inputs(inputs: Any, what: str) -> list[Tensor]:
+    """``backward``'s ``inputs`` (a Tensor or a sequence of them), each once, each
+    requiring grad."""
+    targets = list({id(x): x for x in ([inputs] if type(inputs) is Tensor else inputs)}.values())
+    if not targets:
+        raise ValueError(f"{what}: inputs is empty; pass None to reach every leaf")
+    for i, x in enumerate(targets):
+        if not isinstance(x, Tensor) or not x._rg:
+            raise RuntimeError(f"{what}: input {i} (" + (f"shape {x.shape}) does not require "
+                               f"grad; create it with requires_grad=True" if isinstance(
+                                   x, Tensor) else f"a {type(x).__name__}) is not a Tensor"))
+    return targets
+
+
+def accumulate_into(targets: list[Tensor] | None, results: list | None,
+                    create_graph: bool) -> None:
+    """``grad_of``'s gradients of ``targets`` (``backward``'s inputs) added to their ``.grad``:
+    arrays of the user's own, as ``backward()`` hands them over."""
+    for x, g in zip(targets or (), results or ()):
+        if g is not None:
+            _accumulate(x, g, create_graph)
 
 
 def retain_grad(self: Tensor) -> None:

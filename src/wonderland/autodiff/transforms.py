@@ -34,6 +34,9 @@ def _as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") 
         data = backend.asarray(value, xp=None if like is None else like._xp)
         if getattr(data.dtype, "kind", "f") in "OSUVmM":  # objects, text, dates: no numbers
             raise TypeError(f"{what}: cannot differentiate with respect to {_short(value)}{named}")
+        if type(data) is backend.np.ndarray and data.flags.writeable:  # the caller's array:
+            data = data.view()  # an in-place op in f rebinds this view, never writes there
+            data.flags.writeable = False
         t = _new(data, backend.namespace(data))
     if like is not None and t.shape != like.shape:
         raise ValueError(f"{what}: {arg} has shape {t.shape} but must have shape {like.shape}")
