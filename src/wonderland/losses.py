@@ -499,6 +499,14 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
     (``σ(z) - y``) for any finite logit, ``±1000`` included; a NaN logit gives a NaN loss
     and gradient for its entry, silently. PyTorch's ``binary_cross_entropy_with_logits``.
 
+    An infinite logit gives the limit, without NaN or warning: a certain right prediction
+    (``z = +inf`` with ``y = 1``, ``z = -inf`` with ``y = 0``) loses 0, any other target
+    (soft targets included) ``inf``; the gradient in ``z`` is still ``σ(z) - y``, that is
+    ``1 - y`` at ``+inf`` and ``-y`` at ``-inf``. PyTorch agrees on the gradient, but its
+    loss is NaN for ``z = +inf`` with ``y = 1`` and for every target at ``z = -inf``
+    (torch 2.13). The gradient in a target at an infinite logit is ``-z`` (``∓inf``), and 0
+    where the loss is 0.
+
     Parameters
     ----------
     logits : Tensor or array-like
@@ -515,6 +523,9 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
     >>> loss = wl.losses.binary_cross_entropy_with_logits(z, [1, 0, 0], reduction="none")
     >>> [round(v, 4) for v in loss.tolist()]
     [0.6931, 1000.0, 0.0]
+    >>> z = wl.tensor([float("inf"), float("inf"), -float("inf")])
+    >>> wl.losses.binary_cross_entropy_with_logits(z, [1, 0, 0], reduction="none").tolist()
+    [0.0, inf, 0.0]
     """
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, name)
@@ -525,8 +536,13 @@ def binary_cross_entropy_with_logits(logits: TensorLike, y: TensorLike, *,
     # without NumPy's "invalid value in logaddexp" warning. -|z| is written as a where so
     # that at z = 0 its derivative is -1, not abs's 0: the gradient there is σ(0) - y.
     nonnegative = z >= 0
-    linear = where(nonnegative, (1.0 - y) * z, -y * z)
-    loss = linear + log1p(exp(where(nonnegative, -z, z)))
+    slope = where(nonnegative, 1.0 - y, -y)  # the linear part is slope * z
+    # An infinite logit whose slope is 0 (z = +inf with y = 1, z = -inf with y = 0) has
+    # loss 0, the limit, but 0 * inf is NaN (with NumPy's warning): z is taken as 0 there
+    # (the sign of z and of the slope agree, so any other infinite case is +inf). Its
+    # gradient, slope = 0 = σ(z) - y, is unchanged; finite logits are untouched.
+    z_linear = where((abs(z) == math.inf) & (slope == 0), 0.0, z)
+    loss = slope * z_linear + log1p(exp(where(nonnegative, -z, z)))
     return _reduce(loss, reduction)
 
 

@@ -6,25 +6,61 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .autodiff.transforms import _as_input, _require_callable, jacobian
+import numpy as np
+
+from .autodiff.transforms import _as_input, _require_callable, _split_aux, jacobian
 from .primitives.shape import reshape
 from .tensor import Tensor
 
 __all__ = ["Linearization", "linearize"]
+
+_NO_AUX = object()  # a model built without has_aux (None is a valid aux)
 
 
 class Linearization:
     """The first-order Taylor model of ``f`` at ``x0``: ``x -> f(x0) + J(x0) (x - x0)``.
 
     ``value`` is ``f(x0)``; ``jvp(v)`` is ``J(x0) v`` (the pair that ``jax.linearize``
-    returns); ``jacobian`` is ``J(x0)``, the gradient for a scalar ``f``.
+    returns); ``jacobian`` is ``J(x0)``, the gradient for a scalar ``f``. With
+    ``has_aux=True``, ``f`` returns ``(output, aux)``: the model is that of the output,
+    and ``aux`` is the auxiliary data ``f`` returned at ``x0`` (JAX's third value).
     """
 
-    def __init__(self, f: Callable, x0: Any) -> None:
-        _require_callable(f, "linearize")
+    def __init__(self, f: Callable, x0: Any, has_aux: bool = False) -> None:
+        what = _require_callable(f, "linearize")
+        if not isinstance(has_aux, bool | np.bool_):
+            raise TypeError(f"linearize: has_aux must be True or False, got {has_aux!r} "
+                            f"({type(has_aux).__name__})")
         self.x0 = _as_input(x0, "linearize")
-        self.jacobian = jacobian(f, _name="linearize")(self.x0)
-        self.value = _as_input(f(self.x0), "linearize")
+        self._aux: Any = _NO_AUX
+        if not has_aux:
+            self.jacobian = jacobian(f, _name="linearize")(self.x0)
+            _one_output(self.jacobian, what, hint=True)
+            self.value = _as_input(f(self.x0), "linearize")
+            return
+
+        def output_and_pair(x: Any) -> tuple[Any, tuple[Any, Any]]:
+            # one evaluation of f gives the Jacobian, the value and the aux alike (JAX's
+            # aux is likewise that of the one evaluation at x0)
+            out, aux = _split_aux(f(x), True, what)
+            return out, (out, aux)
+
+        output_and_pair.__name__ = output_and_pair.__qualname__ = getattr(f, "__name__", "f")
+        self.jacobian, (value, aux) = jacobian(output_and_pair, has_aux=True,
+                                               _name="linearize")(self.x0)
+        _one_output(self.jacobian, what, hint=False)
+        self.value = _as_input(value, "linearize")
+        self._aux = aux
+
+    @property
+    def aux(self) -> Any:
+        """The auxiliary data ``f`` returned at ``x0``, for a model built with
+        ``has_aux=True`` (its tensors cut from the graph, as JAX's)."""
+        if self._aux is _NO_AUX:
+            raise AttributeError("linearize: this model has no aux; build it with "
+                                 "wl.linearize(f, x0, has_aux=True), f returning "
+                                 "(output, aux)")
+        return self._aux
 
     def jvp(self, v: Any) -> Tensor:
         """``J(x0) v``: the model's change along ``v``."""
@@ -55,11 +91,41 @@ class Linearization:
         return f"Linearization(value={self.value!r}, at={self.x0!r})"
 
 
-def linearize(f: Callable, x0: Any) -> Linearization:
+def _one_output(jac: Any, what: str, hint: bool) -> None:
+    """A TypeError for an ``f`` that returned a tuple (its Jacobian is then a tuple): the
+    model would silently stack the outputs into one value with no Jacobian to match."""
+    if isinstance(jac, tuple):
+        advice = ("if the second is auxiliary data, pass has_aux=True (as jax.linearize); "
+                  "else " if hint and len(jac) == 2 else "")
+        raise TypeError(f"{what}: the function returned a tuple of {len(jac)} outputs, but "
+                        f"the Taylor model is of one output, a Tensor; {advice}stack them "
+                        f"into one tensor (wl.stack) or linearize each")
+
+
+def linearize(f: Callable, x0: Any, has_aux: bool = False) -> Linearization:
     """The text's first-order Taylor model: ``x -> f(x0) + <∇f(x0), x - x0>``.
 
     Unlike ``jax.linearize`` it returns the model itself, a callable; its ``.value`` and
-    ``.jvp`` attributes are JAX's pair.
+    ``.jvp`` attributes are JAX's pair, and with ``has_aux=True`` its ``.aux`` is JAX's
+    third value.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one tensor returning a Tensor, or with ``has_aux`` a pair
+        ``(output, aux)`` of which only ``output`` is modelled.
+    x0 : Tensor or array-like
+        The point of tangency: a number, a list, an array or a Tensor (integers are
+        promoted to float64).
+    has_aux : bool
+        Whether ``f`` returns ``(output, aux)``; ``aux`` (anything: a tensor, a dict of
+        them, a number) is kept, as ``f`` returned it at ``x0``, in the model's ``.aux``.
+
+    Returns
+    -------
+    Linearization
+        The model, a callable of a point of ``x0``'s shape, with ``.value`` (``f(x0)``),
+        ``.jvp(v)``, ``.jacobian`` and, with ``has_aux``, ``.aux``.
 
     Examples
     --------
@@ -67,5 +133,8 @@ def linearize(f: Callable, x0: Any) -> Linearization:
     >>> model = wl.linearize(lambda x: x**2 - 1.5 * x, 0.5)
     >>> f"{model(0.51).item():.4f}"
     '-0.5050'
+    >>> model = wl.linearize(lambda x: (x**2, {"cube": x**3}), 2.0, has_aux=True)
+    >>> model(2.1).item(), model.aux["cube"].item()
+    (4.4, 8.0)
     """
-    return Linearization(f, x0)
+    return Linearization(f, x0, has_aux)
