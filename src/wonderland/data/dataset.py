@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
+import warnings
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
@@ -73,6 +75,60 @@ def _dtype_of(values: Any) -> np.dtype | None:
     return dtype if dtype in (np.dtype(np.float32), np.dtype(np.float64)) else None
 
 
+def _refuse_repeated(names: list[str], where: str) -> None:
+    """A ``ValueError`` naming the first column name that appears twice, and both
+    positions: rows are looked up and reported by name (``read_csv`` refuses a repeated
+    header name too, and scikit-learn a DataFrame with repeated columns)."""
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"{where}: the feature name {name!r} is used twice (columns "
+                             f"{seen[name]} and {j}); column names must be unique")
+        seen[name] = j
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
+def _index_array(index: Any, n: int) -> np.ndarray:
+    """A list (or other sequence) of row positions or a boolean mask as an array, refusing
+    what NumPy would quietly reinterpret: ``[True, 1]`` becomes ``[1, 1]`` (positions),
+    a lone iterator becomes a 0-d object array."""
+    if isinstance(index, Iterator):
+        raise TypeError(f"Dataset indices are an int, a slice, a list or array of ints, or a "
+                        f"boolean mask; got an iterator ({type(index).__name__}): pass "
+                        f"list(...) of it")
+    if isinstance(index, list):
+        _refuse_mixed(index, index)
+    positions = np.asarray(index)
+    if positions.dtype == object and positions.ndim == 1:
+        entries = positions.tolist()
+        _refuse_mixed(entries, index)
+        if entries and all(_is_bool(v) for v in entries):
+            return np.array(entries, dtype=bool)
+        for i, v in enumerate(entries):
+            if not isinstance(v, numbers.Integral):
+                raise IndexError(f"Dataset index entry {i} is {v!r} "
+                                 f"({type(v).__name__}); indices are ints or bools")
+            if not -n <= v < n:  # (an int too large for int64 lands here)
+                raise IndexError(f"Dataset index {v} is out of range for {n} rows")
+        positions = np.array(entries, dtype=np.int64)
+    return positions
+
+
+def _refuse_mixed(entries: list, index: Any) -> None:
+    """An ``IndexError`` when ``entries`` mix booleans with other integers."""
+    flags = [_is_bool(v) for v in entries]
+    if any(flags) and not all(flags) and all(
+            flag or isinstance(v, numbers.Integral) for flag, v in zip(flags, entries)):
+        odd = flags.index(not flags[0])  # the first entry unlike entry 0
+        raise IndexError(f"Dataset index {reprlib.repr(index)} mixes booleans and integers "
+                         f"(entry {odd} is {entries[odd]!r}, entry 0 is {entries[0]!r}); pass "
+                         f"only booleans (a mask with one entry per row) or only integers "
+                         f"(row positions)")
+
+
 class Dataset:
     """Features ``X`` (n rows, c columns) and targets ``y`` (n values), checked once.
 
@@ -105,11 +161,17 @@ class Dataset:
     Raises
     ------
     ValueError
-        When ``X`` is not 2-D, ``y`` not 1-D, their lengths differ, or a value is not a
-        finite real number; the message names the first bad row and column (0-based).
+        When ``X`` is not 2-D, ``y`` not 1-D, their lengths differ, a feature name is
+        repeated, or a value is not a finite real number; the message names the first
+        bad row and column (0-based).
 
     Notes
     -----
+    A Dataset may have 0 rows (as PyTorch's ``TensorDataset``; an empty selection
+    ``ds[ds.y > 1e9]`` is one): ``len`` is 0 and iterating yields nothing,
+    :meth:`batches` warns that the epoch has no batches, :meth:`split` refuses it, and
+    the estimators of ``wl.linear`` refuse to fit it.
+
     The data are copied: later changes to the input do not reach the Dataset. Other
     attributes set on a Dataset (the generators add ``true_coef``) carry over to the
     Datasets made from it by indexing and :meth:`split`.
@@ -146,6 +208,8 @@ class Dataset:
         if names is not None and len(names) != Xa.shape[1]:
             raise ValueError(f"{where}: {len(names)} feature_names for the {Xa.shape[1]} "
                              f"columns of X")
+        if names is not None:
+            _refuse_repeated(names, where)
         ya = to_array(y, "y", where, 1, dtype or _dtype_of(y) or Xa.dtype)
         if Xa.shape[0] != ya.shape[0]:
             raise ValueError(f"{where}: X has {Xa.shape[0]} rows but y has {ya.shape[0]} "
@@ -207,7 +271,8 @@ class Dataset:
 
     def __getitem__(self, index: Any) -> Any:
         """``ds[i]`` is the pair ``(X[i], y[i])``; a slice, a list or array of positions
-        or a boolean mask gives a Dataset of those rows."""
+        or a boolean mask gives a Dataset of those rows. A list mixing booleans and
+        integers (``[True, 1]``) is an ``IndexError``: NumPy would read it as positions."""
         n = len(self)
         if isinstance(index, Tensor):
             index = index.numpy()
@@ -222,7 +287,7 @@ class Dataset:
                 or index is None:
             raise TypeError(f"Dataset indices are an int, a slice, a list or array of ints, or "
                             f"a boolean mask; got {type(index).__name__}")
-        positions = np.asarray(index)
+        positions = _index_array(index, n)
         if positions.ndim != 1:
             raise IndexError(f"Dataset index array must be 1-D, got shape {positions.shape}")
         if positions.dtype == bool:
@@ -277,6 +342,17 @@ class Dataset:
         drop_last : bool
             Leave out a last batch smaller than ``batch_size``.
 
+        Raises
+        ------
+        ValueError
+            When ``drop_last`` with ``batch_size`` larger than ``len(self)`` would leave
+            no batch (an epoch that trains on nothing).
+
+        Warns
+        -----
+        UserWarning
+            When the Dataset has 0 rows (the epoch then has no batches).
+
         Yields
         ------
         (Tensor, Tensor)
@@ -296,6 +372,13 @@ class Dataset:
         if not isinstance(shuffle, bool | np.bool_):
             raise TypeError(f"{where}: shuffle must be True or False, got {shuffle!r}")
         n = len(self)
+        if n == 0:  # an epoch of no batches trains on nothing: say so, once per caller
+            warnings.warn(f"{where}: the Dataset has 0 rows; the epoch has no batches",
+                          stacklevel=2)
+        if drop_last and size > n:
+            raise ValueError(f"{where}: batch_size={size} with drop_last=True leaves no batch "
+                             f"from {n} row{'' if n == 1 else 's'}; use a batch_size of at "
+                             f"most {n} or drop_last=False")
         order = random_generator(seed, where).permutation(n) if shuffle else np.arange(n)
         stop = n - n % size if drop_last else n
         return self._batches(order, size, stop)

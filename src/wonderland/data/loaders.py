@@ -7,9 +7,11 @@ module and NumPy, so it works without pandas.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -103,6 +105,41 @@ def _where(row: int, line: int) -> str:
     return f"row {row} (line {line} of the file)"
 
 
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A hint for a header read as one column because the file is separated by another
+    character than ``delimiter`` (``;`` in many European exports, a tab in a .tsv), to
+    append to an error; ``""`` otherwise.
+
+    Examples
+    --------
+    >>> _delimiter_hint(["a;b;y"], ",")
+    "; the header is one column, 'a;b;y': the file seems separated by ';', not ',': pass \
+delimiter=';'"
+    >>> _delimiter_hint(["a", "b"], ",")
+    ''
+    """
+    if len(header) != 1:
+        return ""
+    for other in (";", "\t", ",", "|"):
+        if other != delimiter and other in header[0]:
+            shown = repr(other)
+            return (f"; the header is one column, {header[0]!r}: the file seems separated "
+                    f"by {shown}, not {delimiter!r}: pass delimiter={shown}")
+    return ""
+
+
+@contextlib.contextmanager
+def _hinting(header: list[str], delimiter: str) -> Iterator[None]:
+    """Append ``_delimiter_hint`` to a ``ValueError`` raised inside."""
+    try:
+        yield
+    except ValueError as exc:
+        hint = _delimiter_hint(header, delimiter)
+        if not hint:
+            raise
+        raise ValueError(f"{exc}{hint}") from None
+
+
 def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
              dtype: Any = None) -> Dataset:
     """A Dataset from a CSV file with a header line: ``target`` is ``y``, the rest ``X``.
@@ -131,7 +168,9 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
     ValueError
         With one line naming the problem: an empty file, a header without data rows, an
         empty or repeated column name, no column ``target`` (the message lists the
-        columns there are), a row with too few or too many fields, or an empty,
+        columns there are; when the header reads as one column holding ``;``, a tab,
+        ``,`` or ``|``, it names that separator and the ``delimiter=`` to pass), a row
+        with too few or too many fields, or an empty,
         non-numeric or non-finite cell. Rows are counted from 0 among the data rows
         (the header is not a row), and the message also gives the line of the file
         (counted from 1), e.g. ``row 3 (line 5 of the file)``. Blank lines are
@@ -157,15 +196,17 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
         raise TypeError(f"read_csv: target must be a column name (a str), got {target!r}")
     dtype = resolve_dtype(dtype, "read_csv")
     path_str, header, rows, lines = _open(path, delimiter, "read_csv")
-    if target not in header:
-        raise ValueError(f"read_csv: no column {target!r} in {path_str!r}; the columns are: "
-                         f"{', '.join(header)}")
-    values = _to_numbers(rows, lines, header, path_str, range(len(header)), "read_csv", dtype)
-    t = header.index(target)
-    features = [name for j, name in enumerate(header) if j != t]
-    if not features:
-        raise ValueError(f"read_csv: {path_str!r} has only the target column {target!r}; "
-                         f"there are no features")
+    with _hinting(header, delimiter):
+        if target not in header:
+            raise ValueError(f"read_csv: no column {target!r} in {path_str!r}; the columns "
+                             f"are: {', '.join(header)}")
+        values = _to_numbers(rows, lines, header, path_str, range(len(header)), "read_csv",
+                             dtype)
+        t = header.index(target)
+        features = [name for j, name in enumerate(header) if j != t]
+        if not features:
+            raise ValueError(f"read_csv: {path_str!r} has only the target column {target!r}; "
+                             f"there are no features")
     X = np.delete(values, t, axis=1)
     return Dataset(X, values[:, t], feature_names=features, target_name=target, dtype=dtype,
                    description=f"read from {path_str}")
@@ -236,15 +277,16 @@ def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *
         raise TypeError(f"read_table: columns must be a list of column names, got the string "
                         f"{columns!r}; for one column write [{columns!r}]")
     path_str, header, rows, lines = _open(path, delimiter, "read_table")
-    if columns is None:
-        picked = list(range(len(header)))
-    else:
-        missing = [name for name in columns if name not in header]
-        if missing:
-            raise ValueError(f"read_table: no column {missing[0]!r} in {path_str!r}; the "
-                             f"columns are: {', '.join(header)}")
-        picked = [header.index(name) for name in columns]
-    values = _to_numbers(rows, lines, header, path_str, picked, "read_table")
+    with _hinting(header, delimiter):
+        if columns is None:
+            picked = list(range(len(header)))
+        else:
+            missing = [name for name in columns if name not in header]
+            if missing:
+                raise ValueError(f"read_table: no column {missing[0]!r} in {path_str!r}; the "
+                                 f"columns are: {', '.join(header)}")
+            picked = [header.index(name) for name in columns]
+        values = _to_numbers(rows, lines, header, path_str, picked, "read_table")
     return [header[j] for j in picked], values
 
 
@@ -280,7 +322,8 @@ def _read_rows(handle: Any, path: str, delimiter: str,
         if len(record) != len(header):
             row = len(rows)
             raise ValueError(f"{where}: {_where(row, reader.line_num)} of {path!r} has "
-                             f"{len(record)} fields but the header has {len(header)}")
+                             f"{len(record)} fields but the header has {len(header)}"
+                             f"{_delimiter_hint(header, delimiter)}")
         rows.append(record)
         lines.append(reader.line_num)
     if header is None:

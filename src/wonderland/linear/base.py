@@ -12,10 +12,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
-__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "NonFiniteError", "checked_weights",
-           "is_dask", "refuse_dask_weights", "validated"]
+__all__ = ["CollinearityWarning", "LinearEstimatorMixin", "NonFiniteError", "TooLargeError",
+           "checked_weights", "is_dask", "refuse_dask_weights", "validated"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -72,7 +77,11 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             # out NaN without a word (one pass over y, not over X)
             _check_finite_target(out[1])
         return out
-    except (ValueError, TypeError):
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith("Found input variables with inconsistent numbers"):
+            # scikit-learn's "[2, 3]" does not say which is X and which is y
+            raise ValueError(f"{name}: X has {_num_samples(X)} rows but y has "
+                             f"{_num_samples(y)} values; they must match ({exc})") from None
         column, value = _text_column(X)
         if column is not None:
             raise ValueError(f"{name}: column {column!r} of X is not numeric (e.g. {value!r});"
@@ -227,6 +236,49 @@ def check_finite(X: np.ndarray, names: Sequence[str] | None = None) -> None:
     locate_non_finite(X, names)
 
 
+class TooLargeError(ValueError):
+    """``X`` holds finite values so large that their squares (or sums) overflow float64;
+    the message names the column (by name once ``named`` has the names) and, when
+    known, the row of its largest value (0-based).
+
+    Examples
+    --------
+    >>> print(TooLargeError(3, 2, row=0, value=1e200))
+    Input X has values so large that their squares overflow float64 in column 2 (e.g. \
+1e+200 at row 0); rescale the features
+    """
+
+    def __init__(self, n_features: int, column: int, name: str | None = None,
+                 row: int | None = None, value: float | None = None) -> None:
+        self.n_features, self.column, self.name = n_features, column, name
+        self.row, self.value = row, value
+        where = f"column {column}" if name is None else f"column {name!r}"
+        example = "" if row is None else f" (e.g. {value:g} at row {row})"
+        super().__init__(f"Input X has values so large that their squares overflow float64 "
+                         f"in {where}{example}; rescale the features")
+
+    def named(self, names: Sequence[str]) -> TooLargeError:
+        """The same error, naming the column by ``names[column]``."""
+        return TooLargeError(self.n_features, self.column, str(names[self.column]),
+                             self.row, self.value)
+
+
+def too_large(sums: np.ndarray, n_features: int, names: Sequence[str] | None = None,
+              X: np.ndarray | None = None) -> TooLargeError:
+    """The ``TooLargeError`` for per-column ``sums`` (one or more arrays of
+    ``n_features`` entries, concatenated) of which one is not finite although ``X`` is:
+    its column, and, given the in-memory ``X``, the row of that column's largest value
+    (one pass over one column)."""
+    flat = int(np.argmax(~np.isfinite(np.ravel(sums))))
+    column = flat % n_features
+    row = value = None
+    if X is not None:
+        row = int(np.argmax(np.abs(X[:, column])))
+        value = float(X[row, column])
+    exc = TooLargeError(n_features, column, row=row, value=value)
+    return exc if names is None else exc.named(names)
+
+
 def check_finite_from_sums(X: np.ndarray, sums: np.ndarray,
                            names: Sequence[str] | None = None) -> None:
     """Raise ``NonFiniteError`` (naming the row and the column) if ``X`` has a NaN or an
@@ -234,15 +286,16 @@ def check_finite_from_sums(X: np.ndarray, sums: np.ndarray,
 
     ``sums`` are reductions of ``X`` that a solver computes anyway (column sums, the
     diagonal of ``XᵀX``): a NaN or an infinity in ``X`` makes them non-finite, so the
-    usual separate pass over ``X`` is only needed when they are. The column is named by
+    usual separate pass over ``X`` is only needed when they are. Finite values whose
+    squares or sums overflow raise ``TooLargeError`` (``sums`` are then one or more
+    arrays of one entry per column, concatenated). The column is named by
     ``names`` when given, else by its index (``LinearEstimatorMixin._naming_columns``
     puts the estimator's names in).
     """
     if np.all(np.isfinite(sums)):
         return
     locate_non_finite(X, names)
-    raise ValueError("Input X has values so large that their squares overflow float64; "
-                     "rescale the features")
+    raise too_large(sums, X.shape[1], names, X)
 
 
 def check_number(owner: str, name: str, value: Any, *, low: float | None = None,
@@ -304,11 +357,11 @@ class LinearEstimatorMixin:
     @contextlib.contextmanager
     def _naming_columns(self) -> Iterator[None]:
         """Name the column (as in ``fit``'s DataFrame, else ``x0, x1, …``) in a
-        ``NonFiniteError`` raised inside: the checks of ``blocks`` see only the array.
-        Use after validation, which sets ``feature_names_in_``."""
+        ``NonFiniteError`` or ``TooLargeError`` raised inside: the checks of ``blocks``
+        see only the array. Use after validation, which sets ``feature_names_in_``."""
         try:
             yield
-        except NonFiniteError as exc:
+        except (NonFiniteError, TooLargeError) as exc:
             if exc.name is not None:
                 raise
             raise exc.named(column_names(self, exc.n_features)) from None

@@ -187,13 +187,16 @@ def column_scales(X: np.ndarray, mean: np.ndarray,
                   weight: np.ndarray | None = None) -> np.ndarray:
     """Column spreads ``sqrt(mean((x - m)²))`` around ``mean`` (weighted by ``weight`` when
     given) by row blocks, 1 where a column is constant: the scaling of standardized
-    coordinates."""
+    coordinates. Squares that overflow raise ``base.TooLargeError``."""
     n, d = X.shape
     sq = np.zeros(d)
     for rows in row_slices(n, block_rows(d)):
         Xc = X[rows] - mean
         sq += np.einsum("ij,ij->j", Xc, Xc) if weight is None else \
             np.einsum("i,ij,ij->j", weight[rows], Xc, Xc)
+    # an overflowing sum of squares made the scale infinite and the column's coefficient
+    # 0 without a word; X itself was checked by ``column_means``
+    check_finite_from_sums(X, sq)
     scale = np.sqrt(sq / (n if weight is None else float(weight.sum())))
     scale[~(scale > 1e-12 * np.abs(mean))] = 1.0
     scale[scale == 0] = 1.0

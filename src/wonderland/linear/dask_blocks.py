@@ -44,7 +44,7 @@ from scipy.special import log_softmax
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .base import refuse_non_real
+from .base import refuse_non_real, too_large
 from .blocks import (
     CANCELLATION,
     GramSummary,
@@ -391,8 +391,8 @@ def gram_summary_dask(rows: DaskRows, fit_intercept: bool) -> GramSummary:
              for xb, yb, i, first in rows.blocks()]
     mom = _tree_sum(parts, _merge_moments)
     if not np.all(np.isfinite(mom.raw_diag)):
-        raise ValueError("Input X has values so large that their squares overflow float64; "
-                         "rescale the features")
+        # the column, from the sums; its row would cost another pass over X
+        raise too_large(mom.raw_diag, len(names), names)
     gram = 0.5 * (mom.gram + mom.gram.T)
     return GramSummary(mom.n, mom.x_mean, mom.y_mean, gram, mom.xty, mom.yty, mom.raw_diag)
 

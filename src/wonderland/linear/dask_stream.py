@@ -52,6 +52,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from ..creation import tensor
 from ..tensor import no_grad
+from .base import too_large
 from .dask_blocks import (
     BlockError,
     DaskRows,
@@ -204,8 +205,8 @@ def _stats(blocks: _Blocks, d: int, fit_intercept: bool) -> StreamStats:
     mom = _tree_sum([task(load, i, blocks.names, fit_intercept) for i, load in blocks.loads],
                     _merge_moments)
     if not np.all(np.isfinite(mom.raw_diag)):
-        raise ValueError("Input X has values so large that their squares overflow float64; "
-                         "rescale the features")
+        # the column, from the sums; its row would cost another pass over X
+        raise too_large(mom.raw_diag, d, blocks.names)
     mean = mom.x_mean if fit_intercept else np.zeros(d)
     gram = 0.5 * (mom.gram + mom.gram.T)
     # as blocks.column_scales: the spread around ``mean``, 1 for a constant column

@@ -202,7 +202,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         weight = checked_weights(self, sample_weight, X)
         with self._naming_columns():
             mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
-        scale = column_scales(X, mean, weight)
+            scale = column_scales(X, mean, weight)  # and squares that overflow
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             theta, curve, status = self._train(X, target, mean, scale, weight)
         return self._set_fitted(theta, mean, scale, curve, status, classifier)

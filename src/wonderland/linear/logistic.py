@@ -30,6 +30,7 @@ from .base import (
     is_dask,
     locate_non_finite,
     refuse_dask_weights,
+    too_large,
     validated,
 )
 from .blocks import (
@@ -200,7 +201,8 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
                              f"the data contain only one class: {classes.tolist()[0]!r}")
         self.classes_ = classes
         problem = _DaskProblem(blocks, float(self.alpha), fit_intercept)
-        theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
+        with self._naming_columns():  # a Hessian that overflows names its column
+            theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
         W, c = problem.unpack(theta)
         self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
                            status, "newton", stacklevel=5)  # (one frame deeper than fit's)
@@ -333,6 +335,11 @@ class _Problem:
         the intercepts when fitted), and whether every sample is classified correctly."""
         t = self.sums(W, c, hessian)
         d, K, n = self.d, self.K, self.total
+        if hessian and not np.all(np.isfinite(np.diag(t.hess)[: d * K])):
+            # p(1-p) <= 1/4: only squares of X that overflow make the diagonal infinite,
+            # and Newton then stalled at W = 0 with a ConvergenceWarning that said nothing
+            # of it. The diagonal holds column j, class k at j K + k: its columns
+            raise too_large(np.diag(t.hess)[: d * K].reshape(d, K).T, d, None, self.X)
         f = t.loss / n + 0.5 * self.alpha * float(np.sum(W * W))
         if not (np.isfinite(f) and np.all(np.isfinite(t.grad))):
             self.check_finite()
