@@ -176,7 +176,7 @@ def test_fit_reports_a_test_class_the_training_rows_lack_instead_of_crashing(tmp
     done = _wonderland("fit", str(path), "--target", "y", "--model", "logistic", "--alpha",
                        "0.1", "--seed", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "warning: the test rows hold class(es) 2 that the training rows lack" in done.stdout
+    assert "warning: the test rows hold class(es) 2 that the training rows lack" in done.stderr
     assert re.search(r"test \(10 rows\): accuracy 0\.\d+, log-loss \d", done.stdout)
 
 

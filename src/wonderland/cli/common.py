@@ -15,6 +15,7 @@ import difflib
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -316,6 +317,95 @@ def delimiter_hint(path: str, used: str) -> str:
     return ""
 
 
+def with_delimiter_hint(exc: Exception, path: str, used: str) -> str:
+    """``exc``'s message with the command line's delimiter hint (``--delimiter``) in place
+    of the library's (which names ``read_csv``'s ``delimiter=``), or as it is.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "semi.csv")
+    >>> _ = open(path, "w").write("a;b;y\\n1;2;3\\n")
+    >>> with_delimiter_hint(ValueError("no column 'y'; the header is one column, 'a;b;y': "
+    ...                                "pass delimiter=';'"), path, ",")
+    "no column 'y'; the file seems separated by ';', not ',': add --delimiter ';'"
+    """
+    text, hint = str(exc), delimiter_hint(path, used)
+    if hint:
+        text = text.split("; the header is one column, ")[0]
+    return text + hint
+
+
+# a run of more than this many comma-separated names is shortened in a warning
+LIST_LIMIT = 6
+
+
+def shorten_lists(text: str, keep: int = 4) -> str:
+    """``text`` with each long comma-separated run of names (3000 column names in a
+    collinearity warning) cut to its first ``keep`` names, ``...`` and the last name.
+
+    Examples
+    --------
+    >>> shorten_lists("columns c0, c1, c2, c3, c4, c5, c6, c7 are collinear")
+    'columns c0, c1, c2, c3, ..., c7 (8 in all) are collinear'
+    >>> shorten_lists("columns a, b are constant")
+    'columns a, b are constant'
+    """
+
+    def cut(match: re.Match[str]) -> str:
+        names = match.group(0).split(", ")
+        return f"{', '.join(names[:keep])}, ..., {names[-1]} ({len(names)} in all)"
+
+    return re.sub(rf"(?:[^\s,]+, ){{{LIST_LIMIT},}}[^\s,]+", cut, text)
+
+
+def warn(message: object, prog: str = "wonderland") -> None:
+    """Write ``<prog>: warning: <message>`` on stderr as one readable line (long lists
+    of names shortened), keeping stdout for the report a user may pipe or redirect.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     warn("max_iter reached;\\n  increase max_iter", "wonderland fit")
+    >>> err.getvalue()
+    'wonderland fit: warning: max_iter reached; increase max_iter\\n'
+    """
+    if sys.stderr is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
+    sys.stderr.write(f"{prog}: warning: {one_line(shorten_lists(str(message)))}\n")
+    sys.stderr.flush()
+
+
+def format_scores(scores: dict[str, float], rows: int, part: str) -> str:
+    """The metrics of one part of the data (``train``, ``test``) as the report shows
+    them; one that is not a number says why in words (R² of fewer than two rows, or of a
+    constant target, is undefined) rather than ``nan``.
+
+    Examples
+    --------
+    >>> format_scores({"R2": 0.91234, "RMSE": 0.5}, 30, "train")
+    'R2 0.9123, RMSE 0.5000'
+    >>> format_scores({"R2": float("nan"), "RMSE": 0.2}, 1, "test")
+    'R2 undefined for 1 row (a larger --test-size holds out more), RMSE 0.2000'
+    >>> format_scores({"R2": float("nan"), "RMSE": 0.0}, 6, "train")
+    'R2 undefined (the target is constant in these rows), RMSE 0.0000'
+    """
+    shown = []
+    for key, value in scores.items():
+        if not math.isnan(value):
+            shown.append(f"{key} {value:.4f}")
+        elif rows < 2:
+            hint = " (a larger --test-size holds out more)" if part == "test" else ""
+            shown.append(f"{key} undefined for {plural(rows, 'row')}{hint}")
+        elif key == "R2":  # 1 - residual/total with a total of 0
+            shown.append(f"{key} undefined (the target is constant in these rows)")
+        else:
+            shown.append(f"{key} undefined")
+    return ", ".join(shown)
+
+
 def save_model(model: Any, path: str) -> str | None:
     """Write ``model`` to ``path``; the reason it could not be written, or None.
 
@@ -354,4 +444,5 @@ def print_coefficients(model: Any, names: list[str]) -> None:
 __all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_least",
            "positive_float", "unit_interval", "output_folder", "one_line", "EPILOG",
            "DEBUG_VARIABLE", "print_coefficients", "did_you_mean", "plural",
-           "delimiter", "delimiter_hint", "save_model"]
+           "delimiter", "delimiter_hint", "with_delimiter_hint", "save_model", "warn",
+           "shorten_lists", "format_scores"]

@@ -21,11 +21,13 @@ from .common import (
     CommandError,
     command_parser,
     delimiter,
-    delimiter_hint,
+    format_scores,
     int_at_least,
     plural,
     print_coefficients,
     save_model,
+    warn,
+    with_delimiter_hint,
 )
 from .fit_dask import check_options, run_dask
 
@@ -155,7 +157,7 @@ def read_data(path: str, target: str, separator: str = ",") -> Any:
     try:
         return data.read_csv(path, target, delimiter=separator)
     except (OSError, ValueError, TypeError) as exc:
-        raise CommandError(f"{exc}{delimiter_hint(path, separator)}", status=2) from None
+        raise CommandError(with_delimiter_hint(exc, path, separator), status=2) from None
 
 
 def _with_names(X: np.ndarray, names: list[str]) -> Any:
@@ -252,7 +254,9 @@ def run(args: argparse.Namespace) -> int:
         train, test = dataset.split(args.test_size, seed=args.seed) if args.test_size > 0 \
             else (dataset, None)
     except ValueError as exc:
-        raise CommandError(f"argument --test-size: {exc}", status=2) from None
+        # (one row cannot be split at all: the fit itself still can be made)
+        hint = "; pass --test-size 0 to fit on every row" if len(dataset) < 2 else ""
+        raise CommandError(f"argument --test-size: {exc}{hint}", status=2) from None
     names = list(dataset.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -264,13 +268,13 @@ def run(args: argparse.Namespace) -> int:
     # its next print, and the fitted model must not be lost with it; a save that fails
     # still gets the report (the coefficients), then the error
     save_error = save_model(model, args.save)
-    for warning in caught:
-        print(f"warning: {' '.join(str(warning.message).split())}")
+    for warning in caught:  # on stderr: the report on stdout may be piped or redirected
+        warn(warning.message, "wonderland fit")
     if classifier and test is not None:
         unseen = np.setdiff1d(_target(test, True), _target(train, True))
         if unseen.size:
-            print(f"warning: the test rows hold class(es) {', '.join(map(str, unseen))} that "
-                  f"the training rows lack; the model gives them probability 0")
+            warn(f"the test rows hold class(es) {', '.join(map(str, unseen))} that the "
+                 f"training rows lack; the model gives them probability 0", "wonderland fit")
     print(f"{type(model).__name__} on {args.data}: {plural(len(dataset), 'row')}, "
           f"{plural(len(names), 'feature')}, target {args.target!r}")
     print_coefficients(model, names)
@@ -278,8 +282,8 @@ def run(args: argparse.Namespace) -> int:
     for label, part in parts:
         scores = metrics(model, _with_names(part.X.numpy(), names), _target(part, classifier),
                          classifier)
-        shown = ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
-        print(f"{label} ({plural(len(part), 'row')}): {shown}")
+        print(f"{label} ({plural(len(part), 'row')}): "
+              f"{format_scores(scores, len(part), label)}")
     if save_error:
         raise CommandError(save_error, status=2)
     print(f"model written to {args.save}")

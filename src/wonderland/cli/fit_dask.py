@@ -31,7 +31,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .common import CommandError, delimiter_hint, plural, print_coefficients, save_model
+from .common import (
+    CommandError,
+    delimiter_hint,
+    format_scores,
+    plural,
+    print_coefficients,
+    save_model,
+    warn,
+)
 
 CONNECT_TIMEOUT = "3s"  # an unreachable --scheduler fails in seconds, not 30
 BLOCK_SIZE = "64MB"  # bytes of CSV per block (partition)
@@ -452,8 +460,8 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
     # its next print, and the fitted model must not be lost with it; a save that fails
     # still gets the report (the coefficients), then the error
     save_error = save_model(model, args.save)
-    for warning in caught:
-        print(f"warning: {' '.join(str(warning.message).split())}")
+    for warning in caught:  # on stderr: the report on stdout may be piped or redirected
+        warn(warning.message, "wonderland fit")
     print(f"{type(model).__name__} on {args.data}: {plural(data.n_rows, 'row')}, "
           f"{plural(len(data.features), 'feature')}, target {args.target!r}")
     where = f"scheduler {args.scheduler}" if args.scheduler else "a local cluster"
@@ -461,7 +469,7 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
           f"read and fitted in {elapsed:.2f} s")
     print_coefficients(model, data.features)
     for label, n, score in scores:
-        shown = ", ".join(f"{key} {value:.4f}" for key, value in score.items()) or "no rows"
+        shown = format_scores(score, n, label) or "no rows"
         print(f"{label} ({plural(n, 'row')}): {shown}")
     if save_error:
         raise CommandError(save_error, status=2)

@@ -19,11 +19,13 @@ import importlib
 import os
 import re
 import sys
+import warnings
+from collections.abc import Callable
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .. import __version__
-from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, did_you_mean, one_line
+from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, did_you_mean, one_line, warn
 
 #: The commands, each a module of ``wonderland.cli``.
 COMMANDS: tuple[str, ...] = ("examples", "tour", "practice", "fit", "predict", "bench")
@@ -88,6 +90,17 @@ def _report(prog: str, message: object) -> None:
     sys.stderr.flush()
 
 
+def _one_line_warnings(prog: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that writes ``<prog>: warning: <message>`` on stderr:
+    not Python's two lines with the source line of the library that warned."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        warn(message, prog)
+
+    return show
+
+
 def _debug() -> bool:
     return os.environ.get(DEBUG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
 
@@ -107,7 +120,10 @@ def _dispatch(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     prog = commands[command].prog
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():  # (restores showwarning for a caller of main())
+            if not _debug():
+                warnings.showwarning = _one_line_warnings(prog)
+            return int(args._run(args) or 0)
     except CommandError as exc:
         _report(prog, exc)
         return exc.status
@@ -169,12 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     wonderland 0.1.0
     0
     """
-    _tolerate_unencodable_output()
     try:
+        _tolerate_unencodable_output()
         status = _dispatch(sys.argv[1:] if argv is None else list(argv))
         if sys.stdout is not None:  # None when started with stdout closed (>&-)
             sys.stdout.flush()  # a closed pipe shows up here when stdout is buffered
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        # Ctrl-C before a command runs (loading the commands, parsing) or after it (the
+        # last flush): _dispatch answers for the command itself
+        if _debug():
+            raise
+        _report("wonderland", "interrupted")
+        return EXIT_INTERRUPTED
     return status

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import CommandError, command_parser, delimiter, delimiter_hint
+from .common import CommandError, command_parser, delimiter, with_delimiter_hint
 from .fit import _with_names
 
 DESCRIPTION = """\
@@ -91,7 +91,7 @@ def read_features(model: Any, path: str, separator: str = ",") -> tuple[list[str
         columns, values = data.read_table(path, None if names is None else
                                           [str(n) for n in names], delimiter=separator)
     except (OSError, ValueError, TypeError) as exc:
-        raise CommandError(f"{exc}{delimiter_hint(path, separator)}", status=2) from None
+        raise CommandError(with_delimiter_hint(exc, path, separator), status=2) from None
     if values.shape[1] != model.n_features_in_:
         raise CommandError(f"{path!r} has {values.shape[1]} columns but the model was fitted "
                            f"on {model.n_features_in_} features", status=2)
