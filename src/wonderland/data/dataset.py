@@ -75,16 +75,31 @@ def _dtype_of(values: Any) -> np.dtype | None:
     return dtype if dtype in (np.dtype(np.float32), np.dtype(np.float64)) else None
 
 
+def first_repeated(names: list[str]) -> tuple[str, int, int] | None:
+    """The first name of ``names`` that appears twice, with its two positions, or None.
+
+    Examples
+    --------
+    >>> first_repeated(["a", "b", "a"]), first_repeated(["a", "b"])
+    (('a', 0, 2), None)
+    """
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            return name, seen[name], j
+        seen[name] = j
+    return None
+
+
 def _refuse_repeated(names: list[str], where: str) -> None:
     """A ``ValueError`` naming the first column name that appears twice, and both
     positions: rows are looked up and reported by name (``read_csv`` refuses a repeated
     header name too, and scikit-learn a DataFrame with repeated columns)."""
-    seen: dict[str, int] = {}
-    for j, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f"{where}: the feature name {name!r} is used twice (columns "
-                             f"{seen[name]} and {j}); column names must be unique")
-        seen[name] = j
+    repeat = first_repeated(names)
+    if repeat is not None:
+        name, i, j = repeat
+        raise ValueError(f"{where}: the feature name {name!r} is used twice (columns {i} "
+                         f"and {j}); column names must be unique")
 
 
 def _is_bool(value: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._arrays import resolve_dtype
-from .dataset import Dataset
+from .dataset import Dataset, first_repeated
 
 __all__ = ["load_diabetes", "load_breast_cancer", "read_csv", "read_table"]
 
@@ -312,12 +312,10 @@ def _read_rows(handle: Any, path: str, delimiter: str,
                         f"line; remove it" if j == len(header) - 1 else "")
                     raise ValueError(f"{where}: column {j} of the header (line {header_line} "
                                      f"of {path!r}) has no name{hint}")
-            seen: dict[str, int] = {}
-            for j, name in enumerate(header):
-                if name in seen:
-                    raise ValueError(f"{where}: the header of {path!r} names column {name!r} "
-                                     f"twice (columns {seen[name]} and {j})")
-                seen[name] = j
+            repeat = first_repeated(header)
+            if repeat is not None:
+                raise ValueError(f"{where}: the header of {path!r} names column "
+                                 f"{repeat[0]!r} twice (columns {repeat[1]} and {repeat[2]})")
             continue
         if len(record) != len(header):
             row = len(rows)
