@@ -452,8 +452,9 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
             node.prim, node.n = prim, 2
             mine = (self if self._node is None else self._node) if self._rg else None
             theirs = (other if other._node is None else other._node) if other_rg else None
-            if self._base is not None or other_rg and other._base is not None:
-                for t in (self, other) if other_rg else (self,):
+            if self._base is not None and self._base._node is not None or other_rg and \
+                    other._base is not None and other._base._node is not None:  # (leaves':
+                for t in (self, other) if other_rg else (self,):  # no writes to check)
                     check_view(t)
             if reflected:
                 node.a0, node.a1, node.e0, node.e1 = other, self, theirs, mine

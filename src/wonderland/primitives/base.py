@@ -101,16 +101,15 @@ def _scaled(p: Any, arity: int, raw: bool, uses_ans: bool = False) -> Callable[.
 
     def rule(g: Any, ans: Any, a: Any, b: Any = None) -> Any:
         m = known.get(type(g)) or backend.raw_ops(g)
-        v = ans if uses_ans else a  # the value a unary derivative reads
         if unary and type(g) is _ndarray and g.size >= _BLOCKED_SMALLEST and \
-                type(v) is _ndarray and g.shape == v.shape and g.dtype == v.dtype and \
-                g.flags.c_contiguous and _sole(g, 2):  # (held by the pass and here)
-            return _in_blocks(p, m, g, v.reshape(-1), ans, uses_ans, a)
+                type(v := ans if uses_ans else a) is _ndarray and g.shape == v.shape and \
+                g.dtype == v.dtype and g.flags.c_contiguous and _sole(g, 2):  # (the pass's
+            return _in_blocks(p, m, g, v.reshape(-1), ans, uses_ans, a)  # hold, and ours)
         d = p(m, ans, a) if unary else p(m, ans, a, b)
         # ones times d is d (the hand-over copies it if the user would share it); a large
         # d that nothing else holds takes the product in its own memory
-        if type(d) is _ndarray and type(g) is _ndarray and \
-                (id(g) in _units or d.size >= _smallest) and \
+        if (id(g) in _units or type(g) is _ndarray and type(d) is _ndarray and
+                d.size >= _smallest) and type(d) is _ndarray and \
                 d.shape == g.shape and d.dtype == g.dtype:
             if id(g) in _units:
                 return d
