@@ -21,7 +21,7 @@ from .. import backend
 from ..autodiff import value_and_grad
 from ..compile import compile as compile_function
 from ..tensor import Tensor, _new, no_grad
-from .optimizers import GD, Adam, Momentum, Nesterov, Optimizer
+from .optimizers import GD, Adam, Momentum, Nesterov, Optimizer, check_flag
 from .schedules import Schedule, is_number
 
 METHODS = {"gd": GD, "momentum": Momentum, "nesterov": Nesterov, "adam": Adam}
@@ -58,13 +58,28 @@ class MinimizeResult:
     batched: bool = False
     extra: dict = field(default_factory=dict)
 
+    # SciPy's names for what is here under the text's (an AttributeError points to them)
+    _SCIPY_NAMES = {"success": "converged", "nit": "n_iter", "status": "reason",
+                    "message": "reason", "jac": "grad_norm (the gradient's norm)"}
+
+    def __getattr__(self, name: str) -> Any:
+        # (only reached for names that are not fields)
+        if name in MinimizeResult._SCIPY_NAMES:
+            raise AttributeError(f"MinimizeResult has no {name!r} (SciPy's name); use "
+                                 f".{MinimizeResult._SCIPY_NAMES[name]}")
+        raise AttributeError(f"'MinimizeResult' object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         if self.batched:
             counts = {r: int(np.sum(np.asarray(self.reason) == r)) for r in REASONS}
             reasons = ", ".join(f"{r}: {n}" for r, n in counts.items() if n)
             return (f"MinimizeResult(batched n={len(self.reason)}, method={self.method!r}, "
                     f"reasons {{{reasons}}})")
-        return (f"MinimizeResult(x={self.x.tolist()}, fun={self.fun:.6g}, "
+        values = self.x.numpy()
+        # a long x printed every entry: NumPy's summary ("...") beyond a few
+        x = values.tolist() if values.size <= 10 else np.array2string(
+            values, threshold=10, edgeitems=3, separator=", ", max_line_width=sys.maxsize)
+        return (f"MinimizeResult(x={x}, fun={self.fun:.6g}, "
                 f"grad_norm={self.grad_norm:.3g}, n_iter={self.n_iter}, "
                 f"reason={self.reason!r})")
 
@@ -118,7 +133,7 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     if callback is not None and not callable(callback):
         raise TypeError(f"minimize: callback must be a function of the State (or None), got "
                         f"{type(callback).__name__} {callback!r:.60}")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:  # (a list: "unhashable type")
         raise ValueError(f"minimize: method must be one of {sorted(METHODS)}, got {method!r}")
     if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 0:
         raise ValueError(f"minimize: max_iter must be a non-negative integer, got {max_iter!r}")
@@ -127,15 +142,25 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
         if not is_number(value) or not value >= 0:
             raise ValueError(f"minimize: {name} must be a non-negative number, got {value!r}")
     for name, flag in (("batched", batched), ("progress", progress), ("compile", compile)):
-        if not isinstance(flag, (bool, np.bool_)):  # "no" would be taken as true
-            raise TypeError(f"minimize: {name} must be True or False, got {flag!r}")
+        check_flag("minimize", name, flag)  # "no" would be taken as true
     x = _start(x0, batched)
     kwargs = {"momentum": momentum} if method in ("momentum", "nesterov") else {}
-    optimizer = METHODS[method]([x], lr=lr, **kwargs)
-    loop = _BatchedLoop if batched else _Loop
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result, not noise
-        return loop(f, x, optimizer, method, max_iter, tol_grad, tol_x, callback,
-                    progress, bool(compile)).run()
+    optimizer_class = METHODS[method]
+    # the optimizer's checks of lr, momentum and the schedule's values (at every step) name
+    # the optimizer: the user called minimize, so they are told in its name
+    prefix = f"{optimizer_class.__name__}: "
+    try:
+        optimizer = optimizer_class([x], lr=lr, **kwargs)
+        loop = _BatchedLoop if batched else _Loop
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result
+            return loop(f, x, optimizer, method, max_iter, tol_grad, tol_x, callback,
+                        progress, bool(compile)).run()
+    except (TypeError, ValueError) as exc:
+        if not (type(exc) in (TypeError, ValueError) and len(exc.args) == 1
+                and str(exc.args[0]).startswith(prefix)):
+            raise
+        raise type(exc)(f"minimize: {exc.args[0].removeprefix(prefix)} "
+                        f"(method={method!r})") from None
 
 
 def _stops(answer: Any) -> bool:

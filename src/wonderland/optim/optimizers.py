@@ -17,7 +17,33 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor, _new, bump_version, enable_grad, no_grad, set_grad_enabled
 from .schedules import Schedule, as_schedule
+from .schedules import as_real as _as_real
 from .schedules import is_number as _is_number
+
+
+class _Required:
+    """The default of a required ``lr``: its absence is refused naming the optimizer (Python's
+    own message named ``Optimizer.__init__``)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_REQUIRED: Any = _Required()
+
+
+def check_flag(who: str, name: str, value: Any) -> bool:
+    """``value`` as a bool, refused unless it is True or False (``"no"`` would be true).
+
+    Examples
+    --------
+    >>> from wonderland.optim.optimizers import check_flag
+    >>> check_flag("SGD", "nesterov", False)
+    False
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{who}: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class Optimizer:
@@ -31,8 +57,11 @@ class Optimizer:
     # The update is written with Tensor operations (run under no_grad), not on raw arrays.
     _on_tensors = False
 
-    def __init__(self, params: Iterable[Tensor], lr: float | Schedule) -> None:
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule = _REQUIRED) -> None:
         name = type(self).__name__
+        if lr is _REQUIRED:
+            raise TypeError(f"{name}: lr is required, a positive number or a schedule "
+                            f"t -> lr (e.g. {name}(params, lr=0.01))")
         if isinstance(params, Tensor):
             params = [params]
         else:
@@ -82,9 +111,13 @@ class Optimizer:
 
     @lr.setter
     def lr(self, lr: float | Schedule) -> None:
-        if not callable(lr) and (not _is_number(lr) or not lr > 0 or not math.isfinite(lr)):
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number or a "
-                             f"schedule, got {lr!r}")
+        if not callable(lr):
+            number = _as_real(lr)
+            if number is None or not number > 0 or not math.isfinite(number):
+                raise ValueError(f"{type(self).__name__}: lr must be a positive number or a "
+                                 f"schedule, got {lr!r}")
+            if not _is_number(lr):  # PyTorch's lr=torch.tensor(0.1): kept as its number
+                lr = number
         # step() reads the cached number or schedule: set them here, or a new lr is ignored
         self._lr = lr
         self._schedule = as_schedule(lr)
@@ -267,7 +300,9 @@ class Optimizer:
         return out
 
     def __repr__(self) -> str:
-        extra = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
+        # a schedule is no hyperparameter of the state, but the repr should still show it
+        settings = {"lr": self.lr, **self._hyperparameters()}
+        extra = ", ".join(f"{k}={v}" for k, v in settings.items())
         return f"{type(self).__name__}({len(self.params)} parameter(s), {extra})"
 
 
@@ -314,12 +349,8 @@ class _ParamGroup(MutableMapping):
 def _schedule_value(schedule: Schedule, t: int, who: str) -> float:
     """``schedule(t)`` as a float, refused unless it is a finite number ``>= 0``."""
     value = schedule(t)
-    if _is_number(value):
-        lr = float(value)
-    elif getattr(value, "shape", None) == () and not isinstance(value, str | bytes) and \
-            getattr(getattr(value, "dtype", None), "kind", "f") in "fiu":
-        lr = float(value)  # a 0-d array or tensor of a number
-    else:
+    lr = _as_real(value)  # (a 0-d array or tensor of a number too)
+    if lr is None:
         raise ValueError(f"{who}: the schedule {getattr(schedule, '__name__', schedule)!s:.60} "
                          f"must give a number at step {t}, got {type(value).__name__} "
                          f"{value!r:.60}")
@@ -361,7 +392,7 @@ class GD(Optimizer):
 class _WithMomentum(Optimizer):
     """An optimizer with a momentum coefficient ``λ`` in ``[0, 1)``."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
+    def __init__(self, params: Iterable[Tensor], lr: float | Schedule = _REQUIRED,
                  momentum: float = 0.9) -> None:
         super().__init__(params, lr)
         if not _is_number(momentum) or not 0 <= momentum < 1:
@@ -458,14 +489,15 @@ class SGD(Optimizer):
                     or (value < 0 and name != "dampening"):
                 what = "a finite number" if name == "dampening" else "a non-negative number"
                 raise ValueError(f"SGD: {name} must be {what}, got {value!r}")
+        nesterov = check_flag("SGD", "nesterov", nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening, "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
         self.momentum = float(momentum)
         self.dampening = float(dampening)
         self.weight_decay = float(weight_decay)
-        self.nesterov = bool(nesterov)
-        self.maximize = bool(maximize)
+        self.nesterov = nesterov
+        self.maximize = check_flag("SGD", "maximize", maximize)
 
     _state_names = ("momentum_buffer",)
 
@@ -527,7 +559,7 @@ class Adam(Optimizer):
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("Adam", "maximize", maximize)
 
     _on_tensors = True
 

@@ -17,24 +17,26 @@ import numpy as np
 Schedule = Callable[[int], float]
 
 
-def _positive(name: str, value: float) -> float:
+def _positive(who: str, name: str, value: float) -> float:
     # float() would read "0.1" and leak its own message for None
-    if not is_number(value) or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
+    number = as_real(value)
+    if number is None or not number > 0 or not math.isfinite(number):
+        raise ValueError(f"{who}: {name} must be a positive number, got {value!r}")
+    return number
 
 
-def _non_negative(name: str, value: float) -> float:
-    if not is_number(value) or not value >= 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
-    return float(value)
+def _non_negative(who: str, name: str, value: float) -> float:
+    number = as_real(value)
+    if number is None or not number >= 0 or not math.isfinite(number):
+        raise ValueError(f"{who}: {name} must be a finite non-negative number, got {value!r}")
+    return number
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(who: str, name: str, value: Any) -> int:
     # a whole number only: int() would quietly cut step_size=1.5 to 1
     if not is_number(value) or not math.isfinite(value) or not float(value).is_integer() \
             or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -47,7 +49,7 @@ def constant(lr: float) -> Schedule:
     >>> schedules.constant(0.1)(5)
     0.1
     """
-    lr = _positive("lr", lr)
+    lr = _positive("constant", "lr", lr)
     return _named(_constant, f"constant({lr})", lr)
 
 
@@ -62,9 +64,9 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     >>> [s(t) for t in (1, 2, 3, 4, 5)]
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    lr = _positive("lr", lr)
-    step_size = _positive_int("step_size", step_size)
-    gamma = _positive("gamma", gamma)
+    lr = _positive("step_decay", "lr", lr)
+    step_size = _positive_int("step_decay", "step_size", step_size)
+    gamma = _positive("step_decay", "gamma", gamma)
     return _named(_step_decay, f"step_decay({lr}, step_size={step_size}, gamma={gamma})",
                   lr, step_size, gamma)
 
@@ -78,8 +80,8 @@ def exponential(lr: float, gamma: float) -> Schedule:
     >>> schedules.exponential(1.0, 0.5)(3)
     0.25
     """
-    lr = _positive("lr", lr)
-    gamma = _positive("gamma", gamma)
+    lr = _positive("exponential", "lr", lr)
+    gamma = _positive("exponential", "gamma", gamma)
     return _named(_exponential, f"exponential({lr}, gamma={gamma})", lr, gamma)
 
 
@@ -93,10 +95,10 @@ def inverse_time(lr: float, decay: float = 1.0, power: float = 1.0) -> Schedule:
     >>> schedules.inverse_time(1.0, decay=1.0)(3)
     0.3333333333333333
     """
-    lr = _positive("lr", lr)
+    lr = _positive("inverse_time", "lr", lr)
     # a NaN decay or power gave NaN step sizes only when used; a negative power a growing one
-    decay = _non_negative("decay", decay)
-    power = _non_negative("power", power)
+    decay = _non_negative("inverse_time", "decay", decay)
+    power = _non_negative("inverse_time", "power", power)
     return _named(_inverse_time, f"inverse_time({lr}, decay={decay}, power={power})",
                   lr, decay, power)
 
@@ -112,12 +114,14 @@ def cosine(lr: float, t_max: int, lr_min: float = 0.0) -> Schedule:
     >>> [round(s(t), 3) for t in (1, 2, 3, 4)]
     [1.0, 0.5, 0.0, 0.0]
     """
-    lr = _positive("lr", lr)
-    t_max = _positive_int("t_max", t_max)
+    lr = _positive("cosine", "lr", lr)
+    t_max = _positive_int("cosine", "t_max", t_max)
     # a rate below 0 (or above lr, annealing upwards) is no step size
-    if not is_number(lr_min) or not 0 <= lr_min <= lr:
-        raise ValueError(f"lr_min must be a number in [0, lr] = [0, {lr}], got {lr_min!r}")
-    lr_min = float(lr_min)
+    number = as_real(lr_min)
+    if number is None or not 0 <= number <= lr:
+        raise ValueError(f"cosine: lr_min must be a number in [0, lr] = [0, {lr}], got "
+                         f"{lr_min!r}")
+    lr_min = number
     return _named(_cosine, f"cosine({lr}, t_max={t_max}, lr_min={lr_min})", lr, t_max, lr_min)
 
 
@@ -132,17 +136,26 @@ def _constant(text: str, lr: float, t: int) -> float:
 
 def _step_decay(text: str, lr: float, step_size: int, gamma: float, t: int) -> float:
     _check_step(text, t)
-    return lr * gamma ** ((t - 1) // step_size)
+    try:
+        return lr * gamma ** ((t - 1) // step_size)
+    except OverflowError:  # gamma > 1, long after the start: Python's float ** raises
+        return math.inf
 
 
 def _exponential(text: str, lr: float, gamma: float, t: int) -> float:
     _check_step(text, t)
-    return lr * gamma ** (t - 1)
+    try:
+        return lr * gamma ** (t - 1)
+    except OverflowError:  # gamma > 1, long after the start: Python's float ** raises
+        return math.inf
 
 
 def _inverse_time(text: str, lr: float, decay: float, power: float, t: int) -> float:
     _check_step(text, t)
-    return lr / (1.0 + decay * (t - 1)) ** power
+    try:
+        return lr / (1.0 + decay * (t - 1)) ** power
+    except OverflowError:  # the denominator outgrew the floats: the step size is 0
+        return 0.0
 
 
 def _cosine(text: str, lr: float, t_max: int, lr_min: float, t: int) -> float:
@@ -153,7 +166,12 @@ def _cosine(text: str, lr: float, t_max: int, lr_min: float, t: int) -> float:
 
 def _check_step(text: str, t: int) -> None:
     # PyTorch's epochs count from 0, and t = 0 gave a step size above lr without a word
-    if not t >= 1:
+    try:
+        first = t >= 1
+    except TypeError:  # (None or a string: Python's own message named neither)
+        raise TypeError(f"{text}: t must be a step number (1 for the first step), got "
+                        f"{type(t).__name__} {t!r:.60}") from None
+    if not first:
         raise ValueError(f"{text}: t counts the steps from 1 (the first step), got {t!r}")
 
 
@@ -173,6 +191,29 @@ def _named(formula: Callable[..., float], text: str, *parameters: Any) -> Schedu
 def is_number(value: Any) -> bool:
     """A real number (NumPy's too), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def as_real(value: Any) -> float | None:
+    """``value`` as a float when it is a real number or a 0-d array or tensor of one
+    (NumPy's, wonderland's, PyTorch's: ``lr=torch.tensor(0.1)`` is PyTorch's habit);
+    ``None`` for anything else (bools, strings, arrays of several numbers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wonderland.optim.schedules import as_real
+    >>> as_real(np.array(0.5)), as_real(2), as_real(True), as_real("0.1")
+    (0.5, 2.0, None, None)
+    """
+    if is_number(value):
+        return float(value)
+    if getattr(value, "shape", None) == () and not isinstance(value, str | bytes) and \
+            getattr(getattr(value, "dtype", None), "kind", "f") in "fiu":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def as_schedule(lr: float | Schedule) -> Schedule:
