@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LinearSegmentedColormap, ListedColormap, LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from ..tensor import Tensor, no_grad
 
@@ -28,6 +31,7 @@ CONTOUR_CMAP = LinearSegmentedColormap.from_list("wonderland_greys", ["#8a8a8a",
 START_STYLE = dict(marker="o", s=30, c="white", edgecolors="black", linewidths=0.8)
 END_STYLE = dict(marker="*", s=130, c="#ffd400", edgecolors="black", linewidths=0.8)
 OFF_PLOT_STYLE = dict(marker="X", s=70, c="#ffd400", edgecolors="black", linewidths=0.8)
+NOT_FINITE_STYLE = dict(marker="X", s=70, c="black", edgecolors="#ffd400", linewidths=0.8)
 #: Margin around paths that leave the box, as a fraction of the box's width (height).
 MARGIN = 0.03
 
@@ -40,8 +44,15 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> tuple[Figure, A
 
 
 def _outside_legend(ax: Any, handles: list[Any], labels: list[str], **kwargs: Any) -> Any:
-    """A legend to the right of the axes, where it cannot cover what they show."""
+    """A legend to the right of the axes, where it cannot cover what they show.
+
+    In a figure without a layout engine (``plt.subplots()``'s default) nothing makes room
+    for a legend outside the axes, and the saved figure would cut it off: there it goes
+    inside, where matplotlib finds the emptiest corner."""
     columns = 1 if len(handles) <= 16 else math.ceil(len(handles) / 16)
+    if ax.figure.get_layout_engine() is None:
+        return ax.legend(handles, labels, loc="best", fontsize=8, ncols=columns,
+                         framealpha=0.85, **kwargs)
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                      borderaxespad=0.0, fontsize=8, ncols=columns, **kwargs)
 
@@ -76,8 +87,9 @@ def _paths(results: Any) -> list[np.ndarray]:
             paths.extend(array if array.ndim == 3 else [array])
     for p in paths:
         if p.ndim != 2 or p.shape[1] != 2:
-            raise ValueError(f"contour_paths: paths must be points in the plane, got shape "
-                             f"{p.shape}")
+            raise ValueError(f"contour_paths: results must hold paths of points in the "
+                             f"plane, shape (T, 2); got a path of shape {p.shape} (it draws "
+                             f"2-D problems: see a 1-D one with loss_curve)")
     return paths
 
 
@@ -206,12 +218,38 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     xs = np.linspace(*view[0], resolution)
     ys = np.linspace(*view[1], resolution)
     values = _grid_values(f, xs, ys)
-    contour = ax.contourf(xs, ys, values, levels=levels, cmap=CONTOUR_CMAP, zorder=0)
-    ax.contour(xs, ys, values, levels=contour.levels, colors="#5a5a5a", linewidths=0.3,
-               alpha=0.6, zorder=1)
+    finite = values[np.isfinite(values)]
+    constant = finite.size > 0 and float(np.ptp(finite)) <= 1e-12 * max(1.0, float(
+        np.abs(finite).max()))
+    spread = None
+    if constant:
+        # contourf would invent levels 1e-14 apart (a colour bar labelled "1e-14+1"): one
+        # flat band, and a colour bar with the one value f takes
+        value = float(finite[0])
+        half = 0.5 * max(1.0, abs(value))
+        contour = ax.contourf(xs, ys, np.full_like(values, value), cmap=CONTOUR_CMAP,
+                              levels=[value - half, value + half], zorder=0)
+    else:
+        spread = _log_levels(finite, levels)
+        # f >= 0 over several decades (Rosenbrock's valley): evenly spaced levels put the
+        # whole valley in one band, where the paths run; log-spaced ones show it
+        contour = ax.contourf(xs, ys, values, levels=levels if spread is None else spread,
+                              cmap=CONTOUR_CMAP, zorder=0,
+                              **({} if spread is None else dict(
+                                  norm=LogNorm(spread[0], spread[-1]), extend="min")))
+        ax.contour(xs, ys, values, levels=contour.levels, colors="#5a5a5a", linewidths=0.3,
+                   alpha=0.6, zorder=1)
     # a figure of its own: the colour bar on the right, the legend right of it (outside
     # every axes); in a given ``ax``: the colour bar below, the legend right of ``ax``
-    fig.colorbar(contour, ax=ax, label="f(x)", location="right" if own_figure else "bottom")
+    bar = fig.colorbar(contour, ax=ax, label=f"f(x) = {value:g} everywhere" if constant
+                       else "f(x)" if spread is None else "f(x) (log-spaced levels)",
+                       location="right" if own_figure else "bottom")
+    if constant:
+        bar.set_ticks([value], labels=[f"{value:g}"])
+    elif spread is not None:  # whole decades, not the levels' 1.19554×10¹
+        powers = np.arange(math.ceil(math.log10(spread[0])),
+                           math.floor(math.log10(spread[-1])) + 1)
+        bar.set_ticks(10.0 ** powers, labels=[f"$10^{{{k}}}$" for k in powers])
     handles: list[Any] = []
     labels: list[str] = []
     if view != box:
@@ -232,7 +270,7 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
         handles.append(ax.scatter(starts[:, 0], starts[:, 1], zorder=4, clip_on=False,
                                   **START_STYLE))
         labels.append("start")
-        inside, beyond = [], []
+        inside, beyond, lost = [], [], []
         for p in paths:
             end = p[-1]
             if np.all(np.isfinite(end)) and view[0][0] <= end[0] <= view[0][1] and \
@@ -240,8 +278,13 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
                 inside.append(end)
                 continue
             mark = _exit_point(p, view)
-            if mark is not None:
-                beyond.append(mark)
+            if mark is None:
+                continue
+            # a path that turned inf/NaN inside the plot has no end to point to: its last
+            # finite point is marked for what it is, not as an end "beyond the plot"
+            last = p[np.isfinite(p).all(axis=1)][-1]
+            (lost if not np.isfinite(end).all() and np.array_equal(mark, last)
+             else beyond).append(mark)
         if inside:
             ends = np.array(inside)
             handles.append(ax.scatter(ends[:, 0], ends[:, 1], zorder=5, clip_on=False,
@@ -252,17 +295,37 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
             handles.append(ax.scatter(marks[:, 0], marks[:, 1], zorder=5, clip_on=False,
                                       **OFF_PLOT_STYLE))
             labels.append("end beyond the plot,\ndrawn at its edge")
+        if lost:
+            marks = np.array(lost)
+            handles.append(ax.scatter(marks[:, 0], marks[:, 1], zorder=5, clip_on=False,
+                                      **NOT_FINITE_STYLE))
+            labels.append("last finite point, then\ninf/NaN (beyond any plot)")
     ax.set_xlim(*view[0])
     ax.set_ylim(*view[1])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(title or ("descent path from 1 starting point" if len(paths) == 1 else
+    ax.set_title(title or ("f(x) over the box (no descent paths given)" if not paths else
+                           "descent path from 1 starting point" if len(paths) == 1 else
                            f"descent paths from {len(paths)} starting points"))
     if handles and own_figure:
         fig.legend(handles, labels, loc="outside right upper", fontsize=8)
     elif handles:
         _outside_legend(ax, handles, labels)
     return fig
+
+
+def _log_levels(values: np.ndarray, count: int) -> np.ndarray | None:
+    """Log-spaced contour levels when ``f >= 0`` spans three decades or more above its
+    lowest percentile (None otherwise)."""
+    if values.size == 0 or float(values.min()) < 0:
+        return None
+    positive = values[values > 0]
+    if positive.size == 0:
+        return None
+    floor, top = float(np.percentile(positive, 1)), float(positive.max())
+    if top < 1e3 * floor:
+        return None
+    return np.geomspace(floor, top, max(2, count))
 
 
 def _check_limits(name: str, lim: Any) -> None:
@@ -289,6 +352,13 @@ def _is_scalar(value: Any) -> bool:
 def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarray]]:
     """``(default label, values)`` per series: one per result, one per row of a batched
     result, one per array."""
+    if _is_dataframe(results):
+        # a history table (one column per metric or run): a curve per column, named by it;
+        # np.asarray(...).ravel() would interleave the columns into one zig-zag
+        return [(str(name), np.asarray(results[name], dtype=float).ravel())
+                for name in results.columns]
+    if _is_pandas_series(results) and results.name is not None:
+        return [(str(results.name), np.asarray(results, dtype=float).ravel())]
     items = results if isinstance(results, (list, tuple)) else [results]
     if not items:
         raise ValueError(f"{who}: nothing to draw: give a minimize result, a list of them, "
@@ -330,6 +400,15 @@ def _series(results: Any, attribute: str, who: str) -> list[tuple[str, np.ndarra
     return series
 
 
+def _is_dataframe(value: Any) -> bool:
+    return hasattr(value, "columns") and hasattr(value, "iloc") and getattr(value, "ndim",
+                                                                           0) == 2
+
+
+def _is_pandas_series(value: Any) -> bool:
+    return hasattr(value, "iloc") and hasattr(value, "name") and getattr(value, "ndim", 0) == 1
+
+
 def _groups(results: Any, attribute: str, labels: Sequence[str] | None, who: str
             ) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
     """``(legend label, [(line label, values), ...])`` per colour."""
@@ -358,6 +437,15 @@ def _colors(n: int) -> list[Any]:
     return list(plt.get_cmap("viridis")(np.linspace(0.0, 0.92, n)))
 
 
+#: Above this many curves of default names (``start i``, ``run k``), a colour bar keyed by
+#: the curve's number replaces the legend, which would crowd out the axes.
+MANY_CURVES = 12
+#: Values beyond this magnitude (a diverging run's, near float64's largest) would make
+#: matplotlib's default margins overflow to inf: the limits are then set here.
+EXTREME = 1e300
+DEFAULT_NAME = re.compile(r"^((run|series) \d+, )?(run|series|start) \d+$")
+
+
 def _draw_groups(ax: Any, groups: list[tuple[str, list[tuple[str, np.ndarray]]]],
                  positive: bool = False) -> None:
     handles, names = [], []
@@ -374,22 +462,88 @@ def _draw_groups(ax: Any, groups: list[tuple[str, list[tuple[str, np.ndarray]]]]
             if j == 0:
                 handles.append(line)
                 names.append(name if alone else f"{name} ({len(members)} runs)")
-    if handles:
+    if len(handles) > MANY_CURVES and all(DEFAULT_NAME.match(n) for n in names):
+        # dozens of "start i" entries say no more than a colour scale of i does
+        mappable = ScalarMappable(Normalize(0, len(handles) - 1), _curve_cmap())
+        kind = names[0].rsplit(" ", 1)[0]
+        ax.figure.colorbar(mappable, ax=ax, label=f"curve: {kind} i", pad=0.02)
+    elif handles:
         legend = _outside_legend(ax, handles, names)
         for handle in legend.legend_handles:
             handle.set_alpha(1.0)
             handle.set_linewidth(2.0)
+    # iterations are whole numbers (MaxNLocator still splits an axis under one unit wide)
+    longest = max((v.size for _, members in groups for _, v in members), default=0)
+    ax.xaxis.set_major_locator(FixedLocator([0]) if longest <= 1 else
+                               MaxNLocator(integer=True))
 
 
-def loss_curve(results: Any, ax: Any = None, log: bool = False, title: str | None = None,
-               labels: Sequence[str] | None = None) -> Figure:
+def _curve_cmap() -> Any:
+    """The colours of :func:`_colors` for many curves, as a colour map."""
+    return ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, 0.92, 256)))
+
+
+def _finite_limits(ax: Any, log: bool) -> None:
+    """Vertical limits from the finite values drawn, when matplotlib's own would overflow.
+
+    A diverging run's objective or gradient norm climbs to ~1e308 before it turns inf; the
+    default 5% margins then reach inf and the figure fails to draw (``arange: cannot
+    compute length``) or shows limits that leave the curves out."""
+    values = np.concatenate([np.asarray(line.get_ydata(), dtype=float).ravel()
+                             for line in ax.get_lines()] or [np.zeros(0)])
+    values = values[np.isfinite(values) & ((values > 0) if log else True)]
+    if values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    if log:
+        if high <= EXTREME and low >= 1.0 / EXTREME:
+            return
+        a, b = math.log10(low), math.log10(high)
+        pad = min(0.05 * (b - a), 0.5) or 0.5  # half a decade at most: no empty decades
+        ax.set_ylim(10.0 ** max(a - pad, -307.0), 10.0 ** min(b + pad, 308.25))
+        # matplotlib's LogLocator places ticks a stride beyond the limits, and 10 ** 350
+        # overflows while drawing ("cannot convert float infinity to integer"): decades
+        # inside the limits only
+        stride = next(k for k in (1, 2, 5, 10, 20, 25, 50, 100, 200) if k * 8 >= b - a)
+        first = stride * math.ceil(max(a - pad, -307.0) / stride)  # round decades
+        ax.yaxis.set_major_locator(FixedLocator(
+            10.0 ** np.arange(first, math.floor(min(b + pad, 308.25)) + 1, stride)))
+        ax.yaxis.set_minor_locator(NullLocator())
+        return
+    if max(abs(low), abs(high)) <= EXTREME:
+        return
+    # halves first: high - low itself can overflow; the limits stay where matplotlib's
+    # tick arithmetic (differences of limits) cannot overflow either
+    pad = 0.1 * (high / 2 - low / 2) or 0.05 * abs(high)
+    bound = np.finfo(float).max / 4
+    ax.set_ylim(max(low - pad, -bound), min(high + pad, bound))
+
+
+def _auto_log(groups: list[tuple[str, list[tuple[str, np.ndarray]]]]) -> bool:
+    """A log axis when every value is positive and they span three decades or more (a
+    curve falling from 1e3 to 1e-3 is otherwise flat on the floor after a few steps)."""
+    values = np.concatenate([v.ravel() for _, members in groups for _, v in members])
+    values = values[~np.isnan(values)]
+    if values.size == 0 or not np.all(values > 0):
+        return False
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and float(finite.max()) >= 1e3 * float(finite.min())
+
+
+def loss_curve(results: Any, ax: Any = None, log: bool | None = None,
+               title: str | None = None, labels: Sequence[str] | None = None) -> Figure:
     """The objective ``f(x_t)`` along the iterations, one labelled curve per result or
     per batched row, the legend outside the axes.
 
     ``results``: a ``minimize`` result (batched or not), a list of them, arrays of values,
-    or a dict ``{label: results}`` that draws each entry's curves in one colour under one
-    legend entry. ``labels`` names the curves of a list (default: ``run k``,
-    ``start i``).
+    a pandas DataFrame (a curve per column, named by it), or a dict ``{label: results}``
+    that draws each entry's curves in one colour under one legend entry. ``labels`` names
+    the curves of a list (default: ``run k``, ``start i``); more than a dozen curves of
+    default names get a colour bar of their number instead of a legend.
+
+    ``log``: a log axis for ``f``; by default (None) when every value is positive and
+    they span three decades or more. Values too large to draw with margins (a diverging
+    run's, near 1e308) set the limits from the finite values.
 
     Examples
     --------
@@ -400,8 +554,12 @@ def loss_curve(results: Any, ax: Any = None, log: bool = False, title: str | Non
     >>> fig = wl.plot.loss_curve([[3.0, 2.0], [4.0, 1.0]], labels=["GD", "momentum"])
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['GD', 'momentum']
+    >>> wl.plot.loss_curve([1e3, 1.0, 1e-3]).axes[0].get_yscale()
+    'log'
     """
     groups = _groups(results, "fun", labels, "loss_curve")
+    if log is None:
+        log = _auto_log(groups)
     for _, members in groups if log else ():
         for label, values in members:
             if not np.any(values > 0):  # nothing a log axis can show
@@ -409,11 +567,14 @@ def loss_curve(results: Any, ax: Any = None, log: bool = False, title: str | Non
                                  f"{label!r} has none (its least is {np.nanmin(values):.4g}); "
                                  f"draw it with log=False, or shift f by its minimum")
     fig, ax = _axes(ax, figsize=(7.0, 4.5))
-    _draw_groups(ax, groups, positive=log)
-    if log:
-        ax.set_yscale("log")
+    # (autoscaling values near 1e308 overflows before _finite_limits replaces the limits)
+    with np.errstate(over="ignore"):
+        _draw_groups(ax, groups, positive=log)
+        if log:
+            ax.set_yscale("log")
+        _finite_limits(ax, log)
     ax.set_xlabel("iteration t")
-    ax.set_ylabel("objective f(x_t)")
+    ax.set_ylabel("objective f(x_t)" + (" (log scale)" if log else ""))
     ax.set_title(title or "loss curve: f(x_t) along the iterations")
     ax.grid(True, alpha=0.3)
     return fig
@@ -435,9 +596,12 @@ def grad_norms(results: Any, ax: Any = None, title: str | None = None,
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['gd (2 runs)', 'momentum']
     """
+    groups = _groups(results, "grad_norm", labels, "grad_norms")
     fig, ax = _axes(ax, figsize=(7.0, 4.5))
-    _draw_groups(ax, _groups(results, "grad_norm", labels, "grad_norms"), positive=True)
-    ax.set_yscale("log")
+    with np.errstate(over="ignore"):  # as in loss_curve
+        _draw_groups(ax, groups, positive=True)
+        ax.set_yscale("log")
+        _finite_limits(ax, log=True)
     ax.set_xlabel("iteration t")
     ax.set_ylabel("gradient norm ‖∇f(x_t)‖")
     ax.set_title(title or "gradient norm ‖∇f(x_t)‖ along the iterations")

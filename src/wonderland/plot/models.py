@@ -7,6 +7,7 @@ own): these functions only call ``predict``, ``predict_proba`` or
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -111,7 +112,11 @@ def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = No
                          f"{target.shape[0]}")
     names = _names(model, X, table.shape[1])
     fitted = _ask(model, "predict", table, names).ravel()
-    heading = title or f"{type(model).__name__}: R² = {_r2(target, fitted):.3f}"
+    r2 = _r2(target, fitted)
+    # R² divides by the target's spread: with none (a constant target) it is undefined,
+    # which a title reading "R² = nan" does not say
+    heading = title or (f"{type(model).__name__}: R² = {r2:.3f}" if math.isfinite(r2) else
+                        f"{type(model).__name__}: R² undefined (constant target)")
     if feature is not None:
         column = names.index(feature) if isinstance(feature, str) and feature in names \
             else feature
@@ -137,8 +142,10 @@ def _against_feature(model: Any, table: np.ndarray, target: np.ndarray, fitted: 
     ax.scatter(x, target, label="data", **DATA_STYLE)
     if table.shape[1] == 1:
         grid = np.linspace(x.min(), x.max(), 200)[:, None]
+        # one distinct x: the "line" has no length, so its one point is marked
         ax.plot(grid[:, 0], _ask(model, "predict", grid, names).ravel(), color=FIT_COLOR,
-                linewidth=2, label="fitted line")
+                linewidth=2, label="fitted line",
+                marker="D" if x.min() == x.max() else None, markevery=[0])
     else:
         ax.scatter(x, fitted, s=12, c=FIT_COLOR, marker="x", label="fitted values")
     ax.set_xlabel(names[column])
@@ -294,6 +301,10 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     >>> fig.axes[0].get_title()
     'LogisticRegression: decision boundary'
     """
+    if not hasattr(model, "classes_") and (hasattr(model, "predict_proba") or getattr(
+            model, "_estimator_type", None) == "classifier"):
+        raise TypeError(f"decision_boundary: {type(model).__name__} is not fitted yet (it "
+                        f"has no classes_); call model.fit(X, y) first")
     if not hasattr(model, "classes_"):  # (a regressor's values are no classes)
         raise TypeError(f"decision_boundary: {type(model).__name__} is not a fitted "
                         f"classifier (it has no classes_); draw a regression with "
@@ -320,7 +331,10 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
                          f"first {labels[first].tolist()!r} at row {first}; the model's "
                          f"classes are {np.asarray(classes).tolist()}")
     names = _names(model, X, 2)
-    margin = 0.05 * np.ptp(table, axis=0) + 1e-12
+    # a feature that does not vary gets a margin of its own size (or 0.5): 1e-12 drew an
+    # axis 2e-12 wide, its tick labels under a "1e-12+1" offset
+    spread = np.ptp(table, axis=0)
+    margin = np.where(spread > 0, 0.05 * spread, 0.5 * np.maximum(np.abs(table[0]), 1.0))
     low, high = table.min(axis=0) - margin, table.max(axis=0) + margin
     U, V = np.meshgrid(np.linspace(low[0], high[0], resolution),
                        np.linspace(low[1], high[1], resolution))
