@@ -106,7 +106,14 @@ def run(args: argparse.Namespace) -> int:
     def warn(line: str) -> None:
         sys.stderr.write(line + "\n")
 
-    result = run_tour(out, quick=quick, progress=getattr(args, "progress", True), echo=warn)
+    try:
+        result = run_tour(out, quick=quick, progress=getattr(args, "progress", True),
+                          echo=warn)
+    except OSError as exc:
+        # the folder passed the check above but went away, turned read-only or filled up
+        # during the run: the same one line (and status) as a folder refused at the start
+        raise CommandError(f"argument --out: cannot write into {args.out!r}: "
+                           f"{exc.strerror or exc}", status=2) from None
     mode = "quick" if quick else "full"
     print(f"wonderland tour ({mode} run, {result.seconds:.1f} s): every part of the text, "
           "computed by wonderland")

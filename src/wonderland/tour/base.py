@@ -56,6 +56,8 @@ def fmt(value: Any, spec: str = "") -> str:
     --------
     >>> fmt(0.123456), fmt(3), fmt((4, 4)), fmt(-0.50495, ".4f"), fmt([1.0, 2.5])
     ('0.1235', '3', '(4, 4)', '-0.5050', '1, 2.5')
+    >>> fmt(0.0, ".1e"), fmt(3e-5, ".1e")
+    ('0', '3.0e-05')
     """
     if isinstance(value, tuple):
         return str(tuple(int(v) if isinstance(v, (int, np.integer)) else v for v in value))
@@ -66,6 +68,8 @@ def fmt(value: Any, spec: str = "") -> str:
     if isinstance(value, (int, np.integer)):
         return format(int(value), spec)
     if isinstance(value, (float, np.floating)):
+        if value == 0 and spec.endswith(("e", "E")):
+            return "0"  # an exact zero (two modes agreeing to the bit), not "0.0e+00"
         return format(float(value), spec or ".4g")
     return str(value)
 

@@ -11,7 +11,9 @@ import base64
 import contextlib
 import html
 import json
+import os
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 
 from .base import Section, jsonable
 
-__all__ = ["render_html", "summary", "terminal_table", "inline"]
+__all__ = ["render_html", "summary", "terminal_table", "inline", "minus_signs"]
 
 STYLE = """
 :root { --ink: #1d1d1f; --muted: #5f6368; --rule: #e3e3e3; --accent: #b8860b;
@@ -69,6 +71,22 @@ _SUB = re.compile(r"(?<![\w.])([A-Za-z])_(?:\{([^{}]+)\}|([A-Za-z0-9])(?!\w))")
 _SUP = re.compile(r"(?<![\w.])([A-Za-z])\^(?:\{([^{}]+)\}|\(([^()]+)\)|([A-Za-z0-9])(?!\w))")
 
 
+# a hyphen that is a minus sign: before a digit, not inside a word or a number (1e-8, 5-shot
+# and --quick keep theirs)
+_HYPHEN_MINUS = re.compile(r"(?<![\w.\-])-(?=\.?\d)")
+
+
+def minus_signs(text: str) -> str:
+    """Negative numbers with the minus sign (U+2212) the prose uses, not a hyphen.
+
+    Examples
+    --------
+    >>> minus_signs("f(0.51) = -0.5049, w = (-2.7, 3.9), h = 1e-8, 5-shot, --quick")
+    'f(0.51) = −0.5049, w = (−2.7, 3.9), h = 1e-8, 5-shot, --quick'
+    """
+    return _HYPHEN_MINUS.sub("\u2212", text)
+
+
 def _scripts(text: str) -> str:
     """Indices and powers of one-letter symbols as ``<sub>`` and ``<sup>``.
 
@@ -100,7 +118,8 @@ def inline(text: str) -> str:
         if i % 2:
             out.append(f"<code>{html.escape(part, quote=False)}</code>")
         else:
-            out.append(_scripts(_EM.sub(r"<em>\1</em>", html.escape(part, quote=False))))
+            out.append(_scripts(_EM.sub(r"<em>\1</em>",
+                                        minus_signs(html.escape(part, quote=False)))))
     return "".join(out)
 
 
@@ -114,7 +133,8 @@ def _table_html(table: Any) -> str:
     body = []
     for row in table.rows:
         cells = "".join(
-            f"<td class=\"num\">{html.escape(table.cell(j, v))}</td>" if _is_number(v)
+            f"<td class=\"num\">{minus_signs(html.escape(table.cell(j, v)))}</td>"
+            if _is_number(v)
             else f"<td>{html.escape(table.cell(j, v))}</td>" for j, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     note = f"<p class=\"note\">{inline(table.note)}</p>" if table.note else ""
@@ -125,8 +145,8 @@ def _table_html(table: Any) -> str:
 def _facts_html(section: Section) -> str:
     if not section.facts:
         return ""
-    rows = "".join(f"<tr><td>{inline(n.label)}</td><td class=\"num\">{html.escape(n.text)}"
-                   f"</td></tr>" for n in section.facts)
+    rows = "".join(f"<tr><td>{inline(n.label)}</td><td class=\"num\">"
+                   f"{minus_signs(html.escape(n.text))}</td></tr>" for n in section.facts)
     return (f"<table class=\"facts\"><caption>The numbers</caption><thead><tr><th>quantity"
             f"</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>")
 
@@ -240,6 +260,9 @@ def terminal_table(sections: Sequence[Section], width: int = 100) -> str:
     part     seconds  result
     -------  -------  ----------------------
     1. Demo      0.0  the answer: 42
+    >>> _ = s.number("w", "w", [-2.7443, 3.9112, 0.3297, 1.1668], ".4f", highlight=True)
+    >>> print(terminal_table([s], width=40).splitlines()[-2:])
+    ['                  w: -2.7443, 3.9112,', '                    0.3297, 1.1668']
     """
     names = [f"{s.index}. {s.title}" for s in sections]
     left = max([len("part"), *(len(n) for n in names)])
@@ -249,8 +272,11 @@ def terminal_table(sections: Sequence[Section], width: int = 100) -> str:
         results = s.highlight or ([f"FAILED: {s.error}"] if s.error else ["(no numbers)"])
         if s.error and s.highlight:
             results = [*results, f"FAILED: {s.error}"]
-        for k, text in enumerate(results):
-            text = text if len(text) <= rest else text[: rest - 1] + "…"
+        # a long result continues on the next line: cut short, "3.911…" would pass for a
+        # number
+        lines_of = [textwrap.wrap(text, rest, subsequent_indent="  ", break_long_words=False,
+                                  break_on_hyphens=False) or [""] for text in results]
+        for k, text in enumerate(line for wrapped in lines_of for line in wrapped):
             first = k == 0
             lines.append(f"{name if first else '':<{left}}  "
                          f"{f'{s.seconds:7.1f}' if first else ' ' * 7}  {text}")
@@ -275,20 +301,45 @@ def write_outputs(out: Path, sections: Sequence[Section], images: dict[str, byte
     """Write the PNGs, ``summary.json`` and ``report.html`` into ``out``; returns the
     report's path.
 
+    Every file is first written in full under a hidden temporary name and only then
+    renamed into place, ``report.html`` last: a run interrupted (Ctrl-C, a full disk)
+    while writing leaves the previous report, or none, never a truncated page that passes
+    for a complete one, and no temporary file behind.
+
     The PNGs an earlier tour wrote into ``out`` (its ``summary.json`` lists them) that
     this run does not write are removed: a quick run into the folder of a full one must
     not leave figures beside the report that it does not show. No other file is touched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from wonderland.tour.base import Section
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_outputs(Path(tmp), [Section("demo", 1, "Demo")], {}, quick=True,
+    ...                          seconds=1.0, version="0")
+    ...     sorted(p.name for p in Path(tmp).iterdir())
+    ['report.html', 'summary.json']
     """
     out.mkdir(parents=True, exist_ok=True)
-    for stale in _previous_pngs(out) - {f"{name}.png" for name in images}:
-        with contextlib.suppress(OSError):
-            (out / stale).unlink()
-    for name, data in images.items():
-        (out / f"{name}.png").write_bytes(data)
-    (out / "summary.json").write_text(
-        json.dumps(summary(sections, quick=quick, seconds=seconds, version=version),
-                   indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    report = out / "report.html"
-    report.write_text(render_html(sections, images, quick=quick, seconds=seconds,
-                                  version=version), encoding="utf-8")
-    return report
+    files: list[tuple[str, bytes]] = [(f"{name}.png", data) for name, data in images.items()]
+    files.append(("summary.json", (json.dumps(
+        summary(sections, quick=quick, seconds=seconds, version=version), indent=2,
+        ensure_ascii=False) + "\n").encode("utf-8")))
+    files.append(("report.html", render_html(sections, images, quick=quick, seconds=seconds,
+                                             version=version).encode("utf-8")))
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files:
+            temporary = out / f".{name}.partial"
+            staged.append((temporary, out / name))
+            temporary.write_bytes(data)
+        for stale in _previous_pngs(out) - {name for name, _ in files}:
+            with contextlib.suppress(OSError):
+                (out / stale).unlink()
+        for temporary, final in staged:  # report.html last: it appears only when complete
+            os.replace(temporary, final)
+    finally:
+        for temporary, _ in staged:  # left only when writing failed or was interrupted
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+    return out / "report.html"

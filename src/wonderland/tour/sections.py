@@ -19,7 +19,7 @@ from matplotlib import patheffects
 from matplotlib.ticker import MaxNLocator
 
 from .base import Context, Section, SectionSpec
-from .figures import COLORS, contour, matrix_panel, new_figure
+from .figures import COLORS, contour, matrix_panel, new_figure, plain_log_ticks
 
 __all__ = ["SECTIONS", "tensors", "derivatives", "gradient_descent", "losses",
            "least_squares", "logistic_regression", "datasets_and_shift", "pretrained"]
@@ -1411,6 +1411,7 @@ def datasets_and_shift(ctx: Context, s: Section) -> None:
                 ha="center", va="top", color="white", fontsize=10, fontweight="bold")
     ax.set_xticks([0, 1], [f"random split\n(mean of {repeats})", f"split by\n{feature}"])
     ax.set_ylim(50, 100)
+    ax.set_xlabel("how the tumours were split into train and test halves")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"accuracy drops by {100 * drop:.1f} points", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
@@ -1428,8 +1429,9 @@ def datasets_and_shift(ctx: Context, s: Section) -> None:
     ax.plot(pos[flagged] + 0.2, report_shift.statistic[idx][flagged] + 0.03, "v",
             color="black", ms=4, label="flagged (BH-adjusted p ≤ 0.05)")
     ax.set_xticks(pos, [names[i] for i in idx], rotation=60, ha="right", fontsize=7)
+    ax.set_xlabel("feature (largest shift first)")
     ax.set_ylabel("KS statistic (max gap of the CDFs)")
-    ax.set_title("shift_report, feature by feature", fontsize=10)
+    ax.set_title("the shift test (wl.data.shift_report), feature by feature", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     s.figure("shift_report",
@@ -1538,15 +1540,15 @@ def pretrained(ctx: Context, s: Section) -> None:
     for k in shots:
         s.number(f"fewshot_{k}_raw", f"{k}-shot, off-centre digits 5–9: linear head on raw "
                  "pixels", off["raw pixels"][k], ".1%",
-                 highlight="5-shot, raw pixels" if k == 5 else False)
+                 highlight="5-shot accuracy, raw pixels" if k == 5 else False)
         s.number(f"fewshot_{k}_random", f"{k}-shot, off-centre: linear head on an untrained "
                  "network's features", off["random network (untrained)"][k], ".1%")
         s.number(f"fewshot_{k}_embedding", f"{k}-shot, off-centre: linear head on the "
                  "pre-trained embedding", off["pre-trained embedding"][k], ".1%",
-                 highlight="5-shot, pre-trained embedding" if k == 5 else False)
+                 highlight="5-shot accuracy, pre-trained embedding" if k == 5 else False)
         s.number(f"fewshot_{k}_finetuned", f"{k}-shot, off-centre: whole network fine-tuned",
                  tuned_mean["fine-tuned network"][k], ".1%",
-                 highlight="5-shot, fine-tuned" if k == 5 else False)
+                 highlight="5-shot accuracy, fine-tuned" if k == 5 else False)
         s.number(f"fewshot_{k}_scratch", f"{k}-shot, off-centre: same network trained from "
                  "scratch", tuned_mean["same network from scratch"][k], ".1%")
         s.number(f"centred_{k}_raw", f"{k}-shot, centred digits: raw pixels",
@@ -1682,6 +1684,7 @@ def _digits_figure(net: Any, centred: np.ndarray, shifted: np.ndarray,
     ax = fig.add_subplot(grid[2])
     ax.plot(np.arange(1, len(history) + 1), history, "o-", color=COLORS["blue"], ms=3)
     ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy on digits 0–4 (nats)")
