@@ -108,8 +108,8 @@ def _scaled(p: Any, arity: int, raw: bool, uses_ans: bool = False) -> Callable[.
         d = p(m, ans, a) if unary else p(m, ans, a, b)
         # ones times d is d (the hand-over copies it if the user would share it); a large
         # d that nothing else holds takes the product in its own memory
-        if (id(g) in _units or type(g) is _ndarray and type(d) is _ndarray and
-                d.size >= _smallest) and type(d) is _ndarray and \
+        if type(d) is _ndarray and type(g) is _ndarray and \
+                (id(g) in _units or d.size >= _smallest) and \
                 d.shape == g.shape and d.dtype == g.dtype:
             if id(g) in _units:
                 return d
