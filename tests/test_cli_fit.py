@@ -6,27 +6,15 @@ import csv
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import wonderland as wl
+from cli_helpers import run_wonderland, write_csv
 
-
-def _wonderland(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wonderland", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def _write(path: Path, header: list[str], rows) -> Path:
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+_wonderland, _write = run_wonderland, write_csv
 
 
 @pytest.fixture

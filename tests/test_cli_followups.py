@@ -4,28 +4,17 @@ starts, and CSV files as spreadsheets and editors write them."""
 
 from __future__ import annotations
 
-import csv
 import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cli_helpers import run_wonderland, write_csv
 
-def _wonderland(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wonderland", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def _write(path: Path, header: list[str], rows) -> Path:
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+_wonderland, _write = run_wonderland, write_csv
 
 
 def _report_line(stdout: str, part: str) -> str:
