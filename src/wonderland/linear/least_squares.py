@@ -80,18 +80,27 @@ def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
         small = lam <= COLLINEAR_RTOL * top
         cond = float(top / lam[0]) if lam[0] > 0 else np.inf
         if np.any(small):
-            Vs = V[:, small]
-            loads = np.sqrt(np.sum(Vs * Vs, axis=1))
-            dependent = [int(j) for j in live[loads > _LOADING_TOL]]
-            for v in (Vs / root[:, None]).T:
-                full = np.zeros(d)
-                full[live] = v
-                null_vectors.append(full)
-    if null_vectors:
-        null, _ = np.linalg.qr(np.column_stack(null_vectors))
-    else:
-        null = np.zeros((d, 0))
-    return _Rank(null, [int(j) for j in np.flatnonzero(constant)], dependent, cond)
+            dependent = _dependencies(V[:, small], live, root, d, null_vectors)
+    return _Rank(_null_basis(null_vectors, d), [int(j) for j in np.flatnonzero(constant)],
+                 dependent, cond)
+
+
+def _dependencies(Vs: np.ndarray, live: np.ndarray, scale: np.ndarray, d: int,
+                  null_vectors: list) -> list[int]:
+    """The columns that load on the null directions ``Vs`` of the scaled ``live`` columns;
+    those directions, in the columns' own units, are appended to ``null_vectors``."""
+    for v in (Vs / scale[:, None]).T:
+        full = np.zeros(d)
+        full[live] = v
+        null_vectors.append(full)
+    loads = np.sqrt(np.sum(Vs * Vs, axis=1))
+    return [int(j) for j in live[loads > _LOADING_TOL]]
+
+
+def _null_basis(null_vectors: list, d: int) -> np.ndarray:
+    """An orthonormal basis of the span of ``null_vectors`` (``d`` rows, maybe no column)."""
+    return np.linalg.qr(np.column_stack(null_vectors))[0] if null_vectors \
+        else np.zeros((d, 0))
 
 
 def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> None:
@@ -170,6 +179,56 @@ def _ridge_cholesky(gram: np.ndarray, xty: np.ndarray, alpha: float) -> np.ndarr
     return scipy.linalg.cho_solve((factor, False), xty, check_finite=False)
 
 
+# solver="lstsq": a direction of the Jacobi-scaled centred data with singular value at
+# most this fraction of the largest counts as a dependency (QR/SVD loses about
+# log10(1/ratio) digits along it, as the normal equations do at COLLINEAR_RTOL)
+LSTSQ_RTOL = 1e-10
+
+
+def _analyse_data(Xc: np.ndarray, rank: _Rank) -> tuple[_Rank, tuple]:
+    """The dependencies of the centred (weighted) data ``Xc`` read from its own singular
+    values rather than from the Gram matrix: the constant columns of ``rank`` stay, the
+    other columns are Jacobi-scaled and a direction with ``σ <= LSTSQ_RTOL σmax`` is a
+    dependency. Returns the new rank and ``(live, norms, U, s, Vt)`` for ``_svd_solve``."""
+    d = Xc.shape[1]
+    constant = set(rank.constant)
+    live = np.array([j for j in range(d) if j not in constant], dtype=int)
+    null_vectors = [np.eye(d)[:, j] for j in rank.constant]
+    dependent: list[int] = []
+    cond = 1.0
+    norms = np.ones(0)
+    U, s, Vt = np.zeros((Xc.shape[0], 0)), np.zeros(0), np.zeros((0, 0))
+    if live.size:
+        norms = np.linalg.norm(Xc[:, live], axis=0)
+        norms = np.where(norms > 0, norms, 1.0)
+        U, s, Vt = scipy.linalg.svd(Xc[:, live] / norms, full_matrices=False,
+                                    check_finite=False)
+        full_s = np.zeros(live.size)
+        full_s[: s.size] = s  # more columns than rows: the missing ones are 0
+        top = max(full_s[0], np.finfo(float).tiny)
+        small = full_s <= LSTSQ_RTOL * top
+        cond = float((top / full_s[-1]) ** 2) if full_s[-1] > 0 else np.inf
+        if np.any(small):
+            V = np.zeros((live.size, live.size))
+            V[: Vt.shape[0]] = Vt
+            if Vt.shape[0] < live.size:  # complete the basis: the rows' null space
+                V = np.linalg.qr(np.vstack([Vt, np.eye(live.size)]).T)[0].T[: live.size]
+            dependent = _dependencies(V[small].T, live, norms, d, null_vectors)
+    return (_Rank(_null_basis(null_vectors, d), list(rank.constant), dependent, cond),
+            (live, norms, U, s, Vt))
+
+
+def _svd_solve(svd: tuple, yc: np.ndarray, d: int) -> np.ndarray:
+    """The least-squares coefficients from ``_analyse_data``'s SVD of the full-rank scaled
+    data (every live singular value resolved)."""
+    live, norms, U, s, Vt = svd
+    coef = np.zeros((d,) + yc.shape[1:])
+    if live.size:
+        root = _beside(norms, yc)
+        coef[live] = (Vt.T @ ((U.T @ yc) / _beside(s, yc))) / root
+    return coef
+
+
 def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return X - mean if np.any(mean) else np.array(X, dtype=np.float64, copy=True)
 
@@ -239,7 +298,10 @@ class LinearRegression(_LeastSquares):
     Collinear or duplicated columns (read from the Gram matrix: a direction ``u`` of the
     column correlation matrix ``C`` with ``uᵀCu <= 1e-10 λmax(C)``, or a constant
     column when there is an intercept) give a ``CollinearityWarning`` naming them and
-    the minimum-norm coefficients (those of the pseudo-inverse).
+    the minimum-norm coefficients (those of the pseudo-inverse). ``"lstsq"`` (and
+    ``"auto"`` when it picks it) reads the dependencies from the singular values of the
+    Jacobi-scaled centred data instead, ``σ <= 1e-10 σmax``: the Gram matrix squares the
+    condition number, and QR/SVD resolves columns that its rule would call dependent.
 
     Attributes
     ----------
@@ -289,29 +351,35 @@ class LinearRegression(_LeastSquares):
         X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
         n, d = summary.n_samples, summary.gram.shape[0]
         rank = _analyse(summary, fit_intercept)
-        if rank.deficient:
-            _warn_collinear(self, rank, d)
         solver = self.solver
         if solver == "auto":
             solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or X is None else "lstsq"
-        self.n_iter_ = 1
-        if solver == "normal":
-            coef = (_min_norm_normal(summary, rank) if rank.deficient
-                    else _cholesky_solve(summary.gram, summary.xty))
-        elif solver == "lstsq":
+        Xc = yc = None
+        if solver == "lstsq":
             Xc = _centred_copy(X, summary.x_mean)
             yc = y - summary.y_mean
             if weight is not None:  # rows scaled by √w: their squares weigh w
                 root = np.sqrt(weight)
                 Xc *= root[:, None]
                 yc = yc * _beside(root, y)
+            # the Gram matrix squares the condition number: its rule (1e-10 on C's
+            # eigenvalues) called columns correlated to 1 - 1e-10 dependent and returned
+            # the minimum-norm coefficients, which QR/SVD on the data resolves to ~6 digits
+            rank, svd = _analyse_data(Xc, rank)
+        if rank.deficient:
+            _warn_collinear(self, rank, d)
+        self.n_iter_ = 1
+        if solver == "normal":
+            coef = (_min_norm_normal(summary, rank) if rank.deficient
+                    else _cholesky_solve(summary.gram, summary.xty))
+        elif solver == "lstsq":
             if rank.deficient:
                 Q_full, _ = np.linalg.qr(rank.null, mode="complete")
                 Q = Q_full[:, rank.null.shape[1]:]
                 coef = Q @ scipy.linalg.lstsq(Xc @ Q, yc)[0] if Q.shape[1] else \
                     np.zeros(summary.xty.shape)
             else:
-                coef = scipy.linalg.lstsq(Xc, yc)[0]
+                coef = _svd_solve(svd, yc, d)
         else:
             coef = self._fit_gd(X, y, weight, summary, rank)
         self._set_solution(coef, summary)
@@ -324,7 +392,11 @@ class LinearRegression(_LeastSquares):
         d = X.shape[1]
         n = summary.n_samples  # (the sum of the weights)
         share = None if weight is None else weight / n
-        diag = np.diag(summary.gram)
+        diag = np.diag(summary.gram).copy()
+        # a constant column's centred sum of squares is rounding (1e-30, say): scaled by
+        # its root, that rounding became a gradient of order 1 along a column that cannot
+        # be fitted, and descent ran to max_iter
+        diag[rank.constant] = 0.0
         scale = np.sqrt(np.where(diag > 0, diag, n) / n)
         C = summary.gram / np.outer(scale, scale) / n
         lam = np.linalg.eigvalsh(C)
@@ -352,7 +424,14 @@ class LinearRegression(_LeastSquares):
         if intercept:  # the columns are centred: ȳ is the intercept's optimum, whatever w,
             theta0[d] = summary.y_mean  # so tol measures the fit of w, not of a large ȳ
         g0 = np.asarray(value_and_grad(mse)(theta0)[1])
-        tol = self.tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny)
+        # a start already optimal (an intercept-only problem) has a gradient of rounding
+        # error only, which tol times itself cannot undercut: floor the test at the
+        # rounding of the gradient (whose entries scale with the target's size), else
+        # such fits ran to max_iter and warned that they had not converged
+        y_size = float(np.sqrt(np.sum(np.square(summary.y_mean))
+                               + np.sum(summary.yty) / max(n, np.finfo(float).tiny)))
+        floor = 64.0 * np.finfo(float).eps * np.sqrt(theta0.size) * y_size
+        tol = max(self.tol * float(np.linalg.norm(g0)), floor, np.finfo(float).tiny)
         res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,
                              tol_grad=tol)
         _check_descent(self, res)

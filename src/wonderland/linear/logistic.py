@@ -692,9 +692,13 @@ def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
     if lipschitz == 0:  # X all zero, no intercept, no penalty: a constant objective, for
         W, c = _from_standardized(problem, theta0)  # which the start (p = 1/2) is optimal
         return W, c, [float(f0.item())], 0, "converged"
+    # the floor: rounding error of a gradient whose entries are O(1) in standardized
+    # coordinates; at a start already optimal (an intercept-only problem: the log-odds)
+    # tol times the initial norm was below it, and descent ran to max_iter with a warning
+    floor = 64.0 * np.finfo(float).eps * np.sqrt(theta0.size)
     res = optim.minimize(objective, theta0, method="gd", lr=1.0 / lipschitz,
                          max_iter=max_iter,
-                         tol_grad=tol * max(float(np.linalg.norm(g0)), np.finfo(float).tiny))
+                         tol_grad=max(tol * float(np.linalg.norm(g0)), floor))
     if res.reason == "diverged":
         raise RuntimeError("LogisticRegression: gradient descent diverged")
     W, c = _from_standardized(problem, np.asarray(res.x))
