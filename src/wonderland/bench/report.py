@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +44,9 @@ def _cells(r: dict[str, Any]) -> tuple[str, ...]:
         return (r["workload"], r["label"], "-", r["unit"], "-", "-", "-", "-", "",
                 f"{r['status']}: {r['error']}" if r["error"] else r["status"])
     ratio = "limit" if r["role"] == "limit" else fmt(r["ratio"]) if r["ratio"] else ""
-    spread = f"{100 * r['spread']:.0f}%" if r["spread"] is not None else "-"
+    # one round has no spread: "0%" would read as a perfectly steady figure
+    spread = (f"{100 * r['spread']:.0f}%" if r["spread"] is not None and r["rounds"] != 1
+              else "-")
     memory = f"{r['memory_bytes'] / 2**20:.1f} MiB" if r["memory_bytes"] is not None else ""
     return (r["workload"], r["label"], fmt(r["value"]), r["unit"], ratio,
             fmt(r["ratio_torch"]) if r["ratio_torch"] else "", spread, memory, r["check"],
@@ -58,14 +62,16 @@ def format_header(results: dict[str, Any]) -> str:
     ...            platform="Linux", numpy="2.0", wonderland="0.1.0", peers={}, missing={},
     ...            blas=[], seconds=1.0)
     >>> print(format_header(dict(environment=env, quick=True, rows=[])))
-    wonderland bench  2026-01-01T00:00:00  --quick  (1 s)
+    wonderland bench  2026-01-01T00:00:00  --quick  (workloads: 1.0 s)
       machine: cpu, 2 cores; Linux; python 3.11.9
       numpy 2.0, wonderland 0.1.0; peers: none
       BLAS: unknown
     """
     env = results["environment"]
     mode = "--quick" if results["quick"] else "full sizes"
-    lines = [f"wonderland bench  {env['date']}  {mode}  ({env.get('seconds', 0):.0f} s)",
+    took = env.get("seconds", 0)
+    took = f"{took:.1f}" if took < 10 else f"{took:.0f}"  # a quick W1 is "0.4 s", not "0 s"
+    lines = [f"wonderland bench  {env['date']}  {mode}  (workloads: {took} s)",
              f"  machine: {env['processor']}, {env['cores']} cores; {env['platform']}; "
              f"python {env['python']}"]
     peers = ", ".join(f"{k} {v}" for k, v in env["peers"].items()) or "none"
@@ -79,6 +85,27 @@ def format_header(results: dict[str, Any]) -> str:
     for peer, why in env["missing"].items():
         lines.append(f"  {peer}: {why}")
     return "\n".join(lines)
+
+
+def _loads(rows: Any) -> dict[str, float]:
+    loads: dict[str, float] = {}
+    for r in rows:
+        if isinstance(r.get("background_load_cores"), int | float):
+            loads[r["workload"]] = r["background_load_cores"]
+    return loads
+
+
+def disturbed(rows: Any) -> list[str]:
+    """The workloads of ``rows`` during which other processes used more than
+    ``DISTURBED`` cores.
+
+    Examples
+    --------
+    >>> disturbed([{"workload": "W1", "background_load_cores": 0.5},
+    ...            {"workload": "W5", "background_load_cores": 0.1}])
+    ['W1']
+    """
+    return [wid for wid, load in _loads(rows).items() if load > DISTURBED]
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -110,10 +137,11 @@ def format_table(results: dict[str, Any]) -> str:
             out.append("")
         out.append(line(cells))
     out += ["",
-            "median over interleaved rounds; spread = (max - min) / median; x limit = median / "
-            "the limit row's;",
-            "x torch = wonderland's median / its PyTorch row's; memory = peak of traced "
-            "allocations (tracemalloc) in one call;",
+            "median over interleaved rounds; spread = (max - min) / median of the rounds "
+            "(- for one round);",
+            "x limit = median / the limit row's; x torch = wonderland's median / its PyTorch "
+            "row's;",
+            "memory = peak of traced allocations (tracemalloc) in one call;",
             "jit rows: steady state (the first call, compile included, is in notes)"]
     out += results.get("footnotes", [])
     targets = results.get("targets", [])
@@ -123,14 +151,11 @@ def format_table(results: dict[str, Any]) -> str:
             got = "not measured" if t["ratio"] is None else (
                 f"{t['ratio']:.2f}  ({'met' if t['met'] else 'MISSED'})")
             out.append(f"  {t['text']}: {got}, target <= {t['at_most']}")
-    loads: dict[str, float] = {}
-    for r in results["rows"]:
-        if r.get("background_load_cores") is not None:
-            loads[r["workload"]] = r["background_load_cores"]
+    loads = _loads(results["rows"])
     if loads:
         out.append("CPU used by other processes during each workload, in cores: "
                    + ", ".join(f"{k} {v:.2f}" for k, v in loads.items()))
-        busy = [wid for wid, load in loads.items() if load > DISTURBED]
+        busy = disturbed(results["rows"])
         if busy:  # one line, however many workloads it names
             out.append(f"WARNING: other processes used more than {DISTURBED} cores during "
                        f"{', '.join(busy)}: "
@@ -151,6 +176,11 @@ def _plain(o: Any) -> Any:
 def write_json(results: dict[str, Any], path: str | Path) -> None:
     """Write every figure of ``results`` (times of every round included) to ``path``.
 
+    A plain file appears whole or not at all: it is written beside ``path`` under another
+    name and renamed, so that an interrupted write (Ctrl-C, a full disk) leaves no
+    truncated file, and an older run's file stays as it was. A link or a device
+    (``/dev/stdout``) is written in place.
+
     Examples
     --------
     >>> import tempfile, os
@@ -159,9 +189,79 @@ def write_json(results: dict[str, Any], path: str | Path) -> None:
     ...     read_json(tmp + "/r.json")["sizes"]
     {'W1': {'x0': 2.0}}
     """
-    with open(path, "w") as fh:
-        json.dump(results, fh, indent=1, default=_plain)
-        fh.write("\n")
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # /dev/stdout, a pipe: renaming onto it would replace the link or the device
+        with open(path, "w") as fh:
+            json.dump(results, fh, indent=1, default=_plain)
+            fh.write("\n")
+        return
+    fd, part = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.",
+                                suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(results, fh, indent=1, default=_plain)
+            fh.write("\n")
+        os.chmod(part, 0o666 & ~_umask())  # mkstemp's 0o600 would hide the file from others
+        os.replace(part, path)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: What every row needs for the chart: a file whose rows lack one is not a bench run
+#: (or one from an older version of it), said so rather than failing on a missing key.
+ROW_KEYS = ("workload", "label", "impl", "role", "status", "ratio")
+
+
+def check_results(results: Any, name: str = "the file") -> dict[str, Any]:
+    """``results`` if it has the shape ``write_json`` writes; else ``ValueError`` saying
+    what is wrong, in one line.
+
+    Examples
+    --------
+    >>> rows = [{"workload": "W1", "label": "x", "ratio": 2.0}]  # an older version's row
+    >>> check_results({"rows": rows}, "'old.json'")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'old.json' is not ...: its row 1 lacks 'impl', 'role', 'status' (an older ...)
+    >>> check_results({"rows": [], "environment": []}, "'x.json'")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'x.json' is not ...: its environment is a list, not an object
+    """
+    what = f"{name} is not the JSON of `wonderland bench --json`"
+    if not isinstance(results, dict) or not isinstance(results.get("rows"), list):
+        raise ValueError(f"{what}: it has no list of rows")
+    for key in ("environment", "sizes"):
+        if not isinstance(results.get(key, {}), dict):
+            raise ValueError(f"{what}: its {key} is {_a(results[key])}, not an object")
+    for key in ("targets", "footnotes"):
+        if not isinstance(results.get(key, []), list):
+            raise ValueError(f"{what}: its {key} is {_a(results[key])}, not a list")
+    for k, row in enumerate(results["rows"], 1):
+        if not isinstance(row, dict):
+            raise ValueError(f"{what}: its row {k} is {_a(row)}, not an object")
+        lacks = [key for key in ROW_KEYS if key not in row]
+        if lacks:
+            raise ValueError(f"{what}: its row {k} lacks {', '.join(map(repr, lacks))} "
+                             f"(an older version of it wrote the file?)")
+        ratio = row["ratio"]
+        if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, int | float)):
+            raise ValueError(f"{what}: the ratio of its row {k} is {ratio!r}, not a number")
+    return results
+
+
+def _a(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             type(None): "null"}
+    return names.get(type(value), "a number")
 
 
 def read_json(path: str | Path) -> dict[str, Any]:
@@ -179,12 +279,14 @@ def read_json(path: str | Path) -> dict[str, Any]:
             results = json.load(fh)
     except OSError as exc:
         raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        # a file cut short ends inside a string or before its closing brackets
+        short = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated")
+        cut = " (cut short?)" if short else ""
+        raise ValueError(f"{str(path)!r} is not JSON{cut}: {exc}") from None
+    except UnicodeDecodeError as exc:
         raise ValueError(f"{str(path)!r} is not JSON: {exc}") from None
-    if not isinstance(results, dict) or not isinstance(results.get("rows"), list):
-        raise ValueError(f"{str(path)!r} is not the JSON of `wonderland bench --json`: "
-                         f"it has no list of rows")
-    return results
+    return check_results(results, repr(str(path)))
 
 
 def plot_ratios(results: dict[str, Any], path: str | Path) -> int:
@@ -254,9 +356,14 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
                   + (f" ({notes})" if notes else ""))
     ax.set_ylabel("workload and implementation")
     env = results.get("environment", {})
-    ax.set_title("wonderland bench: each implementation against the hand-written limit\n"
-                 f"{env.get('date', '')}, {env.get('cores', '?')} cores, "
-                 f"{'--quick' if results.get('quick') else 'full sizes'}", fontsize=10)
+    title = ("wonderland bench: each implementation against the hand-written limit\n"
+             f"{env.get('date', '')}, {env.get('cores', '?')} cores, "
+             f"{'--quick' if results.get('quick') else 'full sizes'}")
+    busy = disturbed(r for r in results["rows"] if r.get("workload") in groups)
+    if busy:  # the table warns of it; a chart passed on alone must too
+        title += (f"\nDISTURBED: other processes used more than {DISTURBED} cores during "
+                  f"{', '.join(busy)}")
+    ax.set_title(title, fontsize=10, color="black")
     # one entry per colour that has a bar: the limit rows (numpy) are the line at 1, not
     # bars, and implementations without a colour of their own share one entry
     names: dict[str, list[str]] = {}
@@ -273,5 +380,5 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
     return fig
 
 
-__all__ = ["COLUMNS", "fmt", "format_header", "format_table", "plot_ratios", "ratio_figure",
-           "read_json", "write_json"]
+__all__ = ["COLUMNS", "ROW_KEYS", "check_results", "disturbed", "fmt", "format_header",
+           "format_table", "plot_ratios", "ratio_figure", "read_json", "write_json"]

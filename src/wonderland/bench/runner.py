@@ -235,6 +235,25 @@ def new_row(**fields: Any) -> dict[str, Any]:
     return row
 
 
+def round_spread(w: Workload, times: dict[str, list[float]]) -> tuple[int, float | None]:
+    """The rounds of a row and the spread ``(max - min) / median`` of its figure round by
+    round: for W4, whose figure is a quotient of two thunks' times, the spread of that
+    quotient, not of one thunk's time.
+
+    Examples
+    --------
+    >>> w = WORKLOADS["W4"](quick=True)
+    >>> round_spread(w, {"fwd": [1.0, 2.0], "vg": [2.0, 4.0]})  # v&g/fwd is 2 in both
+    (2, 0.0)
+    """
+    n = min(len(v) for v in times.values())
+    if n == 0:
+        return 0, None
+    figures = [w.value({k: v[i] for k, v in times.items()}) for i in range(n)]
+    middle = statistics.median(figures)
+    return n, ((max(figures) - min(figures)) / middle if middle else None)
+
+
 def _summarize(w: Workload, rows: list[_Row], load: float | None) -> list[dict[str, Any]]:
     def medians(row: _Row) -> dict[str, float] | None:
         if row.status != "ok" or not row.times:
@@ -254,9 +273,7 @@ def _summarize(w: Workload, rows: list[_Row], load: float | None) -> list[dict[s
                     memory_bytes=row.memory, medians_s=med, times_s=row.times,
                     first_call_s=row.first or None, background_load_cores=load)
         if value is not None and med is not None:
-            main = row.times["main"] if "main" in row.times else next(iter(row.times.values()))
-            d["rounds"] = len(main)
-            d["spread"] = (max(main) - min(main)) / statistics.median(main)
+            d["rounds"], d["spread"] = round_spread(w, row.times)
             if c.role != "info" and limit_value:
                 d["ratio"] = value / limit_value
             if w.vs_torch and c.impl == "wonderland" and torch_rows:
@@ -404,4 +421,4 @@ def run_bench(only: Iterable[str] | None = None, peers: Iterable[str] | None = N
 
 
 __all__ = ["DISTURBED", "LoadMeter", "blas_info", "environment", "machine_busy_s", "new_row",
-           "peak_traced_bytes", "run_bench", "run_workload", "settle"]
+           "peak_traced_bytes", "round_spread", "run_bench", "run_workload", "settle"]

@@ -84,12 +84,18 @@ def peer_list(text: str) -> list[str]:
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: unknown peer 'tensorflow' (choose from torch, jax, ..., or none)
+    >>> peer_list("torch,none")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: none runs no peer: it goes alone, got 'torch,none'
     """
     from ..bench import PEERS
 
     names = [x.lower() for x in _split(text)]
     if names == ["none"]:
         return []
+    if "none" in names:  # else: "unknown peer 'none' (choose from ..., or none)"
+        raise argparse.ArgumentTypeError(f"none runs no peer: it goes alone, got {text!r}")
     return _chosen(names, PEERS, "peer", text, extra=", or none")
 
 
@@ -130,11 +136,46 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _writable(path: str, option: str) -> None:
-    folder = Path(path).absolute().parent
-    if Path(path).is_dir():
+    """Refuse, before anything runs, a ``path`` that cannot be written: by trying to open
+    it (``os.access`` says yes to root everywhere, even under ``/proc``), and removing the
+    empty file again where there was none.
+
+    Examples
+    --------
+    >>> _writable("", "--json")
+    Traceback (most recent call last):
+    ...
+    wonderland.cli.common.CommandError: --json '': needs a file name
+    """
+    if not path:  # Path("") is the current folder: "is a folder" would puzzle
+        raise CommandError(f"{option} '': needs a file name", status=2)
+    file = Path(path)
+    folder = file.absolute().parent
+    if file.is_dir():
         raise CommandError(f"{option} {path!r} is a folder, not a file", status=2)
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise CommandError(f"{option} {path!r}: cannot write into {str(folder)!r}", status=2)
+    existed = file.exists()
+    try:
+        with open(file, "a"):  # appends nothing: an existing file is left as it is
+            pass
+    except OSError as exc:
+        raise CommandError(f"{option} {path!r}: cannot write it: {exc.strerror or exc}",
+                           status=2) from None
+    if not existed:
+        file.unlink(missing_ok=True)
+
+
+def _write(path: str, option: str, write: Any) -> None:
+    """``write(path)``; an ``OSError`` (a full disk, a folder removed meanwhile) or a
+    chart with nothing to draw becomes one line that names ``option`` (status 1)."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise CommandError(f"{option} {path!r}: cannot write it: {exc.strerror or exc}",
+                           status=1) from None
+    except ValueError as exc:  # the chart of a run where no row has a ratio
+        raise CommandError(f"{option} {path!r}: cannot draw it: {exc}", status=1) from None
 
 
 def _chart_path(path: str) -> str:
@@ -231,15 +272,26 @@ def run(args: argparse.Namespace) -> int:
     for path, option in ((json_path, "--json"), (out, "--out")):
         if path is not None:
             _writable(path, option)
-    results = run_bench(args.only, args.peers, quick=args.quick,
-                        rounds=getattr(args, "repeats", None))
-    print(format_table(results), flush=True)
+    try:
+        results = run_bench(args.only, args.peers, quick=args.quick,
+                            rounds=getattr(args, "repeats", None))
+    except KeyboardInterrupt:
+        if not (json_path or out):
+            raise
+        # say that no file holds a part of this run (one there before is an older run's)
+        files = " and ".join(f"{o} {p!r}" for o, p in (("--json", json_path), ("--out", out))
+                             if p)
+        raise CommandError(f"interrupted: the run did not finish, nothing written to {files}",
+                           status=130) from None
+    # the files first: `| head` closing stdout mid-table must not lose them
     if json_path:
-        write_json(results, json_path)
-        print(f"wrote {json_path}", file=sys.stderr)
+        _write(json_path, "--json", lambda path: write_json(results, path))
     if out:
-        plot_ratios(results, out)
-        print(f"wrote {out}", file=sys.stderr)
+        _write(out, "--out", lambda path: plot_ratios(results, path))
+    print(format_table(results), flush=True)
+    for path in (json_path, out):
+        if path:
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
