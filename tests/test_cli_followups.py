@@ -165,3 +165,14 @@ def test_fit_and_predict_read_a_spreadsheet_export(tmp_path, encoding, newline):
     assert done.returncode == 0, done.stderr
     predicted = [float(v) for v in done.stdout.split()[1:]]
     assert predicted == pytest.approx([2 * i + 1 for i in range(10)])
+
+
+# ------------------------------------------------------------------ help
+
+
+@pytest.mark.parametrize("command", ["tour", "practice", "bench", "fit"])
+def test_help_does_not_say_a_flag_defaults_to_false(command, tmp_path):
+    done = run_wonderland(command, "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "(default: False)" not in done.stdout
+    assert "(default:" in done.stdout  # other options still show theirs

@@ -116,12 +116,14 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
                     argparse.RawDescriptionHelpFormatter):
-    """Defaults shown after each option (unless its help says its own, or there is none);
+    """Defaults shown after each option (unless its help says its own, or there is none,
+    or it is a flag that is off unless given: "(default: False)" says nothing);
     descriptions and epilogs keep their lines."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if action.default is None or "(default:" in text:
+        if action.default is None or "(default:" in text or \
+                (action.nargs == 0 and action.default is False):
             return text
         return super()._get_help_string(action)
 

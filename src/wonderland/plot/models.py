@@ -35,8 +35,8 @@ PLANE_GRID = 25
 PLANE_ELEVATION = 25.0
 PLANE_AZIMUTH = -60.0
 PLANE_TURN = 20.0
-BINARY_POINTS = (dict(marker="o", c="white", edgecolors="black"),
-                 dict(marker="^", c="#222222", edgecolors="white"))
+BINARY_POINTS = (dict(marker="o", c="white", edgecolors="black", s=22),
+                 dict(marker="^", c="#ffd23f", edgecolors="black", s=34))
 
 
 def _table(X: Any, who: str) -> np.ndarray:
@@ -372,11 +372,12 @@ def decision_boundary(model: Any, X: Any, y: Any, *, ax: Any = None, resolution:
     handles, texts = [], []
     for k, label in enumerate(classes):
         rows = labels == label
-        # two classes: white and black points read on either end of the red-blue shading
+        # two classes: white circles and gold triangles, black-edged, read on either end
+        # of the red-blue shading (dark triangles vanished into the dark red)
         style = (BINARY_POINTS[k] if len(classes) == 2 else
-                 dict(marker="o", c=PATH_COLORS[k % len(PATH_COLORS)], edgecolors="black"))
-        handles.append(ax.scatter(table[rows, 0], table[rows, 1], s=18, linewidths=0.6,
-                                  **style))
+                 dict(marker="o", c=PATH_COLORS[k % len(PATH_COLORS)], edgecolors="black",
+                      s=18))
+        handles.append(ax.scatter(table[rows, 0], table[rows, 1], linewidths=0.6, **style))
         texts.append(f"class {label}")
     handles.append(Line2D([], [], color="black", linewidth=2))
     texts.append(boundary)
