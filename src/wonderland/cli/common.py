@@ -374,9 +374,25 @@ def warn(message: object, prog: str = "wonderland") -> None:
     >>> err.getvalue()
     'wonderland fit: warning: max_iter reached; increase max_iter\\n'
     """
+    say(prog, "warning", shorten_lists(str(message)))
+
+
+def say(prog: str, kind: str, message: object) -> None:
+    """Write ``<prog>: <kind>: <message>`` on stderr as one line (``kind`` is ``error``
+    or ``warning``); nothing when stderr is closed.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     say("wonderland fit", "error", "no column 'y'")
+    >>> err.getvalue()
+    "wonderland fit: error: no column 'y'\\n"
+    """
     if sys.stderr is None:  # started with stderr closed (2>&-): nowhere to say it
         return
-    sys.stderr.write(f"{prog}: warning: {one_line(shorten_lists(str(message)))}\n")
+    sys.stderr.write(f"{prog}: {kind}: {one_line(message)}\n")
     sys.stderr.flush()
 
 
@@ -447,4 +463,4 @@ __all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_
            "positive_float", "unit_interval", "output_folder", "one_line", "EPILOG",
            "DEBUG_VARIABLE", "print_coefficients", "did_you_mean", "plural",
            "delimiter", "delimiter_hint", "with_delimiter_hint", "save_model", "warn",
-           "shorten_lists", "format_scores"]
+           "say", "shorten_lists", "format_scores"]

@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from .. import __version__
-from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, did_you_mean, one_line, warn
+from .common import DEBUG_VARIABLE, EPILOG, CommandError, Parser, did_you_mean, say, warn
 
 #: The commands, each a module of ``wonderland.cli``.
 COMMANDS: tuple[str, ...] = ("examples", "tour", "practice", "fit", "predict", "bench")
@@ -84,10 +84,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 
 def _report(prog: str, message: object) -> None:
-    if sys.stderr is None:  # started with stderr closed (2>&-): nowhere to say it
-        return
-    sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
-    sys.stderr.flush()
+    say(prog, "error", message)
 
 
 def _one_line_warnings(prog: str) -> Callable[..., None]:
