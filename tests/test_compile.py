@@ -470,8 +470,11 @@ def test_source_reads_as_python_with_the_users_lines():
 
 def test_source_of_the_polynomial_gradient_is_python_float_code():
     src = wl.compile(wl.grad(poly)).source(2.0)
-    assert "np." not in src.split("\n", 3)[-1].replace("np.float64", "")  # no NumPy calls
-    assert "x ** 3" in src and "test_compile.py:" in src
+    # NumPy calls only for whole powers, and only on machines where NumPy's own pow (its
+    # AVX-512 code) rounds otherwise than the C library's, which Python's ** calls
+    body = src.split("\n", 3)[-1].replace("np.float64", "")
+    assert "np." not in body.replace("np.power(x, 3)", "")
+    assert ("x ** 3" in src) != ("np.power(x, 3)" in src) and "test_compile.py:" in src
     namespace = {}
     exec(compile(src, "<source>", "exec"), {"np": np, "math": __import__("math")}, namespace)
     fn = next(iter(namespace.values()))

@@ -244,14 +244,15 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                 if raw:
                     x0 = x0._data if type(x0) is Tensor else x0
                     x1 = x1._data if type(x1) is Tensor else x1
-                r0, r1 = rules[0], rules[1]  # (x * 2, x + 1: the constant's edge is None)
+                r0, r1 = rules[0], rules[1]
                 shared = g if e1 is not None else None  # r1 reads g after r0: r0 sees a
                 g0 = None if e0 is None else g if r0 is identity_rule else \
                     r0(g, ans, x0, x1, **params) if params else r0(g, ans, x0, x1)
                 del shared  # second hold then, and writes elsewhere
                 g1 = None if e1 is None else g if r1 is identity_rule else \
                     r1(g, ans, x0, x1, **params) if params else r1(g, ans, x0, x1)
-                deliveries = ((x0, e0, g0), (x1, e1, g1))
+                deliveries = ((x1, e1, g1),) if e0 is None else ((x0, e0, g0),) if e1 is None \
+                    else ((x0, e0, g0), (x1, e1, g1))  # (x * 2, x + 1: a constant's edge is None)
             else:
                 if n < 0:  # freed by an earlier pass: says so
                     _check_versions(node)

@@ -8,8 +8,10 @@ the user's file and line that produced it.
   (``np.sin(x)``, ``a @ b``, ``x.sum(axis=-1)``); any other primitive calls its own
   forward (``sigmoid(x)``), so nothing is computed differently from the eager engine.
 * Values that are 0-d float64 are Python floats computed with ``math`` (``x ** 3``,
-  ``math.sin(x)``), much cheaper than NumPy's 0-d calls. Python raises where NumPy gives
-  inf or NaN (``1.0 / 0.0``, ``math.log(0.0)``): the same lines in NumPy then run instead.
+  ``math.sin(x)``), much cheaper than NumPy's 0-d calls, for the functions whose C
+  library version gives NumPy's values bit for bit on this machine (``_float_forms``).
+  Python raises where NumPy gives inf or NaN (``1.0 / 0.0``, ``math.log(0.0)``): the same
+  lines in NumPy then run instead.
 * Buffer reuse: a NumPy ufunc whose argument is an intermediate array read for the last
   time here (no other value shares its memory any more, and it is no input, constant or
   output) writes its result into it (``np.sin(a, out=a)``).
@@ -24,7 +26,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -171,11 +173,46 @@ _COMPARE_OPS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal"
 _TEMPLATES.update({ew.COMPARISONS[name]: _infix(op) for name, op in _COMPARE_OPS.items()})
 _TEMPLATES[ew.cast_] = _TEMPLATES[ew.astype_]
 
-# Python-float forms, for 0-d float64 values (``math`` functions, Python operators), where
-# they give NumPy's values bit for bit (``math.tanh`` does not: NumPy has its own tanh)
-_FLOAT_UNARY = {ew.exp_: "math.exp", ew.log_: "math.log", ew.log1p_: "math.log1p",
-                ew.sqrt_: "math.sqrt", ew.sin_: "math.sin", ew.cos_: "math.cos",
-                ew.tan_: "math.tan", ew.abs_: "abs"}
+
+def _same_as_numpy(python: Any, ufunc: Any, exponents: tuple = ()) -> bool:
+    """Whether ``python`` (a ``math`` function, or ``**`` with each of ``exponents``) gives
+    NumPy's 0-d results bit for bit at a spread of points. The C library and NumPy's own
+    SIMD code (AVX-512 on some machines: exp, log, pow, tan) may round the last bit
+    differently, so that this is asked of the machine, once, and not assumed."""
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.uniform(-10.0, 10.0, 1500), rng.uniform(0.0, 2.0, 500),
+                             np.exp(rng.uniform(-20.0, 20.0, 1000))]).tolist()
+    calls = [(lambda x, b=b: x ** b, lambda a, b=float(b): ufunc(a, b)) for b in exponents] \
+        or [(python, ufunc)]
+    with np.errstate(all="ignore"):
+        for x in points:
+            for by_python, by_numpy in calls:
+                try:
+                    mine = by_python(x)
+                except (ValueError, OverflowError, ZeroDivisionError):
+                    continue  # (the generated code runs NumPy's line there)
+                theirs = by_numpy(np.array(x)).item()
+                if mine != theirs and not (mine != mine and theirs != theirs):
+                    return False
+    return True
+
+
+@cache
+def _float_forms() -> tuple[dict, bool]:
+    """The Python-float forms of 0-d float64 values (``math`` functions) that give NumPy's
+    values bit for bit on this machine (``math.tanh`` never does: NumPy has its own tanh),
+    and whether ``x ** b``/``math.pow`` does for powers other than NumPy's fast ones;
+    elsewhere a 0-d value takes NumPy's call, as eager code does. Asked at the first
+    compile."""
+    unary = {prim: name for prim, name, fn, ufunc in [
+        (ew.exp_, "math.exp", math.exp, np.exp), (ew.log_, "math.log", math.log, np.log),
+        (ew.log1p_, "math.log1p", math.log1p, np.log1p),
+        (ew.sqrt_, "math.sqrt", math.sqrt, np.sqrt), (ew.sin_, "math.sin", math.sin, np.sin),
+        (ew.cos_, "math.cos", math.cos, np.cos), (ew.tan_, "math.tan", math.tan, np.tan),
+        (ew.abs_, "abs", abs, np.absolute)] if _same_as_numpy(fn, ufunc)}
+    return unary, _same_as_numpy(None, np.power, (3, -2, 4, 2.5, -0.5, 0.3))
+
+
 _FLOAT_BINARY = {ew.add: "+", ew.sub: "-", ew.mul: "*", ew.div: "/"}
 
 # primitives whose result is a new array of its own (when not 0-d): a buffer that may be
@@ -299,9 +336,12 @@ class _Writer:
     def float_ok(self, v: Value) -> bool:
         if not self.floats or v.xp is not NUMPY or v.shape != () or v.dtype != F64:
             return False
-        if v.prim not in _FLOAT_UNARY and v.prim not in _FLOAT_BINARY and \
+        unary, powers = _float_forms()
+        if v.prim not in unary and v.prim not in _FLOAT_BINARY and \
                 v.prim is not ew.pow_ and v.prim is not ew.neg:
             return False
+        if v.prim is ew.pow_ and not powers and _fast_power(v) is None:
+            return False  # (NumPy's pow rounds otherwise than the C library's here)
         for a in v.args:
             if isinstance(a, Value | Const):
                 if a.shape != () or a.dtype != F64:
@@ -325,7 +365,7 @@ class _Writer:
             if type(b) is int or (type(b) is float and b.is_integer() and abs(b) < 2 ** 31):
                 return f"{a[0]} ** {int(b)}"  # a whole power of a float: never complex
             return f"math.pow({a[0]}, {a[1]})"  # raises where the result is not real
-        return f"{_FLOAT_UNARY[prim]}({a[0]})"
+        return f"{_float_forms()[0][prim]}({a[0]})"
 
     # -- arrays -----------------------------------------------------------------------
     def array_expression(self, v: Value, out: Value | None) -> str:
@@ -348,8 +388,10 @@ class _Writer:
             if isinstance(v.args[1], Value | Const):
                 return f"np.{prim.name}({a[0]}, {a[1]})"
             return gen.call(v, a)
-        if prim is ew.pow_ and len(v.shape) == 0 and _fast_power(v) is not None:
-            return f"np.{_fast_power(v)}({a[0]})"  # (the base may come as a NumPy scalar)
+        if prim is ew.pow_ and len(v.shape) == 0 and \
+                type(passes.operand_data(v.args[0])) is np.ndarray:  # eager ran the ufunc:
+            fast = _fast_power(v)  # the base may come as a NumPy scalar or a float, whose
+            return f"np.{fast}({a[0]})" if fast else f"np.power({a[0]}, {a[1]})"  # ** is pow
         template = _TEMPLATES.get(prim)
         if template is None or (prim is ew.sign_ and v.dtype.kind not in "fiu"):
             return gen.call(v, a)

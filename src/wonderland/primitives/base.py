@@ -96,20 +96,19 @@ def _scaled(p: Any, arity: int, raw: bool, uses_ans: bool = False) -> Callable[.
         return _negated if raw else lambda g, ans, *args: -g
     if not raw:
         return lambda g, ans, *args: g * p(tensor_ops, ans, *args)
-    known = backend.RAW_OPS
     unary = arity == 1
 
     def rule(g: Any, ans: Any, a: Any, b: Any = None) -> Any:
-        m = known.get(type(g)) or backend.raw_ops(g)
-        if unary and type(g) is _ndarray and g.size >= _BLOCKED_SMALLEST and \
-                type(v := ans if uses_ans else a) is _ndarray and g.shape == v.shape and \
-                g.dtype == v.dtype and g.flags.c_contiguous and _sole(g, 2):  # (the pass's
-            return _in_blocks(p, m, g, v.reshape(-1), ans, uses_ans, a)  # hold, and ours)
-        d = p(m, ans, a) if unary else p(m, ans, a, b)
+        if type(g) is not _ndarray:  # another library's arrays, NumPy scalars
+            return g * (p(ops_for(g), ans, a) if unary else p(ops_for(g), ans, a, b))
+        if unary and g.size >= _BLOCKED_SMALLEST and type(v := ans if uses_ans else a) is \
+                _ndarray and g.shape == v.shape and g.dtype == v.dtype and \
+                g.flags.c_contiguous and _sole(g, 2):  # (the pass's hold, and ours)
+            return _in_blocks(p, _numpy_ops, g, v.reshape(-1), ans, uses_ans, a)
+        d = p(_numpy_ops, ans, a) if unary else p(_numpy_ops, ans, a, b)
         # ones times d is d (the hand-over copies it if the user would share it); a large
         # d that nothing else holds takes the product in its own memory
-        if type(d) is _ndarray and type(g) is _ndarray and \
-                (id(g) in _units or d.size >= _smallest) and \
+        if type(d) is _ndarray and (id(g) in _units or d.size >= _smallest) and \
                 d.shape == g.shape and d.dtype == g.dtype:
             if id(g) in _units:
                 return d
@@ -123,6 +122,7 @@ def _scaled(p: Any, arity: int, raw: bool, uses_ans: bool = False) -> Callable[.
 # another rule will read it): a cotangent held no more is the rule's to write over.
 _ndarray, _units, _smallest = backend.np.ndarray, backend.UNITS, backend.IN_PLACE_SMALLEST
 _multiply, _negative, _sole = backend.np.multiply, backend.np.negative, backend.sole
+_numpy_ops = backend.raw_ops(backend.np.empty(0))
 
 
 _BLOCK, _BLOCKED_SMALLEST = 1 << 15, 1 << 17  # elements: a block fits in a core's cache
