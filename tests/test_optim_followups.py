@@ -156,3 +156,38 @@ def test_scipys_result_names_point_to_ours(scipy_name, ours):
     with pytest.raises(AttributeError, match=rf"SciPy's name\); use \.{ours}"):
         getattr(res, scipy_name)
     assert not hasattr(res, "no_such_field")
+
+
+def test_momentum_steps_never_write_into_a_loaded_state_or_a_gradient():
+    # the velocity is updated in its own memory now: a state the user loaded and the
+    # gradient they read must stay as they were
+    x = wl.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = wl.optim.Momentum([x], lr=0.1, momentum=0.9)
+    (x ** 2).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    kept = saved["state"][0]["velocity"].copy()
+    opt.load_state_dict(saved)
+    for _ in range(3):
+        opt.zero_grad()
+        (x ** 2).sum().backward()
+        grad = x.grad.numpy().copy()
+        opt.step()
+        np.testing.assert_array_equal(x.grad.numpy(), grad)
+    np.testing.assert_array_equal(saved["state"][0]["velocity"], kept)
+
+
+def test_momentum_in_place_buffer_matches_the_formula_bit_for_bit():
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal(5)
+    x = wl.tensor(x0.copy(), requires_grad=True)
+    opt = wl.optim.Momentum([x], lr=0.05, momentum=0.8)
+    want, v = x0.copy(), None
+    for _ in range(4):
+        opt.zero_grad()
+        (x ** 3).sum().backward()
+        g = 3 * want ** 2
+        v = -0.05 * g if v is None else -0.05 * g + 0.8 * v
+        want = want + v
+        opt.step()
+    np.testing.assert_array_equal(x.numpy(), want)
