@@ -84,6 +84,9 @@ def format_header(results: dict[str, Any]) -> str:
     lines.append("  BLAS: " + ("; ".join(pools) or "unknown"))
     for peer, why in env["missing"].items():
         lines.append(f"  {peer}: {why}")
+    if results.get("interrupted"):  # the table may be read without the stderr line
+        lines.append(f"  INTERRUPTED during {results['interrupted']}: only the workloads "
+                     "that finished are below")
     return "\n".join(lines)
 
 
@@ -333,7 +336,10 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
             groups.append(r["workload"])
             drawn.append(r["impl"])
     if not bars:
-        raise ValueError("no row has a ratio to its limit: nothing to plot")
+        cut = results.get("interrupted")
+        raise ValueError(f"the run was interrupted during {cut} before any workload finished"
+                         if cut and not results["rows"] else
+                         "no row has a ratio to its limit: nothing to plot")
     ys = np.arange(len(bars))[::-1]
     fig = Figure(figsize=(10, 1.2 + 0.28 * len(bars)), layout="constrained")
     ax = fig.add_subplot()
@@ -363,6 +369,8 @@ def ratio_figure(results: dict[str, Any]) -> Figure:
     if busy:  # the table warns of it; a chart passed on alone must too
         title += (f"\nDISTURBED: other processes used more than {DISTURBED} cores during "
                   f"{', '.join(busy)}")
+    if results.get("interrupted"):
+        title += f"\nINTERRUPTED during {results['interrupted']}: the finished workloads only"
     ax.set_title(title, fontsize=10, color="black")
     # one entry per colour that has a bar: the limit rows (numpy) are the line at 1, not
     # bars, and implementations without a colour of their own share one entry

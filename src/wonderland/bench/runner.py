@@ -374,12 +374,39 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "?"
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_bench`: still a ``KeyboardInterrupt``, carrying the
+    results of the workloads that finished before it.
+
+    Parameters
+    ----------
+    workload : str
+        The workload that was running (its rows are not in ``results``).
+    results : dict
+        What :func:`run_bench` returns, with the finished workloads only (``rows`` may be
+        empty) and ``interrupted`` set to ``workload``.
+
+    Examples
+    --------
+    >>> exc = Interrupted("W6", {"rows": [], "interrupted": "W6"})
+    >>> isinstance(exc, KeyboardInterrupt), exc.workload
+    (True, 'W6')
+    """
+
+    def __init__(self, workload: str, results: dict[str, Any]) -> None:
+        super().__init__(f"interrupted during {workload}")
+        self.workload, self.results = workload, results
+
+
 def run_bench(only: Iterable[str] | None = None, peers: Iterable[str] | None = None,
               quick: bool = False, rounds: int | None = None,
               log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the workloads ``only`` (default all) with the ``peers`` (default all): the
     results, JSON-ready: ``environment``, ``quick``, ``sizes``, ``rows``, ``targets``,
     ``footnotes``.
+
+    Ctrl-C during a workload raises :class:`Interrupted` (a ``KeyboardInterrupt``) with
+    the results of the workloads that finished before it.
 
     Examples
     --------
@@ -403,22 +430,31 @@ def run_bench(only: Iterable[str] | None = None, peers: Iterable[str] | None = N
     t0 = time.perf_counter()
     for wid in only:
         try:
-            w = WORKLOADS[wid](quick)
-        except Exception as exc:  # noqa: BLE001 - its data cannot be made: one row says so
-            log(f"{wid}: set-up failed: {short(exc)}")
-            results["rows"].append(new_row(workload=wid, label="(workload set-up)",
-                                           status="error", error=short(exc)))
-            continue
-        rows = run_workload(w, peers, missing, rounds, log)
+            try:
+                w = WORKLOADS[wid](quick)
+            except Exception as exc:  # noqa: BLE001 - its data cannot be made: one row says so
+                log(f"{wid}: set-up failed: {short(exc)}")
+                results["rows"].append(new_row(workload=wid, label="(workload set-up)",
+                                               status="error", error=short(exc)))
+                continue
+            rows = run_workload(w, peers, missing, rounds, log)
+            targets, sizes, footnotes = _targets(w, rows), w.sizes, w.footnotes
+            del w
+            gc.collect()
+        except KeyboardInterrupt:
+            # minutes of finished workloads must not go with the one cut short
+            results["environment"]["seconds"] = round(time.perf_counter() - t0, 1)
+            results["interrupted"] = wid
+            raise Interrupted(wid, results) from None
+        # last, all at once: results never hold half a workload
         results["rows"] += rows
-        results["targets"] += _targets(w, rows)
-        results["sizes"][wid] = w.sizes
-        results["footnotes"] += w.footnotes
-        del w
-        gc.collect()
+        results["targets"] += targets
+        results["sizes"][wid] = sizes
+        results["footnotes"] += footnotes
     results["environment"]["seconds"] = round(time.perf_counter() - t0, 1)
     return results
 
 
-__all__ = ["DISTURBED", "LoadMeter", "blas_info", "environment", "machine_busy_s", "new_row",
-           "peak_traced_bytes", "round_spread", "run_bench", "run_workload", "settle"]
+__all__ = ["DISTURBED", "Interrupted", "LoadMeter", "blas_info", "environment",
+           "machine_busy_s", "new_row", "peak_traced_bytes", "round_spread", "run_bench",
+           "run_workload", "settle"]

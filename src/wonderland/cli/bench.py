@@ -240,7 +240,8 @@ def _plot_only(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark (or, with ``--plot``, draw a saved one); returns the exit status.
 
-    Bad input raises :class:`~wonderland.cli.common.CommandError` with status 2.
+    Bad input raises :class:`~wonderland.cli.common.CommandError` with status 2; Ctrl-C
+    one with status 130, after the table and files of the workloads that finished.
 
     Examples
     --------
@@ -250,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
     wonderland.cli.common.CommandError: --plot: cannot read 'missing.json': No such file ...
     """
     from ..bench import format_table, plot_ratios, read_json, run_bench, write_json
+    from ..bench.runner import Interrupted
 
     plot, out, json_path = (getattr(args, k, None) for k in ("plot", "out", "json"))
     if out is not None:
@@ -272,17 +274,24 @@ def run(args: argparse.Namespace) -> int:
     for path, option in ((json_path, "--json"), (out, "--out")):
         if path is not None:
             _writable(path, option)
+    stopped = None  # the workload Ctrl-C cut short
     try:
         results = run_bench(args.only, args.peers, quick=args.quick,
                             rounds=getattr(args, "repeats", None))
-    except KeyboardInterrupt:
-        if not (json_path or out):
-            raise
-        # say that no file holds a part of this run (one there before is an older run's)
-        files = " and ".join(f"{o} {p!r}" for o, p in (("--json", json_path), ("--out", out))
-                             if p)
-        raise CommandError(f"interrupted: the run did not finish, nothing written to {files}",
-                           status=130) from None
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted) and exc.results["rows"]:
+            # the workloads that finished are reported and saved as after a whole run
+            results, stopped = exc.results, exc.workload
+        else:
+            during = f" during {exc.workload}" if isinstance(exc, Interrupted) else ""
+            if not (json_path or out):
+                raise CommandError(f"interrupted{during}: no workload finished",
+                                   status=130) from None
+            # say that no file holds a part of this run (one there before is an older run's)
+            files = " and ".join(f"{o} {p!r}" for o, p in (("--json", json_path),
+                                                              ("--out", out)) if p)
+            raise CommandError(f"interrupted{during}: the run did not finish, nothing written "
+                               f"to {files}", status=130) from None
     # the files first: `| head` closing stdout mid-table must not lose them
     if json_path:
         _write(json_path, "--json", lambda path: write_json(results, path))
@@ -292,6 +301,10 @@ def run(args: argparse.Namespace) -> int:
     for path in (json_path, out):
         if path:
             print(f"wrote {path}", file=sys.stderr)
+    if stopped:
+        done = list(dict.fromkeys(r["workload"] for r in results["rows"]))
+        raise CommandError(f"interrupted during {stopped}: the table holds the workloads "
+                           f"that finished ({', '.join(done)})", status=130)
     return 0
 
 
