@@ -27,6 +27,7 @@ from .common import (
     output_folder,
     positive_float,
     unit_interval,
+    warn,
 )
 
 FRAMEWORKS = ("wonderland", "numpy", "torch", "jax")
@@ -250,8 +251,9 @@ def _summary_lines(name: str, descent: Descent) -> list[str]:
 
 
 def _divergence_warning(runs: dict[str, Descent], lr: float) -> str | None:
-    """One line when starts diverged (overflowed) or ended far outside the box, with the
-    likely cure; None when every path stayed near it."""
+    """The message (one line, without ``warning:``) when starts diverged (overflowed) or
+    ended far outside the box, with the likely cure; None when every path stayed near it.
+    :func:`exercise` writes it on stderr, as every command's warnings."""
     far = BOX[1] - BOX[0]
     counts = []
     for name, descent in runs.items():
@@ -261,7 +263,7 @@ def _divergence_warning(runs: dict[str, Descent], lr: float) -> str | None:
             counts.append(f"{lost} of {len(descent.paths)} {name} starts")
     if not counts:
         return None
-    return (f"warning: {' and '.join(counts)} diverged or ran far from [0, 10]^2; "
+    return (f"{' and '.join(counts)} diverged or ran far from [0, 10]^2; "
             f"--lr {lr:g} is likely too large for this function (try 0.1)")
 
 
@@ -288,8 +290,10 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
              compile: bool = False) -> dict[str, Descent]:  # noqa: A002
     """The whole exercise: check autodiff against the hand gradient, descend (GD and
     momentum) from ``starts`` points drawn with ``seed``, write ``FIGURES`` into ``out``,
-    print a summary through ``echo``. Raises :class:`CommandError` when the gradients
-    disagree. ``compile`` runs wonderland's gradient and descent steps compiled
+    print a summary through ``echo``; starts that diverged (``--lr`` too large) are
+    warned of on stderr, one line ``wonderland practice: warning: ...``, as every
+    command's warnings (stdout keeps the report). Raises :class:`CommandError` when the
+    gradients disagree. ``compile`` runs wonderland's gradient and descent steps compiled
     (``wl.compile``; frameworks wonderland and numpy).
 
     Examples
@@ -330,7 +334,7 @@ def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: floa
             echo(line)
     warning = _divergence_warning(runs, lr)
     if warning:
-        echo(f"\n{warning}")
+        warn(warning, "wonderland practice")
     written = [os.path.join(out, name) for name in FIGURES]
     echo(f"\nwrote {', '.join(written)}")
     return runs

@@ -32,6 +32,9 @@ START_STYLE = dict(marker="o", s=30, c="white", edgecolors="black", linewidths=0
 END_STYLE = dict(marker="*", s=130, c="#ffd400", edgecolors="black", linewidths=0.8)
 OFF_PLOT_STYLE = dict(marker="X", s=70, c="#ffd400", edgecolors="black", linewidths=0.8)
 NOT_FINITE_STYLE = dict(marker="X", s=70, c="black", edgecolors="#ffd400", linewidths=0.8)
+#: A descent that stopped where it started (0 steps): one point, both start and end, the
+#: start's circle in the end's gold.
+STILL_STYLE = dict(marker="o", s=70, c="#ffd400", edgecolors="black", linewidths=0.8)
 #: Margin around paths that leave the box, as a fraction of the box's width (height).
 MARGIN = 0.03
 
@@ -169,7 +172,9 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
 
     ``results`` is a ``minimize`` result (batched: one path per row), a list of results,
     or arrays of points. Each path is one line in a saturated colour over a grey contour
-    map; starts are white circles, ends gold stars; the legend sits outside the axes.
+    map; starts are white circles, ends gold stars; the legend sits outside the axes. When
+    every descent stopped where it started (0 steps: no path), each start is one gold
+    circle, "start = end: did not move".
 
     Paths that leave the box ``xlim × ylim`` stay visible: the axes grow to take them in
     (the box is then drawn dashed, with a small margin beyond each of its edges, so that
@@ -261,7 +266,11 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
     for i, path in enumerate(paths):
         ax.plot(path[:, 0], path[:, 1], "-", color=PATH_COLORS[i % len(PATH_COLORS)],
                 linewidth=1.4, zorder=3)
-    if paths:
+    # every descent stopped where it started (0 steps): there is no path to draw, no
+    # start apart from an end; the one point each is marked once, as a start that did not
+    # move
+    still = bool(paths) and all(len(p) == 1 for p in paths)
+    if paths and not still:
         handles.append(Line2D([], [], color=PATH_COLORS[0], linewidth=1.4))
         labels.append("descent path" if len(paths) == 1 else
                       f"{len(paths)} descent paths,\none colour each")
@@ -270,6 +279,7 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
         handles.append(ax.scatter(starts[:, 0], starts[:, 1], zorder=4, clip_on=False,
                                   **START_STYLE))
         labels.append("start")
+    if paths:
         inside, beyond, lost = [], [], []
         for p in paths:
             end = p[-1]
@@ -288,8 +298,10 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
         if inside:
             ends = np.array(inside)
             handles.append(ax.scatter(ends[:, 0], ends[:, 1], zorder=5, clip_on=False,
-                                      **END_STYLE))
-            labels.append("end")
+                                      **(STILL_STYLE if still else END_STYLE)))
+            labels.append(("start = end: did not move\n(0 steps)" if len(inside) == 1 else
+                           f"start = end: {len(inside)} starts\ndid not move (0 steps)")
+                          if still else "end")
         if beyond:
             marks = np.array(beyond)
             handles.append(ax.scatter(marks[:, 0], marks[:, 1], zorder=5, clip_on=False,
@@ -443,6 +455,9 @@ MANY_CURVES = 12
 #: Values beyond this magnitude (a diverging run's, near float64's largest) would make
 #: matplotlib's default margins overflow to inf: the limits are then set here.
 EXTREME = 1e300
+#: The widest linear range the axes draw: matplotlib divides by its width, which must stay
+#: finite (float64's largest is 1.8e308); 1% short of it, for its rounding.
+WIDEST = 0.99 * float(np.finfo(float).max)
 DEFAULT_NAME = re.compile(r"^((run|series) \d+, )?(run|series|start) \d+$")
 
 
@@ -512,11 +527,27 @@ def _finite_limits(ax: Any, log: bool) -> None:
         return
     if max(abs(low), abs(high)) <= EXTREME:
         return
-    # halves first: high - low itself can overflow; the limits stay where matplotlib's
-    # tick arithmetic (differences of limits) cannot overflow either
-    pad = 0.1 * (high / 2 - low / 2) or 0.05 * abs(high)
-    bound = np.finfo(float).max / 4
-    ax.set_ylim(max(low - pad, -bound), min(high + pad, bound))
+    # halves first: high - low itself can overflow (1 - -1.7e308 nearly does). The limits
+    # take in every value, with a margin, as long as their difference stays finite (the
+    # axes' transform divides by it): a span wider than WIDEST keeps the middle of the
+    # values in view
+    half, middle = high / 2 - low / 2, low / 2 + high / 2
+    half_view = min(1.1 * half or 0.05 * abs(high), WIDEST / 2)  # margins: 5% of the span
+    # a hair inside float64's range: matplotlib adds a 1e-10 tolerance to the limits
+    largest = float(np.finfo(float).max) * (1 - 1e-9)
+    ax.set_ylim(max(middle - half_view, -largest), min(middle + half_view, largest))
+    # no offset ("1e308 + ..."): ScalarFormatter computes it with 10 ** 309, which overflows
+    ax.ticklabel_format(axis="y", useOffset=False)
+    # matplotlib's MaxNLocator computes ticks a step beyond the limits, where they
+    # overflow ("arange: cannot compute length"): round ticks found on scaled values
+    low_lim, high_lim = ax.get_ylim()
+    scale = 10.0 ** math.floor(math.log10(max(abs(low_lim), abs(high_lim))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        ticks = MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(
+            low_lim / scale, high_lim / scale) * scale
+    ax.yaxis.set_major_locator(FixedLocator(
+        ticks[np.isfinite(ticks) & (ticks >= low_lim) & (ticks <= high_lim)]))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _auto_log(groups: list[tuple[str, list[tuple[str, np.ndarray]]]]) -> bool:

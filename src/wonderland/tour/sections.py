@@ -534,11 +534,19 @@ def gradient_descent(ctx: Context, s: Section) -> None:
     for r, kind, color in zip(roots, kinds, (COLORS["green"], COLORS["red"], COLORS["orange"])):
         ax.plot([r], [_polynomial(r)], "*", ms=14, color=color, mec="black",
                 label=f"{kind} x = {r:.4f} (f' = 0)")
-    ax.set_ylim(-2.6, 30)
+    # up to 6, not to f(x0) = 28: the minima (f = −2.04 and −0.65) and the maximum between
+    # them (0) fill the axes instead of their bottom tenth; the start, off the top, is
+    # named where the path comes in
+    top = 6.0
+    ax.set_ylim(-2.6, top)
+    ax.annotate(f"from x0 = {path[0]:g}, f(x0) = {_polynomial(path[0]):g}\n(above the axes)",
+                xy=(path[0], top), xycoords="data", xytext=(path[0], top - 2.2),
+                ha="center", va="center", fontsize=7,
+                arrowprops=dict(arrowstyle="->", color=COLORS["blue"], lw=1.0))
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.set_title("descent reaches the nearest minimum, not the lowest", fontsize=10)
-    ax.legend(fontsize=7, loc="upper center")
+    ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     ax = axes[1]
     tr = runs["tol_grad"].trace
@@ -707,6 +715,8 @@ def gradient_descent(ctx: Context, s: Section) -> None:
         {names["gd"]: results["gd"], names["momentum"]: results["momentum"]},
         title=f"‖∇f(x_t)‖ along the descent, η = {lr}, {n_starts} starts")
     _threshold_line(fig.axes[0], 1e-6, "stopping threshold ‖∇f‖ = 1e-6")
+    # the iterations drawn, 0 to the last one: matplotlib's margins ran on to 1050
+    fig.axes[0].set_xlim(0, max(int(np.max(results[key].n_iter)) for key in results))
     s.figure("practice_grad_norms",
              "Gradient norms on a log scale: they fall to the threshold 1e-6 at a "
              "stationary point; momentum's oscillate on the way down.", fig, optional=True)
