@@ -34,13 +34,6 @@ ESTIMATORS = [
 
 
 def _expected_failures(estimator):
-    if isinstance(estimator, wll.LogisticRegression) and estimator.alpha == 0 and \
-            estimator.solver in ("auto", "newton"):
-        return {"check_sample_weight_equivalence_on_dense_data":
-                "alpha=0 on 15 rows and 30 features has no minimizer (the classes are "
-                "separable): the weighted and the repeated fits stop, after one Newton step "
-                "along a singular Hessian, at points 1e-3 apart; with alpha > 0 they agree "
-                "(test_linear_logistic.py)"}
     if isinstance(estimator, wll.LinearModel) and estimator.batch_size is not None:
         return {"check_sample_weight_equivalence_on_dense_data":
                 "minibatches: the repeated rows (more than batch_size) are split into "

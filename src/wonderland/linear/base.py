@@ -183,7 +183,9 @@ class CollinearityWarning(UserWarning):
     """Some columns of ``X`` are (nearly) linear combinations of the others.
 
     The least-squares coefficients are then not unique; the estimator names the
-    columns involved and returns the minimum-norm solution.
+    columns involved and returns the minimum-norm solution. ``LogisticRegression``
+    with ``alpha=0`` does the same: the log-loss does not determine the coefficients
+    along the dependency either.
     """
 
 

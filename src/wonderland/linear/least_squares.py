@@ -25,7 +25,7 @@ from .base import (
     is_dask,
     refuse_dask_weights,
 )
-from .blocks import GramSummary, gram_summary
+from .blocks import CANCELLATION, GramSummary, gram_summary
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -103,7 +103,10 @@ def _null_basis(null_vectors: list, d: int) -> np.ndarray:
         else np.zeros((d, 0))
 
 
-def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> None:
+def _describe_collinear(estimator: Any, rank: _Rank, d: int) -> str:
+    """``"columns x0, x2 are collinear (linearly dependent)"`` (and the constant or
+    all-zero columns) for a deficient ``rank``: the columns by name (a DataFrame's) or
+    as ``x<index>``. ``LogisticRegression`` words its warning with it too."""
     names = column_names(estimator, d)
     parts = []
     if rank.dependent:
@@ -115,6 +118,10 @@ def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> 
             else "all zero"
         parts.append(f"column{'s' if len(rank.constant) > 1 else ''} {cols} "
                      f"{'are' if len(rank.constant) > 1 else 'is'} {what}")
+    return "; ".join(parts)
+
+
+def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> None:
     if alpha > 0:  # Ridge: unique coefficients, but float64 cannot resolve them
         tail = (f"With alpha={alpha!r} the penalty is below float64's rounding along the "
                 f"dependency: returning the ridge solution orthogonal to it (exact when "
@@ -122,7 +129,7 @@ def _warn_collinear(estimator: Any, rank: _Rank, d: int, alpha: float = 0.0) -> 
     else:
         tail = ("The least-squares coefficients are not unique: returning the minimum-norm "
                 "solution.")
-    message = f"{type(estimator).__name__}: {'; '.join(parts)}. {tail}"
+    message = f"{type(estimator).__name__}: {_describe_collinear(estimator, rank, d)}. {tail}"
     warnings.warn(message, CollinearityWarning, stacklevel=3)
 
 
@@ -293,7 +300,10 @@ class LinearRegression(_LeastSquares):
     max_iter : int, default=1000
         Iterations of ``"gd"`` (ignored by the others).
     tol : float, default=1e-6
-        ``"gd"`` stops when the gradient norm falls below ``tol`` times its initial norm.
+        ``"gd"`` stops when the gradient norm falls below ``tol`` times its initial norm
+        (in standardized coordinates: a coefficient is then within about ``tol`` times
+        the condition number of the closed form's, relative to the largest standardized
+        coefficient; ``tol=1e-10`` agrees with ``"normal"`` to about 1e-8).
 
     Collinear or duplicated columns (read from the Gram matrix: a direction ``u`` of the
     column correlation matrix ``C`` with ``uᵀCu <= 1e-10 λmax(C)``, or a constant
@@ -337,8 +347,9 @@ class LinearRegression(_LeastSquares):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit the coefficients; ``X`` is read, never written or copied (``"lstsq"``
-        works on a centred copy). ``sample_weight`` weights the rows' squared residuals
-        (a weight of 2 counts a row twice)."""
+        works on a centred copy, and ``"gd"`` does when a column's mean dwarfs its
+        spread, for the digits that ``X w - x̄·w`` would cancel). ``sample_weight``
+        weights the rows' squared residuals (a weight of 2 counts a row twice)."""
         name = type(self).__name__
         check_bool(name, "fit_intercept", self.fit_intercept)
         check_choice(name, "solver", self.solver, self._solvers)
@@ -393,6 +404,18 @@ class LinearRegression(_LeastSquares):
         n = summary.n_samples  # (the sum of the weights)
         share = None if weight is None else weight / n
         diag = np.diag(summary.gram).copy()
+        # The residual was X w - x̄·w + b - y: where a column's mean dwarfs its spread
+        # (1e8 + 1e-3·noise) its w_j is large (the spread is small) and X w, x̄·w and y
+        # all round at |x̄ w| while their difference is of the spread's size: 11 digits
+        # of 16 cancelled, the gradient was noise at 1e-5 of the fit, and descent stopped
+        # (or wandered to max_iter) 1e-5 from the closed form. Descend on the centred
+        # data instead: X̃ = X - x̄ (a copy, only when the means dwarf the spread, the
+        # rule by which gram_summary centres its blocks) and ỹ = y - ȳ.
+        mean = summary.x_mean
+        if self.fit_intercept and np.any(diag < CANCELLATION * summary.raw_diag):
+            X = X - mean
+            mean = np.zeros(d)
+        y = y - summary.y_mean  # (ȳ = 0 without an intercept)
         # a constant column's centred sum of squares is rounding (1e-30, say): scaled by
         # its root, that rounding became a gradient of order 1 along a column that cannot
         # be fitted, and descent ran to max_iter
@@ -409,7 +432,7 @@ class LinearRegression(_LeastSquares):
         intercept = bool(self.fit_intercept)
         # one column of coefficients per target: each target's mean squared error, summed
         # (the Hessian is the same block per target, and so is the step)
-        mean, scale_c = _beside(summary.x_mean, y), _beside(scale, y)
+        mean, scale_c = _beside(mean, y), _beside(scale, y)
         share = None if share is None else _beside(share, y)
 
         def mse(theta: Any) -> Any:
@@ -420,16 +443,15 @@ class LinearRegression(_LeastSquares):
             r = pred - y
             return (r * r).mean(axis=0).sum() if share is None else (r * r * share).sum()
 
+        # the columns and the target are centred: 0 is the intercept's optimum, whatever
+        # w, so tol measures the fit of w (the intercept is ȳ - x̄·w, set from the means)
         theta0 = np.zeros((d + 1 if intercept else d,) + y.shape[1:])
-        if intercept:  # the columns are centred: ȳ is the intercept's optimum, whatever w,
-            theta0[d] = summary.y_mean  # so tol measures the fit of w, not of a large ȳ
         g0 = np.asarray(value_and_grad(mse)(theta0)[1])
         # a start already optimal (an intercept-only problem) has a gradient of rounding
         # error only, which tol times itself cannot undercut: floor the test at the
-        # rounding of the gradient (whose entries scale with the target's size), else
-        # such fits ran to max_iter and warned that they had not converged
-        y_size = float(np.sqrt(np.sum(np.square(summary.y_mean))
-                               + np.sum(summary.yty) / max(n, np.finfo(float).tiny)))
+        # rounding of the gradient (whose entries scale with the centred target's size),
+        # else such fits ran to max_iter and warned that they had not converged
+        y_size = float(np.sqrt(np.sum(summary.yty) / max(n, np.finfo(float).tiny)))
         floor = 64.0 * np.finfo(float).eps * np.sqrt(theta0.size) * y_size
         tol = max(self.tol * float(np.linalg.norm(g0)), floor, np.finfo(float).tiny)
         res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,

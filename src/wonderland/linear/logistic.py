@@ -4,6 +4,7 @@ L-BFGS (gradients from wonderland's autodiff) or gradient descent (``wl.optim``)
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,10 @@ from ..primitives.elementwise import softplus
 from ..primitives.reductions import logsumexp
 from ..primitives.shape import reshape
 from .base import (
+    CollinearityWarning,
     LinearEstimatorMixin,
+    NonFiniteError,
+    TooLargeError,
     check_bool,
     check_choice,
     check_finite_from_sums,
@@ -34,6 +38,7 @@ from .base import (
     validated,
 )
 from .blocks import (
+    GramSummary,
     LogisticTerms,
     column_means,
     column_scales,
@@ -42,6 +47,7 @@ from .blocks import (
     logistic_terms,
     serial_blas,
 )
+from .least_squares import _analyse, _describe_collinear
 
 __all__ = ["LogisticRegression"]
 
@@ -66,7 +72,12 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
     alpha : float, default=0.0
         L2 penalty weight. With ``alpha=0`` and classes that a hyperplane separates the
         log-loss has no minimizer: the fit stops as soon as every training sample is
-        classified correctly, with a ``ConvergenceWarning``.
+        classified correctly, with a ``ConvergenceWarning``. With ``alpha=0`` and
+        collinear columns (duplicated, or linearly dependent: read from the Gram matrix
+        by ``LinearRegression``'s rule) the coefficients along the dependency are not
+        unique: a ``CollinearityWarning`` names the columns (every solver, Dask input
+        too) and the minimum-norm coefficients are returned (copies share the weight
+        evenly); a constant column gets coefficient 0, without a warning.
     fit_intercept : bool, default=True
         Fit an (unpenalized) intercept. A bool: anything else (``"False"``, ``None``) is
         an ``InvalidParameterError``.
@@ -168,6 +179,9 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
             solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
         problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept, weight)
         with self._naming_columns():  # NaN and inf are caught in the solvers' first pass
+            # (or in the Gram matrix's: the same error)
+            rank = _column_rank(problem) if problem.alpha == 0 else None
+            problem.restrict(rank, None if problem.summary is None else problem.summary.x_mean)
             if solver == "newton":
                 W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
             else:
@@ -177,6 +191,8 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
                     W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
                 else:
                     W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
+        self._warn_collinear(rank, d, stacklevel=3)
+        W, c = problem.minimum_norm(W, c)
         self._set_solution(problem, W, c, curve, n_iter, status, solver)
         return self
 
@@ -201,12 +217,33 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
                              f"the data contain only one class: {classes.tolist()[0]!r}")
         self.classes_ = classes
         problem = _DaskProblem(blocks, float(self.alpha), fit_intercept)
+        # (from the first pass's Gram matrix: no pass of its own)
+        rank = _dask_column_rank(blocks, fit_intercept) if problem.alpha == 0 else None
+        problem.restrict(rank, blocks._first.x_mean if fit_intercept else None)
         with self._naming_columns():  # a Hessian that overflows names its column
             theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
-        W, c = problem.unpack(theta)
+        W, c = problem.minimum_norm(*problem.unpack(theta))
+        self._warn_collinear(rank, problem.d, stacklevel=4)
         self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
                            status, "newton", stacklevel=5)  # (one frame deeper than fit's)
         return self
+
+    def _warn_collinear(self, rank: Any, d: int, stacklevel: int) -> None:
+        """The ``CollinearityWarning`` of an unpenalized fit whose columns are linearly
+        dependent (``rank`` from ``least_squares._analyse``; None: not checked). Constant
+        columns (all-zero ones without intercept) are left out: their coefficients are 0,
+        the one answer that does not trade with the intercept, as they always were."""
+        if rank is None or not rank.dependent:
+            return
+        described = _describe_collinear(self, replace(rank, constant=[]), d)
+        warnings.warn(
+            f"{type(self).__name__}: {described}. With alpha=0 the log-loss does not "
+            f"determine the coefficients along the dependency (any split of the weight "
+            f"between those columns fits equally well): returning the minimum-norm "
+            f"coefficients (duplicated columns share the weight evenly; the predictions "
+            f"are those of any split). Set a small alpha > 0 (e.g. alpha=1e-6) for the "
+            f"penalized solution, or drop one of the dependent columns.",
+            CollinearityWarning, stacklevel=stacklevel)
 
     def _set_solution(self, problem: _Problem, W: np.ndarray, c: np.ndarray, curve: Any,
                       n_iter: int, status: str, solver: str, stacklevel: int = 4) -> None:
@@ -311,6 +348,14 @@ class _Problem:
     (one 0/1 column for two classes, one-hot for more), the centring ``mean``, the
     penalty, and (for the first-order solvers) the column ``scale``."""
 
+    summary: GramSummary | None = None  # the rows' Gram statistics, once computed
+    # alpha = 0 and columns linearly dependent (or constant): an orthonormal basis of
+    # their null space (d, m) and of the parameters' directions orthogonal to it, to
+    # which Newton keeps its steps; the data's column means (where X̃ null = 0)
+    null: np.ndarray | None = None
+    free: np.ndarray | None = None
+    null_mean: np.ndarray | None = None
+
     def __init__(self, X: np.ndarray, Y: np.ndarray, mean: np.ndarray, alpha: float,
                  fit_intercept: bool, weight: np.ndarray | None = None) -> None:
         self.X, self.Y, self.mean, self.alpha = X, Y, mean, alpha
@@ -394,10 +439,42 @@ class _Problem:
         c = theta[d * K:] if self.fit_intercept else np.zeros(K)
         return W, c
 
+    def restrict(self, rank: Any, x_mean: np.ndarray | None = None) -> None:
+        """With ``rank`` (``least_squares._analyse`` of the columns, alpha = 0) deficient:
+        keep the weights orthogonal to the null space of the (centred) columns, along
+        which the objective is flat. Damped Newton stalled there: a constant column's
+        centred Hessian diagonal is rounding (1e-33), its Jacobi scaling turned that into
+        steps of 1e16, and the fit stopped at W = 0 ("the line search could not decrease
+        the objective") or returned a coefficient of 3e16. ``x_mean``: the column means
+        of the rows the null space is of (zeros without intercept)."""
+        if rank is None or not rank.deficient:
+            return
+        K = self.K
+        self.null, self.null_mean = rank.null, x_mean
+        Q = np.linalg.qr(rank.null, mode="complete")[0][:, rank.null.shape[1]:]
+        free = np.kron(Q, np.eye(K))  # W in C order: (feature, class)
+        if self.fit_intercept:
+            free = scipy.linalg.block_diag(free, np.eye(K))
+        self.free = free
+
+    def minimum_norm(self, W: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``W`` less its part ``δ`` in the null space of the columns (the minimum-norm
+        weights: the solvers' own choice along it was rounding, or their coordinates'),
+        and ``c`` moved by ``(x̄ - mean)·δ`` so that the scores stay the same."""
+        if self.null is None:
+            return W, c
+        delta = self.null @ (self.null.T @ W)
+        if self.null_mean is not None:
+            c = c + (self.null_mean - self.mean) @ delta
+        return W - delta, c
+
     def null_projection(self, v: np.ndarray) -> np.ndarray:
-        """Remove from a parameter vector the directions the softmax objective is flat in:
-        a shift of the intercepts common to all classes (and of each feature's weights
-        when ``alpha = 0``). Binary models have none."""
+        """Remove from a parameter vector the directions the objective is flat in: those
+        of the null space of the columns (``restrict``), and for softmax a shift of the
+        intercepts common to all classes (and of each feature's weights when
+        ``alpha = 0``)."""
+        if self.free is not None:
+            v = self.free @ (self.free.T @ v)
         if self.K == 1:
             return v
         d, K = self.d, self.K
@@ -437,10 +514,15 @@ class _DaskProblem(_Problem):
         pass  # every block was checked by the first pass
 
 
-def _newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+def _newton_direction(H: np.ndarray, g: np.ndarray,
+                      free: np.ndarray | None = None) -> np.ndarray:
     """``-H⁻¹g`` by Cholesky on the Jacobi-scaled Hessian (unit diagonal), with a tiny
     ridge for directions that are flat; an eigen-decomposition pseudo-inverse if that
-    fails."""
+    fails. With ``free`` (an orthonormal basis, as columns) the step within its span."""
+    if free is not None:
+        if free.shape[1] == 0:
+            return np.zeros_like(g)
+        return free @ _newton_direction(free.T @ H @ free, free.T @ g)
     diag = np.diag(H)
     root = np.sqrt(np.where(diag > 0, diag, 1.0))
     Hs = H / np.outer(root, root)
@@ -489,7 +571,7 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
             status = "separable"
             break
         g = problem.null_projection(g)
-        step = problem.null_projection(_newton_direction(H, g))
+        step = problem.null_projection(_newton_direction(H, g, problem.free))
         decrement = -float(g @ step)
         if not decrement > 0 or not np.isfinite(decrement):
             if not exact:  # the approximate Hessian failed: the exact one before giving up
@@ -564,8 +646,10 @@ def _row_sample(problem: _Problem) -> _Problem | None:
         counts = np.array([np.count_nonzero(held) - counts[0], counts[0]])
     if np.min(counts) < _MIN_SAMPLE_PER_CLASS_PARAM * (problem.d + 1):
         return None
-    return _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), Y, problem.mean,
-                    problem.alpha, problem.fit_intercept, weight)
+    sample = _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), Y, problem.mean,
+                      problem.alpha, problem.fit_intercept, weight)
+    sample.null, sample.free = problem.null, problem.free  # (a dependency of all rows
+    return sample  # holds on the sample's)
 
 
 def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bool) -> tuple:
@@ -680,7 +764,8 @@ def _descent(problem: _Problem, max_iter: int, tol: float) -> tuple:
     # Lipschitz constant of the gradient in standardized coordinates: the largest
     # eigenvalue of the standardized Gram matrix (the intercept's is 1) times 1/4
     # (binary) or 1/2 (softmax), plus the penalty's largest curvature
-    summary = gram_summary(X, np.zeros(problem.n), problem.fit_intercept, problem.weight)
+    summary = problem.summary if problem.summary is not None else \
+        gram_summary(X, np.zeros(problem.n), problem.fit_intercept, problem.weight)
     C = summary.gram / np.outer(scale, scale) / problem.total
     top = max(float(np.linalg.eigvalsh(C)[-1]), 1.0 if problem.fit_intercept else 0.0)
     lipschitz = (0.25 if problem.K == 1 else 0.5) * top + problem.alpha * float(
@@ -718,3 +803,56 @@ def _separated(problem: _Problem, W: np.ndarray, c: np.ndarray) -> bool:
         true = np.sum(Z * problem.Y, axis=1, keepdims=True)
         right = np.sum(Z >= true, axis=1) == 1
     return bool(np.all(right if problem.weight is None else right | (problem.weight == 0)))
+
+
+# The check for collinear columns (alpha = 0) screens a row sample first: every
+# _STRIDE-th row, recursively, while the sample keeps this many rows (and 200 per
+# column). A dependency of all the rows holds on any subset of them, so a sample whose
+# columns are far from dependent (the condition number of their correlation matrix at
+# most _SCREEN_MAX_COND, 1e4 short of LinearRegression's 1e10) clears the data without
+# the Gram matrix of all rows, a pass of n d² that could cost more than Newton's fit.
+_SCREEN_MIN_ROWS = 20000
+_SCREEN_MAX_COND = 1e6
+
+
+def _column_rank(problem: _Problem) -> Any:
+    """``least_squares._analyse`` of the columns of ``problem.X`` (centred with an
+    intercept, rows weighted): the rule by which ``LinearRegression`` calls columns
+    collinear. The Gram statistics of all rows, when computed, are kept in
+    ``problem.summary``. None when their squares overflow (no Gram matrix to read; the
+    solvers say so, or cope, as before)."""
+    X, weight, fit_intercept = problem.X, problem.weight, problem.fit_intercept
+    n, d = X.shape
+    stride = 1
+    while n // (stride * _STRIDE) >= max(_SCREEN_MIN_ROWS, 200 * (d + 1)):
+        stride *= _STRIDE
+    sample_weight = None if weight is None else weight[::stride]
+    if stride > 1 and (sample_weight is None or sample_weight.sum() > 0):
+        sample = np.ascontiguousarray(X[::stride])
+        try:
+            rank = _analyse(gram_summary(sample, np.zeros(len(sample)), fit_intercept,
+                                         sample_weight), fit_intercept)
+            if not rank.deficient and rank.cond <= _SCREEN_MAX_COND:
+                return rank
+        except (NonFiniteError, TooLargeError):
+            pass  # all rows' pass below names the row of X (not of the sample)
+    try:
+        problem.summary = gram_summary(X, np.zeros(n), fit_intercept, weight)
+    except TooLargeError:
+        return None
+    return _analyse(problem.summary, fit_intercept)
+
+
+def _dask_column_rank(blocks: Any, fit_intercept: bool) -> Any:
+    """``_column_rank`` from the centred Gram matrix and column means that the first pass
+    over the Dask blocks computed (``dask_blocks.LogisticBlocks``)."""
+    first = blocks._first
+    gram, mean, n = first.gram, first.x_mean, float(first.n)
+    if not fit_intercept:
+        gram = gram + n * np.outer(mean, mean)  # XᵀX: the columns uncentred
+    raw_diag = np.diag(gram) + (n * mean * mean if fit_intercept else 0.0)
+    if not (np.all(np.isfinite(gram)) and np.all(np.isfinite(raw_diag))):
+        return None
+    summary = GramSummary(n, mean, 0.0, 0.5 * (gram + gram.T), np.zeros(mean.size), 0.0,
+                          raw_diag)
+    return _analyse(summary, fit_intercept)

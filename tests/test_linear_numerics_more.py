@@ -1,0 +1,194 @@
+"""More numerical follow-ups of ``wl.linear``: unpenalized logistic regression on
+collinear (or constant) columns, and gradient descent for least squares on columns
+whose means dwarf their spread."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.linear_model as skl
+from sklearn.exceptions import ConvergenceWarning
+
+import wonderland.linear as wll
+
+SOLVERS = ["newton", "lbfgs", "gd"]
+# the solvers' own accuracy at their default tol (Newton's is quadratic)
+PROBA_ATOL = {"newton": 1e-8, "lbfgs": 1e-4, "gd": 1e-4}
+
+
+def _binary(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three independent columns and labels drawn from a logistic model (not separable)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    z = X @ [1.5, -1.0, 0.5] + 0.2
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-z))).astype(int)
+    return X, y
+
+
+def _fit(solver: str, X, y, **kwargs):
+    return wll.LogisticRegression(solver=solver, max_iter=3000, **kwargs).fit(X, y)
+
+
+# ---------------------------------------------------------------- logistic: collinear
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_unpenalized_logistic_names_a_duplicated_column_and_splits_it_evenly(solver):
+    # Newton split the weight 0.68820 / 0.68813 between the copies, without a word
+    X, y = _binary()
+    Xd = np.column_stack([X, X[:, 0]])
+    with pytest.warns(wll.CollinearityWarning, match=r"columns x0, x3 are collinear") as rec:
+        model = _fit(solver, Xd, y)
+    message = str(rec[0].message)
+    assert message.startswith("LogisticRegression: ")
+    assert "alpha" in message and "drop one of the dependent columns" in message
+    assert rec[0].filename == __file__  # points at the call of fit
+    ref = _fit(solver, X, y)  # the same model without the copy
+    np.testing.assert_allclose(model.predict_proba(Xd), ref.predict_proba(X),
+                               atol=PROBA_ATOL[solver])
+    np.testing.assert_array_equal(model.predict(Xd), ref.predict(X))
+    coef = model.coef_[0]
+    assert coef[0] == pytest.approx(coef[3], rel=1e-10)  # the minimum-norm split
+    assert coef[0] + coef[3] == pytest.approx(ref.coef_[0, 0], rel=1e-4)
+    for alpha in (1e-6, 1e-2):  # the penalty makes the solution unique: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", wll.CollinearityWarning)
+            penalized = _fit(solver, Xd, y, alpha=alpha)
+        assert penalized.coef_[0, 0] == pytest.approx(penalized.coef_[0, 3], rel=1e-4)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_unpenalized_logistic_names_dataframe_columns_of_a_combination(solver):
+    X, y = _binary(seed=1)
+    df = pd.DataFrame(X, columns=["height", "weight", "age"])
+    df["bmi_like"] = 2.0 * df["height"] - df["weight"]  # a combination, not a copy
+    with pytest.warns(wll.CollinearityWarning) as rec:
+        model = _fit(solver, df, y)
+    messages = [str(w.message) for w in rec if w.category is wll.CollinearityWarning]
+    assert len(messages) == 1
+    assert "columns height, weight, bmi_like are collinear" in messages[0]
+    assert "age" not in messages[0]
+    ref = _fit(solver, X, y)
+    np.testing.assert_allclose(model.predict_proba(df), ref.predict_proba(X),
+                               atol=PROBA_ATOL[solver])
+    u = np.array([2.0, -1.0, 0.0, -1.0]) / np.sqrt(6.0)  # the null direction
+    assert abs(model.coef_[0] @ u) < 1e-8 * np.abs(model.coef_).max()
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_unpenalized_softmax_and_weighted_fits_name_the_copy_too(solver):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 3))
+    scores = X @ rng.normal(size=(3, 3))
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    labels = (p.cumsum(axis=1) / p.sum(axis=1, keepdims=True)
+              < rng.uniform(size=(600, 1))).sum(axis=1)
+    weight = rng.uniform(0.5, 2.0, size=600)
+    Xd = np.column_stack([X[:, 1], X])  # x0 copies x2
+    for w in (None, weight):
+        with pytest.warns(wll.CollinearityWarning, match=r"columns x0, x2 are collinear"):
+            model = wll.LogisticRegression(solver=solver, max_iter=3000).fit(
+                Xd, labels, sample_weight=w)
+        ref = wll.LogisticRegression(solver=solver, max_iter=3000).fit(
+            X, labels, sample_weight=w)
+        np.testing.assert_allclose(model.predict_proba(Xd), ref.predict_proba(X),
+                                   atol=PROBA_ATOL[solver])
+        np.testing.assert_allclose(model.coef_[:, 0], model.coef_[:, 2], rtol=1e-9,
+                                   atol=1e-12)
+
+
+def test_unpenalized_newton_on_many_rows_names_the_copy():
+    # many rows: the check screens a row sample first, and Newton runs on row samples
+    X, y = _binary(n=170_000, seed=3)
+    Xd = np.column_stack([X, X[:, 2]])
+    with pytest.warns(wll.CollinearityWarning, match=r"columns x2, x3 are collinear"):
+        model = wll.LogisticRegression().fit(Xd, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing for the independent columns
+        ref = wll.LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(Xd), ref.predict_proba(X), atol=1e-6)
+
+
+def test_unpenalized_newton_on_dask_blocks_names_the_copy():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y = _binary(seed=4)
+    Xd = np.column_stack([X, X[:, 0]])
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.warns(wll.CollinearityWarning, match=r"columns x0, x3 are collinear"):
+            model = wll.LogisticRegression().fit(da.from_array(Xd, chunks=(100, 4)),
+                                                 da.from_array(y, chunks=100))
+    ref = wll.LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(Xd), ref.predict_proba(X), atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("value", [0.1, 1.0 / 3.0, 3.7, 1e8])
+def test_unpenalized_logistic_with_a_constant_column_fits_the_other_columns(solver, value):
+    # Newton stalled at W = 0 ("the line search could not decrease the objective"), or
+    # returned a coefficient of 3e16 or -786 on the constant column: its centred Hessian
+    # diagonal is rounding, which the Jacobi scaling blew up into its step
+    X, y = _binary(seed=5)
+    Xc = np.column_stack([X[:, :2], np.full(len(X), value), X[:, 2:]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # its coefficient is 0: nothing to warn about
+        model = _fit(solver, Xc, y)
+        ref = _fit(solver, X, y)
+    assert model.coef_[0, 2] == 0.0
+    np.testing.assert_allclose(np.delete(model.coef_, 2, axis=1), ref.coef_, rtol=1e-4)
+    np.testing.assert_allclose(model.predict_proba(Xc), ref.predict_proba(X),
+                               atol=PROBA_ATOL[solver])
+
+
+# ---------------------------------------------------------------- least squares: gd
+
+def _dwarfed(n: int = 300, seed: int = 0, targets: int = 1):
+    """A column 1e8 + 1e-3·noise that matters (coefficient 3e3: 3 per unit of its
+    spread), beside an ordinary one; the target computed from the noise itself."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=n)
+    other = rng.normal(size=n)
+    X = np.column_stack([1e8 + 1e-3 * noise, other])
+    Y = np.column_stack([0.5 + 3.0 * noise + k * other + 0.1 * rng.normal(size=n)
+                         for k in range(1, targets + 1)])
+    return X, (Y[:, 0] if targets == 1 else Y)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("targets", [1, 2])
+def test_gd_matches_the_closed_form_when_a_column_mean_dwarfs_its_spread(weighted, targets):
+    # the residual was X w - x̄·w + b - y: X w and x̄·w are 3e11 and round at 3e-5, their
+    # difference is the fit's O(1); the gradient was noise at 1e-5, descent ran to
+    # max_iter (tol=1e-12) and its coefficients were 1e-7 .. 1e-5 off the closed form
+    X, y = _dwarfed(targets=targets)
+    weight = np.random.default_rng(7).uniform(0.5, 2.0, size=len(X)) if weighted else None
+    ref = skl.LinearRegression().fit(X, y, sample_weight=weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning (nor anything else)
+        model = wll.LinearRegression(solver="gd", tol=1e-12).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-8)
+    for solver in ("normal", "lstsq"):
+        closed = wll.LinearRegression(solver=solver).fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(model.coef_, closed.coef_, rtol=1e-8)
+    assert model.n_iter_ < model.max_iter
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gd_does_not_depend_on_where_a_column_sits(seed):
+    # least squares with an intercept is the same problem for x and x - 1e8 (the shift is
+    # exact here): at the default tol, descent took the same steps on both, to rounding,
+    # where it was 1e-6 apart
+    X, y = _dwarfed(seed=seed)
+    shifted = X.copy()
+    shifted[:, 0] -= 1e8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        far = wll.LinearRegression(solver="gd").fit(X, y)
+        near = wll.LinearRegression(solver="gd").fit(shifted, y)
+    np.testing.assert_allclose(far.coef_, near.coef_, rtol=1e-9)
+    ref = skl.LinearRegression().fit(X, y)  # and the default tol's accuracy, as elsewhere
+    np.testing.assert_allclose(far.coef_, ref.coef_, rtol=1e-5)
