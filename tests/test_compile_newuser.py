@@ -211,3 +211,26 @@ def test_parameters_named_like_the_fast_entrys_own_names():
     for _ in range(3):
         assert compiled(np.ones(2), np.full(2, 2.0), np.ones(2)).tolist() == [3.0, 3.0]
     assert compiled.cache_info().hits == 2
+
+
+def test_the_machine_probe_accepts_a_python_form_that_matches_numpy():
+    # the probe that picks Python-float forms must say yes where the two agree (negative
+    # bases of fractional powers raise in math.pow: skipped, not a disagreement) and no
+    # where they differ in one bit
+    import importlib
+    import math
+
+    codegen = importlib.import_module("wonderland.compile.codegen")
+
+    def exact_power(a, b):  # what the generated float code computes, as a "ufunc"
+        x = float(a)
+        if float(b).is_integer():
+            return np.float64(x ** int(b))
+        try:
+            return np.float64(math.pow(x, b))
+        except ValueError:
+            return np.float64(np.nan)
+
+    assert codegen._same_as_numpy(None, exact_power, (3, -2, 2.5, -0.5))
+    assert codegen._same_as_numpy(math.sin, lambda a: np.float64(math.sin(float(a))))
+    assert not codegen._same_as_numpy(math.sin, lambda a: np.nextafter(np.sin(a), np.inf))

@@ -175,15 +175,16 @@ _TEMPLATES[ew.cast_] = _TEMPLATES[ew.astype_]
 
 
 def _same_as_numpy(python: Any, ufunc: Any, exponents: tuple = ()) -> bool:
-    """Whether ``python`` (a ``math`` function, or ``**`` with each of ``exponents``) gives
-    NumPy's 0-d results bit for bit at a spread of points. The C library and NumPy's own
-    SIMD code (AVX-512 on some machines: exp, log, pow, tan) may round the last bit
-    differently, so that this is asked of the machine, once, and not assumed."""
+    """Whether ``python`` (a ``math`` function, or the generated code's ``x ** n`` and
+    ``math.pow(x, b)`` for each of ``exponents``) gives NumPy's 0-d results bit for bit at
+    a spread of points. The C library and NumPy's own SIMD code (AVX-512 on some
+    machines: exp, log, pow, tan) may round the last bit differently, so that this is
+    asked of the machine, once, and not assumed."""
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.uniform(-10.0, 10.0, 1500), rng.uniform(0.0, 2.0, 500),
                              np.exp(rng.uniform(-20.0, 20.0, 1000))]).tolist()
-    calls = [(lambda x, b=b: x ** b, lambda a, b=float(b): ufunc(a, b)) for b in exponents] \
-        or [(python, ufunc)]
+    calls = [(lambda x, b=b: x ** int(b) if float(b).is_integer() else math.pow(x, b),
+              lambda a, b=float(b): ufunc(a, b)) for b in exponents] or [(python, ufunc)]
     with np.errstate(all="ignore"):
         for x in points:
             for by_python, by_numpy in calls:
