@@ -648,8 +648,9 @@ def _row_sample(problem: _Problem) -> _Problem | None:
         return None
     sample = _Problem(np.ascontiguousarray(problem.X[::_STRIDE]), Y, problem.mean,
                       problem.alpha, problem.fit_intercept, weight)
-    sample.null, sample.free = problem.null, problem.free  # (a dependency of all rows
-    return sample  # holds on the sample's)
+    # a dependency of all the rows holds on the sample's too: the same null space
+    sample.null, sample.free = problem.null, problem.free
+    return sample
 
 
 def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bool) -> tuple:
