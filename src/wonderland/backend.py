@@ -185,17 +185,10 @@ def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...
     """The axes of a cotangent of shape ``gshape`` (``nb`` leading batch axes) to sum so it
     becomes ``gshape[:nb] + shape``: the axes broadcasting added or stretched.
     ValueError when ``shape`` does not broadcast to ``gshape``."""
-    lead = len(gshape) - nb - len(shape)
-    if lead < 0:
+    lead = len(gshape) - len(shape)  # the first axis that lines up with shape
+    if lead < nb or any(s not in (1, gshape[lead + i]) for i, s in enumerate(shape)):
         raise ValueError(f"cannot reduce shape {tuple(gshape)} to {tuple(shape)}")
-    axes = list(range(nb, nb + lead))
-    for i, s in enumerate(shape):
-        have = gshape[nb + lead + i]
-        if s == 1 and have != 1:
-            axes.append(nb + lead + i)
-        elif s != have:
-            raise ValueError(f"cannot reduce shape {tuple(gshape)} to {tuple(shape)}")
-    return tuple(axes)
+    return (*range(nb, lead), *(lead + i for i, s in enumerate(shape) if gshape[lead + i] != s))
 
 
 def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
@@ -278,6 +271,16 @@ def is_basic_index(index: Any) -> bool:
 
 
 _BASIC = {int, slice, type(None), type(Ellipsis)}
+
+
+def view_index(base: Any, view: Any) -> Any:
+    """Where the elements of ``view``, a view of the C-contiguous NumPy array ``base``,
+    lie in it: an index (arrays of positions) with ``base[index]`` equal to ``view``."""
+    address = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    flat = np.arange(base.size)[address // base.itemsize:]  # its first element onwards
+    steps = [stride // base.itemsize * flat.itemsize for stride in view.strides]
+    return np.unravel_index(np.lib.stride_tricks.as_strided(flat, view.shape, steps),
+                            base.shape)
 
 
 def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:

@@ -657,21 +657,29 @@ class Tensor:
         bump_version(self)
         return self
 
-    def _check_inplace(self, record: bool, tangents: bool, opname: str) -> bool:
+    def _check_inplace(self, record: bool, tangents: bool, opname: str) -> tuple | None:
         """Refuse an in-place op that the graph (``record``) or forward mode cannot follow;
-        True for a view by indexing whose write the graph follows through its parent."""
+        for a view whose write the graph follows through the tensor viewed, that tensor
+        and where the view lies in it."""
         if record and self._node is None and self._rg:
             raise RuntimeError(
                 f"a leaf tensor that requires grad (as the inputs of wl.grad's function are) "
                 f"is used in the in-place operation {opname}; write the out-of-place form "
                 f"(x = x * 2 for x *= 2), or do it inside wl.no_grad()")
         base, node = self._base, self._node
-        if base is not None and ((record and (base._rg or self._rg))
-                                 or (tangents and (base._fw is not None or
-                                                   self._fw is not None))):
-            if not tangents and node is not None and node.n > 0 and node.prim.name == "getitem":
-                return True  # (not once a backward() freed the node: n is -1)
-            what = "requires grad" if record else "carries forward-mode tangents"
+        if base is not None and not tangents:  # the write reaches the tensor viewed
+            if node is not None and node.n > 0 and node.prim.name == "getitem":
+                return node.a0, node.params["index"]  # (not once backward() freed it: n -1)
+            data = base._data  # a tensor with no history: its history starts with the write
+            if base._node is None and not base._rg and type(data) is _ndarray and \
+                    data.flags.c_contiguous:
+                if backend.refs(base._vc) > backend.ALONE + 2:  # views beside self, older
+                    raise RuntimeError(f"in-place {opname} on a view of a tensor with no history"
+                                       f", while other views of it (or detach()) exist: they would"
+                                       f" miss the history the write starts; clone() them first")
+                return base, backend.view_index(data, self._data)
+        if base is not None:
+            what = "carries forward-mode tangents" if tangents else "requires grad"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
             raise RuntimeError(f"in-place {opname} on a view of a tensor that {what} is not "
@@ -692,9 +700,9 @@ class Tensor:
             old._node, old._rg, old._fw = self._node, self._rg, self._fw
             result = compute(old)
             if through:  # PyTorch's y[i] += v: y[i] = the result (recorded), the view again
-                parent, index = self._node.a0, self._node.params["index"]
+                parent, index = through
                 parent[index] = result
-                self._node = parent[index]._node
+                self._node, self._rg = parent[index]._node, True
                 return self
             self._write(result._data, opname)
             self._fw = result._fw

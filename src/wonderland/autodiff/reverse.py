@@ -301,15 +301,11 @@ def _add_at(leaves: dict[int, list], leaf: Tensor, g: Any, index: Any) -> None:
     """The cotangent of ``leaf[index]`` (a basic index), added into the leaf's sum at
     ``index`` in place: the sum is made here, of zeros, unless it is an array nothing else
     holds."""
-    entry = leaves.get(id(leaf))
-    if entry is None or not _sole(entry[1], 1):
-        data = leaf._data
-        acc = backend.np.zeros(data.shape, data.dtype)
-        if entry is None:
-            entry = leaves[id(leaf)] = [leaf, acc]
-        else:
-            acc += entry[1]
-            entry[1] = acc
+    entry, data = leaves.get(id(leaf)), leaf._data
+    if entry is None:
+        entry = leaves[id(leaf)] = [leaf, backend.np.zeros(data.shape, data.dtype)]
+    elif not _sole(entry[1], 1):  # (a sum held elsewhere, or a broadcast one: copied whole)
+        entry[1] = entry[1] + backend.np.zeros(data.shape, data.dtype)
     part = entry[1][index]
     if part.ndim:
         part += g  # a view: in place

@@ -142,11 +142,9 @@ def _correction(name: str, dim: Any, unbiased: Any, correction: Any,
     given = [v for v in (unbiased, correction, ddof) if v is not None]
     if len(given) > 1:
         raise TypeError(f"{name}: give one of unbiased, correction and ddof, not several")
-    if unbiased is not None:
-        if not isinstance(unbiased, bool | backend.np.bool_):
-            raise TypeError(f"{name}: unbiased must be True or False, got {unbiased!r}")
-        return dim, 1 if unbiased else 0
-    return dim, given[0] if given else 0
+    if unbiased is not None and not isinstance(unbiased, bool | backend.np.bool_):
+        raise TypeError(f"{name}: unbiased must be True or False, got {unbiased!r}")
+    return dim, int(unbiased) if unbiased is not None else given[0] if given else 0
 
 
 def var(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None = None,

@@ -1,0 +1,131 @@
+"""A write with derivatives through a view into a tensor that records no history.
+
+``b = a[0:2]; b += w`` with ``a`` made by ``wl.zeros`` changed ``a`` without ``a``'s
+graph knowing: its gradient with respect to ``w`` came out as zeros, a silent wrong
+answer. The graph now follows the write through ``a`` (as PyTorch's does); where it
+cannot (forward-mode tangents, as for any view), the write is refused.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import wonderland as wl
+
+W = np.arange(1.0, 14.0)
+
+
+def _through_view(w, m):
+    a = m.zeros(4, dtype=w.dtype)
+    b = a[0:2]
+    b += w[0:2]
+    return (a * a).sum()
+
+
+def _through_tensor(w, m):
+    a = m.zeros(4, dtype=w.dtype)
+    a[0:2] += w[0:2]  # Python: a view of a, written, then assigned back
+    return (a * a).sum()
+
+
+def _many_views(w, m):
+    a = m.zeros((3, 4), dtype=w.dtype)
+    b = a.T[1:3]  # a strided view of a transpose
+    b *= 0
+    b += w[:6].reshape(2, 3)
+    row = a[1]
+    row *= w[6:10]
+    tail = a[2, 1:]
+    tail.mul_(w[9])
+    tail.add_(w[10:])
+    return (a * a * m.arange(12.0, dtype=w.dtype).reshape(3, 4)).sum()
+
+
+def _torch_grad(f):
+    w = torch.tensor(W, requires_grad=True)
+    f(w, torch).backward()
+    return w.grad.numpy()
+
+
+@pytest.mark.parametrize("f", [_through_view, _through_tensor, _many_views])
+def test_writes_through_views_of_a_tensor_with_no_history_give_torchs_gradient(f):
+    ours = wl.grad(lambda w: f(w, wl))(wl.tensor(W))
+    np.testing.assert_allclose(ours.numpy(), _torch_grad(f), rtol=1e-15, atol=0)
+
+
+def test_the_silent_zero_gradient_is_gone():
+    ours = wl.grad(lambda w: _through_view(w, wl))(wl.tensor(W))
+    np.testing.assert_array_equal(ours.numpy()[:4], [2.0, 4.0, 0.0, 0.0])
+
+
+def test_backward_reaches_the_leaf_and_the_view_sees_the_write():
+    w = wl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = wl.zeros(5)
+    b = a[1:4]
+    b += w
+    np.testing.assert_array_equal(a.numpy(), [0.0, 1.0, 2.0, 3.0, 0.0])
+    assert b.requires_grad and a.requires_grad
+    (a * wl.arange(5.0)).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_forward_mode_refuses_the_write_instead_of_losing_the_tangent():
+    with pytest.raises(RuntimeError, match=r"add_ on a view of a tensor that carries "
+                                           r"forward-mode tangents is not supported"):
+        wl.jvp(lambda w: _through_view(w, wl), (wl.tensor(W),), (wl.ones(13),))
+
+
+def test_views_without_derivatives_are_written_as_before():
+    a = wl.zeros(4)
+    b = a[0:2]
+    b += wl.tensor([1.0, 2.0])  # nothing requires grad: a plain write into a
+    np.testing.assert_array_equal(a.numpy(), [1.0, 2.0, 0.0, 0.0])
+    assert not a.requires_grad
+    with wl.no_grad():
+        b += wl.tensor([1.0, 2.0], requires_grad=True)  # not recorded, as PyTorch
+    np.testing.assert_array_equal(a.numpy(), [2.0, 4.0, 0.0, 0.0])
+    assert not a.requires_grad
+
+
+def test_a_zero_dimensional_view_and_a_float32_tensor():
+    def f(w, m):
+        a = m.zeros((2, 3), dtype=w.dtype)
+        corner = a[1, 2]  # a 0-d view
+        corner += w[0] * w[1]
+        column = a[:, 0]
+        column -= w[2:4]
+        return (a * a).sum() + a[1].sum()
+
+    w32 = np.array([1.5, -2.0, 0.25, 3.0], dtype=np.float32)
+    ours = wl.grad(lambda w: f(w, wl))(wl.tensor(w32))
+    w = torch.tensor(w32, requires_grad=True)
+    f(w, torch).backward()
+    assert ours.dtype == wl.float32
+    np.testing.assert_allclose(ours.numpy(), w.grad.numpy(), rtol=1e-6)
+
+
+def test_an_older_view_that_would_miss_the_history_is_named_not_left_stale():
+    def f(w):
+        a = wl.zeros(4)
+        older = a[:2]  # taken before the write: it would hold new values, no history
+        a[0:2] += w[0:2]
+        return (older * older).sum()
+
+    with pytest.raises(RuntimeError, match=r"with no history, while other views of it "
+                                           r"\(or detach\(\)\) exist: they would miss"):
+        wl.grad(f)(wl.tensor(W))
+
+
+def test_later_writes_through_new_views_follow_torch():
+    def f(w, m):
+        a = m.zeros(4, dtype=w.dtype)
+        first = a[:2]
+        first += w[:2]
+        second = a[1:]  # a has a history now: an ordinary view by indexing
+        second *= w[1:4]
+        return (a * a).sum()
+
+    ours = wl.grad(lambda w: f(w, wl))(wl.tensor(W))
+    np.testing.assert_allclose(ours.numpy(), _torch_grad(f), rtol=1e-15, atol=0)
