@@ -667,18 +667,17 @@ class Tensor:
                 f"is used in the in-place operation {opname}; write the out-of-place form "
                 f"(x = x * 2 for x *= 2), or do it inside wl.no_grad()")
         base, node = self._base, self._node
-        if base is not None and not tangents:  # the write reaches the tensor viewed
-            if node is not None and node.n > 0 and node.prim.name == "getitem":
+        if base is not None:  # the write reaches the tensor viewed
+            if not tangents and node is not None and node.n > 0 and node.prim.name == "getitem":
                 return node.a0, node.params["index"]  # (not once backward() freed it: n -1)
             data = base._data  # a tensor with no history: its history starts with the write
-            if base._node is None and not base._rg and type(data) is _ndarray and \
-                    data.flags.c_contiguous:
+            if base._node is None and not base._rg and base._fw is None and \
+                    type(data) is _ndarray and data.flags.c_contiguous:
                 if backend.refs(base._vc) > backend.ALONE + 2:  # views beside self, older
                     raise RuntimeError(f"in-place {opname} on a view of a tensor with no history"
                                        f", while other views of it (or detach()) exist: they would"
                                        f" miss the history the write starts; clone() them first")
                 return base, backend.view_index(data, self._data)
-        if base is not None:
             what = "carries forward-mode tangents" if tangents else "requires grad"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
@@ -702,7 +701,8 @@ class Tensor:
             if through:  # PyTorch's y[i] += v: y[i] = the result (recorded), the view again
                 parent, index = through
                 parent[index] = result
-                self._node, self._rg = parent[index]._node, True
+                view = parent[index]
+                self._node, self._rg, self._fw = view._node, view._rg, view._fw
                 return self
             self._write(result._data, opname)
             self._fw = result._fw
