@@ -305,6 +305,7 @@ def version_counter(t: Tensor) -> list[int]:
 # The creation number at the latest in-place write: a node made after it has seen every
 # version as it still is, so the reverse pass skips its guard (the common case).
 last_write = [-1]
+SEEN = -1  # a view's entry in ``_fw``: its storage's version when its tangents were made
 
 # The tracer of ``wl.compile`` while it traces a function, else None: in-place writes
 # consult it (the tracer wraps the methods that read values out of the graph itself).
@@ -702,7 +703,8 @@ class Tensor:
                 parent, index = through
                 parent[index] = result
                 view = parent[index]
-                self._node, self._rg, self._fw = view._node, view._rg, view._fw
+                self._node, self._rg = view._node, view._rg
+                self._fw = view._fw and {**view._fw, SEEN: self._vc[0]}  # (forward.py)
                 return self
             self._write(result._data, opname)
             self._fw = result._fw

@@ -3,16 +3,7 @@ transforms."""
 
 from . import forward  # noqa: F401 - installs the forward-mode hook
 from .reverse import backward, grad_of
-from .transforms import (
-    grad,
-    hessian,
-    jacfwd,
-    jacobian,
-    jacrev,
-    jvp,
-    value_and_grad,
-    vjp,
-)
+from .transforms import grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 
 __all__ = ["backward", "grad_of", "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd",
            "jacobian", "hessian"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..primitives.elementwise import alias, astype
 from ..primitives.shape import broadcast_to, reshape
-from ..tensor import Primitive, Tensor, _new, install_forward_hook
+from ..tensor import SEEN, Primitive, Tensor, _new, install_forward_hook
 
 _level_numbers = itertools.count(1)
 _batch_ndim: dict[int, int] = {}  # open levels -> number of leading batch axes
@@ -40,7 +40,7 @@ def below(x: Any, level: int) -> Any:
     if not isinstance(x, Tensor) or x._fw is None or all(k < level for k in x._fw):
         return x
     twin = alias(x)
-    twin._fw = {k: t for k, t in x._fw.items() if k < level} or None
+    twin._fw = {k: t for k, t in x._fw.items() if SEEN < k < level} or None
     return twin
 
 
@@ -78,6 +78,11 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
 
 def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """The forward hook: give ``out`` its tangent at every level its arguments carry."""
+    for a in args:  # a view's tangents are as old as the view (the version it saw)
+        if type(a) is Tensor and a._fw and SEEN in a._fw and a._fw[SEEN] != a._vc[0]:
+            raise RuntimeError(f"a view of shape {a.shape} is used after an in-place write "
+                               f"through the tensor it views; its tangent misses that write: "
+                               f"take the view again after the write")
     if prim.jvp is None:  # no derivative (a comparison): the output is a constant
         return
     # closed levels are stale: their tangents may linger on tensors a transform made
@@ -99,6 +104,8 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
         if t is None:
             continue
         fw[level] = _fit_tangent(t, out, nb, prim)
+    if fw and out._base is not None:
+        fw[SEEN] = out._vc[0]
     out._fw = fw or None
     if prim.uses_ans and out._node is not None and out._node.prim is prim:
         out._node.ans_fw = out._fw  # the reverse rule's ``ans`` must carry them too
