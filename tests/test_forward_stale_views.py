@@ -15,7 +15,7 @@ import torch
 import wonderland as wl
 
 W = np.array([1.0, 2.0, 3.0, 4.0])
-STALE = r"a view of shape \(2,\) is used after an in-place write .* its tangent misses"
+STALE = r"a view of shape \(2,\) is used after an in-place write .* its tangent misses it"
 
 
 def _assigned_after_view(w, m):

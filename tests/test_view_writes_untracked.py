@@ -137,8 +137,8 @@ def test_an_older_view_that_would_miss_the_history_is_named_not_left_stale():
         a[0:2] += w[0:2]
         return (older * older).sum()
 
-    with pytest.raises(RuntimeError, match=r"with no history, while other views of it "
-                                           r"\(or detach\(\)\) exist: they would miss"):
+    with pytest.raises(RuntimeError, match=r"starts the history of a tensor that other "
+                                           r"views \(or detach\(\)\) share: they would miss it"):
         wl.grad(f)(wl.tensor(W))
 
 

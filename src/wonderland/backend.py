@@ -279,8 +279,7 @@ def view_index(base: Any, view: Any) -> Any:
     address = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     flat = np.arange(base.size)[address // base.itemsize:]  # its first element onwards
     steps = [stride // base.itemsize * flat.itemsize for stride in view.strides]
-    return np.unravel_index(np.lib.stride_tricks.as_strided(flat, view.shape, steps),
-                            base.shape)
+    return np.unravel_index(np.lib.stride_tricks.as_strided(flat, view.shape, steps), base.shape)
 
 
 def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:

@@ -234,7 +234,7 @@ def make_node(prim: Primitive, args: tuple, params: dict) -> Node:
 
 _object_new = object.__new__
 _LEAN_SIZE = 1 << 16  # elements: a smaller argument costs less to keep than to replace
-_ndarray = backend.np.ndarray
+_ndarray, _generic = backend.np.ndarray, backend.np.generic
 
 
 def _stand_in(a: Any) -> Any:
@@ -269,11 +269,10 @@ def check_view(view: Tensor) -> None:
         if index is ... or type(base._data) is not _ndarray or not backend.is_basic_index(
                 index) or backend.np.shares_memory(view._data,
                                                    base._data[backend.complete_index(index)]):
-            raise RuntimeError(
-                f"a view of shape {view.shape} is used after an in-place "
-                f"{write.prim.name.replace('index_put', 'assignment')} changed its values "
-                f"through the tensor it views; its history misses that write: take the "
-                f"view again after the write")
+            raise RuntimeError(f"a view of shape {view.shape} is used after an in-place "
+                               f"{write.prim.name.replace('index_put', 'assignment')} changed "
+                               f"its values through the tensor it views; its history misses "
+                               f"that write: take the view again after the write")
         write = write.e0  # the history before this write
 
 
@@ -347,9 +346,7 @@ def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, recor
     requires grad), tangents pushed."""
     out = _new(data, xp)
     if prim.view if view is None else view:
-        base = args[0]
-        out._vc = version_counter(base)
-        out._base = base if base._base is None else base._base
+        _viewing(out, args[0])
     if record and (_grad_enabled or _thread_mode.recording):
         node = out._node = make_node(prim, args, params)
         out._rg = True
@@ -360,15 +357,23 @@ def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, recor
     return out
 
 
+def _viewing(out: Tensor, x: Tensor) -> None:
+    """``out`` views ``x``'s storage, hence shares its version counter. A NumPy scalar (a
+    reduction's 0-d result) has no storage to share: ``x`` takes the view's element."""
+    out._vc = version_counter(x)
+    out._base = x if x._base is None else x._base
+    if isinstance(x._data, _generic):
+        x._data = backend.np.lib.stride_tricks.as_strided(out._data, (), ())
+
+
 def finish_one(prim: Primitive, data: Any, x: Tensor, params: dict) -> Tensor:
     """``finish`` for a primitive of the one tensor ``x`` (``sin(x)``, ``x[:, 0]``,
     ``x.sum()``): the same output, with no tuple of arguments and no calls on the way."""
     out = _object_new(Tensor)  # _new, inlined: this is the hot path
     out._data, out._xp, out._rg = data, x._xp, False
     out._grad = out._fw = out._node = out._vc = out._base = None
-    if prim.view:  # shares x's storage, hence its version counter
-        out._vc = version_counter(x)
-        out._base = x if x._base is None else x._base
+    if prim.view:
+        _viewing(out, x)
     if x._rg and (_grad_enabled or _thread_mode.recording):
         node = out._node = Node()
         node.prim, node.n, node.a0 = prim, 1, x
@@ -564,10 +569,9 @@ class Tensor:
         if type(value) is not bool and not isinstance(value, backend.np.bool_):
             raise TypeError(f"requires_grad must be True or False, got {value!r}")
         if value and not backend.is_floating(self._data.dtype, self._xp):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype "
-                f"{backend.dtype_name(self._data.dtype)}; convert first, e.g. "
-                f"wl.tensor(data, dtype=wl.float64)")
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype "
+                            f"{backend.dtype_name(self._data.dtype)}; convert first, e.g. "
+                            f"wl.tensor(data, dtype=wl.float64)")
         if value and backend.is_complex(self._data.dtype, self._xp):
             raise TypeError("complex tensors cannot require gradients: wonderland "
                             "differentiates real functions; use the real and imaginary parts")
@@ -593,10 +597,10 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
             if value.shape != self.shape or value.dtype != self.dtype:
-                raise ValueError(
-                    f"grad of shape {value.shape} and dtype {backend.dtype_name(value.dtype)} "
-                    f"for a tensor of shape {self.shape} and dtype "
-                    f"{backend.dtype_name(self.dtype)}: they must match")
+                raise ValueError(f"grad of shape {value.shape} and dtype "
+                                 f"{backend.dtype_name(value.dtype)} for a tensor of shape "
+                                 f"{self.shape} and dtype {backend.dtype_name(self.dtype)}: "
+                                 f"they must match")
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -663,22 +667,23 @@ class Tensor:
         for a view whose write the graph follows through the tensor viewed, that tensor
         and where the view lies in it."""
         if record and self._node is None and self._rg:
-            raise RuntimeError(
-                f"a leaf tensor that requires grad (as the inputs of wl.grad's function are) "
-                f"is used in the in-place operation {opname}; write the out-of-place form "
-                f"(x = x * 2 for x *= 2), or do it inside wl.no_grad()")
+            raise RuntimeError(f"a leaf tensor that requires grad (as the inputs of wl.grad's "
+                               f"function are) is used in the in-place operation {opname}; "
+                               f"write the out-of-place form (x = x * 2 for x *= 2), or do it "
+                               f"inside wl.no_grad()")
         base, node = self._base, self._node
+        root = self if base is None else base  # with no history, the write starts one
+        fresh = root._node is None and not root._rg and root._fw is None
+        if fresh and root._vc is not None and backend.refs(root._vc) > backend.ALONE + 1 + (
+                base is not None):  # older views beside self would miss that history
+            raise RuntimeError(f"in-place {opname} starts the history of a tensor that other "
+                               f"views (or detach()) share: they would miss it; clone() them")
         if base is not None:  # the write reaches the tensor viewed
             if not tangents and node is not None and node.n > 0 and node.prim.name == "getitem":
-                return node.a0, node.params["index"]  # (not once backward() freed it: n -1)
-            data = base._data  # a tensor with no history: its history starts with the write
-            if base._node is None and not base._rg and base._fw is None and \
-                    type(data) is _ndarray and data.flags.c_contiguous:
-                if backend.refs(base._vc) > backend.ALONE + 2:  # views beside self, older
-                    raise RuntimeError(f"in-place {opname} on a view of a tensor with no history"
-                                       f", while other views of it (or detach()) exist: they would"
-                                       f" miss the history the write starts; clone() them first")
-                return base, backend.view_index(data, self._data)
+                check_view(self)  # (not once backward() freed the node: n is -1)
+                return node.a0, node.params["index"]
+            if fresh and type(base._data) is _ndarray and base._data.flags.c_contiguous:
+                return base, backend.view_index(base._data, self._data)
             what = "carries forward-mode tangents" if tangents else "requires grad"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
@@ -701,9 +706,10 @@ class Tensor:
             result = compute(old)
             if through:  # PyTorch's y[i] += v: y[i] = the result (recorded), the view again
                 parent, index = through
+                self._vc = None  # (not an older view that this write into parent would leave)
                 parent[index] = result
                 view = parent[index]
-                self._node, self._rg = view._node, view._rg
+                self._node, self._rg, self._vc = view._node, view._rg, parent._vc
                 self._fw = view._fw and {**view._fw, SEEN: self._vc[0]}  # (forward.py)
                 return self
             self._write(result._data, opname)

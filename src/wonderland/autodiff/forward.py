@@ -54,8 +54,14 @@ def with_tangent(x: Tensor, level: int, tangent: Tensor) -> Tensor:
 
 
 def tangent_at(x: Any, level: int) -> Tensor | None:
-    """The tangent of ``x`` at ``level`` (None when it has none: a zero tangent)."""
-    return x._fw.get(level) if isinstance(x, Tensor) and x._fw is not None else None
+    """The tangent of ``x`` at ``level`` (None when it has none: a zero tangent); a view's
+    tangents are as old as the view, refused once a write into its storage followed."""
+    if not isinstance(x, Tensor) or x._fw is None:
+        return None
+    if SEEN in x._fw and x._fw[SEEN] != x._vc[0]:
+        raise RuntimeError(f"a view of shape {x.shape} is used after an in-place write through "
+                           f"the tensor it views; its tangent misses it: take the view again")
+    return x._fw.get(level)
 
 
 def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
@@ -78,11 +84,6 @@ def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
 
 def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
     """The forward hook: give ``out`` its tangent at every level its arguments carry."""
-    for a in args:  # a view's tangents are as old as the view (the version it saw)
-        if type(a) is Tensor and a._fw and SEEN in a._fw and a._fw[SEEN] != a._vc[0]:
-            raise RuntimeError(f"a view of shape {a.shape} is used after an in-place write "
-                               f"through the tensor it views; its tangent misses that write: "
-                               f"take the view again after the write")
     if prim.jvp is None:  # no derivative (a comparison): the output is a constant
         return
     # closed levels are stale: their tangents may linger on tensors a transform made

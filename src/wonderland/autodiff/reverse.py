@@ -72,9 +72,8 @@ def _unit(root: Tensor) -> Any:
     """The default seed of ``backward()``: ones, for a one-element tensor only."""
     data = root._data
     if data.shape and root.size != 1:
-        raise ValueError(
-            f"backward() of a tensor of shape {root.shape} needs grad=: an array of that "
-            f"shape (gradients are defined for scalar outputs)")
+        raise ValueError(f"backward() of a tensor of shape {root.shape} needs grad=: an array "
+                         f"of that shape (gradients are defined for scalar outputs)")
     return backend.ones(data.shape, data.dtype) if root._xp is backend.numpy_namespace \
         else root._xp.ones_like(data)
 
@@ -98,9 +97,8 @@ def _check_versions(node: Node) -> None:
                 f"{a.shape}) was modified by an in-place operation after it was used (it is "
                 f"now at version {a._vc[0]}); clone it before modifying")
     if node.ans_data is not None and node.ans_vc[1] > node.ans_since:
-        raise RuntimeError(
-            f"the output of {node.prim.name} was modified by an in-place operation, but "
-            f"its gradient needs it; clone it before modifying")
+        raise RuntimeError(f"the output of {node.prim.name} was modified by an in-place "
+                           f"operation, but its gradient needs it; clone it before modifying")
 
 
 def _fit(g: Any, parent: Any, name: str, nb: int) -> Any:

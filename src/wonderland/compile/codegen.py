@@ -315,10 +315,11 @@ class _Writer:
                 return name
             if mode == "float":
                 if consumer is not None and consumer.prim in _BINARY_OP and \
-                        consumer.dtype == F64 and all(
+                        consumer.prim is not ew.pow_ and consumer.dtype == F64 and all(
                             o.dtype == F64 or o.dtype.kind in "iub" for o in consumer.args
                             if isinstance(o, Value | Const) and o is not a):
                     return gen.names[id(a)]  # NumPy promotes a Python float the same way
+                    # (not in a power: a float's ** would be the C library's pow, a float)
                 name = self.array_names.get(id(a))
                 if name is None:
                     name = self.array_names[id(a)] = gen.namer.fresh(gen.names[id(a)] + "_a")
