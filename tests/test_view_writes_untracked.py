@@ -153,3 +153,59 @@ def test_later_writes_through_new_views_follow_torch():
 
     ours = wl.grad(lambda w: f(w, wl))(wl.tensor(W))
     np.testing.assert_allclose(ours.numpy(), _torch_grad(f), rtol=1e-15, atol=0)
+
+
+def test_a_write_into_the_tensor_itself_is_refused_while_an_older_view_shares_it():
+    def f(x, m):
+        a = m.zeros(3, dtype=x.dtype)
+        older = a[0:2]  # taken while a has no history
+        a += x  # would start a's history without older's
+        return (older * x[0:2]).sum()
+
+    with pytest.raises(RuntimeError, match=r"add_ starts the history of a tensor that other "):
+        wl.grad(lambda x: f(x, wl))(wl.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(RuntimeError, match=r"starts the history of a tensor"):
+        wl.jvp(lambda x: f(x, wl), (wl.tensor([1.0, 2.0, 3.0]),), (wl.ones(3),))
+
+
+def test_an_in_place_op_on_a_view_older_than_a_write_into_its_base_is_refused():
+    def f(x):
+        y = x * 1.0
+        v = y[0]
+        y.mul_(2.0)  # v sees the values, its history does not
+        v.mul_(3.0)  # gave the gradient [3, 2] where torch gives [6, 2]
+        return y.sum()
+
+    with pytest.raises(RuntimeError, match=r"a view of shape \(\) is used after an in-place "
+                                           r"mul"):
+        wl.grad(f)(wl.tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("view", [lambda s: s[...], lambda s: s.reshape(1),
+                                  lambda s: s[None]])
+def test_views_of_a_reduction_result_share_its_storage_as_torch(view):
+    def f(m):
+        s = m.tensor([1.0, 2.0], dtype=m.float64).sum()  # 0-d: NumPy gives a scalar
+        v = view(s)
+        s += 2.0
+        before = v.tolist()
+        v += 10.0
+        return before, s.item()
+
+    ours, theirs = f(wl), f(torch)
+    assert ours == theirs and ours[1] == 15.0
+
+
+def test_an_index_write_into_a_reduction_result_keeps_its_value_and_gradient():
+    def f(x, m):
+        s = x.sum()
+        s[...] += x.sum()  # 0-d: s[...] was a copy, the value stayed 1.0
+        return s
+
+    x = wl.tensor([1.0], requires_grad=True)
+    out = f(x, wl)
+    out.backward()
+    y = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    theirs = f(y, torch)
+    theirs.backward()
+    assert (out.item(), x.grad.tolist()) == (theirs.item(), y.grad.tolist()) == (2.0, [2.0])
