@@ -276,6 +276,8 @@ _BASIC = {int, slice, type(None), type(Ellipsis)}
 def view_index(base: Any, view: Any) -> Any:
     """Where the elements of ``view``, a view of the C-contiguous NumPy array ``base``,
     lie in it: an index (arrays of positions) with ``base[index]`` equal to ``view``."""
+    if not base.ndim:  # each view of one element is that element, with axes of length 1
+        return (..., *[None] * view.ndim)
     address = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     flat = np.arange(base.size)[address // base.itemsize:]  # its first element onwards
     steps = [stride // base.itemsize * flat.itemsize for stride in view.strides]

@@ -362,7 +362,8 @@ def _viewing(out: Tensor, x: Tensor) -> None:
     reduction's 0-d result) has no storage to share: ``x`` takes the view's element."""
     out._vc = version_counter(x)
     out._base = x if x._base is None else x._base
-    if isinstance(x._data, _generic):
+    if isinstance(x._data, _generic):  # (out's too, when it is x.reshape(()))
+        out._data = out._data if type(out._data) is _ndarray else backend.np.array(out._data)
         x._data = backend.np.lib.stride_tricks.as_strided(out._data, (), ())
 
 

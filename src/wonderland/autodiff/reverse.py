@@ -83,19 +83,18 @@ def _check_versions(node: Node) -> None:
     after the node was made."""
     args = node.args
     if args is None:
-        raise RuntimeError(
-            f"trying to backward through the graph a second time (at {node.prim.name}); its "
-            f"saved values were freed. Pass retain_graph=True to the first backward() or "
-            "autograd.grad()")
+        raise RuntimeError(f"trying to backward through the graph a second time (at "
+                           f"{node.prim.name}); its saved values were freed. Pass "
+                           f"retain_graph=True to the first backward() or autograd.grad()")
     prim = node.prim
     for pos in range(len(args)) if prim.reads is None else prim.reads:
         a = args[pos]
         if type(a) is Tensor and a._vc is not None and a._vc[1] > node.seq and not (
                 pos in prim.crossed and (node.e1, node.e0)[pos] is None):
-            raise RuntimeError(
-                f"a tensor needed to differentiate {node.prim.name} (argument {pos}, shape "
-                f"{a.shape}) was modified by an in-place operation after it was used (it is "
-                f"now at version {a._vc[0]}); clone it before modifying")
+            raise RuntimeError(f"a tensor needed to differentiate {node.prim.name} (argument "
+                               f"{pos}, shape {a.shape}) was modified by an in-place operation "
+                               f"after it was used (it is now at version {a._vc[0]}); clone it "
+                               f"before modifying")
     if node.ans_data is not None and node.ans_vc[1] > node.ans_since:
         raise RuntimeError(f"the output of {node.prim.name} was modified by an in-place "
                            f"operation, but its gradient needs it; clone it before modifying")

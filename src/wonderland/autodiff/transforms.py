@@ -139,9 +139,8 @@ def _check_output(out: Any, what: str) -> Tensor:
     a Tensor has no derivative, and how to keep one."""
     if isinstance(out, Tensor):
         if not backend.is_floating(out._data.dtype, out._xp):
-            raise TypeError(f"{what}: the function returned a "
-                            f"{backend.dtype_name(out._data.dtype)} value, which is not "
-                            f"differentiable (return a float tensor)")
+            raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)}"
+                            f" value, which is not differentiable (return a float tensor)")
         return out
     if isinstance(out, int | float | complex | np.generic):
         kind = f"a plain number ({type(out).__name__}: {_short(out)})"
@@ -257,9 +256,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         inputs, out, aux, (recorded, nested, start) = _reverse(f, args, nums, what, has_aux)
         if out.size != 1:
-            raise ValueError(f"{what}: the function must return a scalar to take its "
-                             f"gradient, got an output of shape {out.shape}; use "
-                             f"wl.jacobian or wl.vjp for non-scalar outputs")
+            raise ValueError(f"{what}: the function must return a scalar to take its gradient,"
+                             f" got an output of shape {out.shape}; use wl.jacobian or wl.vjp "
+                             f"for non-scalar outputs")
         grads = grad_of([out], inputs, [_new(_unit(out), out._xp)], retain_graph=recorded,
                         create_graph=recorded, on_tensors=nested, floor=start)
         grads = tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
