@@ -715,6 +715,17 @@ def compare_jvp(prog):
                                    err_msg=f"tangent of output {i} differs from torch")
 
 
+def _grad_as_torch_or_refused(f):
+    """``f(x, m)``'s gradient at x = [1, 2, 3]: PyTorch's, or a clear refusal."""
+    def theirs():
+        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+        f(x, torch).backward()
+        return [x.grad.numpy()]
+
+    _torch_or_refused(lambda: [wl.grad(lambda x: f(x, wl))(wl.tensor([1.0, 2.0, 3.0]))],
+                      theirs, _same_arrays)
+
+
 # ----------------------------------------------------------------------- disagreements found
 # The smallest programs the properties above found giving a different number than PyTorch
 # without an error (while they were written: silent wrong tangents, gradients and values).
@@ -773,13 +784,7 @@ def test_grad_through_a_view_taken_before_its_no_history_base_is_written(view):
         a += x
         return (v.reshape(-1)[0:2] * x[0:2]).sum()  # = x0**2 + x1**2
 
-    def theirs():
-        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
-        f(x, torch).backward()
-        return [x.grad.numpy()]
-
-    _torch_or_refused(lambda: [wl.grad(lambda x: f(x, wl))(wl.tensor([1.0, 2.0, 3.0]))],
-                      theirs, _same_arrays)
+    _grad_as_torch_or_refused(f)
 
 
 @pytest.mark.parametrize("view", [
@@ -833,13 +838,7 @@ def test_inplace_op_on_a_view_after_its_base_was_written(write):
             v[0] = 7.0
         return y.sum()
 
-    def theirs():
-        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
-        f(x, torch).backward()
-        return [x.grad.numpy()]
-
-    _torch_or_refused(lambda: [wl.grad(lambda x: f(x, wl))(wl.tensor([1.0, 2.0, 3.0]))],
-                      theirs, _same_arrays)
+    _grad_as_torch_or_refused(f)
 
 
 def test_recorded_write_through_a_view_of_a_0d_tensor_with_no_history():
