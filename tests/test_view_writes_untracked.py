@@ -209,3 +209,36 @@ def test_an_index_write_into_a_reduction_result_keeps_its_value_and_gradient():
     theirs = f(y, torch)
     theirs.backward()
     assert (out.item(), x.grad.tolist()) == (theirs.item(), y.grad.tolist()) == (2.0, [2.0])
+
+
+@pytest.mark.parametrize("layout", ["fortran", "negative steps", "transposed", "3-d permuted"])
+def test_a_write_through_a_view_of_any_numpy_layout_is_followed(layout):
+    """Data passed in without a copy keeps its layout: the write is followed in every one."""
+    def make(lib):
+        data = {"fortran": np.asfortranarray(np.arange(6.0).reshape(3, 2)),
+                "negative steps": np.arange(24.0).reshape(4, 6)[::2, ::-2],
+                "transposed": np.arange(12.0).reshape(3, 4).T,
+                "3-d permuted": np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)[:, ::-1]
+                }[layout]
+        return (wl.as_tensor(data), data) if lib is wl else (torch.tensor(data.copy()), None)
+
+    def f(w, m):
+        a, data = make(m)
+        b = a[:, 1]
+        b += w[:b.shape[0]].reshape(b.shape[:1]) ** 2 if b.ndim == 1 else \
+            w[:b.numel()].reshape(b.shape) ** 2
+        if data is not None:
+            assert np.shares_memory(a.detach().numpy(), data)  # written in place
+        return (a * a).sum()
+
+    ours = wl.grad(lambda w: f(w, wl))(wl.tensor(W))
+    np.testing.assert_allclose(ours.numpy(), _torch_grad(f), rtol=1e-15, atol=0)
+
+
+def test_a_write_through_a_view_of_another_librarys_array_names_the_cause():
+    xps = pytest.importorskip("array_api_strict")
+    a = wl.as_tensor(xps.zeros(4, dtype=xps.float64))
+    b = a[0:2]
+    with pytest.raises(RuntimeError, match="holds no NumPy array") as info:
+        b += wl.as_tensor(xps.ones(2, dtype=xps.float64)).requires_grad_()
+    assert "requires grad" not in str(info.value)

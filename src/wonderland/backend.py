@@ -274,14 +274,18 @@ _BASIC = {int, slice, type(None), type(Ellipsis)}
 
 
 def view_index(base: Any, view: Any) -> Any:
-    """Where the elements of ``view``, a view of the C-contiguous NumPy array ``base``,
+    """Where the elements of ``view``, a view of the NumPy array ``base`` (of any strides),
     lie in it: an index (arrays of positions) with ``base[index]`` equal to ``view``."""
     if not base.ndim:  # each view of one element is that element, with axes of length 1
         return (..., *[None] * view.ndim)
-    address = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    flat = np.arange(base.size)[address // base.itemsize:]  # its first element onwards
-    steps = [stride // base.itemsize * flat.itemsize for stride in view.strides]
-    return np.unravel_index(np.lib.stride_tricks.as_strided(flat, view.shape, steps), base.shape)
+    # base's positions written where its elements lie in memory, into scratch memory
+    size, ends = base.itemsize, [(n - 1) * s for n, s in zip(base.shape, base.strides)]
+    low = sum(e for e in ends if e < 0)  # bytes before base's first element
+    scratch = np.empty((sum(ends) - 2 * low) // size + 1, np.intp)
+    lay = lambda a, at: np.lib.stride_tricks.as_strided(  # noqa: E731
+        scratch[at // size:], a.shape, [s // size * scratch.itemsize for s in a.strides])
+    lay(base, -low)[...] = np.arange(base.size).reshape(base.shape)
+    return np.unravel_index(lay(view, view.ctypes.data - base.ctypes.data - low), base.shape)
 
 
 def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:

@@ -683,9 +683,10 @@ class Tensor:
             if not tangents and node is not None and node.n > 0 and node.prim.name == "getitem":
                 check_view(self)  # (not once backward() freed the node: n is -1)
                 return node.a0, node.params["index"]
-            if fresh and type(base._data) is _ndarray and base._data.flags.c_contiguous:
+            if fresh and type(base._data) is _ndarray:
                 return base, backend.view_index(base._data, self._data)
-            what = "carries forward-mode tangents" if tangents else "requires grad"
+            what = "carries forward-mode tangents" if tangents else "requires grad" if not \
+                fresh else "holds no NumPy array (another library's)"
             if _tracer is not None:
                 _tracer.view_write(self, opname)
             raise RuntimeError(f"in-place {opname} on a view of a tensor that {what} is not "
