@@ -375,6 +375,8 @@ class _BatchedLoop(_Loop):
             current = np.where(moving[:, None], current, previous)
             with no_grad():
                 self.x.copy_(backend.from_numpy(current, self.x._data))
+            if not moving.any():  # the last active rows diverged: no step was taken
+                break
             fun = np.where(moving, new_fun, fun)
             gnorm = np.where(moving, new_norm, gnorm)
             g = _new(backend.from_numpy(np.where(moving[:, None], new_g.numpy(), g.numpy()),
