@@ -74,7 +74,9 @@ remainder_ = binary("remainder", lambda xp, a, b: a % b,  # a % b = a - b (a // 
 def _extremum(name: str, pick: str, wins: Any) -> Any:
     """maximum / minimum: the derivative is 1 on the winning side, 1/2 each at a tie."""
     def forward(xp: Any, a: Any, b: Any) -> Any:  # (NaN wins, as NumPy's and PyTorch's)
-        if isinstance(b, (int, float)) and type(a) is not backend.np.ndarray:  # strict
+        # a number beside another library's array (strict ones take none) joins it; a
+        # NumPy scalar (a full reduction's value) is a float too, beside a number or not
+        if isinstance(b, (int, float)) and not isinstance(a, (int, float, backend.np.ndarray)):
             b = xp.asarray(b, dtype=a.dtype if backend.is_floating(a.dtype, xp) else None)
         return getattr(xp, pick)(a, b)
 
