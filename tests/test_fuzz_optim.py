@@ -181,16 +181,22 @@ def run_wl(case):
             opt.load_state_dict(saved)
         if zero:
             opt.zero_grad()
-        for _ in range(repeats):
-            terms = [(a * p ** 4 + b * p ** 2 + c * p).sum()
-                     for p, (a, b, c), u in zip(ps, coefs, used) if u]
-            if terms:
-                sum(terms[1:], terms[0]).backward()
+        _backward_objective(ps, coefs, used, repeats)
         grads_seen.append([None if p.grad is None else p.grad.numpy().copy() for p in ps])
         opt.step()
     for p in ps:
         assert p.dtype == np.dtype(dtype), (p.dtype, dtype)
     return [p.detach().numpy().copy() for p in ps], grads_seen
+
+
+def _backward_objective(ps, coefs, used, repeats):
+    """``backward()`` of the sum of the quartics of the parameters ``used``, ``repeats``
+    times (gradients accumulate), on wonderland or PyTorch tensors alike."""
+    for _ in range(repeats):
+        terms = [(a * p ** 4 + b * p ** 2 + c * p).sum()
+                 for p, (a, b, c), u in zip(ps, coefs, used) if u]
+        if terms:
+            sum(terms[1:], terms[0]).backward()
 
 
 def run_torch(case):
@@ -207,11 +213,7 @@ def run_torch(case):
     for t, (zero, used, repeats) in enumerate(steps, start=1):
         if zero:
             opt.zero_grad()
-        for _ in range(repeats):
-            terms = [(a * p ** 4 + b * p ** 2 + c * p).sum()
-                     for p, (a, b, c), u in zip(ps, coefs, used) if u]
-            if terms:
-                sum(terms[1:], terms[0]).backward()
+        _backward_objective(ps, coefs, used, repeats)
         opt.param_groups[0]["lr"] = eta(t)
         opt.step()
     return [p.detach().numpy().copy() for p in ps]
