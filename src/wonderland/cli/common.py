@@ -11,7 +11,9 @@ prefix, the exit statuses, a closed pipe on stdout.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
+import itertools
 import math
 import os
 import re
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
+
+from ..data.loaders import separated_by
 
 DEBUG_VARIABLE = "WONDERLAND_DEBUG"
 
@@ -294,8 +298,9 @@ def delimiter(text: str) -> str:
 
 
 def delimiter_hint(path: str, used: str) -> str:
-    """A hint for a file whose header is one column because it is separated by another
-    character than ``used`` (``;`` in many European exports, a tab in a .tsv), or ``""``.
+    """A hint for a file that seems separated by another character than ``used`` (``;`` in
+    many European exports, a tab in a .tsv: ``separated_by`` of its header and first row),
+    or ``""``.
 
     Examples
     --------
@@ -307,16 +312,18 @@ def delimiter_hint(path: str, used: str) -> str:
     """
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            header = next((line for line in handle if line.strip()), "")
+            lines = list(itertools.islice((line.rstrip("\r\n") for line in handle
+                                           if line.strip()), 2))  # the header, a first row
     except OSError:
         return ""
-    if used in header:
+    return _hint(separated_by(lines, used), used)
+
+
+def _hint(other: str | None, used: str) -> str:
+    if other is None:
         return ""
-    for other in (",", ";", "\t", "|"):
-        if other != used and other in header:
-            shown = "tab" if other == "\t" else repr(other)
-            return f"; the file seems separated by {shown}, not {used!r}: add --delimiter {shown}"
-    return ""
+    shown = "tab" if other == "\t" else repr(other)
+    return f"; the file seems separated by {shown}, not {used!r}: add --delimiter {shown}"
 
 
 def with_delimiter_hint(exc: Exception, path: str, used: str) -> str:
@@ -333,8 +340,13 @@ def with_delimiter_hint(exc: Exception, path: str, used: str) -> str:
     "no column 'y'; the file seems separated by ';', not ',': add --delimiter ';'"
     """
     text, hint = str(exc), delimiter_hint(path, used)
-    if hint:
-        text = text.split("; the header is one column, ")[0]
+    # the library's hint, if any, ends the message: the command's words in its place (the
+    # library, which parsed the first row's quoted cells, may see what the raw lines hide)
+    library = re.search(r"; (?:the header is one column, |the file seems separated by )"
+                        r".*pass delimiter=('.'|'\\t')$", text)
+    if library is not None:
+        text = text[:library.start()]
+        hint = hint or _hint(ast.literal_eval(library.group(1)), used)
     return text + hint
 
 
@@ -422,6 +434,30 @@ def format_scores(scores: dict[str, float], rows: int, part: str) -> str:
         else:
             shown.append(f"{key} undefined")
     return ", ".join(shown)
+
+
+def refuse_overwriting(option: str, path: str, inputs: Iterable[tuple[str, str]],
+                       instead: str) -> None:
+    """Refuse, before anything is read or written, an output ``path`` that is one of the
+    ``(role, path)`` inputs under any name: writing it would destroy that input.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> data = os.path.join(tempfile.mkdtemp(), "data.json")
+    >>> _ = open(data, "w").write("a,y\\n1,2\\n")
+    >>> try:
+    ...     refuse_overwriting("--save", data, [("the data", data)], "save it elsewhere")
+    ... except CommandError as exc:
+    ...     print(exc)
+    argument --save: ... is the data file; save it elsewhere
+    """
+    if not os.path.exists(path):
+        return
+    for role, other in inputs:
+        if os.path.exists(other) and os.path.samefile(path, other):
+            raise CommandError(f"argument {option}: {path!r} is {role} file; {instead}",
+                               status=2)
 
 
 def save_model(model: Any, path: str) -> str | None:

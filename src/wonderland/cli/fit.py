@@ -9,6 +9,7 @@ non-numeric or non-finite cell: one line, exit 2) and the same estimators as
 from __future__ import annotations
 
 import argparse
+import glob
 import math
 import os
 import warnings
@@ -25,6 +26,7 @@ from .common import (
     int_at_least,
     plural,
     print_coefficients,
+    refuse_overwriting,
     save_model,
     warn,
     with_delimiter_hint,
@@ -243,6 +245,9 @@ def check_labels(y: np.ndarray, model: str, target: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    # the model written over the rows (a CSV named *.json, or --save given the data's name)
+    refuse_overwriting("--save", args.save, [("the data", path) for path in (
+        glob.glob(args.data) if args.dask else [args.data])], "save the model to another file")
     model = make_model(args.model, args.alpha, args.solver, args.seed)
     classifier = args.model in CLASSIFIERS
     if args.dask:

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .common import CommandError, command_parser, delimiter, with_delimiter_hint
+from .common import (
+    CommandError,
+    command_parser,
+    delimiter,
+    refuse_overwriting,
+    with_delimiter_hint,
+)
 from .fit import _with_names
 
 DESCRIPTION = """\
@@ -108,11 +114,8 @@ def _open_output(path: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:  # the predictions would replace the model or the rows
-        for role, path in (("the model", args.model), ("the data", args.data)):
-            if os.path.exists(args.out) and os.path.exists(path) \
-                    and os.path.samefile(args.out, path):
-                raise CommandError(f"argument --out: {args.out!r} is {role} file; write "
-                                   f"the predictions to another file", status=2)
+        refuse_overwriting("--out", args.out, [("the model", args.model), ("the data", args.data)],
+                           "write the predictions to another file")
     model = load_model(args.model)
     columns, values = read_features(model, args.data, getattr(args, "delimiter", ","))
     X = _with_names(values, columns) if hasattr(model, "feature_names_in_") else values

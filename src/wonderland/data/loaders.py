@@ -105,27 +105,56 @@ def _where(row: int, line: int) -> str:
     return f"row {row} (line {line} of the file)"
 
 
-def _delimiter_hint(header: list[str], delimiter: str) -> str:
-    """A hint for a header read as one column because the file is separated by another
-    character than ``delimiter`` (``;`` in many European exports, a tab in a .tsv), to
-    append to an error; ``""`` otherwise.
+def separated_by(lines: list[str], delimiter: str) -> str | None:
+    """The separator other than ``delimiter`` (``;`` in many European exports, a tab in a
+    .tsv, ``,``, ``|``) that the file's first ``lines`` (its header, and its first row when
+    there is one) seem separated by, or None: one that splits them all into the same number
+    (more than one) of fields, where ``delimiter`` does not; failing that, the same test on
+    the header alone (a first row with a quoted cell over several lines).
+
+    Examples
+    --------
+    >>> separated_by(["a;b;y", "1;2;3"], ",")
+    ';'
+    >>> separated_by(["a,b;c;y", "1;2;3"], ",")  # a name holding ','
+    ';'
+    >>> separated_by(["a;b,c,y", "1,2,3"], ",") is None  # a name holding ';'
+    True
+    """
+    for group in (lines, lines[:1]):
+        counts = {sep: {line.count(sep) + 1 for line in group} for sep in (";", "\t", ",", "|",
+                                                                          delimiter)}
+        if len(counts[delimiter]) == 1 and counts[delimiter] != {1}:
+            return None
+        other = next((sep for sep, n in counts.items() if sep != delimiter and len(n) == 1
+                      and n != {1}), None)
+        if other is not None:
+            return other
+    return None
+
+
+def _delimiter_hint(header: list[str], delimiter: str, record: list[str] | None = None) -> str:
+    """A hint to append to an error when the file seems separated by another character
+    than ``delimiter`` (``separated_by`` of the header and ``record``, the first row read),
+    naming it; ``""`` otherwise.
 
     Examples
     --------
     >>> _delimiter_hint(["a;b;y"], ",")
     "; the header is one column, 'a;b;y': the file seems separated by ';', not ',': pass \
 delimiter=';'"
+    >>> _delimiter_hint(["a", "b;c;y"], ",", ["1;2;3"])
+    "; the file seems separated by ';', not ',': pass delimiter=';'"
     >>> _delimiter_hint(["a", "b"], ",")
     ''
     """
-    if len(header) != 1:
+    lines = [delimiter.join(cells) for cells in (header, record) if cells is not None]
+    other = separated_by(lines, delimiter)
+    if other is None:
         return ""
-    for other in (";", "\t", ",", "|"):
-        if other != delimiter and other in header[0]:
-            shown = repr(other)
-            return (f"; the header is one column, {header[0]!r}: the file seems separated "
-                    f"by {shown}, not {delimiter!r}: pass delimiter={shown}")
-    return ""
+    one = f" the header is one column, {header[0]!r}:" if len(header) == 1 else ""
+    return f";{one} the file seems separated by {other!r}, not {delimiter!r}: pass " \
+        f"delimiter={other!r}"
 
 
 @contextlib.contextmanager
@@ -297,7 +326,9 @@ def _read_rows(handle: Any, path: str, delimiter: str,
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
+    previous = 0  # the line the record before ended on
     for record in reader:
+        first, previous = previous + 1, reader.line_num  # (a quoted cell spans lines)
         if not record or (len(record) == 1 and not record[0].strip()):
             continue  # a blank line
         if header is None:
@@ -318,10 +349,13 @@ def _read_rows(handle: Any, path: str, delimiter: str,
                                  f"{repeat[0]!r} twice (columns {repeat[1]} and {repeat[2]})")
             continue
         if len(record) != len(header):
-            row = len(rows)
-            raise ValueError(f"{where}: {_where(row, reader.line_num)} of {path!r} has "
-                             f"{len(record)} fields but the header has {len(header)}"
-                             f"{_delimiter_hint(header, delimiter)}")
+            # a quoted cell over several lines: most likely a quote left open
+            quote = "" if first == reader.line_num else (
+                f"; a quoted cell opened on line {first} runs to line {reader.line_num}: "
+                f"is a quote left open there?")
+            raise ValueError(f"{where}: {_where(len(rows), first)} of {path!r} has "
+                             f"{len(record)} fields but the header has {len(header)}{quote}"
+                             f"{_delimiter_hint(header, delimiter, None if rows else record)}")
         rows.append(record)
         lines.append(reader.line_num)
     if header is None:
