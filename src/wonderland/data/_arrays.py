@@ -194,7 +194,7 @@ def _pandas_to_array(value: Any, name: str, where: str,
                      dtype: np.dtype | None) -> np.ndarray:
     frame = value.to_frame() if is_series(value) else value
     names = [str(c) for c in frame.columns]
-    columns = []
+    columns, non_numeric = [], []  # (row, column, cell) of each column's first text cell
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
         _refuse_non_real(column, j, names, name, where, is_series(value))
@@ -203,14 +203,16 @@ def _pandas_to_array(value: Any, name: str, where: str,
         except (TypeError, ValueError):
             values = column.to_numpy(dtype=object)
             bad = _first_non_numeric(values)
-            row = bad[0][0] if bad is not None else 0
-            cell = bad[1] if bad is not None else values[0]
-            where_ = f"row {row}, column {j} ({names[j]!r})" if not is_series(value) \
-                else f"row {row}"
-            raise ValueError(f"{where}: {name} has a non-numeric value {cell!r} at {where_}; "
-                             f"positions are 0-based") from None
+            non_numeric.append((bad[0][0], j, bad[1]) if bad is not None else (0, j, values[0]))
+            continue
         keep32 = column.dtype == np.float32
         columns.append(values.astype(np.float32) if keep32 else values)
+    if non_numeric:  # the first in row order, as for an array
+        row, j, cell = min(non_numeric, key=lambda found: found[:2])
+        where_ = f"row {row}, column {j} ({names[j]!r})" if not is_series(value) \
+            else f"row {row}"
+        raise ValueError(f"{where}: {name} has a non-numeric value {cell!r} at {where_}; "
+                         f"positions are 0-based")
     if not columns:
         array = np.empty((frame.shape[0], 0))
     else:
