@@ -297,8 +297,11 @@ def where(xp: ModuleType, condition: Any, a: Any, b: Any) -> Any:
 
 
 def _number_as(xp: ModuleType, value: Any, like: Any) -> Any:
-    keep = is_array(like) and (not isinstance(value, float) or is_floating(like.dtype, xp))
-    return xp.asarray(value, dtype=like.dtype if keep else None)
+    # like's dtype, unless the number needs a wider kind (NumPy 2's rule): a float beside
+    # integers or bools, an int beside bools (``where(mask, flags, 5)`` is 5, not True)
+    kinds = () if not is_array(like) else (bool,) if is_bool(like.dtype, xp) else (int, float) \
+        if is_floating(like.dtype, xp) else (int,)
+    return xp.asarray(value, dtype=like.dtype if isinstance(value, kinds) else None)
 
 
 def matmul(xp: ModuleType, a: Any, b: Any) -> Any:

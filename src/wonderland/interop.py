@@ -111,6 +111,10 @@ _UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.logical_or: _logical(ew.logical_or),
     np.logical_xor: _logical(ew.logical_xor),
     np.logical_not: lambda x: ew.logical_not(_truth(x)),
+    np.bitwise_and: ew.logical_and,  # (the operators ``& | ^ ~``: bitwise, as NumPy's)
+    np.bitwise_or: ew.logical_or,
+    np.bitwise_xor: ew.logical_xor,
+    np.invert: ew.logical_not,
     np.isfinite: ew.isfinite,
     np.isnan: ew.isnan,
 }

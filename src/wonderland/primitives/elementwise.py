@@ -65,9 +65,26 @@ mul.crossed, div.crossed = (0, 1), (0,)  # (div: b is read by both rules, a by b
 pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
 # Steps are flat between their jumps: a zero derivative (PyTorch's floor, JAX's ``//``).
 _flat = lambda m, ans, x, *other: m.zeros_like(x)  # noqa: E731
-floor_divide_ = binary("floor_divide", lambda xp, a, b: a // b,
+
+
+def _by_integers(op: Any, name: str) -> Any:
+    """``op`` (``//``, ``%``) raising ``ZeroDivisionError`` for integers divided by 0, as
+    Python and PyTorch do, where NumPy gives 0 (and a warning)."""
+    def divide(a: Any, b: Any) -> Any:
+        if _kind(a) in "iub" and _kind(b) in "iub" and not backend.np.all(b):
+            raise ZeroDivisionError(f"integer {name} by zero (floats give inf or nan)")
+        return op(a, b)
+    return divide
+
+
+def _kind(v: Any) -> str:
+    return getattr(getattr(v, "dtype", None), "kind", "i" if isinstance(v, int) else "f")
+
+
+floordiv, mod = _by_integers(operator.floordiv, "division"), _by_integers(operator.mod, "modulo")
+floor_divide_ = binary("floor_divide", lambda xp, a, b: floordiv(a, b),
                        (_flat, lambda m, ans, a, b: m.zeros_like(b)))
-remainder_ = binary("remainder", lambda xp, a, b: a % b,  # a % b = a - b (a // b)
+remainder_ = binary("remainder", lambda xp, a, b: mod(a, b),  # a % b = a - b (a // b)
                     (1, lambda m, ans, a, b: -(a // b)))
 
 

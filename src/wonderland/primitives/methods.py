@@ -24,8 +24,8 @@ def _install() -> None:
             ("add", ew.add, "add_", operator.add), ("sub", ew.sub, "sub_", operator.sub),
             ("mul", ew.mul, "mul_", operator.mul), ("truediv", ew.div, "div_", operator.truediv),
             ("pow", ew.pow_, None, operator.pow),
-            ("floordiv", ew.floor_divide_, "floor_divide_", operator.floordiv),
-            ("mod", ew.remainder_, "remainder_", operator.mod)):
+            ("floordiv", ew.floor_divide_, "floor_divide_", ew.floordiv),
+            ("mod", ew.remainder_, "remainder_", ew.mod)):
         # tensors and Python scalars go straight to the primitive; ``ew._binary`` the rest
         setattr(T, f"__{name}__", binary_operator(prim, op, ew._binary))
         setattr(T, f"__r{name}__", binary_operator(prim, op, ew._binary, reflected=True))
