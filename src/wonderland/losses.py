@@ -622,9 +622,10 @@ def cross_entropy(logits: TensorLike, labels: TensorLike, *,
         raise ValueError(f"{name}: label {value}{where_} is out of range for {k} classes "
                          f"(logits of shape {z.shape}); labels must be in 0..{k - 1}")
     # -log_softmax shifts by the max first: logsumexp(z) - z[c] would lose the small loss
-    # of a confident example to the rounding of large logits (float32: z ~ 300, loss 4e-5)
+    # of a confident example to the rounding of large logits (float32: z ~ 300, loss 4e-5);
+    # 0 - (not a negation) keeps a zero loss +0.0
     if z.ndim == 1:
-        loss = -log_softmax(z, dim=0)[int(c)]
+        loss = 0.0 - log_softmax(z, dim=0)[int(c)]
     else:
-        loss = -log_softmax(z, dim=1)[np.arange(z.shape[0]), c]
+        loss = 0.0 - log_softmax(z, dim=1)[np.arange(z.shape[0]), c]
     return _reduce(loss, reduction)
