@@ -282,9 +282,11 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if self.lr is not None:
             return self.lr
         spread = 1.0
-        if self.needs_target_spread():
-            spread = float(np.median(np.abs(target - np.median(target))))
-            spread = spread if spread > 0 else float(np.std(target)) or 1.0
+        if self.needs_target_spread():  # (weighted: a weight of 2 is the row twice)
+            spread = _median(np.abs(target - _median(target, weight)), weight)
+            deviation = target - np.average(target, weights=weight)
+            spread = spread if spread > 0 else float(np.sqrt(np.average(
+                deviation ** 2, weights=weight))) or 1.0
         summary = gram_summary(X, np.zeros(X.shape[0]), bool(self.fit_intercept), weight)
         return self._step_size(summary.gram, summary.n_samples, scale, spread)
 
@@ -349,7 +351,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         n, d = X.shape
         objective = self._objective(X, target, mean, scale)
         lr = self._default_lr(X, target, scale, weight)
-        median = float(np.median(target)) if self.needs_target_median() else 0.0
+        median = _median(target, weight) if self.needs_target_median() else 0.0
         centre = float(np.mean(target) if weight is None else np.average(target, weights=weight))
         theta = tensor(self._start(d, centre, median), requires_grad=True)
         opt = self._optimizer(theta, lr)
@@ -482,3 +484,23 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if self._is_classifier():
             return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+def _median(values: np.ndarray, weight: np.ndarray | None) -> float:
+    """The median of ``values``, each counted ``weight`` times: NumPy's median of the rows
+    repeated (the two middle values averaged when the total weight is even).
+
+    Examples
+    --------
+    >>> _median(np.array([0.0, 1.0, 10.0]), np.array([1.0, 1.0, 2.0]))
+    5.5
+    >>> float(np.median([0.0, 1.0, 10.0, 10.0]))
+    5.5
+    """
+    if weight is None:
+        return float(np.median(values))
+    order = np.argsort(values, kind="stable")
+    cumulative, ordered = np.cumsum(weight[order]), values[order]
+    half = cumulative[-1] / 2
+    return float((ordered[np.searchsorted(cumulative, half)]
+                  + ordered[np.searchsorted(cumulative, half, side="right")]) / 2)

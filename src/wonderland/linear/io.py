@@ -169,8 +169,9 @@ def _json_array(key: str, spec: dict) -> np.ndarray:
         raise _Invalid(f"array {key!r}: unknown dtype {dtype!r}") from None
     if dt.kind not in "biufU":
         raise _Invalid(f"array {key!r}: dtype {dtype!r} is not allowed")
-    if dt.kind == "U":
-        dt = np.dtype(str)  # as wide as the longest string: never truncate
+    if dt.kind == "U":  # the saved width (labels keep their dtype), or the longest
+        longest = max([len(v) for v in data if isinstance(v, str)] + [1])  # string's: never
+        dt = np.dtype(f"<U{max(min(dt.itemsize // 4, 1024), longest)}")  # truncate
     if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s for s in shape) \
             or len(shape) > 2:
         raise _Invalid(f"array {key!r}: bad shape {shape!r}")
