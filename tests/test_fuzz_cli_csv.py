@@ -494,18 +494,21 @@ def test_fit_refuses_a_save_path_that_is_the_data_file(tmp_path):
     assert_one_line_error(status, err, "fit", "--save")
 
 
-def test_a_semicolon_file_with_a_comma_in_a_name_is_named_as_semicolon_separated(tmp_path):
-    data = tmp_path / "euro.csv"
-    data.write_text("a,b;c;y\n1;2;3\n2;1;5\n")
+def _fit_text(tmp_path, name: str, text: str) -> tuple[int, str]:
+    """``wonderland fit`` of ``text`` written to ``name``: its status and stderr."""
+    data = tmp_path / name
+    data.write_text(text)
     status, _, err = run_cli("fit", str(data), "--target", "y", "--model", "linear",
                              "--test-size", "0", "--save", str(tmp_path / "m.json"))
+    return status, err
+
+
+def test_a_semicolon_file_with_a_comma_in_a_name_is_named_as_semicolon_separated(tmp_path):
+    status, err = _fit_text(tmp_path, "euro.csv", "a,b;c;y\n1;2;3\n2;1;5\n")
     assert_one_line_error(status, err, "fit", "--delimiter ';'")
 
 
 def test_an_unclosed_quote_is_named_with_the_line_where_it_opens(tmp_path):
-    data = tmp_path / "quote.csv"
-    data.write_text('a,b,y\n1,2,3\n2,"1,5\n3,7,1\n4,3,2\n')
-    status, _, err = run_cli("fit", str(data), "--target", "y", "--model", "linear",
-                             "--test-size", "0", "--save", str(tmp_path / "m.json"))
+    status, err = _fit_text(tmp_path, "quote.csv", 'a,b,y\n1,2,3\n2,"1,5\n3,7,1\n4,3,2\n')
     line = assert_one_line_error(status, err, "fit")
     assert "quote" in line and "line 3" in line, line
