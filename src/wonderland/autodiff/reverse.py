@@ -435,8 +435,7 @@ def retain_grad(self: Tensor) -> None:
     2.0
     """
     if not self._rg:  # (PyTorch's error: no gradient would ever reach it)
-        raise RuntimeError(f"retain_grad() on a tensor that does not require grad (shape "
-                           f"{self.shape}): no gradient reaches it")
+        raise RuntimeError(f"retain_grad(): the tensor (shape {self.shape}) does not require grad")
     if self._node is None:
         return  # a leaf keeps its gradient anyway
     key = id(self)  # (its node at backward(): an in-place op on it after this is followed)
