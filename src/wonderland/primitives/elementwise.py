@@ -71,7 +71,7 @@ def _by_integers(op: Any, name: str) -> Any:
     """``op`` (``//``, ``%``) raising ``ZeroDivisionError`` for integers divided by 0, as
     Python and PyTorch do, where NumPy gives 0 (and a warning)."""
     def divide(a: Any, b: Any) -> Any:
-        if _kind(a) in "iub" and _kind(b) in "iub" and not backend.np.all(b):
+        if _kind(a) in "iub" and _kind(b) in "iub" and not (b.all() if hasattr(b, "all") else b):
             raise ZeroDivisionError(f"integer {name} by zero (floats give inf or nan)")
         return op(a, b)
     return divide
