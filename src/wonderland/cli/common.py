@@ -11,7 +11,7 @@ prefix, the exit statuses, a closed pipe on stdout.
 from __future__ import annotations
 
 import argparse
-import ast
+import csv
 import difflib
 import itertools
 import math
@@ -310,16 +310,13 @@ def delimiter_hint(path: str, used: str) -> str:
     >>> delimiter_hint(path, ",")
     "; the file seems separated by ';', not ',': add --delimiter ';'"
     """
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            lines = list(itertools.islice((line.rstrip("\r\n") for line in handle
-                                           if line.strip()), 2))  # the header, a first row
-    except OSError:
+    try:  # the header and the first row, parsed as read_csv parses them (quoted cells)
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            records = list(itertools.islice((r for r in csv.reader(handle, delimiter=used)
+                                             if any(cell.strip() for cell in r)), 2))
+    except (OSError, csv.Error):
         return ""
-    return _hint(separated_by(lines, used), used)
-
-
-def _hint(other: str | None, used: str) -> str:
+    other = separated_by([used.join(record) for record in records], used)
     if other is None:
         return ""
     shown = "tab" if other == "\t" else repr(other)
@@ -340,13 +337,8 @@ def with_delimiter_hint(exc: Exception, path: str, used: str) -> str:
     "no column 'y'; the file seems separated by ';', not ',': add --delimiter ';'"
     """
     text, hint = str(exc), delimiter_hint(path, used)
-    # the library's hint, if any, ends the message: the command's words in its place (the
-    # library, which parsed the first row's quoted cells, may see what the raw lines hide)
-    library = re.search(r"; (?:the header is one column, |the file seems separated by )"
-                        r".*pass delimiter=('.'|'\\t')$", text)
-    if library is not None:
-        text = text[:library.start()]
-        hint = hint or _hint(ast.literal_eval(library.group(1)), used)
+    if hint:  # (the library's hint, read from the same rows, ends the message)
+        text = re.split("; (?:the header is one column, |the file seems separated by )", text)[0]
     return text + hint
 
 
