@@ -255,9 +255,7 @@ def _index_to_numpy(index: Any) -> Any:
     return index
 
 
-def broadcast_shapes(*shapes: tuple) -> tuple:
-    """The shape that ``shapes`` broadcast to (ValueError when they do not)."""
-    return tuple(np.broadcast_shapes(*shapes))
+broadcast_shapes = np.broadcast_shapes  # the shape shapes broadcast to; ValueError if none
 
 
 def is_basic_index(index: Any) -> bool:

@@ -737,7 +737,7 @@ class Tensor:
             xp = self._xp
             if backend.is_floating(new.dtype, xp) and not backend.is_floating(data.dtype, xp):
                 raise TypeError(f"in-place {opname}: a {backend.dtype_name(new.dtype)} result "
-                                f"cannot be stored in a {backend.dtype_name(data.dtype)} tensor")
+                                f"cannot be stored in a tensor of {backend.dtype_name(data.dtype)}")
             new = xp.astype(new, data.dtype)
         try:
             data[...] = new

@@ -66,8 +66,6 @@ def tangent_at(x: Any, level: int) -> Tensor | None:
 
 def _fit_tangent(t: Any, out: Tensor, nb: int, prim: Primitive) -> Tensor:
     """The computed tangent, shaped ``batch + out.shape`` and of ``out``'s dtype."""
-    if not isinstance(t, Tensor):
-        t = _new(out._xp.asarray(t, dtype=out._data.dtype), out._xp)
     target = out.shape
     if t.shape[nb:] != target or t.ndim - nb != len(target):
         batch, core = t.shape[:nb], t.shape[nb:]
@@ -91,9 +89,7 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
                      for level in a._fw if level in _batch_ndim})
     fw: dict[int, Tensor] = {}
     for level in levels:
-        tangents = tuple(tangent_at(a, level) for a in args)
-        if all(t is None for t in tangents):
-            continue
+        tangents = tuple(tangent_at(a, level) for a in args)  # (not all None: levels are theirs)
         nb = _batch_ndim.get(level, 0)
         low = tuple(below(a, level) for a in args)
         ans = None
@@ -101,10 +97,7 @@ def _push(prim: Primitive, out: Tensor, args: tuple, params: dict) -> None:
             ans = _new(out._data, out._xp)
             ans._node, ans._rg, ans._vc = out._node, out._rg, out._vc
             ans._fw = dict(fw) or None
-        t = prim.jvp(tangents, ans, *low, **params)
-        if t is None:
-            continue
-        fw[level] = _fit_tangent(t, out, nb, prim)
+        fw[level] = _fit_tangent(prim.jvp(tangents, ans, *low, **params), out, nb, prim)
     if fw and out._base is not None:
         fw[SEEN] = out._vc[0]
     out._fw = fw or None

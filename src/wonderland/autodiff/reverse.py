@@ -103,9 +103,6 @@ def _check_versions(node: Node) -> None:
 def _fit(g: Any, parent: Any, name: str, nb: int) -> Any:
     """The cotangent of ``parent`` (a raw array or a Tensor, as ``g``): broadcasting summed
     away (``nb`` leading batch axes kept), dtype cast."""
-    if not hasattr(g, "shape"):  # a plain number from a rule
-        g = backend.asarray(g, dtype=parent.dtype, xp=backend.namespace(parent)) \
-            if type(parent) is not Tensor else _new(parent._xp.asarray(g), parent._xp)
     shape = tuple(parent.shape)
     same_shape = tuple(g.shape[nb:]) == shape and g.ndim - nb == len(shape)
     if same_shape and g.dtype == parent.dtype:

@@ -46,11 +46,8 @@ def _reduce(prim: Any, x: Tensor, dim: Any, keepdim: bool, axis: Any,
     return apply(prim, x, axis=axes, keepdims=keep)
 
 
-def _kept_shape(shape: tuple, axes: tuple) -> tuple:
-    kept = list(shape)
-    for a in axes:  # negative positions
-        kept[a] = 1
-    return tuple(kept)
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:  # (axes: negative positions)
+    return tuple(1 if i - len(shape) in axes else s for i, s in enumerate(shape))
 
 
 def _defreduction(name: str, forward: Any, weights: Any, **options: Any) -> Any:

@@ -94,11 +94,9 @@ def permute(x: Any, *axes: Any) -> Tensor:
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     n = x.ndim
-    if len(axes) != n:
-        raise ValueError(f"permute: need {n} axes for a tensor of shape {x.shape}, got {axes}")
     axes = tuple(_axis(a, n, "permute") for a in axes)
     if sorted(axes) != list(range(n)):
-        raise ValueError(f"permute: axes {axes} are not a permutation of 0..{n - 1}")
+        raise ValueError(f"permute: axes {axes} must name each dimension of shape {x.shape} once")
     return apply(permute_, x, axes=axes)
 
 
