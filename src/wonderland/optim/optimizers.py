@@ -426,8 +426,12 @@ class Momentum(_WithMomentum):
         step = -lr * g._data
         if velocity is None:
             state["velocity"] = _new(step, p._xp)
-        else:  # the buffer tensor keeps its identity, as PyTorch's momentum_buffer
-            step = velocity._data = step + self.momentum * velocity._data
+        elif type(v := velocity._data) is np.ndarray and v.flags.writeable:
+            v *= self.momentum  # in its own memory, as PyTorch's momentum_buffer: no
+            v += step  # array of the parameter's size made on each step
+            step = v
+        else:  # the buffer tensor keeps its identity
+            step = velocity._data = step + self.momentum * v
         _add_in_place(p, step)
 
 
