@@ -262,3 +262,64 @@ def test_rounding_and_modulo_on_strict_tensors():
         np.testing.assert_allclose(np.asarray(y._data), want)
     g = wl.grad(lambda v: (v % 2).sum())(x)
     assert is_strict(g._data) and np.asarray(g._data).tolist() == [1.0, 1.0]
+
+
+LOSS_TARGETS = {
+    "squared": [0.0, 1.0, 2.0], "absolute": [0.0, 1.0, 2.0], "huber": [0.0, 1.0, 2.0],
+    "hinge": [-1.0, 1.0, 1.0], "zero_one": [-1.0, 1.0, 1.0],
+    "binary_cross_entropy": [0.0, 1.0, 1.0], "binary_cross_entropy_with_logits": [0.0, 1.0, 1.0],
+}
+
+
+@pytest.mark.parametrize("name", list(LOSS_TARGETS))
+@pytest.mark.parametrize("target_kind", ["list", "numpy", "numpy tensor", "strict"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_losses_of_a_strict_prediction_take_targets_of_any_library(name, target_kind, dtype):
+    """A list or NumPy target joins the prediction's library (it crashed on NumPy's
+    ``isdtype`` of a strict dtype, for every loss)."""
+    pred = [0.3, 0.6, 0.9]
+    target = LOSS_TARGETS[name]
+    given = {"list": target, "numpy": np.asarray(target), "numpy tensor": wl.tensor(target),
+             "strict": xps.asarray(target)}[target_kind]
+    loss = getattr(wl.losses, name)
+    strict = wl.tensor(xps.asarray(pred, dtype=getattr(xps, dtype)), requires_grad=True)
+    reference = wl.tensor(np.asarray(pred, dtype=dtype), requires_grad=True)
+    out, want = loss(strict, given), loss(reference, np.asarray(target))
+    assert array_api_compat.is_array_api_strict_namespace(array_api_compat.array_namespace(
+        out._data))
+    np.testing.assert_allclose(float(out), float(want), rtol=1e-6)
+    if name != "zero_one":  # (a metric: no gradient)
+        out.backward()
+        want.backward()
+        np.testing.assert_allclose(np.asarray(strict.grad._data), reference.grad.numpy(),
+                                   rtol=1e-6)
+
+
+def test_a_target_that_requires_grad_in_another_library_is_named():
+    pred = wl.tensor(xps.asarray([0.3, 0.6]), requires_grad=True)
+    with pytest.raises(TypeError, match="squared: the prediction is an array of "
+                                        "array_api_strict but the target, which requires grad"):
+        wl.losses.squared(pred, wl.tensor([0.0, 1.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("labels", [[0, 2], np.array([0, 2]), wl.tensor([0, 2])])
+def test_cross_entropy_of_strict_logits_equals_pytorch(labels):
+    torch = pytest.importorskip("torch")
+    values = [[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]]
+    z = wl.tensor(xps.asarray(values, dtype=xps.float32), requires_grad=True)
+    out = wl.losses.cross_entropy(z, labels, reduction="none")
+    out.sum().backward()
+    zt = torch.tensor(values, requires_grad=True)
+    want = torch.nn.functional.cross_entropy(zt, torch.tensor([0, 2]), reduction="none")
+    want.sum().backward()
+    np.testing.assert_allclose(np.asarray(out._data), want.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(z.grad._data), zt.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("index", [np.array([0, 2, 2]), wl.tensor([0, 2, 2])])
+def test_numpy_integer_indices_select_from_a_strict_tensor(index):
+    t = wl.tensor(xps.asarray([1.0, 2.0, 3.0]), requires_grad=True)
+    picked = t[index]
+    picked.sum().backward()
+    assert picked.tolist() == [1.0, 3.0, 3.0]
+    assert np.asarray(t.grad._data).tolist() == [1.0, 0.0, 2.0]

@@ -176,8 +176,8 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
         items = index if isinstance(index, tuple) else (index,)
         first, rest = items[0], items[1:]
         if (xp is not numpy_namespace and is_array(first) and getattr(first, "ndim", 0) == 1
-                and all(i is Ellipsis or i == slice(None) for i in rest)):
-            return xp.take(x, first, axis=0)
+                and all(i is Ellipsis or type(i) is slice and i == slice(None) for i in rest)):
+            return xp.take(x, asarray(first, xp=xp), axis=0)  # (NumPy's indices join xp)
         raise
 
 

@@ -32,8 +32,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import backend
 from .compile.trace import TraceError
-from .creation import tensor
+from .creation import as_tensor, tensor
 from .primitives.base import defprim
 from .primitives.elementwise import abs, astype, clip, exp, log, log1p, minimum, relu, where
 from .primitives.reductions import log_softmax
@@ -140,6 +141,12 @@ def _target(y: Any, pred: Tensor, name: str, what: str = "target",
     """The target as a Tensor of the prediction's dtype, after the shape check and
     ``check(y, name)`` of its values (before the cast, to name them as given)."""
     y = _as_tensor(y, what, name)
+    if y._xp is not pred._xp:  # a constant target joins the prediction's library (a list
+        if y.requires_grad:  # or NumPy array beside a PyTorch or CuPy prediction)
+            raise TypeError(f"{name}: the prediction is an array of {pred._xp.__name__} but "
+                            f"the {what}, which requires grad, one of {y._xp.__name__}; give "
+                            f"both in the same library")
+        y = as_tensor(backend.from_numpy(backend.to_numpy(y._data), pred._data))
     _refuse_complex(y, what, name)
     _check_shapes(pred.shape, y.shape, name, what)
     if check is not None:
@@ -627,5 +634,6 @@ def cross_entropy(logits: TensorLike, labels: TensorLike, *,
     if z.ndim == 1:
         loss = 0.0 - log_softmax(z, dim=0)[int(c)]
     else:
-        loss = 0.0 - log_softmax(z, dim=1)[np.arange(z.shape[0]), c]
+        rows = log_softmax(z, dim=1).reshape(-1)  # one index on one axis: every library's
+        loss = 0.0 - rows[np.arange(z.shape[0]) * k + c]
     return _reduce(loss, reduction)
