@@ -134,3 +134,30 @@ def test_the_device_and_the_grad_fn_say_what_they_are():
     assert wl.ones(2).device == "cpu"
     y = wl.ones(2, requires_grad=True) * 2
     assert repr(y.grad_fn) == "<mul backward>"
+
+
+# ----------------------------------------------------------------------- outside the core
+
+
+def test_minimize_refuses_a_start_where_f_is_not_finite_naming_the_row():
+    with pytest.raises(ValueError, match=r"not finite at x0 \(f=nan"):
+        wl.optim.minimize(lambda x: wl.log(x).sum(), wl.tensor([-1.0]), lr=0.1)
+    with pytest.raises(ValueError, match="not finite at x0 row 1$"):
+        wl.optim.minimize(lambda X: wl.log(X).sum(dim=-1), wl.tensor([[1.0], [-1.0]]),
+                          lr=0.1, batched=True)
+
+
+def test_a_batched_result_counts_its_stopping_reasons():
+    result = wl.optim.minimize(lambda X: ((X - 1.0) ** 2).sum(dim=-1), wl.zeros(3, 2),
+                               lr=0.1, max_iter=5, batched=True)
+    assert repr(result) == "MinimizeResult(batched n=3, method='gd', reasons {max_iter: 3})"
+
+
+def test_numpy_and_dlpack_take_a_tensor_as_its_array():
+    t = wl.tensor([1.0, 2.0])
+    copied = np.array(t, copy=True)
+    copied[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.from_dlpack(t).tolist() == [1.0, 2.0]
+    assert torch.from_dlpack(t).tolist() == [1.0, 2.0]
