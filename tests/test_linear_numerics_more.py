@@ -192,3 +192,35 @@ def test_gd_does_not_depend_on_where_a_column_sits(seed):
     np.testing.assert_allclose(far.coef_, near.coef_, rtol=1e-9)
     ref = skl.LinearRegression().fit(X, y)  # and the default tol's accuracy, as elsewhere
     np.testing.assert_allclose(far.coef_, ref.coef_, rtol=1e-5)
+
+
+def test_normal_equations_refined_reach_the_minimum_on_tiny_dependent_columns():
+    # three rows centred leave rank 2 for three columns, two of them 1e-6 small: the
+    # Gram matrix squares their condition (about 1e13) and Cholesky alone left a residual
+    # sum of squares of 1e-9 where the minimum is 0 (coefficients right to 4 digits)
+    X = np.array([[1.25730221e-01, -1.32104863e-07, 6.40422650e-07],
+                  [1.04900117e-01, -5.35669373e-07, 3.61595055e-07],
+                  [1.30400005e+00, 9.47080963e-07, -7.03735236e-07]])
+    y = np.array([-0.05029804, 0.21606945, -2.26948358])
+    with pytest.warns(wll.CollinearityWarning):
+        normal = wll.LinearRegression(solver="normal").fit(X, y)
+    with pytest.warns(wll.CollinearityWarning):
+        lstsq = wll.LinearRegression(solver="lstsq").fit(X, y)
+    residual = y - normal.predict(X)
+    assert residual @ residual < 1e-20
+    np.testing.assert_allclose(normal.coef_, lstsq.coef_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_normal_equations_on_correlated_columns_agree_with_qr(weighted):
+    # correlation 1 - 1e-7 (condition ~1e7, where "auto" still picks "normal"): the
+    # refined coefficients agree with QR to 1e-10 (Cholesky alone: about 1e-8)
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=2000)
+    X = np.column_stack([a, a + 1e-3 * rng.normal(size=2000), rng.normal(size=2000)])
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.01 * rng.normal(size=2000)
+    weight = rng.uniform(0.5, 2.0, size=2000) if weighted else None
+    normal = wll.LinearRegression(solver="normal").fit(X, y, sample_weight=weight)
+    lstsq = wll.LinearRegression(solver="lstsq").fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(normal.coef_, lstsq.coef_, rtol=1e-10)
+    np.testing.assert_allclose(normal.intercept_, lstsq.intercept_, rtol=1e-10, atol=1e-12)

@@ -36,6 +36,9 @@ COLLINEAR_RTOL = 1e-10
 # "auto" solves the normal equations by Cholesky up to this condition number of C,
 # and switches to QR/SVD on the data beyond it (digits lost: log10(cond) vs its root).
 AUTO_NORMAL_MAX_COND = 1e8
+# above this condition number the normal equations lose digits worth a refinement (their
+# coefficients are good to about cond * 1e-16): "normal" then refines on the data in memory
+REFINE_MIN_COND = 1e4
 # a column whose centred sum of squares is below this fraction of its raw one (a spread
 # below 1e-12 of its magnitude: rounding of the mean leaves ~1e-16) is constant
 _CONSTANT_RTOL = 1e-24
@@ -148,21 +151,52 @@ def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return scipy.linalg.cho_solve(factor, b / root_b, check_finite=False) / root_b
 
 
-def _min_norm_normal(summary: GramSummary, rank: _Rank, alpha: float = 0.0) -> np.ndarray:
+def _min_norm_normal(summary: GramSummary, rank: _Rank, alpha: float = 0.0,
+                     xty: np.ndarray | None = None) -> np.ndarray:
     """The minimum-norm least-squares coefficients from the Gram matrix (with ``alpha``,
     the ridge coefficients orthogonal to the null space): solve on the orthogonal
-    complement of the null space."""
+    complement of the null space. ``xty`` replaces ``summary.xty`` (a refinement's)."""
+    xty = summary.xty if xty is None else xty
     Q_full, _ = np.linalg.qr(rank.null, mode="complete")
     Q = Q_full[:, rank.null.shape[1]:]
     if Q.shape[1] == 0:
-        return np.zeros(summary.xty.shape)
+        return np.zeros(xty.shape)
     A = Q.T @ summary.gram @ Q + alpha * np.eye(Q.shape[1])
-    b = Q.T @ summary.xty
+    b = Q.T @ xty
     try:
         u = _cholesky_solve(0.5 * (A + A.T), b)
     except (np.linalg.LinAlgError, ValueError):
         u = scipy.linalg.lstsq(A, b)[0]
     return Q @ u
+
+
+_REFINE_BLOCK = 1 << 16  # rows of X centred at a time: a bounded copy, never all of X
+
+
+def _refined(solve: Any, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+             summary: GramSummary, coef: np.ndarray) -> np.ndarray:
+    """``coef`` after iterative refinement: the normal equations square the condition
+    number, and the residual, computed on the data themselves, gives back the digits they
+    lost. The rows are centred a block at a time (``X w - x̄·w`` would cancel where a
+    column's mean dwarfs its spread). Each step is two passes over ``X`` (the Gram matrix
+    took ``d``); a second is taken only when the first moved ``coef`` by more than
+    rounding (ill-conditioned columns)."""
+    for _ in range(2):
+        xtr = np.zeros(summary.xty.shape)
+        for start in range(0, len(X), _REFINE_BLOCK):
+            rows = slice(start, start + _REFINE_BLOCK)
+            Xb = X[rows] - summary.x_mean
+            r = (y[rows] - summary.y_mean) - Xb @ coef
+            if weight is not None:
+                r = r * _beside(weight[rows], r)
+            xtr += Xb.T @ r
+        step = solve(xtr)
+        if not np.all(np.isfinite(step)):
+            break
+        coef = coef + step
+        if np.linalg.norm(step) <= 1e-12 * np.linalg.norm(coef):
+            break
+    return coef
 
 
 def _ridge_cholesky(gram: np.ndarray, xty: np.ndarray, alpha: float) -> np.ndarray | None:
@@ -290,7 +324,9 @@ class LinearRegression(_LeastSquares):
         else (``"False"``, ``None``) is an ``InvalidParameterError``.
     solver : {"auto", "normal", "lstsq", "gd"}, default="auto"
         ``"normal"``: the closed form ``(XᵀX)⁻¹Xᵀy`` by Cholesky on the centred Gram
-        matrix (one pass of BLAS over ``X``, no copy of it). ``"lstsq"``: QR/SVD on the
+        matrix (one pass of BLAS over ``X``, no copy of it), refined on the data (one or
+        two steps of two passes, rows centred a block at a time) when the columns'
+        condition number exceeds 1e4 or they are dependent. ``"lstsq"``: QR/SVD on the
         centred data (``scipy.linalg.lstsq``; a copy of ``X``). ``"gd"``: gradient descent
         on the mean squared error, the gradient from wonderland's autodiff and the step
         from ``wl.optim.GD`` (in standardized coordinates, with the step
@@ -381,8 +417,13 @@ class LinearRegression(_LeastSquares):
             _warn_collinear(self, rank, d)
         self.n_iter_ = 1
         if solver == "normal":
-            coef = (_min_norm_normal(summary, rank) if rank.deficient
-                    else _cholesky_solve(summary.gram, summary.xty))
+            def solve(xty: np.ndarray) -> np.ndarray:
+                return _min_norm_normal(summary, rank, xty=xty) if rank.deficient \
+                    else _cholesky_solve(summary.gram, xty)
+
+            coef = solve(summary.xty)
+            if X is not None and (rank.deficient or rank.cond > REFINE_MIN_COND):
+                coef = _refined(solve, X, y, weight, summary, coef)  # (Dask's X: read once)
         elif solver == "lstsq":
             if rank.deficient:
                 Q_full, _ = np.linalg.qr(rank.null, mode="complete")
