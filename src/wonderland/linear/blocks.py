@@ -107,10 +107,14 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool,
         y_mean = np.mean(Y, axis=0)
         gram = xtx - n * np.outer(x_mean, x_mean)
         xty = xty - n * np.outer(x_mean, y_mean)
-        if np.any(np.diag(gram) < CANCELLATION * raw_diag):
-            gram, xty = _centred_blocks(X, Y, x_mean, y_mean)
         yc = Y - y_mean
         yty = np.einsum("ij,ij->j", yc, yc)
+        if np.any(np.diag(gram) < CANCELLATION * raw_diag):
+            gram, xty = _centred_blocks(X, Y, x_mean, y_mean)
+        elif np.any(yty < CANCELLATION * np.einsum("ij,ij->j", Y, Y)):
+            # a target's mean dwarfs its spread (y ~ 1e6 ± 0.1): Xᵀy - n x̄ȳ cancelled
+            # the digits of the fit; one more read of X on the centred targets
+            xty = X.T @ yc - np.outer(x_mean, yc.sum(axis=0))
     else:
         check_finite_from_sums(X, raw_diag)
         x_mean = np.zeros(d)
