@@ -81,9 +81,9 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool,
                  weight: np.ndarray | None = None) -> GramSummary:
     """The statistics of ``GramSummary`` in about one pass of BLAS over ``X``.
 
-    ``XᵀX`` is one call on the caller's array (no copy); ``Xᵀy`` and the column sums
-    come from one product ``[y, 1]ᵀX`` (one more read of ``X``). Where the means dwarf
-    the spread (centring by subtraction would lose digits) the centred Gram matrix is
+    ``XᵀX`` is one call on the caller's array (no copy); ``Xᵀỹ`` (targets centred) and
+    the column sums come from one product ``[ỹ, 1]ᵀX`` (one more read of ``X``). Where the
+    means dwarf the spread (centring by subtraction would lose digits) the centred Gram matrix is
     recomputed over centred row blocks. NaN or infinity in ``X`` is caught from the
     diagonal of ``XᵀX`` and the column sums (scikit-learn's error message), so there
     is no separate pass to check it. Rows weighted by ``weight``: ``weighted_gram_summary``.
@@ -97,24 +97,21 @@ def gram_summary(X: np.ndarray, y: np.ndarray, fit_intercept: bool,
     raw_diag = np.diag(xtx).copy()
     if fit_intercept:
         k = Y.shape[1]
-        rhs = np.empty((k + 1, n))  # [Y, 1]ᵀX: one read of X for XᵀY and the column sums
-        rhs[:k] = Y.T
+        y_mean = np.mean(Y, axis=0)
+        yc = Y - y_mean  # centred first, as the Dask blocks: Xᵀy - n x̄ȳ would cancel the
+        # fit's digits where a target's mean dwarfs its spread (y ~ 1e6 ± 0.1)
+        rhs = np.empty((k + 1, n))  # [Ỹ, 1]ᵀX: one read of X for XᵀỸ and the column sums
+        rhs[:k] = yc.T
         rhs[k] = 1.0
         product = rhs @ X
         xty, x_sum = product[:k].T, product[k]
         check_finite_from_sums(X, np.concatenate([raw_diag, x_sum]))
         x_mean = x_sum / n
-        y_mean = np.mean(Y, axis=0)
         gram = xtx - n * np.outer(x_mean, x_mean)
-        xty = xty - n * np.outer(x_mean, y_mean)
-        yc = Y - y_mean
+        xty = xty - np.outer(x_mean, yc.sum(axis=0))  # (X - x̄)ᵀỸ; ΣỸ is 0 up to rounding
         yty = np.einsum("ij,ij->j", yc, yc)
         if np.any(np.diag(gram) < CANCELLATION * raw_diag):
             gram, xty = _centred_blocks(X, Y, x_mean, y_mean)
-        elif np.any(yty < CANCELLATION * np.einsum("ij,ij->j", Y, Y)):
-            # a target's mean dwarfs its spread (y ~ 1e6 ± 0.1): Xᵀy - n x̄ȳ cancelled
-            # the digits of the fit; one more read of X on the centred targets
-            xty = X.T @ yc - np.outer(x_mean, yc.sum(axis=0))
     else:
         check_finite_from_sums(X, raw_diag)
         x_mean = np.zeros(d)

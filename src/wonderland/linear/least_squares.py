@@ -25,7 +25,7 @@ from .base import (
     is_dask,
     refuse_dask_weights,
 )
-from .blocks import CANCELLATION, GramSummary, gram_summary
+from .blocks import CANCELLATION, GramSummary, block_rows, gram_summary, row_slices
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -170,9 +170,6 @@ def _min_norm_normal(summary: GramSummary, rank: _Rank, alpha: float = 0.0,
     return Q @ u
 
 
-_REFINE_BLOCK = 1 << 16  # rows of X centred at a time: a bounded copy, never all of X
-
-
 def _refined(solve: Any, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
              summary: GramSummary, coef: np.ndarray) -> np.ndarray:
     """``coef`` after iterative refinement: the normal equations square the condition
@@ -183,8 +180,7 @@ def _refined(solve: Any, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None
     rounding (ill-conditioned columns)."""
     for _ in range(2):
         xtr = np.zeros(summary.xty.shape)
-        for start in range(0, len(X), _REFINE_BLOCK):
-            rows = slice(start, start + _REFINE_BLOCK)
+        for rows in row_slices(len(X), block_rows(X.shape[1])):
             Xb = X[rows] - summary.x_mean
             r = (y[rows] - summary.y_mean) - Xb @ coef
             if weight is not None:
