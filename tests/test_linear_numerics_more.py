@@ -243,3 +243,127 @@ def test_a_target_whose_mean_dwarfs_its_spread_keeps_its_digits(estimator):
         exact = sxy / (sxx + Fraction(getattr(estimator, "alpha", 0.0)))
         slope = estimator.fit(x[:, None], y).coef_[0]
         assert abs(float((Fraction(slope) - exact) / exact)) < 1e-12
+
+
+# ------------------------------------------------- dependent columns of far-apart scales
+
+def _scaled_square(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Four rows, four columns of scales 1, 1e-6, 1e-6 and 1e6 (in some order): under an
+    intercept the centred columns are dependent (rank 3) and fit any target exactly."""
+    rng = np.random.default_rng(seed)
+    scales = np.array([1.0, 1e-6, 1e-6, 1e6])[rng.permutation(4)]
+    return rng.normal(size=(4, 4)) * scales, rng.normal(size=4)
+
+
+@pytest.mark.parametrize("solver", ["auto", "normal", "lstsq"])
+def test_dependent_columns_of_far_apart_scales_reach_the_least_squares_minimum(solver):
+    # the null space's complement came from a plain QR, which mixed the 1e6 and 1e-6
+    # columns in every basis vector: the reduced Gram matrix lost the small ones
+    # ("normal": residual 0.7 where the minimum is 1e-7) and lstsq's cutoff resolved them
+    # to a few digits (3e-9 where it is 1e-31); a third of these fits missed
+    for seed in range(30):
+        X, y = _scaled_square(seed)
+        with pytest.warns(wll.CollinearityWarning):
+            model = wll.LinearRegression(solver=solver).fit(X, y)
+        residual = y - model.predict(X)
+        assert residual @ residual < 1e-20, seed
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_unpenalized_logistic_with_a_duplicate_among_far_apart_scales(solver):
+    # columns of scales 1e6, 1e-6 and 1, the second duplicated (times 2): Newton's
+    # restricted space mixed the scales and its probabilities were 0.54 off, silently
+    X, y = _binary()
+    Xs = X * np.array([1e6, 1e-6, 1.0])
+    Xd = np.column_stack([Xs, 2.0 * Xs[:, 1]])
+    with pytest.warns(wll.CollinearityWarning, match=r"columns x1, x3 are collinear"):
+        model = _fit(solver, Xd, y)
+    ref = _fit(solver, Xs, y)
+    np.testing.assert_allclose(model.predict_proba(Xd), ref.predict_proba(Xs),
+                               atol=PROBA_ATOL[solver])
+
+
+@pytest.mark.parametrize("solver", ["auto", "normal", "lstsq"])
+def test_duplicated_large_columns_beside_a_tiny_one_share_their_weight(solver):
+    # columns a·1e6, b·1e-6, a·1e6: the dependency's direction, mapped to raw units, took
+    # 1e-4 of the tiny column from rounding, and the minimum-norm coefficients of the
+    # copies came out +67 and -67 (their sum right, each 1e8 times its share)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(35, 3))
+    X[:, 2] = X[:, 0]
+    X *= np.array([1e6, 1e-6, 1e6])
+    y = X @ np.array([1e-6, -1e6, 2e-6]) + 0.1 * rng.normal(size=35)
+    with pytest.warns(wll.CollinearityWarning, match=r"columns x0, x2 are collinear"):
+        model = wll.LinearRegression(solver=solver, fit_intercept=False).fit(X, y)
+    ref = wll.LinearRegression(solver="lstsq", fit_intercept=False).fit(X[:, :2], y)
+    assert model.coef_[0] == pytest.approx(model.coef_[2], rel=1e-9)
+    np.testing.assert_allclose(model.coef_[[0, 1]] * [2.0, 1.0], ref.coef_, rtol=1e-9)
+
+
+# ------------------------------------------------------ logistic: a loss near zero
+
+def _saturated() -> tuple[np.ndarray, np.ndarray]:
+    """Five rows of scale 1e6 that a line through the origin nearly separates: with
+    alpha = 0.05 the optimum's log-loss is about 1e-10, its scores about 25."""
+    X = np.array([[125730.2, -132104.9], [640422.7, 104900.1], [-535669.4, 361595.1],
+                  [1304000.0, 947081.0], [-703735.2, -1265421.5]])
+    return X, np.array([0, 0, 1, 0, 1])
+
+
+def test_newton_reaches_the_optimum_when_the_loss_is_near_zero():
+    # the log-loss was summed as softplus(z) - y z, which cancels for rows fitted well:
+    # good to 1e-16 of the scores (25), not of the loss (1e-10). Newton's rule, relative
+    # to the loss, read rounding: the C and F layouts stopped 2e-6 apart, and tol=1e-12
+    # took steps below θ's rounding until max_iter
+    import scipy.optimize
+    import scipy.special
+
+    X, y = _saturated()
+    sign = 1.0 - 2.0 * y
+
+    def objective(w):
+        u = sign * (X @ w)
+        return np.mean(np.logaddexp(0.0, u)) + 0.025 * w @ w, \
+            X.T @ (sign * scipy.special.expit(u)) / len(y) + 0.05 * w
+
+    ref = scipy.optimize.minimize(objective, np.zeros(2), jac=True, method="BFGS",
+                                  options=dict(gtol=1e-15, maxiter=1000)).x
+    for tol in (1e-6, 1e-12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            fits = [wll.LogisticRegression(alpha=0.05, fit_intercept=False, solver="newton",
+                                           tol=tol).fit(layout(X), y)
+                    for layout in (np.ascontiguousarray, np.asfortranarray)]
+        for model in fits:
+            np.testing.assert_allclose(model.coef_[0], ref, rtol=1e-8)
+        np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 10.0])
+def test_ridge_on_one_row_of_far_apart_scales_stays_in_its_row_space(alpha):
+    # one row of scales 1e-6, 1e6, 1e6, 1e-6: alpha is below float64's rounding along the
+    # row's null space, and the ridge solution orthogonal to it is x y / (‖x‖² + alpha).
+    # The null basis, orthonormalized in the columns' order, kept its small rows to 1e-4
+    # only: the coefficients of the two large columns were 1e-4 off that ratio
+    scales = np.array([1e-6, 1e6, 1e6, 1e-6])
+    x = np.array([0.7, -1.3, 2.1, 0.4]) * scales
+    y = np.array([0.9])
+    with pytest.warns(wll.CollinearityWarning, match="below float64's rounding"):
+        model = wll.Ridge(alpha=alpha, fit_intercept=False).fit(x[None, :], y)
+    exact = x * y[0] / (x @ x + alpha)
+    # each coefficient in units of its column's effect on the prediction (w_j s_j): the
+    # small columns' coefficients (1e-19) do not move a prediction
+    np.testing.assert_allclose(model.coef_ * scales, exact * scales, rtol=0,
+                               atol=1e-9 * np.linalg.norm(exact * scales))
+
+
+def test_ridge_gives_a_constant_column_a_zero_coefficient():
+    # 3.5e-6 in every row centres to 4e-22, not 0: the penalty gave it 1.5e-33
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=10), np.full(10, 3.5e-6)])
+    y = X[:, 0] + rng.normal(size=10)
+    model = wll.Ridge(alpha=1e-3).fit(X, y)
+    assert model.coef_[1] == 0.0
+    ref = wll.Ridge(alpha=1e-3).fit(X[:, :1], y)
+    assert model.coef_[0] == pytest.approx(ref.coef_[0], rel=1e-12)
+    assert model.intercept_ == pytest.approx(ref.intercept_, rel=1e-12)

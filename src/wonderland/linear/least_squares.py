@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -91,19 +91,45 @@ def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
 def _dependencies(Vs: np.ndarray, live: np.ndarray, scale: np.ndarray, d: int,
                   null_vectors: list) -> list[int]:
     """The columns that load on the null directions ``Vs`` of the scaled ``live`` columns;
-    those directions, in the columns' own units, are appended to ``null_vectors``."""
-    for v in (Vs / scale[:, None]).T:
+    those directions, in the columns' own units, are appended to ``null_vectors``. A
+    column that does not load on them gets an exact 0 there: its rounding (1e-16 in
+    scaled units) would grow by the ratio of the column scales in the columns' units
+    (1e-4 of the direction beside columns of scale 1e6), and the minimum-norm solution,
+    kept orthogonal to it, then gave duplicated columns weights of +67 and -67."""
+    loads = np.sqrt(np.sum(Vs * Vs, axis=1))
+    in_dependency = loads > _LOADING_TOL
+    for v in (np.where(in_dependency[:, None], Vs, 0.0) / scale[:, None]).T:
         full = np.zeros(d)
         full[live] = v
         null_vectors.append(full)
-    loads = np.sqrt(np.sum(Vs * Vs, axis=1))
-    return [int(j) for j in live[loads > _LOADING_TOL]]
+    return [int(j) for j in live[in_dependency]]
+
+
+def complement_basis(null: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the orthogonal complement of ``null``'s (orthonormal)
+    columns, each vector as near a coordinate axis as the complement allows: QR with
+    column pivoting of the projector ``I - N Nᵀ``. A plain QR of ``N`` mixed columns of
+    scales 1e6 and 1e-6 in every vector, and the reduced Gram matrix ``QᵀGQ`` lost the
+    small ones to rounding (a residual of 0.7 where the minimum is 1e-7)."""
+    d, k = null.shape
+    basis = scipy.linalg.qr(np.eye(d) - null @ null.T, pivoting=True)[0]
+    return basis[:, : d - k]
 
 
 def _null_basis(null_vectors: list, d: int) -> np.ndarray:
-    """An orthonormal basis of the span of ``null_vectors`` (``d`` rows, maybe no column)."""
-    return np.linalg.qr(np.column_stack(null_vectors))[0] if null_vectors \
-        else np.zeros((d, 0))
+    """An orthonormal basis of the span of ``null_vectors`` (``d`` rows, maybe no column).
+
+    The rows go to Householder QR in decreasing size, which keeps each row's relative
+    accuracy (Cox and Higham): a null vector of columns of scales 1e-6 and 1e6 holds
+    entries 1e12 apart, and in the columns' order the reflections left the small rows
+    good to 1e-4 (a ridge solution off its row space by as much)."""
+    if not null_vectors:
+        return np.zeros((d, 0))
+    U = np.column_stack(null_vectors)
+    order = np.argsort(-np.linalg.norm(U, axis=1), kind="stable")
+    basis = np.empty_like(U)
+    basis[order] = np.linalg.qr(U[order])[0]
+    return basis
 
 
 def _describe_collinear(estimator: Any, rank: _Rank, d: int) -> str:
@@ -157,8 +183,7 @@ def _min_norm_normal(summary: GramSummary, rank: _Rank, alpha: float = 0.0,
     the ridge coefficients orthogonal to the null space): solve on the orthogonal
     complement of the null space. ``xty`` replaces ``summary.xty`` (a refinement's)."""
     xty = summary.xty if xty is None else xty
-    Q_full, _ = np.linalg.qr(rank.null, mode="complete")
-    Q = Q_full[:, rank.null.shape[1]:]
+    Q = complement_basis(rank.null)
     if Q.shape[1] == 0:
         return np.zeros(xty.shape)
     A = Q.T @ summary.gram @ Q + alpha * np.eye(Q.shape[1])
@@ -193,6 +218,22 @@ def _refined(solve: Any, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None
         if np.linalg.norm(step) <= 1e-12 * np.linalg.norm(coef):
             break
     return coef
+
+
+def _constant_columns_out(summary: GramSummary, fit_intercept: bool) -> GramSummary:
+    """``summary`` with the rows and columns of constant columns (under an intercept) set
+    to 0: a constant column centres to rounding (the mean of ten 1e-6 is not 1e-6), not
+    to 0, and the penalty then gave it a coefficient of rounding (1e-33) instead of 0."""
+    if not fit_intercept:
+        return summary
+    constant = np.diag(summary.gram) <= _CONSTANT_RTOL * summary.raw_diag
+    if not constant.any():
+        return summary
+    gram, xty = summary.gram.copy(), summary.xty.copy()
+    gram[constant] = 0.0
+    gram[:, constant] = 0.0
+    xty[constant] = 0.0
+    return replace(summary, gram=gram, xty=xty)
 
 
 def _ridge_cholesky(gram: np.ndarray, xty: np.ndarray, alpha: float) -> np.ndarray | None:
@@ -264,6 +305,16 @@ def _svd_solve(svd: tuple, yc: np.ndarray, d: int) -> np.ndarray:
         root = _beside(norms, yc)
         coef[live] = (Vt.T @ ((U.T @ yc) / _beside(s, yc))) / root
     return coef
+
+
+def _scaled_lstsq(B: np.ndarray, yc: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """``Q u`` for the least-squares ``u`` of ``B u = yc``, solved on ``B``'s columns
+    scaled to unit norm: LAPACK's cutoff is relative to the largest singular value, and
+    columns of scales 1e6 and 1e-6 left the small ones resolved to a few digits."""
+    norms = np.linalg.norm(B, axis=0)
+    norms = np.where(norms > 0, norms, 1.0)
+    return Q @ (scipy.linalg.lstsq(B / norms, yc, check_finite=False)[0] /
+                _beside(norms, yc))
 
 
 def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
@@ -422,9 +473,8 @@ class LinearRegression(_LeastSquares):
                 coef = _refined(solve, X, y, weight, summary, coef)  # (Dask's X: read once)
         elif solver == "lstsq":
             if rank.deficient:
-                Q_full, _ = np.linalg.qr(rank.null, mode="complete")
-                Q = Q_full[:, rank.null.shape[1]:]
-                coef = Q @ scipy.linalg.lstsq(Xc @ Q, yc)[0] if Q.shape[1] else \
+                Q = complement_basis(rank.null)
+                coef = _scaled_lstsq(Xc @ Q, yc, Q) if Q.shape[1] else \
                     np.zeros(summary.xty.shape)
             else:
                 coef = _svd_solve(svd, yc, d)
@@ -594,7 +644,9 @@ class Ridge(_LeastSquares):
         name = type(self).__name__
         check_number(name, "alpha", self.alpha, low=0.0)
         check_bool(name, "fit_intercept", self.fit_intercept)
-        summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))[3]
+        summary = _constant_columns_out(
+            self._summary(X, y, sample_weight, bool(self.fit_intercept))[3],
+            bool(self.fit_intercept))
         d = summary.gram.shape[0]
         alpha = float(self.alpha)
         coef = _ridge_cholesky(summary.gram, summary.xty, alpha) if alpha > 0 else None

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import optim
 from ..autodiff import value_and_grad
 from ..primitives.elementwise import softplus
-from ..primitives.reductions import logsumexp
+from ..primitives.reductions import log_softmax
 from ..primitives.shape import reshape
 from .base import (
     CollinearityWarning,
@@ -47,7 +47,7 @@ from .blocks import (
     logistic_terms,
     serial_blas,
 )
-from .least_squares import _analyse, _describe_collinear
+from .least_squares import _analyse, _describe_collinear, complement_basis
 
 __all__ = ["LogisticRegression"]
 
@@ -451,7 +451,7 @@ class _Problem:
             return
         K = self.K
         self.null, self.null_mean = rank.null, x_mean
-        Q = np.linalg.qr(rank.null, mode="complete")[0][:, rank.null.shape[1]:]
+        Q = complement_basis(rank.null)
         free = np.kron(Q, np.eye(K))  # W in C order: (feature, class)
         if self.fit_intercept:
             free = scipy.linalg.block_diag(free, np.eye(K))
@@ -611,6 +611,9 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
             status = "stalled" if 0.5 * decrement > 1e3 * np.finfo(float).eps * abs(f) \
                 else "converged"
             break
+        if np.array_equal(trial, theta):  # a step below θ's rounding: it ran to max_iter
+            status = "converged"
+            break
         theta, f, g, H, separated = trial, f_new, g_new, H_new, sep_new
         n_iter += 1
         curve.append(f)
@@ -704,22 +707,24 @@ def _autodiff_objective(problem: _Problem):
     def average(losses: Any) -> Any:  # the rows' mean, or their weighted mean
         return losses.mean() if share is None else (losses * share).sum()
 
+    # each row's loss without cancellation: softplus of the signed score (binary), minus
+    # the log-softmax of the true class (multinomial), as in blocks.softplus_and_sigmoid
     if K == 1:
-        y = Y[:, 0]
+        sign = 1.0 - 2.0 * Y[:, 0]
 
         def objective(theta: Any) -> Any:
             w = theta[:d] / scale
             z = X @ w
             if fit_intercept:
                 z = z + (theta[d] - (mean * w).sum())
-            return average(softplus(z) - y * z) + 0.5 * alpha * (w * w).sum()
+            return average(softplus(sign * z)) + 0.5 * alpha * (w * w).sum()
     else:
         def objective(theta: Any) -> Any:
             W = reshape(theta[: d * K], (d, K)) / scale[:, None]
             Z = X @ W
             if fit_intercept:
                 Z = Z + (theta[d * K:] - (mean[:, None] * W).sum(axis=0))
-            return average(logsumexp(Z, dim=1) - (Z * Y).sum(axis=1)) \
+            return -average((log_softmax(Z, dim=1) * Y).sum(axis=1)) \
                 + 0.5 * alpha * (W * W).sum()
     return objective
 
