@@ -42,7 +42,8 @@ _F64 = np.dtype("float64")
 
 # ----------------------------------------------------------------------- argument trees
 # A tree is described by nested tuples: ("tensor"|"ndarray"|"scalar"|"float"|"array", k)
-# for the k-th array leaf, ("static", value) for anything else, and containers.
+# for the k-th array leaf, ("static", value) for anything else (("copied", array) for a
+# NumPy array among the results: a copy at each call), and containers.
 
 
 class _ByContent:
@@ -93,8 +94,10 @@ def _flatten(value: Any, leaves: list, path: str, names: list, inputs: bool = Tr
         names.append(path)
         return ("tensor", len(leaves) - 1)
     if kind is np.ndarray:
-        if not inputs or value.dtype.kind in "biu":
-            return ("static", _ByContent(value, value) if inputs else value)
+        if not inputs:  # a result the function made: the caller's own at every call
+            return ("copied", value)
+        if value.dtype.kind in "biu":
+            return ("static", _ByContent(value, value))
         leaves.append(value)
         names.append(path)
         return ("ndarray", len(leaves) - 1)
@@ -156,6 +159,8 @@ def _build_tree(tree: tuple, leaves: list) -> Any:
     tag = tree[0]
     if tag == "static":
         return tree[1].frozen() if type(tree[1]) is _ByContent else tree[1]
+    if tag == "copied":
+        return tree[1].copy()
     if tag == "tuple":
         return tuple(_build_tree(t, leaves) for t in tree[1])
     if tag == "list":
@@ -608,6 +613,8 @@ def _tree_source(tree: tuple, exprs: list, const: Callable) -> str:
     tag = tree[0]
     if tag == "static":
         return const(tree[1])
+    if tag == "copied":
+        return f"{const(tree[1])}.copy()"
     if tag in ("tuple", "list"):
         items = [_tree_source(t, exprs, const) for t in tree[1]]
         if tag == "list":

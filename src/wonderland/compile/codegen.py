@@ -222,7 +222,7 @@ _FLOAT_BINARY = {ew.add: "+", ew.sub: "-", ew.mul: "*", ew.div: "/"}
 _FRESH = {*_UFUNC, ew.pow_, linalg.matmul_, reductions.sum_, reductions.max_,
           reductions.min_, reductions.prod_, ew.where_, ew.astype_, ew.cast_, ew.clone_,
           shape.concat_, shape.stack_, shape.index_add_, passes.scatter_sum_,
-          passes.sum_of_squares_,
+          passes.sum_of_squares_, passes.diagonal_product_,
           shape.getitem_}  # (getitem: only an advanced index, a copy; a basic one is a view)
 _VIEWS = {shape.reshape_, shape.permute_, shape.broadcast_to_, shape.getitem_}
 

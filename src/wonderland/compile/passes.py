@@ -278,35 +278,49 @@ def cse_key(v: Value) -> Any:
 
 def _diagonal(p: Any) -> Any:
     """For ``p = I * d`` (either order), with ``I`` an identity constant and ``d`` a Value
-    along one axis (``(n,)``, ``(1, n)`` or ``(n, 1)``): ``d``, which ``p`` has on its
-    diagonal. Else None."""
+    along one axis (``(n,)``, ``(1, n)`` or ``(n, 1)``): ``(d, I)``, ``d`` being what ``p``
+    has on its diagonal. Else None."""
     if not isinstance(p, Value) or p.prim is not ew.mul or len(p.shape) != 2:
         return None
     n = p.shape[0]
     for e, d in (p.args, p.args[::-1]):
         if is_identity(e) and isinstance(d, Value) and e.shape == (n, n) and \
                 d.shape in ((n,), (1, n), (n, 1)):
-            return d
+            return d, e
     return None
 
 
+def _diagonal_product_forward(xp: Any, d: Any, other: Any, identity: Any, *,
+                              side: int) -> Any:
+    """``(identity * d) @ other`` (``side`` 0) or ``other @ (identity * d)`` (1) as a
+    scaling of ``other``'s rows or columns, where ``d`` and ``other`` are finite; else the
+    product itself, as the eager engine computes it: there the zeros off the diagonal
+    times an infinity are NaN, which the scaling would not see. (A finite sum that
+    overflows only takes the product's path.)"""
+    if np.isfinite(np.add.reduce(d, axis=None)) and \
+            np.isfinite(np.add.reduce(other, axis=None)):
+        flat = d.reshape(-1)
+        return flat.reshape(-1, 1) * other if side == 0 and other.ndim == 2 else \
+            flat * other if side == 0 else other * flat
+    p = identity * d
+    return p @ other if side == 0 else other @ p
+
+
+diagonal_product_ = pseudo_primitive("diagonal_product", _diagonal_product_forward, 3)
+
+
 def _diagonal_matmul(v: Value) -> Any:
-    """``diag(d) @ B`` as ``d[:, None] * B``; ``B @ diag(d)`` as ``B * d[None, :]``."""
+    """``diag(d) @ B`` as ``d[:, None] * B``; ``B @ diag(d)`` as ``B * d[None, :]``
+    (``_diagonal_product_forward``)."""
     if v.prim is not linalg.matmul_ or v.xp is not backend.numpy_namespace:
         return None
     a, b = v.args
     for side, p, other in ((0, a, b), (1, b, a)):
-        d = _diagonal(p)
-        if d is None or not hasattr(other, "shape") or len(other.shape) not in (1, 2):
+        found = _diagonal(p)
+        if found is None or not hasattr(other, "shape") or len(other.shape) not in (1, 2):
             continue
-        n = p.shape[0]
-        if side == 0:
-            column = (n, 1) if len(other.shape) == 2 else (n,)
-            scaled = make(shape.reshape_, (d,), {"shape": column}, v)
-            new = make(ew.mul, (scaled, other), {}, v)
-        else:
-            scaled = make(shape.reshape_, (d,), {"shape": (n,)}, v)
-            new = make(ew.mul, (other, scaled), {}, v)
+        d, identity = found
+        new = make(diagonal_product_, (d, other, identity), {"side": side}, v)
         if new.shape == v.shape and new.dtype == v.dtype:
             return new
     return None

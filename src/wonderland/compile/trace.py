@@ -214,7 +214,10 @@ class Tracer:
     # -- installing -------------------------------------------------------------------
     def start(self) -> None:
         if engine._tracer is not None:
-            raise RuntimeError("wl.compile: a trace is already running")
+            raise RuntimeError(f"wl.compile: a trace started at {engine._tracer.user_line()}"
+                               f"while another function is being traced (source() of a "
+                               f"compiled function inside a compiled one, say): call it "
+                               f"outside the compiled function")
         self.previous_hook = engine._forward_hook
         install_forward_hook(self.hook)
         self._swap(shape, "_raw_index", self._raw_index(shape._raw_index))
@@ -268,7 +271,8 @@ class Tracer:
         def fills(t: Tensor, value: float) -> Tensor:
             self.protect(t._data)
             fill(t, value)
-            if marked(t) is not None:  # its values no longer depend on the inputs
+            if marked(t) is not None and marked(value) is None:
+                # filled with a constant: its values no longer depend on the inputs
                 t._fw = {k: v for k, v in t._fw.items() if k != MARK} or None
             return t
 
@@ -486,9 +490,17 @@ class Tracer:
         self.written_at[id(t)] = len(self.values)
 
     def view_write(self, view: Tensor, opname: str) -> None:
-        """An in-place ``opname`` into a view of a traced tensor, which the engine refuses."""
+        """An in-place ``opname`` into a view that the engine refuses: a view of a traced
+        tensor, or (no forward-mode level being open, so the trace's marks are the only
+        tangents) a traced value written into a view of another library's tensor."""
         if marked(view) is None and marked(view._base) is None:
-            return
+            if forward._batch_ndim:  # real tangents: the engine's own refusal
+                return
+            raise TraceError(f"wl.compile: an in-place {opname} of a traced value into a "
+                             f"view of a tensor of another library at {self.user_line()}"
+                             f"Without NumPy's views the compiled code cannot follow the "
+                             f"write to the tensor viewed. Build the result out of place "
+                             f"(wl.concatenate, wl.where), or use a NumPy tensor")
         raise TraceError(f"wl.compile: an in-place {opname} into a view of a traced tensor "
                          f"at {self.user_line()}(y[1:] += v is such a write: the view is "
                          f"written first). Write through the tensor itself, out of place: "
