@@ -63,11 +63,15 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, what: str, nb: int) -> list
                                  f"grad_outputs of that shape")
             seeds.append(_new(_unit(out), out._xp))
             continue
-        if not isinstance(g, Tensor):
-            g = _new(backend.asarray(g, dtype=out._data.dtype,
-                                     xp=out._xp if backend.is_array(g) else None), out._xp)
-            if g._xp is not out._xp:
-                g = _new(backend.from_numpy(backend.to_numpy(g._data), out._data), out._xp)
+        if not isinstance(g, Tensor):  # a list or NumPy array joins the output's library
+            data = backend.asarray(g)
+            if backend.namespace(data) is not out._xp:
+                data = backend.from_numpy(backend.to_numpy(data), out._data)
+            g = _new(data, out._xp)
+        if backend.is_complex(g.dtype, g._xp) and not backend.is_complex(out.dtype, out._xp):
+            raise TypeError(f"{what}: grad_outputs[{i}] is complex ({g.dtype}) but output {i} "
+                            f"is real ({out.dtype}): the imaginary part would be dropped; "
+                            f"give a real cotangent")
         expected = g.shape[:nb] + out.shape if nb and g.ndim >= nb else out.shape
         if g.shape != expected:
             batch = " (after its leading batch axis)" if nb else ""

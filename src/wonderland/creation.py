@@ -117,11 +117,32 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
-    dtype = _dtype(dtype, what) or float64
     value = value.item() if isinstance(value, Tensor) else value  # torch.full's 0-d fill
+    complex_fill = _check_number(value, what)
+    dtype = _dtype(dtype, what) or (backend.np.dtype(complex) if complex_fill else float64)
+    if complex_fill:
+        _check_complex_fits(value, dtype, what)
     if dtype.kind in "iu":  # (floats hold any fill: no check on the common path)
         _check_fits(value, dtype, what)
     return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad, what)
+
+
+def _check_number(value: Any, what: str) -> bool:
+    """Refuse a fill value that is not a number (NumPy read "3" as 3); whether it is
+    complex."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{what}: the fill value must be a number, got {value!r}")
+    return isinstance(value, complex | backend.np.complexfloating)
+
+
+def _check_complex_fits(value: Any, dtype: Any, what: str,
+                        xp: ModuleType = backend.numpy_namespace) -> None:
+    """Refuse a complex fill for a real dtype: NumPy dropped the imaginary part with only a
+    warning; PyTorch refuses."""
+    if not backend.is_complex(dtype, xp):
+        raise TypeError(f"{what}: the fill value {value!r} is complex but dtype is "
+                        f"{backend.dtype_name(dtype)}: its imaginary part would be dropped; "
+                        f"give a complex dtype or a real value")
 
 
 def _check_fits(value: Any, dtype: Any, what: str) -> None:
@@ -166,7 +187,9 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """``fill_value`` everywhere in ``shape`` (float64 by default).
+    """``fill_value`` everywhere in ``shape`` (float64 by default, complex128 for a complex
+    value; a complex value for a real dtype, or a fill that is not a number, is a
+    ``TypeError``).
 
     Examples
     --------
@@ -207,6 +230,8 @@ def _like(x: Any, value: float, dtype: Any, requires_grad: bool, what: str) -> T
     xp = x._xp
     value = value.item() if isinstance(value, Tensor) else value  # (a 0-d tensor's number)
     dtype = _dtype(dtype, what, xp) or x._data.dtype
+    if _check_number(value, what):
+        _check_complex_fits(value, dtype, what, xp)
     if xp is backend.numpy_namespace and dtype.kind in "iu":
         _check_fits(value, dtype, what)
     data = xp.full(x._data.shape, value, dtype=dtype)

@@ -143,7 +143,7 @@ def _scaled(other: Any, alpha: Any, name: str) -> Any:
         return other
     if isinstance(other, Tensor | int | float):
         return other * alpha
-    return as_tensor(backend.asarray(other)) * alpha
+    return backend.asarray(other) * alpha  # (a raw array: it joins the tensor's library)
 
 
 def add(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
@@ -533,6 +533,10 @@ def _ints(value: Any, name: str, what: str) -> tuple[int, ...]:
 def _dims(dims: tuple[int, ...], ndim: int, name: str, repeats: str | None = None) -> tuple:
     """``dims`` as non-negative positions (a 0-d tensor takes 0 and -1, as in PyTorch); with
     ``repeats``, a repeated dimension is refused."""
+    bad = [d for d in dims if type(d) is int and d not in (0, -1)] if not ndim else ()
+    if bad:  # (checked as one dimension below: a 0-d tensor takes 0 and -1)
+        raise IndexError(f"{name}: dimension {bad[0]} is out of range for a tensor with 0 "
+                         f"dimensions (it takes 0 or -1)")
     out = tuple(shape._axis(d, max(ndim, 1), name) for d in dims)
     if repeats is not None and len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated dimension in {repeats} {dims}")
@@ -894,7 +898,7 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
     close = isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if engine._tracer is not None:  # inside wl.compile: a Python bool cannot be traced
         engine._tracer.read(close, "wl.allclose (a Python bool)")
-    return bool(close._data.all())
+    return bool(close._xp.all(close._data))
 
 
 def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> tuple:

@@ -36,8 +36,8 @@ def resolve_dtype(dtype: Any, where: str) -> np.dtype | None:
         return None
     try:
         out = np.dtype(dtype)
-    except TypeError:
-        out = None
+    except TypeError:  # (not None for "not a dtype": np.dtype(None) == float64)
+        out = np.dtype("O")
     if out not in _FLOATS:
         raise ValueError(f"{where}: dtype must be float32 or float64, got {dtype!r}")
     return out
@@ -57,10 +57,11 @@ def _first_non_numeric(array: np.ndarray) -> tuple[tuple[int, ...], Any] | None:
         cell = array[index]
         if isinstance(cell, bool | np.bool_):
             continue
-        if isinstance(cell, str | bytes) or not isinstance(cell, numbers.Real):
+        if isinstance(cell, str | bytes) or not isinstance(cell, numbers.Real) or \
+                type(cell) is int:  # (an int may be too large for a float: 10**400)
             try:
                 float(cell)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 if isinstance(cell, np.generic):
                     cell = cell.item()
                 return tuple(int(i) for i in index), cell
@@ -145,8 +146,9 @@ def _checked(array: np.ndarray, name: str, where: str, dtype: np.dtype | None,
         if bad is not None:
             index, cell = bad
             at = f" at {_position(index, names)}"
-            raise ValueError(f"{where}: {name} has a non-numeric value {cell!r}{at}; positions "
-                             f"are 0-based")
+            what = f"an integer of {len(str(abs(cell)))} digits, too large for a float" if \
+                type(cell) is int else f"a non-numeric value {cell!r}"
+            raise ValueError(f"{where}: {name} has {what}{at}; positions are 0-based")
         out = array.astype(dtype or np.float64)
     else:
         raise ValueError(f"{where}: {name} must hold real numbers, got an array of dtype "

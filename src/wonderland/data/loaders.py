@@ -257,12 +257,25 @@ def _open(path: Any, delimiter: str, where: str) -> tuple[str, list[str], list[l
     try:
         with open(path_str, newline="", encoding="utf-8-sig") as handle:
             header, rows, lines = _read_rows(handle, path_str, delimiter, where)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{where}: {path_str!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: {path_str!r} is not UTF-8 text "
+                         f"({_first_bad_byte(path_str)})") from None
     except csv.Error as exc:
         raise ValueError(f"{where}: {path_str!r} is not valid CSV: {exc}") from None
     return path_str, header, rows, lines
+
+
+def _first_bad_byte(path: str) -> str:
+    """Where the file stops being UTF-8: the decoder's own offset counts from the start of
+    the chunk it was reading, not of the file, so the file is decoded again as a whole."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return f"{exc.reason} at byte {exc.start}, line {line}"
+    return "a byte sequence that is not UTF-8"
 
 
 def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *,

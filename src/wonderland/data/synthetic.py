@@ -245,10 +245,15 @@ def make_classification(n: int = 100, c: int = 2, seed: Seed = None, *,
     if not 0.0 <= flip_y <= 1.0:
         raise ValueError(f"{where}: flip_y is a fraction in [0, 1], got {flip_y}")
     if weights is not None:
-        weights = [float(v) for v in weights]
-        if len(weights) not in (1, 2) or any(not 0 <= v <= 1 for v in weights):
+        given = weights
+        try:
+            weights = [float(v) for v in weights] if not isinstance(weights, str) else None
+        except (TypeError, ValueError):
+            weights = None
+        if weights is None or len(weights) not in (1, 2) or \
+                any(not 0 <= v <= 1 for v in weights):
             raise ValueError(f"{where}: weights are the proportions of the two classes, e.g. "
-                             f"(0.9, 0.1), got {weights!r}")
+                             f"(0.9, 0.1), got {given!r}")
     dtype = resolve_dtype(dtype, where)
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
         state = int(seed)

@@ -77,6 +77,14 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             # out NaN without a word (one pass over y, not over X)
             _check_finite_target(out[1])
         return out
+    except OverflowError:  # an integer beyond float64 (10**400 in an object column)
+        where = first_too_large(np.asarray(X, dtype=object).reshape(_num_samples(X), -1))
+        if where is None:
+            raise
+        row, j, digits = where
+        column = list(X.columns)[j] if hasattr(X, "columns") else j
+        raise ValueError(f"{name}: X has an integer of {digits} digits, too large for "
+                         f"float64, in row {row}, column {column!r}") from None
     except (ValueError, TypeError) as exc:
         if str(exc).startswith("Found input variables with inconsistent numbers"):
             # scikit-learn's "[2, 3]" does not say which is X and which is y
@@ -263,6 +271,18 @@ class TooLargeError(ValueError):
         """The same error, naming the column by ``names[column]``."""
         return TooLargeError(self.n_features, self.column, str(names[self.column]),
                              self.row, self.value)
+
+
+def first_too_large(values: np.ndarray) -> tuple[int, int, int] | None:
+    """``(row, column, digits)`` of the first integer of the 2-D object array ``values``
+    (in row order) that float64 cannot hold, or None (an error path only)."""
+    for (i, j), cell in np.ndenumerate(values):
+        if isinstance(cell, int) and not isinstance(cell, bool):
+            try:
+                float(cell)
+            except OverflowError:
+                return i, j, len(str(abs(cell)))
+    return None
 
 
 def too_large(sums: np.ndarray, n_features: int, names: Sequence[str] | None = None,

@@ -44,7 +44,7 @@ from scipy.special import log_softmax
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .base import refuse_non_real, too_large
+from .base import first_too_large, refuse_non_real, too_large
 from .blocks import (
     CANCELLATION,
     GramSummary,
@@ -189,6 +189,14 @@ def _float_block(block: Any, index: int, first: int | None, names: list[str],
     block = np.asarray(block)
     try:
         Xb = np.asarray(block, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64 (10**400 in an object column)
+        where = first_too_large(block.reshape(len(block), -1))
+        if where is None:
+            raise
+        i, j, digits = where
+        raise ValueError(f"X has an integer of {digits} digits, too large for float64, in "
+                         f"block (partition) {index}, column {names[j]!r} "
+                         f"({_row(first, i)})") from None
     except (TypeError, ValueError):
         flat, value = _first_unreadable(block.ravel())  # in row order, as the NaN check
         i, j = divmod(flat, block.shape[1])

@@ -183,16 +183,20 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
             rank = _column_rank(problem) if problem.alpha == 0 else None
             problem.restrict(rank, None if problem.summary is None else problem.summary.x_mean)
             if solver == "newton":
-                W, c, curve, n_iter, status = _newton_fit(problem, self.max_iter, self.tol)
+                W, c, curve, n_iter, status, flat = _newton_fit(problem, self.max_iter,
+                                                                self.tol)
             else:
                 problem.mean = column_means(X, fit_intercept, weight)  # checks NaN, inf too
                 problem.scale = column_scales(X, problem.mean, weight)
+                flat = np.flatnonzero(problem.scale == 1.0)  # (1 for a constant column)
                 if solver == "lbfgs":
                     W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
                 else:
                     W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
         self._warn_collinear(rank, d, stacklevel=3)
         W, c = problem.minimum_norm(W, c)
+        if fit_intercept:
+            W = _constant_columns_out(X, W, flat)
         self._set_solution(problem, W, c, curve, n_iter, status, solver)
         return self
 
@@ -691,9 +695,33 @@ def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
             problem.mean = sums / (len(sample) if weight is None else sample_weight.sum())
     else:
         problem.mean = column_means(problem.X, problem.fit_intercept, weight)
-    theta, curve, n_iter, status, _ = _solve_levels(problem, max_iter, tol, False)
+    theta, curve, n_iter, status, H = _solve_levels(problem, max_iter, tol, False)
     W, c = problem.unpack(theta)
-    return W.copy(), np.array(c, dtype=np.float64), curve, n_iter, status
+    return W.copy(), np.array(c, dtype=np.float64), curve, n_iter, status, \
+        _flat_columns(H, problem)
+
+
+def _flat_columns(H: np.ndarray | None, problem: _Problem) -> np.ndarray:
+    """The columns whose centred curvature (their diagonal of the Hessian ``H``, less the
+    penalty) is rounding beside the curvature their mean alone would give: constant
+    columns, by the Gram matrix's rule (``_constant_columns_out`` confirms them)."""
+    d, K = problem.d, problem.K
+    if H is None or not problem.fit_intercept or not H[d * K, d * K] > 0:
+        return np.zeros(0, dtype=int)
+    data = np.diag(H)[: d * K: K] - problem.alpha
+    return np.flatnonzero(data <= 1e-24 * (data + H[d * K, d * K] * problem.mean**2))
+
+
+def _constant_columns_out(X: np.ndarray, W: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """``W`` with the rows of the ``candidates`` that are constant columns of ``X`` set to
+    0, their exact value under an intercept (the centred column is 0; with ``alpha > 0``
+    the solvers left them at rounding over alpha: the gradient ``Xᵀr - x̄ Σr`` cancels,
+    and a column of 1e6 moved the intercept by 1e-4). One pass over each candidate."""
+    constant = [j for j in candidates if X[:, j].min() == X[:, j].max()]
+    if constant:
+        W = W.copy()
+        W[constant] = 0.0
+    return W
 
 
 def _autodiff_objective(problem: _Problem):

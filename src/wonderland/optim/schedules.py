@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
+
 Schedule = Callable[[int], float]
 
 
@@ -207,13 +209,19 @@ def as_real(value: Any) -> float | None:
     """
     if is_number(value):
         return float(value)
-    if getattr(value, "shape", None) == () and not isinstance(value, str | bytes) and \
-            getattr(getattr(value, "dtype", None), "kind", "f") in "fiu":
-        try:
-            return float(value)
-        except (TypeError, ValueError):
+    dtype = getattr(value, "dtype", None)
+    if getattr(value, "shape", None) != () or isinstance(value, str | bytes) or dtype is None:
+        return None
+    if backend.is_array(value) and not isinstance(value, np.ndarray | np.generic):
+        xp = backend.namespace(value)  # (torch's and the Array API's dtypes have no kind)
+        if backend.is_bool(dtype, xp) or backend.is_complex(dtype, xp):
             return None
-    return None
+    elif getattr(dtype, "kind", "f") not in "fiu":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):  # (torch: RuntimeError)
+        return None
 
 
 def as_schedule(lr: float | Schedule) -> Schedule:
