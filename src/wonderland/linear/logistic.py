@@ -77,7 +77,8 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         by ``LinearRegression``'s rule) the coefficients along the dependency are not
         unique: a ``CollinearityWarning`` names the columns (every solver, Dask input
         too) and the minimum-norm coefficients are returned (copies share the weight
-        evenly); a constant column gets coefficient 0, without a warning.
+        evenly); a constant column gets coefficient 0, without a warning (under an
+        intercept with any ``alpha``: its centred values are 0; in memory).
     fit_intercept : bool, default=True
         Fit an (unpenalized) intercept. A bool: anything else (``"False"``, ``None``) is
         an ``InvalidParameterError``.
