@@ -362,3 +362,11 @@ def test_fill_with_a_traced_value():
     check(f, (X1,), (X2,))
     check(g, (X1,), (X2,))
     check(wl.grad(lambda x: (f(x) * x).sum()), (X1,), (X2,))
+
+
+def test_source_notes_a_closed_over_list():
+    """A list of numbers the function closes over is named as a list in the program's
+    notes (it read 'c0: None scalar')."""
+    bounds = [np.float64(0.0), 1.0, 2.0]
+    compiled = check(lambda x: (x > bounds) * 1.0, (X1,), (X2,))
+    assert "# c0: a list" in compiled.source(X1)

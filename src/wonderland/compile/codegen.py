@@ -630,7 +630,8 @@ class Generator:
             name = self.const_names[key] = self.namer.fresh(f"c{len(self.const_names)}")
             self.namespace[name] = c.value
             shape_text = "x".join(map(str, c.shape)) or "scalar"
-            self.const_notes.append(f"{name}: {c.dtype} {shape_text}")
+            self.const_notes.append(f"{name}: {c.dtype} {shape_text}" if c.dtype is not None
+                                    else f"{name}: a {type(c.value).__name__}")
         return name
 
     def render(self, value: Any) -> str:
