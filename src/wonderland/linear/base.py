@@ -77,14 +77,19 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
             # out NaN without a word (one pass over y, not over X)
             _check_finite_target(out[1])
         return out
-    except OverflowError:  # an integer beyond float64 (10**400 in an object column)
+    except OverflowError:  # a number beyond float64 (10**400 in an object column)
         where = first_too_large(np.asarray(X, dtype=object).reshape(_num_samples(X), -1))
+        if where is not None:
+            row, j, what = where
+            column = list(X.columns)[j] if hasattr(X, "columns") else j
+            raise ValueError(f"{name}: X has {what}, too large for float64, in row {row}, "
+                             f"column {column!r}") from None
+        where = None if isinstance(y, str) or y is None else \
+            first_too_large(np.asarray(y, dtype=object).reshape(_num_samples(y), -1))
         if where is None:
             raise
-        row, j, digits = where
-        column = list(X.columns)[j] if hasattr(X, "columns") else j
-        raise ValueError(f"{name}: X has an integer of {digits} digits, too large for "
-                         f"float64, in row {row}, column {column!r}") from None
+        raise ValueError(f"{name}: y has {where[2]}, too large for float64, in row "
+                         f"{where[0]}") from None
     except (ValueError, TypeError) as exc:
         if str(exc).startswith("Found input variables with inconsistent numbers"):
             # scikit-learn's "[2, 3]" does not say which is X and which is y
@@ -273,15 +278,20 @@ class TooLargeError(ValueError):
                              self.row, self.value)
 
 
-def first_too_large(values: np.ndarray) -> tuple[int, int, int] | None:
-    """``(row, column, digits)`` of the first integer of the 2-D object array ``values``
-    (in row order) that float64 cannot hold, or None (an error path only)."""
+def first_too_large(values: np.ndarray) -> tuple[int, int, str] | None:
+    """``(row, column, what)`` of the first number of the 2-D object array ``values`` (in
+    row order) that float64 cannot hold (``what``: "an integer of 401 digits", "a
+    Fraction"), or None (an error path only)."""
     for (i, j), cell in np.ndenumerate(values):
-        if isinstance(cell, int) and not isinstance(cell, bool):
-            try:
-                float(cell)
-            except OverflowError:
-                return i, j, len(str(abs(cell)))
+        if isinstance(cell, float | np.floating | bool):
+            continue
+        try:
+            float(cell)
+        except OverflowError:
+            return i, j, f"an integer of {len(str(abs(cell)))} digits" if \
+                isinstance(cell, int) else f"a {type(cell).__name__}"
+        except (TypeError, ValueError):
+            continue
     return None
 
 

@@ -193,10 +193,9 @@ def _float_block(block: Any, index: int, first: int | None, names: list[str],
         where = first_too_large(block.reshape(len(block), -1))
         if where is None:
             raise
-        i, j, digits = where
-        raise ValueError(f"X has an integer of {digits} digits, too large for float64, in "
-                         f"block (partition) {index}, column {names[j]!r} "
-                         f"({_row(first, i)})") from None
+        i, j, what = where
+        raise ValueError(f"X has {what}, too large for float64, in block (partition) "
+                         f"{index}, column {names[j]!r} ({_row(first, i)})") from None
     except (TypeError, ValueError):
         flat, value = _first_unreadable(block.ravel())  # in row order, as the NaN check
         i, j = divmod(flat, block.shape[1])

@@ -395,9 +395,10 @@ def _train(estimator: Any, blocks: _Blocks, stats: StreamStats, median: float,
     size = estimator.batch_size
     batch = size if size is not None and size < stats.n else None
     objective = estimator._objective(np.empty((0, stats.d)), None, stats.mean, stats.scale)
-    # full batch: the pass that gives the objective after a step gives the next gradient
-    grad = blocks.evaluate(estimator, stats, theta.numpy(), gradient=True)[1] \
-        if batch is None else None
+    # the objective where descent starts (a fit that only made it worse returns the
+    # start, as in memory); full batch: the pass that gives the objective after a step
+    # gives the next gradient
+    start, grad = blocks.evaluate(estimator, stats, theta.numpy(), gradient=batch is None)
 
     def epoch() -> tuple[float, float | None]:
         nonlocal grad
@@ -417,7 +418,7 @@ def _train(estimator: Any, blocks: _Blocks, stats: StreamStats, median: float,
                 opt.step()
         return blocks.evaluate(estimator, stats, theta.numpy(), gradient=False)[0], None
 
-    return estimator._descend(theta, epoch, batch is None)
+    return estimator._descend(theta, epoch, batch is None, start)
 
 
 def fit_linear_model(estimator: Any, X: Any, y: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 import scipy.optimize
-from scipy.special import expit, softmax
+from scipy.special import expit, logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -340,7 +340,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         scores = self._scores(X)
         if scores.ndim == 1:
             return np.column_stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)])
-        return scores - scipy.special.logsumexp(scores, axis=1, keepdims=True)
+        return scores - logsumexp(scores, axis=1, keepdims=True)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -567,6 +567,14 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
         return f, g, hessian, separated
 
     f, g, H, separated = evaluate(theta)
+    if not exact and not f <= _start_objective(problem):
+        # a row sample's optimum worse on all rows than the cold start: a column near 0 on
+        # the sampled rows only leaves its weight free there (a coefficient of 2e9 where
+        # the rows' is 3.6, and no step could come back): start cold, exact Hessian
+        exact = True
+        W, c = problem.start()
+        theta = np.concatenate([W.ravel(), c]) if problem.fit_intercept else W.ravel()
+        f, g, H, separated = evaluate(theta)
     curve: list[float] = []
     status = "max_iter"
     n_iter = 0
@@ -671,14 +679,29 @@ def _solve_levels(problem: _Problem, max_iter: int, tol: float, need_hessian: bo
     sample = _row_sample(problem) if problem.n // _STRIDE >= _MIN_SAMPLE_PER_PARAM * p \
         else None
     if sample is not None:
-        start, _, _, sample_status, sample_hessian = _solve_levels(sample, max_iter,
-                                                                   _SAMPLE_TOL, True)
+        try:
+            start, _, _, sample_status, sample_hessian = _solve_levels(sample, max_iter,
+                                                                       _SAMPLE_TOL, True)
+        except TooLargeError:  # all rows' pass names the row of X (not of the sample)
+            sample_status = "too large"
         if sample_status == "converged":  # (a separable or stalled sample: no estimate)
             theta, hessian = start, sample_hessian
     theta, curve, n_iter, status, H = _newton(problem, max_iter, tol, theta, hessian)
     if need_hessian and H is hessian and hessian is not None:
         H = problem.objective_terms(*problem.unpack(theta), hessian=True)[2]
     return theta, curve, n_iter, status, H
+
+
+def _start_objective(problem: _Problem) -> float:
+    """The objective at ``problem.start()`` (``W = 0``) from the class frequencies alone:
+    every row's score is the intercept, so its loss is the cross-entropy of the classes
+    against the intercept's probabilities (no pass over ``X``)."""
+    c = problem.start()[1]
+    freq = problem.class_freq()
+    if problem.K == 1:
+        return float(freq[0] * np.logaddexp(0.0, -c[0]) +
+                     (1.0 - freq[0]) * np.logaddexp(0.0, c[0]))
+    return float(-freq @ (c - logsumexp(c)))
 
 
 def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
