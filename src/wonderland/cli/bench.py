@@ -269,6 +269,9 @@ def run(args: argparse.Namespace) -> int:
             bars = plot_ratios(results, out)
         except (ValueError, KeyError, TypeError) as exc:
             raise CommandError(f"--plot {plot!r}: cannot draw it: {exc}", status=2) from None
+        except OSError as exc:  # (a full disk: the file named, as a run's --out)
+            raise CommandError(f"--out {out!r}: cannot write it: {exc.strerror or exc}",
+                               status=1) from None
         print(f"wrote {out} ({bars} bars)")
         return 0
     for path, option in ((json_path, "--json"), (out, "--out")):
@@ -292,12 +295,19 @@ def run(args: argparse.Namespace) -> int:
                                                               ("--out", out)) if p)
             raise CommandError(f"interrupted{during}: the run did not finish, nothing written "
                                f"to {files}", status=130) from None
-    # the files first: `| head` closing stdout mid-table must not lose them
-    if json_path:
-        _write(json_path, "--json", lambda path: write_json(results, path))
-    if out:
-        _write(out, "--out", lambda path: plot_ratios(results, path))
+    # the files first: `| head` closing stdout mid-table must not lose them; a file that
+    # cannot be written must not lose the table either: its error comes after it
+    failed = None
+    for path, option, write in ((json_path, "--json", lambda p: write_json(results, p)),
+                                (out, "--out", lambda p: plot_ratios(results, p))):
+        try:
+            if path:
+                _write(path, option, write)
+        except CommandError as exc:
+            failed = failed or exc
     print(format_table(results), flush=True)
+    if failed is not None:
+        raise failed
     for path in (json_path, out):
         if path:
             print(f"wrote {path}", file=sys.stderr)

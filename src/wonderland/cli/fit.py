@@ -9,10 +9,12 @@ non-numeric or non-finite cell: one line, exit 2) and the same estimators as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,15 @@ def _with_names(X: np.ndarray, names: list[str]) -> Any:
     return pd.DataFrame(X, columns=names)
 
 
+@contextlib.contextmanager
+def unnamed_rows() -> Iterator[None]:
+    """A context in which scikit-learn's "X does not have valid feature names" is silent:
+    without pandas the rows are a plain array, their columns already matched by name."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        yield
+
+
 # whole numbers up to this size are labels as ints: past 2**53 a float64 no longer holds
 # every whole number, and past 2**63 the cast to int64 wraps (1e20 became -2**63)
 LARGEST_INT_LABEL = 2.0**53
@@ -198,11 +209,10 @@ def metrics(model: Any, X: Any, y: np.ndarray, classifier: bool) -> dict[str, fl
     {'R2': 1.0, 'RMSE': 0.0}
     """
     if not classifier:
-        fitted = np.asarray(model.predict(X), dtype=float)
-        residual = float(((y - fitted) ** 2).sum())
-        total = float(((y - y.mean()) ** 2).sum())
-        return {"R2": round(1 - residual / total, 12) if total > 0 else float("nan"),
-                "RMSE": round(math.sqrt(residual / len(y)), 12)}
+        from ..linear.base import regression_scores  # (the command loads it when it fits)
+
+        r2, rmse = regression_scores(y, model.predict(X))  # (squares of 1e200: no overflow)
+        return {"R2": round(r2, 12), "RMSE": round(rmse, 12)}
     result = {"accuracy": float(np.mean(np.asarray(model.predict(X)) == y))}
     if hasattr(model, "predict_proba"):
         probability = np.asarray(model.predict_proba(X), dtype=float)
@@ -269,6 +279,8 @@ def run(args: argparse.Namespace) -> int:
             model.fit(_with_names(train.X.numpy(), names), _target(train, classifier))
         except ValueError as exc:  # the estimators' input checks (e.g. one class only)
             raise CommandError(" ".join(str(exc).split()), status=2) from None
+    if not hasattr(model, "feature_names_in_"):  # no pandas: the saved model still names
+        model.feature_names_in_ = np.asarray(names, dtype=object)  # its columns for predict
     # saved before the report: a reader that stops early (`| head`) ends the command at
     # its next print, and the fitted model must not be lost with it; a save that fails
     # still gets the report (the coefficients), then the error
@@ -285,8 +297,9 @@ def run(args: argparse.Namespace) -> int:
     print_coefficients(model, names)
     parts = [("train", train)] + ([("test", test)] if test is not None else [])
     for label, part in parts:
-        scores = metrics(model, _with_names(part.X.numpy(), names), _target(part, classifier),
-                         classifier)
+        with unnamed_rows():
+            scores = metrics(model, _with_names(part.X.numpy(), names),
+                             _target(part, classifier), classifier)
         print(f"{label} ({plural(len(part), 'row')}): "
               f"{format_scores(scores, len(part), label)}")
     if save_error:

@@ -360,11 +360,15 @@ def metrics_dask(model: Any, X: Any, y: Any, classifier: bool) -> dict[str, floa
     yd = y.to_dask_array() if hasattr(y, "to_dask_array") else y
     if not classifier:
         fitted = model.predict(X)
-        residual, total, mse = dask.compute(((yd - fitted) ** 2).sum(),
-                                            ((yd - yd.mean()) ** 2).sum(),
-                                            ((yd - fitted) ** 2).mean())
+        # deviations over the largest target (a lazy scalar), as linear.base's
+        # regression_scores: squares of a target of 1e200 overflowed to inf / inf
+        top = da.maximum(abs(yd).max(), np.finfo(float).tiny)
+        scaled = ((yd - fitted) / top) ** 2
+        residual, total, mse, top = dask.compute(scaled.sum(),
+                                                 (((yd - yd.mean()) / top) ** 2).sum(),
+                                                 scaled.mean(), top)
         return {"R2": round(1 - residual / total, 12) if total > 0 else float("nan"),
-                "RMSE": round(math.sqrt(mse), 12)}
+                "RMSE": round(float(top) * math.sqrt(mse), 12)}
     classes = np.asarray(model.classes_)
     accuracy = (model.predict(X) == yd).mean()
     if not hasattr(model, "predict_proba"):

@@ -8,6 +8,7 @@ column is ignored, the target included; predictions go to a CSV file or to stdou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -22,7 +23,7 @@ from .common import (
     refuse_overwriting,
     with_delimiter_hint,
 )
-from .fit import _with_names
+from .fit import _with_names, unnamed_rows
 
 DESCRIPTION = """\
 Apply a model saved by `wonderland fit` (or model.save in Python) to a CSV file: the
@@ -119,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     columns, values = read_features(model, args.data, getattr(args, "delimiter", ","))
     X = _with_names(values, columns) if hasattr(model, "feature_names_in_") else values
-    predicted = np.asarray(model.predict(X))
+    with unnamed_rows():
+        predicted = np.asarray(model.predict(X))
     header = ["prediction"]
     table: list[np.ndarray] = [predicted]
     if predicted.ndim == 2:
@@ -139,9 +141,17 @@ def run(args: argparse.Namespace) -> int:
         for row in zip(*table):
             writer.writerow([f"{v:.10g}" if isinstance(v, float | np.floating) else v
                              for v in row])
-    finally:
         if args.out:
-            handle.close()
+            handle.close()  # (a full disk may only say so here)
+    except OSError as exc:
+        if not args.out:
+            raise
+        raise CommandError(f"argument --out: cannot write {args.out!r}: "
+                           f"{exc.strerror or exc}", status=1) from None
+    finally:
+        if args.out and not handle.closed:
+            with contextlib.suppress(OSError):  # (the error above already says it)
+                handle.close()
     if args.out:
         print(f"{len(predicted)} predictions written to {args.out}")
     return 0

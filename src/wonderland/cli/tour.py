@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         except webbrowser.Error:
             opened = False
         if not opened:
-            warn(f"wonderland tour: could not open a web browser; open {report} yourself")
+            warn(f"wonderland tour: warning: could not open a web browser; open {report} "
+                 f"yourself")
     if result.failed:
         names = ", ".join(f"{s.index}. {s.title}" for s in result.failed)
         raise CommandError(f"{len(result.failed)} part(s) failed: {names} (the report shows "

@@ -4,6 +4,7 @@ column names for messages, the collinearity warning, ``save``."""
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import os
 import warnings
@@ -276,6 +277,29 @@ class TooLargeError(ValueError):
         """The same error, naming the column by ``names[column]``."""
         return TooLargeError(self.n_features, self.column, str(names[self.column]),
                              self.row, self.value)
+
+
+def regression_scores(y: Any, fitted: Any) -> tuple[float, float]:
+    """``(R², RMSE)`` of ``fitted`` for the targets ``y``, the deviations scaled by the
+    largest first: the squares of a target of 1e200 overflowed float64, and R² came out
+    inf/inf = NaN, read as a constant target. R² is NaN for a constant target only.
+
+    Examples
+    --------
+    >>> regression_scores([1e200, -1e200, 3e200], [0.0, 0.0, 2e200])
+    (0.625, 1e+200)
+    """
+    y, fitted = np.asarray(y, dtype=np.float64), np.asarray(fitted, dtype=np.float64)
+    top = float(np.max(np.abs(y), initial=0.0)) or 1.0
+    deviation, residual = y - float(np.mean(y / top)) * top, y - fitted
+    scale = max(float(np.max(np.abs(deviation), initial=0.0)),
+                float(np.max(np.abs(residual), initial=0.0)))
+    if not scale > 0 or not math.isfinite(scale):  # a perfect fit, or NaN and inf
+        scale = 1.0
+    total = float(np.sum((deviation / scale) ** 2))
+    error = float(np.sum((residual / scale) ** 2))
+    r2 = 1.0 - error / total if total > 0 else float("nan")
+    return r2, scale * math.sqrt(error / len(y)) if len(y) else float("nan")
 
 
 def first_too_large(values: np.ndarray) -> tuple[int, int, str] | None:

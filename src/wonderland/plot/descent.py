@@ -275,10 +275,14 @@ def contour_paths(f: Callable, results: Any, xlim: Sequence[float], ylim: Sequen
         labels.append("descent path" if len(paths) == 1 else
                       f"{len(paths)} descent paths,\none colour each")
         starts = np.array([p[0] for p in paths])
-        # markers are not clipped: an end on the border shows whole
-        handles.append(ax.scatter(starts[:, 0], starts[:, 1], zorder=4, clip_on=False,
-                                  **START_STYLE))
-        labels.append("start")
+        # markers are not clipped: a start on the border shows whole; one beyond the view
+        # (extend=0) is left out, not drawn over the colour bar
+        starts = starts[(view[0][0] <= starts[:, 0]) & (starts[:, 0] <= view[0][1]) &
+                        (view[1][0] <= starts[:, 1]) & (starts[:, 1] <= view[1][1])]
+        if len(starts):
+            handles.append(ax.scatter(starts[:, 0], starts[:, 1], zorder=4, clip_on=False,
+                                      **START_STYLE))
+            labels.append("start")
     if paths:
         inside, beyond, lost = [], [], []
         for p in paths:

@@ -62,8 +62,9 @@ def _ask(model: Any, method: str, rows: np.ndarray, names: list[str]) -> np.ndar
 
 
 def _r2(y: np.ndarray, fitted: np.ndarray) -> float:
-    total = float(((y - y.mean()) ** 2).sum())
-    return 1.0 - float(((y - fitted) ** 2).sum()) / total if total > 0 else float("nan")
+    from ..linear.base import regression_scores  # (wl.plot loads no estimator)
+
+    return regression_scores(y, fitted)[0]  # (NaN for a constant target only)
 
 
 def regression_fit(model: Any, X: Any, y: Any, *, feature: int | str | None = None,

@@ -73,8 +73,8 @@ class _Bar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, desc=label, file=sys.stderr, leave=True,
-                            dynamic_ncols=True, bar_format="{desc:<46} {bar} {n}/{total} "
-                                                           "[{elapsed}] {postfix}")
+                            dynamic_ncols=True,  # ({postfix} comes as ", <text>")
+                            bar_format="{desc:<46} {bar} {n}/{total} [{elapsed}]{postfix}")
 
     def tick(self, label: str = "") -> None:
         if self.bar is not None:
