@@ -78,7 +78,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         unique: a ``CollinearityWarning`` names the columns (every solver, Dask input
         too) and the minimum-norm coefficients are returned (copies share the weight
         evenly); a constant column gets coefficient 0, without a warning (under an
-        intercept with any ``alpha``: its centred values are 0; in memory).
+        intercept with any ``alpha``: its centred values are 0).
     fit_intercept : bool, default=True
         Fit an (unpenalized) intercept. A bool: anything else (``"False"``, ``None``) is
         an ``InvalidParameterError``.
@@ -228,6 +228,10 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         with self._naming_columns():  # a Hessian that overflows names its column
             theta, curve, n_iter, status, _ = _newton(problem, self.max_iter, self.tol)
         W, c = problem.minimum_norm(*problem.unpack(theta))
+        if fit_intercept:  # constant columns by the first pass's Gram matrix: exactly 0
+            first = blocks._first
+            spread = np.diag(first.gram)
+            W[spread <= 1e-24 * (spread + first.n * first.x_mean**2)] = 0.0
         self._warn_collinear(rank, problem.d, stacklevel=4)
         self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
                            status, "newton", stacklevel=5)  # (one frame deeper than fit's)
