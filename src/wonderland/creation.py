@@ -118,18 +118,18 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool, what: str) -> Tensor:
     value = value.item() if isinstance(value, Tensor) else value  # torch.full's 0-d fill
-    complex_fill = _check_number(value, what)
-    dtype = _dtype(dtype, what) or (backend.np.dtype(complex) if complex_fill else float64)
-    if complex_fill:
+    is_complex = _complex_fill(value, what)
+    dtype = _dtype(dtype, what) or (backend.np.dtype(complex) if is_complex else float64)
+    if is_complex:
         _check_complex_fits(value, dtype, what)
     if dtype.kind in "iu":  # (floats hold any fill: no check on the common path)
         _check_fits(value, dtype, what)
     return _finish(backend.np.full(shape, value, dtype=dtype), requires_grad, what)
 
 
-def _check_number(value: Any, what: str) -> bool:
-    """Refuse a fill value that is not a number (NumPy read "3" as 3); whether it is
-    complex."""
+def _complex_fill(value: Any, what: str) -> bool:
+    """Whether the fill ``value`` is complex; one that is not a number is refused (NumPy
+    read "3" as 3)."""
     if isinstance(value, str | bytes):
         raise TypeError(f"{what}: the fill value must be a number, got {value!r}")
     return isinstance(value, complex | backend.np.complexfloating)
@@ -230,7 +230,7 @@ def _like(x: Any, value: float, dtype: Any, requires_grad: bool, what: str) -> T
     xp = x._xp
     value = value.item() if isinstance(value, Tensor) else value  # (a 0-d tensor's number)
     dtype = _dtype(dtype, what, xp) or x._data.dtype
-    if _check_number(value, what):
+    if _complex_fill(value, what):
         _check_complex_fits(value, dtype, what, xp)
     if xp is backend.numpy_namespace and dtype.kind in "iu":
         _check_fits(value, dtype, what)
