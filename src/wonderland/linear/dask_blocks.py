@@ -73,10 +73,6 @@ class DaskRows:
     offsets: list[int] | None
 
     @property
-    def n_samples(self) -> int:
-        return int(sum(self.X.chunks[0]))
-
-    @property
     def n_features(self) -> int:
         return int(self.X.shape[1])
 
