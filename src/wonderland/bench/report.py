@@ -163,6 +163,8 @@ def format_table(results: dict[str, Any]) -> str:
             out.append(f"WARNING: other processes used more than {DISTURBED} cores during "
                        f"{', '.join(busy)}: "
                        f"{'its' if len(busy) == 1 else 'their'} numbers are disturbed.")
+    elif not any(r["status"] == "ok" for r in results["rows"]):
+        out.append("CPU used by other processes: not measured (no workload ran)")
     else:
         out.append("CPU used by other processes: unknown here (no /proc/stat)")
     return "\n".join(out)

@@ -148,8 +148,9 @@ class _Row:
 def _set_up(row: _Row, missing: dict[str, str], memory: str | None) -> None:
     """Build, call each thunk once (kept as the first call), measure memory."""
     case = row.case
-    if case.impl in missing:
-        row.fail("not installed", missing[case.impl])
+    if case.impl in missing:  # "not installed (...)" or "not importable (...)"
+        status, _, detail = missing[case.impl].partition(" (")
+        row.fail(status, detail.removesuffix(")"))
         return
     try:
         row.fns = case.build()
@@ -416,6 +417,10 @@ def run_bench(only: Iterable[str] | None = None, peers: Iterable[str] | None = N
     """
     only = list(only) if only is not None else list(WORKLOADS)
     peers = list(peers) if peers is not None else list(PEERS)
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:  # (a misspelt peer had no row and no word)
+        raise ValueError(f"run_bench: unknown peer(s) {', '.join(map(repr, unknown))}; the "
+                         f"peers are {', '.join(PEERS)}")
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     needed = set(peers) | ({"sklearn"} if "W8" in only else set())  # W8's limit
     missing: dict[str, str] = {}
