@@ -15,20 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_helpers import cli, failing_import
 from wonderland.bench import peers, report, runner
 from wonderland.bench.workloads import Case, NotAvailable, Target, Workload, wl_linear
-from wonderland.cli import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    """``wonderland bench ARGV`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = bench.main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -125,14 +118,7 @@ def test_the_chart_legend_names_only_colours_with_a_bar(quick):
 
 
 def test_missing_peer_is_a_row(monkeypatch):
-    real = peers._import
-
-    def no_torch(name):
-        if name == "torch":
-            raise ModuleNotFoundError("No module named 'torch'")
-        return real(name)
-
-    monkeypatch.setattr(peers, "_import", no_torch)
+    failing_import(monkeypatch, "torch", ModuleNotFoundError("No module named 'torch'"))
     status, out, err = cli("--quick", "--only", "W1", "--peers", "torch", "--repeats", "1")
     assert status == 0, err
     line = table_line(out, "W1", "torch eager, backward()")

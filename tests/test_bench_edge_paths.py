@@ -7,8 +7,6 @@ Runs use tiny synthetic workloads (milliseconds a call), never the real W1-W8.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import statistics
@@ -19,21 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench_helpers import ENV, cli, failing_import
 from wonderland.bench import format_table, peers, read_json, report, run_bench, runner, write_json
 from wonderland.bench.workloads import WORKLOADS, Case, Target, Workload
-from wonderland.cli.main import main as wonderland_main
-
-ENV = dict(date="2026-01-01T00:00:00", processor="cpu", cores=2, python="3.11",
-           platform="Linux", numpy="2", wonderland="0.1", peers={}, missing={}, blas=[],
-           seconds=1.0)
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    """``wonderland bench ARGV`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = wonderland_main(["bench", *argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 def tiny(wid: str = "W0", extra: list[Case] | None = None, **kw: Any) -> Workload:
@@ -77,14 +63,8 @@ def test_load_of_an_unknown_peer_is_a_key_error():
 
 
 def _broken_autograd(monkeypatch):
-    real = peers._import
-
-    def fake(name):
-        if name == "autograd":
-            raise ImportError("libfoo.so: cannot open shared object file")
-        return real(name)
-
-    monkeypatch.setattr(peers, "_import", fake)
+    failing_import(monkeypatch, "autograd",
+                   ImportError("libfoo.so: cannot open shared object file"))
     return tiny(extra=[Case("autograd", "autograd row", lambda: {"main": lambda: 1.0})])
 
 

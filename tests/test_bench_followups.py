@@ -7,7 +7,6 @@ No test here times anything: the runs are replaced by canned results.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import sys
@@ -17,21 +16,10 @@ from typing import Any
 import pytest
 
 import wonderland.bench
+from bench_helpers import ENV, cli
 from wonderland.bench import report, runner
 from wonderland.bench.workloads import Case, Workload
 from wonderland.cli import bench
-
-ENV = dict(date="2026-12-02T16:00:00", processor="cpu", cores=2, python="3.11",
-           platform="Linux", numpy="2", wonderland="0.1", peers={}, missing={}, blas=[],
-           seconds=1.0)
-
-
-def cli(*argv: Any) -> tuple[int, str, str]:
-    """``wonderland bench ARGV`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = bench.main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 def canned(load: float = 0.0) -> dict[str, Any]:

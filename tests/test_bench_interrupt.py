@@ -7,26 +7,17 @@ workload. No test here times anything.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from typing import Any
 
 import pytest
 
+from bench_helpers import cli
 from wonderland.bench import report, runner
-from wonderland.cli import bench
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RUN = ("--quick", "--only", "W1,W5", "--peers", "none", "--repeats", "1")
 
-
-def cli(*argv: Any) -> tuple[int, str, str]:
-    """``wonderland bench ARGV`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = bench.main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ from .blocks import (
     logistic_terms,
     serial_blas,
 )
-from .least_squares import _analyse, _describe_collinear, complement_basis
+from .least_squares import _CONSTANT_RTOL, _analyse, _describe_collinear, complement_basis
 
 __all__ = ["LogisticRegression"]
 
@@ -197,7 +197,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._warn_collinear(rank, d, stacklevel=3)
         W, c = problem.minimum_norm(W, c)
         if fit_intercept:
-            W = _constant_columns_out(X, W, flat)
+            W = _constant_rows_zeroed(X, W, flat)
         self._set_solution(problem, W, c, curve, n_iter, status, solver)
         return self
 
@@ -230,8 +230,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         W, c = problem.minimum_norm(*problem.unpack(theta))
         if fit_intercept:  # constant columns by the first pass's Gram matrix: exactly 0
             first = blocks._first
-            spread = np.diag(first.gram)
-            W[spread <= 1e-24 * (spread + first.n * first.x_mean**2)] = 0.0
+            W[_constant(np.diag(first.gram), first.n * first.x_mean**2)] = 0.0
         self._warn_collinear(rank, problem.d, stacklevel=4)
         self._set_solution(problem, W.copy(), np.array(c, dtype=np.float64), curve, n_iter,
                            status, "newton", stacklevel=5)  # (one frame deeper than fit's)
@@ -732,15 +731,21 @@ def _newton_fit(problem: _Problem, max_iter: int, tol: float) -> tuple:
 def _flat_columns(H: np.ndarray | None, problem: _Problem) -> np.ndarray:
     """The columns whose centred curvature (their diagonal of the Hessian ``H``, less the
     penalty) is rounding beside the curvature their mean alone would give: constant
-    columns, by the Gram matrix's rule (``_constant_columns_out`` confirms them)."""
+    columns, by the Gram matrix's rule (``_constant_rows_zeroed`` confirms them)."""
     d, K = problem.d, problem.K
     if H is None or not problem.fit_intercept or not H[d * K, d * K] > 0:
         return np.zeros(0, dtype=int)
-    data = np.diag(H)[: d * K: K] - problem.alpha
-    return np.flatnonzero(data <= 1e-24 * (data + H[d * K, d * K] * problem.mean**2))
+    return np.flatnonzero(_constant(np.diag(H)[: d * K: K] - problem.alpha,
+                                    H[d * K, d * K] * problem.mean**2))
 
 
-def _constant_columns_out(X: np.ndarray, W: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def _constant(centred: np.ndarray, from_mean: np.ndarray) -> np.ndarray:
+    """The columns whose centred sum of squares (or curvature) ``centred`` is rounding
+    beside the uncentred one, ``centred + from_mean``: ``LinearRegression``'s rule."""
+    return centred <= _CONSTANT_RTOL * (centred + from_mean)
+
+
+def _constant_rows_zeroed(X: np.ndarray, W: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """``W`` with the rows of the ``candidates`` that are constant columns of ``X`` set to
     0, their exact value under an intercept (the centred column is 0; with ``alpha > 0``
     the solvers left them at rounding over alpha: the gradient ``Xᵀr - x̄ Σr`` cancels,
