@@ -84,3 +84,62 @@ def test_logistic_gradient_descent_on_an_intercept_only_problem_converges_withou
     np.testing.assert_allclose(model.coef_, 0.0, atol=1e-12)
     assert model.intercept_[0] == pytest.approx(np.log(0.3 / 0.7), rel=1e-12)
     np.testing.assert_allclose(model.predict_proba(np.zeros((1, 2))), [[0.7, 0.3]], rtol=1e-12)
+
+
+def _mse(model: object, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """The mean squared residual, summed over the targets, with exact fractions of the
+    rows' float residuals scaled to 1 (no cancellation, no overflow)."""
+    r = np.asarray(y - model.predict(X), dtype=np.float64)
+    s = np.abs(r).max()
+    q = (r / s) ** 2 * (1.0 if weight is None else (weight if r.ndim == 1 else weight[:, None]))
+    root = s * np.sqrt(q.sum() / (len(X) if weight is None else weight.sum()))
+    return root * root
+
+
+@pytest.mark.parametrize("noise", [1e-7, 1e-10])
+@pytest.mark.parametrize("case", ["normal", "lstsq", "weighted", "targets", "ridge"])
+def test_the_loss_of_a_close_fit_is_its_mean_squared_residual(noise, case):
+    # loss_curve_ came from yᵀy - 2wᵀXᵀy + wᵀXᵀXw, terms of ‖y‖²'s size that cancel: a
+    # fit to 1e-10 reported 2.9e-14 for a mean squared residual of 9.6e-21 (at 1e-7,
+    # twice the value)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, 5))
+    y = X @ [1.0, 2.0, 3.0, 4.0, 5.0] + 3.0 + noise * rng.standard_normal(1000)
+    weight = rng.uniform(0.5, 2.0, 1000) if case == "weighted" else None
+    if case == "targets":
+        y = np.column_stack([y, 2.0 * y])
+    if case == "ridge":
+        model = wll.Ridge(alpha=1e-3).fit(X, y)
+        expected = 1000 * _mse(model, X, y) + 1e-3 * model.coef_ @ model.coef_
+    else:
+        solver = "lstsq" if case == "lstsq" else "normal"
+        model = wll.LinearRegression(solver=solver).fit(X, y, sample_weight=weight)
+        expected = _mse(model, X, y, weight)
+    assert model.loss_curve_[0] == pytest.approx(expected, rel=1e-6, abs=0.0)
+
+
+def test_on_dask_the_loss_of_a_close_fit_is_that_in_memory():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((900, 4))
+    y = X @ [1.0, -2.0, 3.0, 0.5] + 1e-10 * rng.standard_normal(900)
+    for make in (wll.LinearRegression, lambda: wll.Ridge(alpha=1e-3)):
+        memory = make().fit(X, y)
+        lazy = make().fit(da.from_array(X, chunks=(300, 4)), da.from_array(y, chunks=300))
+        np.testing.assert_allclose(lazy.loss_curve_, memory.loss_curve_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["normal", "lstsq", "gd"])
+def test_a_target_of_1e155_gets_its_coefficients_and_a_finite_loss(solver):
+    # its square overflows: loss_curve_ was [nan] (normal, lstsq), and solver="gd" said
+    # "minimize: f or its gradient is not finite at x0" (now it descends on y / 2^k)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    y = 1e155 * (X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(50))
+    coef, intercept = _exact(X, y / 1e155)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = wll.LinearRegression(solver=solver, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(model.coef_ / 1e155, coef, rtol=1e-7)
+    # (descent's first losses, at |y|'s size, are beyond float64: inf)
+    assert model.loss_curve_[-1] == pytest.approx(_mse(model, X, y), rel=1e-6)

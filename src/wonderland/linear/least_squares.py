@@ -220,6 +220,39 @@ def _refined(solve: Any, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None
     return coef
 
 
+def _mean_square(sums: list[tuple[float, float]], n: float) -> float:
+    """``Σ r² / n`` from ``(s, Σ (r/s)²)`` per part (``s`` the part's largest ``|r|``):
+    scaled so that neither overflows nor underflows on the way (``|r|`` of 1e155 has a
+    finite mean square; its square does not)."""
+    top = max((s for s, _ in sums), default=0.0)
+    if not 0.0 < top < np.inf:
+        return top * top  # 0, or inf / NaN as the residual is
+    root = top * float(np.sqrt(sum((s / top) ** 2 * t for s, t in sums) / n))
+    return root * root
+
+
+def _scaled_sum(r: np.ndarray, weight: np.ndarray | None = None) -> tuple[float, float]:
+    s = float(np.max(np.abs(r))) if r.size else 0.0
+    if not 0.0 < s < np.inf:
+        return s, 0.0
+    q = np.square(r / s)
+    return s, float(np.sum(q if weight is None else q * _beside(weight, r)))
+
+
+def _mean_squared_residual(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                           summary: GramSummary, coef: np.ndarray) -> float:
+    """The (weighted) mean of the squared residuals, summed over the targets, from a pass
+    over the rows. From the statistics instead, ``ỹᵀỹ - 2wᵀX̃ᵀỹ + wᵀX̃ᵀX̃w`` cancels terms
+    of ``‖ỹ‖²``'s size: a fit to 1e-10 read 3e-14 for 1e-20, and ``ỹᵀỹ`` overflows for
+    ``|y|`` beyond 1e154 (NaN)."""
+    sums = []
+    # centred as in _refined; a mat-vec a block: small blocks keep the peak at the Gram's
+    for rows in row_slices(len(X), block_rows(X.shape[1], 2**19)):
+        r = (y[rows] - summary.y_mean) - (X[rows] - summary.x_mean) @ coef
+        sums.append(_scaled_sum(r, None if weight is None else weight[rows]))
+    return _mean_square(sums, summary.n_samples)
+
+
 def _constant_columns_out(summary: GramSummary, fit_intercept: bool) -> GramSummary:
     """``summary`` with the rows and columns of constant columns (under an intercept) set
     to 0: a constant column centres to rounding (the mean of ten 1e-6 is not 1e-6), not
@@ -347,6 +380,19 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
         self.intercept_ = float(intercept) if coef.ndim == 1 else np.asarray(intercept)
 
+    def _training_mse(self, data: tuple[Any, Any], fitted: tuple, summary: GramSummary,
+                      coef: np.ndarray) -> float:
+        """The (weighted) mean squared error on the training rows, summed over the targets:
+        a pass over ``X`` in memory (``fitted``: the validated ``X``, ``y``, weights); on
+        Dask (``data``: ``X`` and ``y`` as given) from the statistics where they resolve
+        it, else a pass."""
+        X, y, weight = fitted
+        if X is not None:
+            return _mean_squared_residual(X, y, weight, summary, coef)
+        value = _statistics_rss(summary, coef)
+        return value / summary.n_samples if value is not None else \
+            _dask_mean_squared_residual(self, *data, summary.n_samples)
+
     def _summary(self, X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> tuple:
         """``(X, y, weights, summary)``: the validated data (``X`` and ``y`` are None for
         Dask input), the checked ``sample_weight`` (None without) and the Gram statistics
@@ -442,8 +488,9 @@ class LinearRegression(_LeastSquares):
         if is_dask(X) and self.solver not in ("auto", "normal"):
             raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
                              f"input use solver='normal' (or 'auto')")
+        data = X, y
         X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
-        n, d = summary.n_samples, summary.gram.shape[0]
+        d = summary.gram.shape[0]
         rank = _analyse(summary, fit_intercept)
         solver = self.solver
         if solver == "auto":
@@ -482,7 +529,8 @@ class LinearRegression(_LeastSquares):
             coef = self._fit_gd(X, y, weight, summary, rank)
         self._set_solution(coef, summary)
         if solver != "gd":
-            self.loss_curve_ = np.array([_residual_ss(summary, coef) / n])
+            self.loss_curve_ = np.array([self._training_mse(data, (X, y, weight), summary,
+                                                            coef)])
         return self
 
     def _fit_gd(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
@@ -503,6 +551,11 @@ class LinearRegression(_LeastSquares):
             X = X - mean
             mean = np.zeros(d)
         y = y - summary.y_mean  # (ȳ = 0 without an intercept)
+        # descend on ỹ / 2ᵏ, of size about 1 (a power of two scales exactly): the squared
+        # error of ỹ overflowed for |y| beyond 1e154 and "f is not finite at x0"
+        unit = float(np.exp2(np.frexp(np.max(np.abs(y)))[1])) if y.size else 1.0
+        unit = unit if 0.0 < unit < np.inf else 1.0
+        y = y / unit
         # a constant column's centred sum of squares is rounding (1e-30, say): scaled by
         # its root, that rounding became a gradient of order 1 along a column that cannot
         # be fitted, and descent ran to max_iter
@@ -538,18 +591,20 @@ class LinearRegression(_LeastSquares):
         # error only, which tol times itself cannot undercut: floor the test at the
         # rounding of the gradient (whose entries scale with the centred target's size),
         # else such fits ran to max_iter and warned that they had not converged
-        y_size = float(np.sqrt(np.sum(summary.yty) / max(n, np.finfo(float).tiny)))
+        y_size = float(np.sqrt(_mean_square([_scaled_sum(y, weight)],
+                                            max(n, np.finfo(float).tiny))))
         floor = 64.0 * np.finfo(float).eps * np.sqrt(theta0.size) * y_size
         tol = max(self.tol * float(np.linalg.norm(g0)), floor, np.finfo(float).tiny)
         res = optim.minimize(mse, theta0, method="gd", lr=lr, max_iter=self.max_iter,
                              tol_grad=tol)
         _check_descent(self, res)
         theta = np.asarray(res.x)
-        coef = theta[:d] / scale_c
+        coef = theta[:d] / scale_c * unit
         if rank.deficient:  # descent from 0 is the minimum-norm one in scaled coordinates
             coef = coef - rank.null @ (rank.null.T @ coef)
         self.n_iter_ = int(res.n_iter)
-        fun = np.asarray(res.trace.fun, dtype=np.float64)
+        with np.errstate(over="ignore"):  # (a mean square beyond float64 is inf)
+            fun = np.asarray(res.trace.fun, dtype=np.float64) * unit * unit
         self.loss_curve_ = fun[1:] if fun.size > 1 else fun
         return coef
 
@@ -570,12 +625,32 @@ def _dask_predict(estimator: Any, X: Any) -> Any:
                     None if coef.ndim == 1 else coef.shape[0], np.float64)
 
 
-def _residual_ss(summary: GramSummary, w: np.ndarray) -> float:
-    """``‖ỹ - X̃w‖²`` from the statistics (no pass over ``X``); summed over the targets
-    (the columns of ``w``) for several."""
-    value = summary.yty - 2.0 * np.sum(w * summary.xty, axis=0) + \
-        np.sum(w * (summary.gram @ w), axis=0)
-    return float(np.sum(np.maximum(value, 0.0)))
+def _statistics_rss(summary: GramSummary, w: np.ndarray) -> float | None:
+    """``‖ỹ - X̃w‖²`` (summed over the targets) from the statistics, no pass over ``X``;
+    None where they cannot resolve it: a residual under 1e-6 of ``‖ỹ‖²`` (the terms
+    cancel to their rounding, about ``√n ε ‖ỹ‖²``), or an overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):  # (then None: a pass)
+        value = summary.yty - 2.0 * np.sum(w * summary.xty, axis=0) + \
+            np.sum(w * (summary.gram @ w), axis=0)
+    total = float(np.sum(np.maximum(value, 0.0)))
+    if not np.isfinite(total) or total <= 1e-6 * float(np.sum(summary.yty)):
+        return None
+    return total
+
+
+def _dask_mean_squared_residual(estimator: Any, X: Any, y: Any, n: float) -> float:
+    """``_mean_squared_residual`` of a fitted estimator on Dask ``X`` and ``y``: a pass
+    (two where ``Σ r²`` overflows)."""
+    import dask
+
+    from .dask_blocks import dask_rows
+
+    rows = dask_rows(estimator, X, y, reset=False)
+    r = rows.y - (rows.X.astype(np.float64) @ estimator.coef_ + estimator.intercept_)
+    top, total = (float(v) for v in dask.compute(abs(r).max(), (r * r).sum()))
+    if 0.0 < top < np.inf and not np.isfinite(total):
+        return _mean_square([(top, float(((r / top) ** 2).sum().compute()))], n)
+    return total / n
 
 
 def _check_descent(estimator: Any, res: Any) -> None:
@@ -644,9 +719,9 @@ class Ridge(_LeastSquares):
         name = type(self).__name__
         check_number(name, "alpha", self.alpha, low=0.0)
         check_bool(name, "fit_intercept", self.fit_intercept)
-        summary = _constant_columns_out(
-            self._summary(X, y, sample_weight, bool(self.fit_intercept))[3],
-            bool(self.fit_intercept))
+        data = X, y
+        *fitted, summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))
+        summary = _constant_columns_out(summary, bool(self.fit_intercept))
         d = summary.gram.shape[0]
         alpha = float(self.alpha)
         coef = _ridge_cholesky(summary.gram, summary.xty, alpha) if alpha > 0 else None
@@ -659,7 +734,8 @@ class Ridge(_LeastSquares):
                 coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
         self._set_solution(coef, summary)
         self.n_iter_ = 1
-        objective = _residual_ss(summary, coef) + alpha * float(np.sum(coef * coef))
+        objective = summary.n_samples * self._training_mse(data, tuple(fitted), summary, coef) \
+            + alpha * float(np.sum(coef * coef))
         self.loss_curve_ = np.array([objective])
         return self
 
