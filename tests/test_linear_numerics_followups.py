@@ -143,3 +143,17 @@ def test_a_target_of_1e155_gets_its_coefficients_and_a_finite_loss(solver):
     np.testing.assert_allclose(model.coef_ / 1e155, coef, rtol=1e-7)
     # (descent's first losses, at |y|'s size, are beyond float64: inf)
     assert model.loss_curve_[-1] == pytest.approx(_mse(model, X, y), rel=1e-6)
+
+
+def test_on_dask_rows_of_unknown_lengths_the_loss_of_an_exact_fit_is_0():
+    # the exact fit's loss takes a pass over the rows; on blocks of unknown lengths (rows
+    # kept by a filter; `wonderland fit --dask`'s CSV blocks) that pass refused the target
+    # as "inconsistent numbers of samples: [nan, 40]"
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(2)
+    X = da.from_array(rng.standard_normal((40, 2)), chunks=(15, 2))
+    y = X @ np.array([1.0, -2.0]) + 3.0
+    kept = X[:, 0] > -100.0  # every row, in blocks whose lengths Dask does not know
+    model = wll.LinearRegression().fit(X[kept], y[kept])
+    np.testing.assert_allclose(model.coef_, [1.0, -2.0], rtol=1e-12)
+    assert model.loss_curve_[0] == pytest.approx(0.0, abs=1e-28)

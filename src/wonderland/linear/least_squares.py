@@ -645,7 +645,7 @@ def _dask_mean_squared_residual(estimator: Any, X: Any, y: Any, n: float) -> flo
 
     from .dask_blocks import dask_rows
 
-    rows = dask_rows(estimator, X, y, reset=False)
+    rows = dask_rows(estimator, X, y, reset=True)  # (as fit read them: known row chunks)
     r = rows.y - (rows.X.astype(np.float64) @ estimator.coef_ + estimator.intercept_)
     top, total = (float(v) for v in dask.compute(abs(r).max(), (r * r).sum()))
     if 0.0 < top < np.inf and not np.isfinite(total):
