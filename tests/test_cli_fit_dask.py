@@ -274,3 +274,29 @@ def test_class_labels_too_large_for_an_integer_are_not_wrapped(cluster, tmp_path
     assert status == 2
     assert err.startswith("wonderland fit: error: ") and err.count("\n") == 1
     assert not save.exists()
+
+
+@pytest.mark.parametrize("labels, model", [
+    ([0, 1, 2], "hinge"),  # three classes for a two-class model
+    ([0, 1, 0.5], "logistic"),  # not a label
+    ([0, 1, 0.5], "hinge"),
+    ([0, 0, 0], "logistic"),  # one class
+    ([0, 1, 1e20], "logistic"),  # a whole number no float64 keeps apart from its neighbours
+])
+def test_a_target_that_is_not_labels_gets_the_message_of_the_fit_in_memory(
+        cluster, tmp_path, capsys, labels, model):
+    # --dask left these to the estimator: scikit-learn's "Unknown label type: continuous",
+    # "Only binary classification is supported", naming neither the column nor the value
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 2))
+    y = np.resize(np.asarray(labels, dtype=np.float64), 60)
+    pattern = _write_parts(tmp_path / "parts", ["a", "b", "label"], np.column_stack([X, y]))
+    messages = []
+    for extra in ([], ["--dask", "--scheduler", cluster.scheduler_address]):
+        data = pattern.replace("*", "0") if not extra else pattern
+        status, out, err = _run(capsys, data, "--target", "label", "--model", model,
+                                "--save", str(tmp_path / "model.json"), *extra)
+        assert status == 2 and err.count("\n") == 1
+        messages.append(err)
+    assert "column 'label'" in messages[1]
+    assert messages[1] == messages[0]

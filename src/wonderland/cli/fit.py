@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from .common import (
+    LARGEST_INT_LABEL,
     CommandError,
+    check_labels,
     command_parser,
     delimiter,
     format_scores,
@@ -182,11 +184,6 @@ def unnamed_rows() -> Iterator[None]:
         yield
 
 
-# whole numbers up to this size are labels as ints: past 2**53 a float64 no longer holds
-# every whole number, and past 2**63 the cast to int64 wraps (1e20 became -2**63)
-LARGEST_INT_LABEL = 2.0**53
-
-
 def _target(part: Any, classifier: bool) -> np.ndarray:
     """The target column; a classifier's whole-number labels as ints (class 1, not 1.0)
     when they are all at most 2**53 in size, else as they are."""
@@ -224,33 +221,6 @@ def metrics(model: Any, X: Any, y: np.ndarray, classifier: bool) -> dict[str, fl
                          1.0)
         result["log-loss"] = float(-np.mean(np.log(picked)))
     return result
-
-
-def check_labels(y: np.ndarray, model: str, target: str) -> None:
-    """A classifier's target: whole-number labels, two classes or more (two for hinge).
-
-    Examples
-    --------
-    >>> check_labels(np.array([0.0, 1.0, 1.0]), "logistic", "y")
-    >>> try:
-    ...     check_labels(np.array([0.5, 1.0]), "logistic", "y")
-    ... except Exception as exc:
-    ...     print(exc)
-    --model logistic needs class labels (whole numbers) in column 'y', found 0.5
-    """
-    fractional = y[y != np.round(y)]
-    if fractional.size:
-        raise CommandError(f"--model {model} needs class labels (whole numbers) in column "
-                           f"{target!r}, found {fractional[0]:g}", status=2)
-    huge = y[np.abs(y) > LARGEST_INT_LABEL]
-    if huge.size:  # (not labels a float64 keeps apart, nor an int64 holds)
-        raise CommandError(f"--model {model} needs class labels (whole numbers of at most "
-                           f"2**53 in size) in column {target!r}, found {huge[0]:g}",
-                           status=2)
-    found = len(np.unique(y))
-    if found < 2 or (model == "hinge" and found != 2):
-        raise CommandError(f"--model {model} needs {'two' if model == 'hinge' else 'two or more'}"
-                           f" classes in column {target!r}, found {found}", status=2)
 
 
 def run(args: argparse.Namespace) -> int:

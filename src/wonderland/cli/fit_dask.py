@@ -32,7 +32,9 @@ from typing import Any, TextIO
 import numpy as np
 
 from .common import (
+    LARGEST_INT_LABEL,
     CommandError,
+    check_labels,
     delimiter_hint,
     format_scores,
     plural,
@@ -170,6 +172,24 @@ def read_dask(path: str, target: str, client: Any, blocksize: str = BLOCK_SIZE,
     frame = frame.persist()
     return DaskData(frame, features, target, int(sum(lengths)), len(lengths),
                     all(w for _, _, w in infos))
+
+
+def check_labels_dask(data: DaskData, model: str) -> None:
+    """``check_labels`` on the target column of the blocks (kept on the cluster), as the
+    fit in memory checks the column read whole: its first value that is not a label, else
+    the number of its distinct values.
+
+    Examples
+    --------
+    >>> check_labels_dask(read_dask("parts/*.csv", "label", client), "hinge")  # doctest: +SKIP
+    Traceback (most recent call last):
+    CommandError: --model hinge needs two classes in column 'label', found 3
+    """
+    column = data.frame[data.target]
+    if not data.whole_target:
+        bad = column[(column != column.round()) | (abs(column) > LARGEST_INT_LABEL)]
+        check_labels(bad.head(1, npartitions=-1).to_numpy(), model, data.target)
+    check_labels(column.unique().compute().to_numpy(), model, data.target)
 
 
 def check_target(frames: list[Any], files: list[str], path: str, target: str,
@@ -429,6 +449,8 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
         with Progress(client, sys.stderr):
             started = time.perf_counter()
             data = read_dask(args.data, args.target, client, delimiter=separator)
+            if classifier:
+                check_labels_dask(data, args.model)
             frame = data.frame
             if args.test_size > 0:
                 train, test = frame.random_split([1 - args.test_size, args.test_size],
