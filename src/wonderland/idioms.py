@@ -43,7 +43,8 @@ def install() -> None:
                      ("neg", ew.negative), ("copy", ew.clone), ("isclose", isclose),
                      ("allclose", allclose), ("amax", reductions.max),
                      ("amin", reductions.min), ("clip_", clamp_),
-                     ("__reduce__", _reduce), ("__deepcopy__", _deepcopy), ("__iter__", _iter)):
+                     ("__reduce__", _reduce), ("__copy__", _copy), ("__deepcopy__", _deepcopy),
+                     ("__iter__", _iter)):
         setattr(T, name, fn)
     for fn in (add, sub, mul, div, add_, sub_, var, std, clamp_, _t, mm, repeat, masked_fill,
                masked_fill_, _type, dim, cpu, to, round, floor_divide, remainder, contiguous,
@@ -821,6 +822,13 @@ def _reduce(self: Tensor) -> tuple:
     return _rebuild, (self._data, self._rg, self._grad)
 
 
+def _copy(self: Tensor) -> Tensor:
+    """``copy.copy``: the same storage (a write through either shows in both), without
+    ``.grad``, as PyTorch's (``__reduce__`` would hand over the ``.grad`` object itself:
+    a backward through the copy added into the original's gradient)."""
+    return _rebuild(self._data, self._rg, None)
+
+
 def _deepcopy(self: Tensor, memo: dict) -> Tensor:
     if self._node is not None:
         raise RuntimeError(
@@ -828,13 +836,36 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
             f"support the deepcopy protocol, as in PyTorch; this one (shape "
             f"{self.shape}) was made by {self._node.prim.name}. Deep-copy "
             f"t.detach() for its values, or use t.clone() to stay in the graph")
-
-    out = _new(backend.asarray(self._data, xp=self._xp, copy=True), self._xp)
+    data, base = self._data, self._base
+    # through the memo: tensors (a Dataset's X and its rows' array) that share an array
+    # share its copy, and a view stays a view of its base's copy, as in PyTorch
+    base_copy = copy.deepcopy(base, memo) if base is not None else None
+    view = None if base_copy is None else _same_place(data, base._data, base_copy._data)
+    if view is not None:
+        out = _new(view, self._xp)
+        engine._viewing(out, base_copy)
+    else:
+        out = _new(copy.deepcopy(data, memo) if type(data) is backend.np.ndarray else
+                   backend.asarray(data, xp=self._xp, copy=True), self._xp)
     memo[id(self)] = out
     out._rg = self._rg
     if self._grad is not None:
         out._grad = copy.deepcopy(self._grad, memo)
     return out
+
+
+def _same_place(view: Any, base: Any, copied: Any) -> Any:
+    """``view``'s elements of ``base``, in ``copied`` (a copy of ``base`` with its layout);
+    None where that layout cannot be read back (not contiguous, another dtype)."""
+    np = backend.np
+    if not all(type(a) is np.ndarray for a in (view, base, copied)) or \
+            view.dtype != base.dtype or copied.strides != base.strides or \
+            not (base.flags.c_contiguous or base.flags.f_contiguous):
+        return None
+    start = (view.__array_interface__["data"][0]
+             - base.__array_interface__["data"][0]) // base.itemsize
+    flat = copied.reshape(-1, order="F" if base.flags.f_contiguous else "C")
+    return np.lib.stride_tricks.as_strided(flat[start:], view.shape, view.strides)
 
 
 def _iter(self: Tensor) -> Iterator[Tensor]:
@@ -843,7 +874,11 @@ def _iter(self: Tensor) -> Iterator[Tensor]:
 
 
 def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
-    """A leaf from pickled state (``Tensor.__reduce__``)."""
+    """A leaf from pickled state (``Tensor.__reduce__``). Read-only data (protocol 5's
+    out-of-band buffers, as Dask and joblib pass arrays) is copied: a write would bind a
+    private copy, and the tensor's views would no longer see its writes."""
+    if type(data) is backend.np.ndarray and not data.flags.writeable:
+        data = data.copy()
     t = _new(data, backend.namespace(data))
     t._rg = bool(requires_grad)
     t._grad = grad

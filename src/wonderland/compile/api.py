@@ -290,6 +290,18 @@ class Compiled:
     def __repr__(self) -> str:
         return f"<wl.compile of {getattr(self, '__qualname__', '?')}>"
 
+    def __getstate__(self) -> dict:
+        """Pickled and deep-copied without its programs (generated code holding modules,
+        not data: a called one could not be copied): the copy traces at its first call."""
+        state = self.__dict__.copy()
+        state.update(_cache=OrderedDict(), _hits=[0], _misses=0)
+        del state["_entry"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._entry = self._slow
+
     def cache_info(self) -> CacheInfo:
         """``CacheInfo(hits, misses, maxsize, currsize)``, as ``functools.lru_cache``: a miss
         traces (a new signature), a hit runs the code compiled before.

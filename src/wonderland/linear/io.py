@@ -213,7 +213,8 @@ def _read_npz(path: str | os.PathLike) -> tuple[dict, dict]:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError,
+            RuntimeError):  # (a damaged directory reads as zip version 17.3, "encrypted")
         # for bytes that are not an archive NumPy's message advises loading them as a
         # pickle, which wonderland never does: say what the file should be instead
         raise _Invalid(_NOT_NPZ) from None
@@ -230,7 +231,7 @@ def _read_npz(path: str | os.PathLike) -> tuple[dict, dict]:
             meta = _npz_member(npz, _META)
             arrays = {key: _npz_member(npz, key) for key in keys if key != _META}
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error,
-            NotImplementedError) as exc:  # damaged compressed data, an unknown zip feature
+            NotImplementedError, RuntimeError) as exc:  # damaged data, an unknown zip feature
         raise _Invalid(f"not a readable .npz file ({type(exc).__name__}: {exc})") from None
     if meta.shape != () or meta.dtype.kind != "U":
         raise _Invalid("the header is not a string")

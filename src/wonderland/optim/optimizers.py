@@ -256,7 +256,13 @@ class Optimizer:
                                      f"({', '.join(self._state_names) or 'none'}); is the "
                                      f"state another optimizer's?")
                 array = backend.to_numpy(backend.asarray(value))
-                if array.shape != p.shape and not (buffer == "step" and array.shape == ()):
+                if buffer == "step":  # (a count: one number, whatever the parameter's shape)
+                    if array.shape != () or array.dtype.kind not in "biuf" or \
+                            not (array >= 0 and array == array.round()):
+                        raise ValueError(f"{name}: buffer 'step' of parameter {i} must be "
+                                         f"one whole number >= 0 (the steps it took), got "
+                                         f"{array.tolist()!r}")
+                elif array.shape != p.shape:
                     raise ValueError(f"{name}: buffer {buffer!r} of parameter {i} "
                                      f"has shape {array.shape}, the parameter {p.shape}")
                 data = backend.from_numpy(array.astype(backend.to_numpy(p._data).dtype), p._data)
