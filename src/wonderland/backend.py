@@ -74,6 +74,11 @@ is_complex = _is_kind("c", "complex floating")
 is_bool = _is_kind("b", "bool")
 
 
+def kind_rank(dtype: Any, xp: ModuleType = numpy_namespace) -> int:
+    """bool 0, integer 1, real floating 2, complex 3: NumPy's ``same_kind`` casts go down."""
+    return is_floating(dtype, xp) + is_complex(dtype, xp) + (not is_bool(dtype, xp))
+
+
 def dtype_name(dtype: Any) -> str:
     return getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
 

@@ -300,11 +300,21 @@ _rng = backend.np.random.default_rng()
 
 
 def _random_normal(shape: tuple, dtype: Any) -> Any:
-    return _rng.standard_normal(shape).astype(dtype or backend.float64, copy=False)
+    dtype = backend.np.dtype(dtype or backend.float64)
+    if dtype.kind == "c":  # both parts drawn, each of variance 1/2 (E|z|² = 1), as PyTorch
+        return ((_rng.standard_normal(shape) + 1j * _rng.standard_normal(shape))
+                * 0.5**0.5).astype(dtype, copy=False)
+    return _rng.standard_normal(shape).astype(dtype, copy=False)
 
 
 def _random_uniform(shape: tuple, dtype: Any) -> Any:
-    return _rng.random(shape).astype(dtype or backend.float64, copy=False)
+    dtype = backend.np.dtype(dtype or backend.float64)
+    if dtype.kind == "c":  # both parts in [0, 1), as PyTorch
+        real = backend.np.finfo(dtype).dtype
+        return (_random_uniform(shape, real) + 1j * _random_uniform(shape, real)).astype(dtype)
+    # a draw rounded to fewer digits can reach 1 (float16: one in 4000): the largest below
+    below_one = backend.np.nextafter(dtype.type(1), dtype.type(0))
+    return backend.np.minimum(_rng.random(shape).astype(dtype, copy=False), below_one)
 
 
 def _random_dtype(dtype: Any, what: str) -> Any:

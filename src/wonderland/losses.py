@@ -628,6 +628,7 @@ def cross_entropy(logits: TensorLike, labels: TensorLike, *,
         where_ = "" if position == () else f" at position {position}"
         raise ValueError(f"{name}: label {value}{where_} is out of range for {k} classes "
                          f"(logits of shape {z.shape}); labels must be in 0..{k - 1}")
+    c = c.astype(np.int64, copy=False)  # (uint64 + int64 arithmetic gives float64 in NumPy)
     # -log_softmax shifts by the max first: logsumexp(z) - z[c] would lose the small loss
     # of a confident example to the rounding of large logits (float32: z ~ 300, loss 4e-5);
     # 0 - (not a negation) keeps a zero loss +0.0

@@ -735,7 +735,7 @@ class Tensor:
                                f"but the tensor has shape {tuple(data.shape)}")
         if new.dtype != data.dtype:
             xp = self._xp
-            if backend.is_floating(new.dtype, xp) and not backend.is_floating(data.dtype, xp):
+            if backend.kind_rank(new.dtype, xp) > backend.kind_rank(data.dtype, xp):  # (NumPy's)
                 raise TypeError(f"in-place {opname}: a {backend.dtype_name(new.dtype)} result "
                                 f"cannot be stored in a tensor of {backend.dtype_name(data.dtype)}")
             new = xp.astype(new, data.dtype)

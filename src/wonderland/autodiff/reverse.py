@@ -390,6 +390,9 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
         if seed.shape != self.shape:
             raise ValueError(f"backward(): grad has shape {seed.shape} but the tensor has "
                              f"shape {self.shape}")
+    if backend.is_complex(self.dtype, self._xp) or backend.is_complex(seed.dtype, self._xp):
+        raise TypeError(f"backward(): gradients are of real functions, and the tensor or grad= "
+                        f"is complex: take .real, .abs() or a real loss of it")
     targets = None if inputs is None else backward_inputs(inputs, "backward()")
     accumulate_into(targets, grad_of([self], targets, [seed], create_graph if retain_graph is
                                      None else retain_graph, create_graph), create_graph)

@@ -138,9 +138,9 @@ def _check_output(out: Any, what: str) -> Tensor:
     """``out`` if it is a float Tensor; else a TypeError that says why a result that is not
     a Tensor has no derivative, and how to keep one."""
     if isinstance(out, Tensor):
-        if not backend.is_floating(out._data.dtype, out._xp):
+        if backend.kind_rank(out._data.dtype, out._xp) != 2:  # (JAX's grad refuses complex)
             raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)}"
-                            f" value, which is not differentiable (return a float tensor)")
+                            f" value, which is not differentiable (return a real float tensor)")
         return out
     if isinstance(out, int | float | complex | np.generic):
         kind = f"a plain number ({type(out).__name__}: {_short(out)})"

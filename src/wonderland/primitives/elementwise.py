@@ -189,7 +189,7 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
         raise binary_error(prim.name, a, b, exc) from None
 
 
-_PYTHON_SCALARS = (int, float, bool)
+_PYTHON_SCALARS = (int, float, bool, complex)  # (NumPy keeps them weak: f32 * 2j is c64)
 
 
 def _constant_like(value: Any, like: Tensor, name: str) -> Tensor:

@@ -15,7 +15,7 @@ from .. import backend
 from ..creation import ones_like
 from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferentiated
 from .base import defprim, ops_for
-from .elementwise import _float_input, cast_, exp, isfinite, sqrt, where
+from .elementwise import _float_input, astype, cast_, exp, isfinite, sqrt, where
 from .elementwise import abs as abs_
 from .shape import _axis, concatenate, permute, reshape
 
@@ -122,6 +122,9 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     2.0
     """
     x = _float_input(x)
+    if x.dtype == backend.np.float16:  # summed in float32, as NumPy and PyTorch (100 × 1e4: inf)
+        return astype(mean(astype(x, "float32"), dim, keepdim, axis=axis, keepdims=keepdims),
+                      "float16")
     axes, keep = _spec(x, dim, keepdim, axis, keepdims, "mean")
     count = math.prod(x.shape[a] for a in axes)
     total = apply(sum_, x, axis=axes, keepdims=keep)
