@@ -190,9 +190,9 @@ def test_trace_matches_the_gd_recurrence_and_f():
     res = wl.optim.minimize(poly, 2.0, lr=0.01, max_iter=40)
     x = 2.0
     for t in range(41):
-        assert res.trace.x[t] == pytest.approx(x, rel=1e-13)
-        assert res.trace.fun[t] == pytest.approx(_f_numpy(x), rel=1e-12)
-        assert res.trace.grad_norm[t] == pytest.approx(abs(poly_grad(x)), rel=1e-12)
+        assert res.trace.x[t] == pytest.approx(x, rel=1e-13, abs=0)
+        assert res.trace.fun[t] == pytest.approx(_f_numpy(x), rel=1e-12, abs=0)
+        assert res.trace.grad_norm[t] == pytest.approx(abs(poly_grad(x)), rel=1e-12, abs=0)
         x = x - 0.01 * poly_grad(x)
 
 
@@ -276,7 +276,7 @@ def test_schedule_as_lr():
     x = 2.0
     for t in range(1, 6):
         x = x - s(t) * poly_grad(x)
-        assert res.trace.x[t] == pytest.approx(x, rel=1e-13)
+        assert res.trace.x[t] == pytest.approx(x, rel=1e-13, abs=0)
 
 
 def test_progress_runs_and_gives_the_same_result(capsys):
@@ -415,7 +415,7 @@ def test_batched_per_row_results_are_consistent():
         k = int(n_iter[i])
         np.testing.assert_array_equal(res.trace.x[i, 0], MIXED[i])
         np.testing.assert_array_equal(res.trace.x[i, k], res.x.numpy()[i])
-        assert res.trace.fun[i, k] == pytest.approx(float(res.fun[i]), rel=1e-15)
+        assert res.trace.fun[i, k] == pytest.approx(float(res.fun[i]), rel=1e-15, abs=0)
         assert res.trace.fun[i, k] == pytest.approx(_f_numpy(res.x.numpy()[i]), rel=1e-12)
         assert bool(res.converged[i]) == (str(res.reason[i]) in CONVERGED)
 
