@@ -60,7 +60,7 @@ mul = binary("mul", lambda xp, a, b: a * b, (lambda m, ans, a, b: b, lambda m, a
 div = binary("div", lambda xp, a, b: a / b,
              (lambda m, ans, a, b: 1.0 / b if not isinstance(b, (int, float)) or b
               else math.copysign(math.inf, b),  # a Python 0: IEEE's inf, as for arrays
-              lambda m, ans, a, b: -a / (b * b)))
+              lambda m, ans, a, b: -(a / b) / b))  # (b * b overflows first: 1e200)
 mul.crossed, div.crossed = (0, 1), (0,)  # (div: b is read by both rules, a by b's only)
 pow_ = binary("pow", lambda xp, a, b: a ** b, (_pow_base_derivative, _pow_exponent_derivative))
 # Steps are flat between their jumps: a zero derivative (PyTorch's floor, JAX's ``//``).

@@ -15,7 +15,7 @@ from .. import backend
 from ..creation import ones_like
 from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferentiated
 from .base import defprim, ops_for
-from .elementwise import _float_input, astype, cast_, exp, isfinite, sqrt, where
+from .elementwise import _float_input, astype, cast_, exp, isfinite, isnan, sqrt, where
 from .elementwise import abs as abs_
 from .shape import _axis, concatenate, permute, reshape
 
@@ -295,7 +295,9 @@ def _prod_grad(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     if n <= 1:
         return ones_like(x)
     flat = reshape(moved, (*moved.shape[:ndim - len(reduced)], n))
-    others = _products_before(flat) * _products_before(flat[..., ::-1])[..., ::-1]
+    before, after = _products_before(flat), _products_before(flat[..., ::-1])[..., ::-1]
+    others = before * after  # 0 · inf (a zero, and others whose product overflows): the 0
+    others = where(isnan(others) & ~isnan(before) & ~isnan(after), 0.0, others)
     return permute(reshape(others, moved.shape), [order.index(a) for a in range(ndim)])
 
 
@@ -331,8 +333,15 @@ def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
 # ----------------------------------------------------------------------- logsumexp
 
 
+def _softmax(x: Tensor, axes: tuple) -> Tensor:
+    """``exp(x) / sum(exp(x))``, shifted by the max: ``exp(x - logsumexp)`` lost the sum's
+    rounding (weights [1, 1] for [1e16, 1e16]; 268 ulps at [-700, 0, 0])."""
+    e = exp(_shifted(x, axes))
+    return e / apply(sum_, e, axis=axes, keepdims=True)
+
+
 def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
-    return exp(x - reshape(ans, _kept_shape(x.shape, axis)))
+    return _softmax(x, axis)
 
 
 logsumexp_ = _defreduction("logsumexp", lambda xp, x, axis, keepdims: backend.logsumexp(
@@ -361,7 +370,8 @@ def softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
     >>> wl.softmax(wl.tensor([0.0, 0.0])).tolist()
     [0.5, 0.5]
     """
-    return exp(_log_softmax(x, dim, axis, "softmax"))
+    x = _float_input(x)
+    return _softmax(x, _dims(dim if axis is None else axis, None, x.ndim, "softmax"))
 
 
 def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -379,10 +389,17 @@ def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
 def _log_softmax(x: Any, dim: Any, axis: Any, name: str) -> Tensor:
     x = _float_input(x)
     axes = _dims(dim if axis is None else axis, None, x.ndim, name)
-    if x.size:  # shift by the max first, as torch: logsumexp's rounding (|x| eps) stays out
-        top = apply(max_, x.detach(), axis=axes, keepdims=True)  # a constant: no gradient
-        x = x - where(isfinite(top), top, 0.0)
+    x = _shifted(x, axes)
     return x - apply(logsumexp_, x, axis=axes, keepdims=True)
+
+
+def _shifted(x: Tensor, axes: tuple) -> Tensor:
+    """``x`` less its max over ``axes`` (a constant: no gradient), as torch: logsumexp's
+    rounding (``|x| ε``) stays out of what follows, and ``exp`` cannot overflow."""
+    if not x.size:
+        return x
+    top = apply(max_, x.detach(), axis=axes, keepdims=True)
+    return x - where(isfinite(top), top, 0.0)
 
 
 # ----------------------------------------------------------------------- norm
