@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import sys
+import threading
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
@@ -113,6 +114,7 @@ def from_numpy(array: np.ndarray, like: Any):
 
 
 _ONES: dict[tuple, np.ndarray] = {}
+_ONES_LOCK = threading.Lock()
 UNITS: set[int] = set()  # ids of the cached ones: a cotangent among them multiplies as 1
 _UNIT_LARGEST = 1 << 16  # elements; larger ones are not kept
 _FILL_LARGEST = 1 << 12  # a larger broadcast stays a view: no memory for a sum's cotangent
@@ -124,12 +126,14 @@ def ones(shape: tuple, dtype: Any) -> np.ndarray:
     id in ``UNITS``."""
     a = _ONES.get((shape, dtype))
     if a is None:
-        if len(_ONES) >= 64:
-            _ONES.clear()
-            UNITS.clear()
-        a = _ONES[shape, dtype] = np.ones(shape, dtype)
-        a.flags.writeable = False
-        UNITS.add(id(a))
+        with _ONES_LOCK:  # two threads missing at once left the id of a freed array in UNITS
+            if len(_ONES) >= 64:
+                _ONES.clear()
+                UNITS.clear()
+            a = np.ones(shape, dtype)
+            a.flags.writeable = False
+            a = _ONES.setdefault((shape, dtype), a)
+            UNITS.add(id(a))
     return a
 
 

@@ -16,6 +16,7 @@ import math
 import threading
 import warnings
 from collections.abc import Callable
+from copy import copy as _copy
 from functools import partial
 from typing import Any
 
@@ -67,6 +68,9 @@ class _GradMode(contextlib.ContextDecorator):
                 raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
             return instance(func)
         return instance
+
+    def _recreate_cm(self) -> _GradMode:  # each call of a decorated function: its own mode
+        return _copy(self)  # (shared, one thread's call restored another thread's mode)
 
     def __enter__(self) -> None:
         self._previous = set_grad_enabled(self._mode)
@@ -597,7 +601,8 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
-            if value.shape != self.shape or value.dtype != self.dtype:
+            if value.shape != self.shape or backend.dtype_name(value.dtype) != \
+                    backend.dtype_name(self.dtype):  # (by name: >f8 and <f8 are float64)
                 raise ValueError(f"grad of shape {value.shape} and dtype "
                                  f"{backend.dtype_name(value.dtype)} for a tensor of shape "
                                  f"{self.shape} and dtype {backend.dtype_name(self.dtype)}: "

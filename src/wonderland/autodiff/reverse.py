@@ -14,6 +14,7 @@ and it takes ``vjps``.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from heapq import heappop, heappush
 from typing import Any
@@ -34,6 +35,7 @@ from ..tensor import (
 )
 
 _ndarray = backend.np.ndarray
+_ACCUMULATING = threading.Lock()
 _count = backend.refs
 _ALONE = backend.ALONE
 _sole = backend.sole
@@ -333,19 +335,22 @@ def _watch(node: Node, g: Any, wanted: dict, captured: dict, keep: bool, raw: bo
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add ``g``, an array of the user's own, into ``leaf.grad``."""
-    grad = leaf._grad
-    if grad is None:
-        leaf._grad = g
-    elif create_graph or grad._rg:
-        leaf._grad = grad + g
-    else:  # in place: the two have the leaf's shape and dtype
-        data = grad._data
-        if type(data) is _ndarray and data.flags.writeable:
-            data += g._data
-        else:
-            grad._write(data + g._data, "gradient accumulation")
-        bump_version(grad)
+    """Add ``g``, an array of the user's own, into ``leaf.grad``: one thread at a time
+    (PyTorch's AccumulateGrad locks too; NumPy's add lets go of the GIL, and two threads'
+    passes into one shared leaf lost elements)."""
+    with _ACCUMULATING:
+        grad = leaf._grad
+        if grad is None:
+            leaf._grad = g
+        elif create_graph or grad._rg:
+            leaf._grad = grad + g
+        else:  # in place: the two have the leaf's shape and dtype
+            data = grad._data
+            if type(data) is _ndarray and data.flags.writeable:
+                data += g._data
+            else:
+                grad._write(data + g._data, "gradient accumulation")
+            bump_version(grad)
 
 
 # ----------------------------------------------------------------------- Tensor methods
@@ -391,8 +396,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
             raise ValueError(f"backward(): grad has shape {seed.shape} but the tensor has "
                              f"shape {self.shape}")
     if backend.is_complex(self.dtype, self._xp) or backend.is_complex(seed.dtype, self._xp):
-        raise TypeError(f"backward(): gradients are of real functions, and the tensor or grad= "
-                        f"is complex: take .real, .abs() or a real loss of it")
+        raise TypeError("backward(): gradients are of real functions, and the tensor or grad= "
+                        "is complex: take .real, .abs() or a real loss of it")
     targets = None if inputs is None else backward_inputs(inputs, "backward()")
     accumulate_into(targets, grad_of([self], targets, [seed], create_graph if retain_graph is
                                      None else retain_graph, create_graph), create_graph)

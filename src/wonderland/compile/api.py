@@ -343,8 +343,9 @@ class Compiled:
         return self._call(args, {})
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
-        if engine._tracer is not None:  # inside the trace of another compiled function
-            return self.__wrapped__(*args, **kwargs)
+        tracer = engine._tracer
+        if tracer is not None and tracer.thread == threading.get_ident():  # inside the trace
+            return self.__wrapped__(*args, **kwargs)  # of another compiled function
         for leaf in _tensors((args, kwargs)):
             if leaf._rg or leaf._fw is not None:
                 # differentiated by a transform: it must see the operations, so f runs as

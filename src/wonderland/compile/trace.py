@@ -448,8 +448,9 @@ class Tracer:
     def protect(self, data: Any) -> None:
         """Before an in-place write into the array ``data``: each constant read from its
         memory so far is replaced by a copy, so that the program reads the values the
-        trace read, not the ones written after."""
-        if type(data) is not np.ndarray:
+        trace read, not the ones written after. Another thread's write is not the trace's:
+        the program reads such a tensor at each call (a copy kept its old values)."""
+        if type(data) is not np.ndarray or threading.get_ident() != self.thread:
             return
         for key, c in list(self.consts.items()):
             if type(c.value) is np.ndarray and np.may_share_memory(c.value, data):
@@ -492,7 +493,10 @@ class Tracer:
     def view_write(self, view: Tensor, opname: str) -> None:
         """An in-place ``opname`` into a view that the engine refuses: a view of a traced
         tensor, or (no forward-mode level being open, so the trace's marks are the only
-        tangents) a traced value written into a view of another library's tensor."""
+        tangents) a traced value written into a view of another library's tensor. Another
+        thread's write is the engine's to refuse."""
+        if threading.get_ident() != self.thread:
+            return
         if marked(view) is None and marked(view._base) is None:
             if forward._batch_ndim:  # real tangents: the engine's own refusal
                 return

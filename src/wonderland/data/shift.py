@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._arrays import default_names, frame_names, to_array
-from .dataset import Dataset
+from .dataset import Dataset, _refuse_repeated
 
 __all__ = ["ShiftReport", "shift_report"]
 
@@ -133,7 +133,10 @@ class ShiftReport:
 def _matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     if isinstance(value, Dataset):
         return value.X.numpy(), list(value.feature_names)
-    return to_array(value, name, "shift_report", 2), frame_names(value)
+    names = frame_names(value)
+    if names is not None:  # (a report by name must know which column a name is)
+        _refuse_repeated(names, f"shift_report: {name}")
+    return to_array(value, name, "shift_report", 2), names
 
 
 def shift_report(X_ref: Any, X_new: Any, alpha: float = 0.05) -> ShiftReport:

@@ -14,6 +14,9 @@ one row block.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,19 +28,37 @@ from .base import check_finite_from_sums
 
 BLOCK_BYTES = 4 * 2**20  # rows per block: about this many bytes of X
 
-_CONTROLLER = None
+_FIRST_LOOK = threading.Lock()
 
 
-def serial_blas() -> Any:
+@contextlib.contextmanager
+def serial_blas() -> Iterator[None]:
     """A context in which BLAS runs on one thread. For loops of many small BLAS calls
     over row blocks (memory-bound products): waking a pool of threads for each call
-    costs more than it brings, and a lot more when other processes hold the cores."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    costs more than it brings, and a lot more when other processes hold the cores.
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    On leaving, each BLAS gets back the thread count it had when first seen, not the
+    one seen on entering: a context entered while another thread's was open saw 1, and
+    restoring that left BLAS on one thread for good after two fits overlapped (a fit
+    still inside may then run its last blocks on more threads: slower, never wrong)."""
+    with _FIRST_LOOK:  # (two threads' first looks: the later saw the other's 1)
+        libraries = _blas_libraries()
+    for library, _ in libraries:
+        library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, threads in libraries:
+            library.set_num_threads(threads)
+
+
+@functools.cache
+def _blas_libraries() -> list[tuple[Any, int]]:
+    """Each BLAS loaded (threadpoolctl's controller of it) and its thread count now."""
+    from threadpoolctl import ThreadpoolController
+
+    found = ThreadpoolController().select(user_api="blas").lib_controllers
+    return [(library, library.num_threads) for library in found]
 
 
 def block_rows(n_features: int, block_bytes: int = BLOCK_BYTES) -> int:

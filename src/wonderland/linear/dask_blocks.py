@@ -267,6 +267,9 @@ def _labels(yb: Any, index: int, first: int) -> np.ndarray:
             if _is_missing(value):
                 raise ValueError(f"Input y contains a missing value ({value!r}): block "
                                  f"(partition) {index} (row {first + i})")
+        plain = np.asarray(y.tolist())  # pandas' nullable and category labels come as
+        if plain.dtype.kind in "biuf":  # objects: their numbers, as the fit in memory reads
+            y = plain
     return y
 
 
