@@ -525,17 +525,6 @@ def test_compile_does_not_snapshot_a_tensor_another_thread_writes_while_tracing(
 # runs eagerly, untraced and uncounted, and a function that cannot be traced (.item() on its
 # input) returns a value instead of raising the TraceError it raises on one thread
 def test_call_on_one_thread_while_another_traces_is_compiled():
-    tracing, done = threading.Event(), threading.Event()
-
-    def slow(x: Tensor) -> Tensor:
-        tracing.set()
-        assert done.wait(60)
-        return x * 2.0
-
-    other = wl.compile(slow)
-    t = threading.Thread(target=lambda: other(wl.tensor([1.0])))
-    t.start()
-    assert tracing.wait(30)
     outcome = {}
 
     def call() -> None:
@@ -546,15 +535,35 @@ def test_call_on_one_thread_while_another_traces_is_compiled():
             outcome["error"] = str(exc)
         outcome["misses"] = compiled.cache_info().misses
 
-    caller = threading.Thread(target=call)
-    caller.start()
-    caller.join(timeout=3)  # (a caller that waits for the trace to end is fine too)
-    done.set()
-    t.join()
+    with _another_thread_tracing():
+        caller = threading.Thread(target=call)
+        caller.start()
+        caller.join(timeout=3)  # (a caller that waits for the trace to end is fine too)
     caller.join()
     assert outcome["misses"] == 1
     assert ".item()" in outcome.get("error", "")
     _assert_clean_state()
+
+
+@contextlib.contextmanager
+def _another_thread_tracing() -> Iterator[None]:
+    """Inside: another thread is in the middle of tracing a compiled function."""
+    tracing, done = threading.Event(), threading.Event()
+
+    def slow(x: Tensor) -> Tensor:
+        tracing.set()
+        assert done.wait(60)
+        return x * 2.0
+
+    compiled = wl.compile(slow)
+    t = threading.Thread(target=lambda: compiled(wl.tensor([1.0])))
+    t.start()
+    try:
+        assert tracing.wait(30)
+        yield
+    finally:
+        done.set()
+        t.join()
 
 
 # Fixed; before the fix: wrong error: while one thread traces, another thread's refused in-place
@@ -564,25 +573,11 @@ def test_call_on_one_thread_while_another_traces_is_compiled():
 def test_error_of_another_thread_is_not_blamed_on_wl_compile():
     # an in-place write into a view that the engine refuses, on a thread that compiles
     # nothing, while another thread traces: the engine's own RuntimeError
-    tracing, done = threading.Event(), threading.Event()
-
-    def f(x: Tensor) -> Tensor:
-        tracing.set()
-        assert done.wait(30)
-        return x * 2.0
-
-    compiled = wl.compile(f)
-    t = threading.Thread(target=lambda: compiled(wl.tensor([1.0])))
-    t.start()
-    try:
-        assert tracing.wait(30)
+    with _another_thread_tracing():
         y = wl.ones(4, requires_grad=True) * 1.0
         view = y.reshape(2, 2)
         with pytest.raises(RuntimeError) as info:
             view += 1.0
-    finally:
-        done.set()
-        t.join()
     assert "clone() the view" in str(info.value)
     assert "wl.compile" not in str(info.value)
     _assert_clean_state()
