@@ -16,7 +16,6 @@ import math
 import threading
 import warnings
 from collections.abc import Callable
-from copy import copy as _copy
 from functools import partial
 from typing import Any
 
@@ -70,7 +69,9 @@ class _GradMode(contextlib.ContextDecorator):
         return instance
 
     def _recreate_cm(self) -> _GradMode:  # each call of a decorated function: its own mode
-        return _copy(self)  # (shared, one thread's call restored another thread's mode)
+        fresh = object.__new__(type(self))  # (shared, one thread's call restored another's)
+        fresh.__dict__.update(self.__dict__)
+        return fresh
 
     def __enter__(self) -> None:
         self._previous = set_grad_enabled(self._mode)
