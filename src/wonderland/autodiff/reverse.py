@@ -395,7 +395,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
         if seed.shape != self.shape:
             raise ValueError(f"backward(): grad has shape {seed.shape} but the tensor has "
                              f"shape {self.shape}")
-    if backend.is_complex(self.dtype, self._xp) or backend.is_complex(seed.dtype, self._xp):
+    if backend.is_complex(self._data.dtype, self._xp) or gradient is not None and \
+            backend.is_complex(seed.dtype, self._xp):
         raise TypeError("backward(): gradients are of real functions, and the tensor or grad= "
                         "is complex: take .real, .abs() or a real loss of it")
     targets = None if inputs is None else backward_inputs(inputs, "backward()")
