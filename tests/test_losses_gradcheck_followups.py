@@ -207,8 +207,8 @@ def test_an_explicit_eps_that_vanishes_next_to_an_entry_is_a_value_error():
     message = r"numerical_grad: .*x = 1000000000000\.0 at index \(1,\).*eps=1e-06 vanishes"
     with pytest.raises(ValueError, match=message):
         wl.numerical_grad(lambda x: (x**2).sum(), [1.0, 1e12], eps=1e-6)
-    with pytest.raises(ValueError, match=r"check_grad: .*argument 0 = 1000000000000\.0.*"
-                                         r"pass eps=None"):
+    with pytest.raises(ValueError, match=r"check_grad of <lambda>: .*argument 0 = "
+                                         r"1000000000000\.0.*pass eps=None"):
         wl.check_grad(lambda x: x**2, 1e12, eps=1e-6)
 
 
@@ -217,7 +217,7 @@ def test_differences_around_a_non_finite_point_are_a_value_error(bad):
     point = [1.0, bad]
     with pytest.raises(ValueError, match=r"numerical_grad: x must be finite .*at index \(1,\)"):
         wl.numerical_grad(lambda x: wl.sigmoid(x).sum(), point)
-    with pytest.raises(ValueError, match=r"check_grad: argument 1 must be finite .*"
+    with pytest.raises(ValueError, match=r"check_grad of <lambda>: argument 1 must be finite .*"
                                          r"at index \(1,\)"):
         wl.check_grad(lambda a, x: (a * wl.sigmoid(x)).sum(), [1.0, 1.0], point)
     with pytest.raises(ValueError, match=rf"numerical_grad: x must be finite .*got {bad}$"):
@@ -234,7 +234,8 @@ def test_check_grad_fails_when_the_differences_are_nan():
 
 
 def test_check_grad_errors_name_check_grad_and_the_users_function():
-    with pytest.raises(TypeError, match=r"^check_grad: f must return numbers.*NoneType"):
+    with pytest.raises(TypeError,
+                       match=r"^check_grad of <lambda>: f must return numbers.*NoneType"):
         wl.check_grad(lambda x: None, [1.0])
     with pytest.raises(TypeError, match=r"^check_grad of <lambda>: .*plain number"):
         wl.check_grad(lambda x: float((x**2).sum()), [1.0, 2.0])
@@ -247,7 +248,8 @@ def test_check_grad_errors_name_check_grad_and_the_users_function():
 
 
 def test_check_grad_order_2_of_a_non_scalar_function_says_so():
-    with pytest.raises(ValueError, match=r"^check_grad: order=2 .*scalar.*shape \(2,\)"):
+    with pytest.raises(ValueError,
+                       match=r"^check_grad of <lambda>: order=2 .*scalar.*shape \(2,\)"):
         wl.check_grad(lambda x: x**2, [1.0, 2.0], order=2)
 
 
@@ -257,7 +259,7 @@ def test_numerical_grad_of_a_function_whose_output_changes_shape_names_it():
                                          r"point and shape \(1,\) at another \(moving x at "
                                          r"index \(0,\)\)"):
         wl.numerical_grad(lambda x: x[x >= 1.0], [1.0, 2.0])
-    with pytest.raises(ValueError, match=r"^check_grad: f returned shape"):
+    with pytest.raises(ValueError, match=r"^check_grad of <lambda>: f returned shape"):
         wl.check_grad(lambda x: x[x >= 1.0], [1.0, 2.0])
 
 

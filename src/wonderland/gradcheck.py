@@ -201,7 +201,7 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
     >>> wl.check_grad(lambda x: (x ** 2).sum(), wl.tensor([1e12]))  # a relative step
     >>> wl.check_grad(lambda x: (x ** 3).sum(), wl.tensor([1.0, 2.0]), order=2)
     """
-    _require_callable(f, "check_grad")
+    who = _require_callable(f, "check_grad")  # "check_grad of <f's name>"
     if not args:
         raise ValueError("check_grad: no arguments to check; pass the point(s) after f, "
                          "e.g. check_grad(f, x)")
@@ -226,13 +226,13 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
         _require_finite(eps, "eps", "check_grad", positive=True)
     inputs = [_as_input(a, "check_grad", arg=f"argument {k}") for k, a in enumerate(args)]
     for k, x in enumerate(inputs):  # all before any check: f at a NaN fails every argument
-        _finite_point(x, "check_grad", f"argument {k}")
+        _finite_point(x, who, f"argument {k}")
     if order == 2:
         # said here, not as grad's advice to use wl.jacobian, which is no Hessian check
         with no_grad():
-            shape = _numbers(f(*inputs), "check_grad").shape
+            shape = _numbers(f(*inputs), who).shape
         if math.prod(shape) != 1:
-            raise ValueError(f"check_grad: order=2 checks the Hessian of a scalar function, "
+            raise ValueError(f"{who}: order=2 checks the Hessian of a scalar function, "
                              f"but f returned shape {shape}; check its Jacobian with order=1")
     for k in range(len(inputs)):
         def along_k(x: Any, k: int = k) -> Any:
@@ -242,15 +242,15 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
         along_k.__name__ = along_k.__qualname__ = getattr(f, "__name__", "f")
         where_ = f"argument {k}"
         if order == 1:
-            numeric = _differences(along_k, inputs[k], eps, _DEFAULT_EPS, "check_grad", where_)
+            numeric = _differences(along_k, inputs[k], eps, _DEFAULT_EPS, who, where_)
             for mode in modes:
                 jac = jacrev if mode == "rev" else jacfwd
                 analytic = jac(along_k, _name="check_grad")(inputs[k])
-                _compare(analytic, numeric, f"{mode}-mode derivative, {where_}", rtol, atol)
+                _compare(analytic, numeric, f"{who}: {mode}-mode derivative, {where_}", rtol, atol)
         else:
             numeric = _differences(grad(along_k, _name="check_grad"), inputs[k], eps,
-                                   _DEFAULT_EPS_HESSIAN, "check_grad", where_)
-            _compare(hessian(along_k)(inputs[k]), numeric, f"Hessian, {where_}", rtol, atol)
+                                   _DEFAULT_EPS_HESSIAN, who, where_)
+            _compare(hessian(along_k)(inputs[k]), numeric, f"{who}: Hessian, {where_}", rtol, atol)
 
 
 def _compare(analytic: Tensor, numeric: Tensor, label: str, rtol: float, atol: float) -> None:

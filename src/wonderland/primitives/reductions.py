@@ -122,7 +122,7 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
     2.0
     """
     x = _float_input(x)
-    if x.dtype == backend.np.float16:  # summed in float32, as NumPy and PyTorch (100 × 1e4: inf)
+    if backend.dtype_name(x.dtype) == "float16":  # summed in float32, as NumPy and PyTorch
         return astype(mean(astype(x, "float32"), dim, keepdim, axis=axis, keepdims=keepdims),
                       "float16")
     axes, keep = _spec(x, dim, keepdim, axis, keepdims, "mean")
