@@ -40,7 +40,7 @@ ERRORS = [
     (lambda: wl.ones((2, 3)).permute(1, 1), ValueError,
      "permute: axes (1, 1) must name each dimension of shape (2, 3) once"),
     (lambda: wl.ones((2, 3)).permute(0, 1, 2), IndexError,
-     "permute: dimension 2 is out of range for a tensor with 2 dimensions"),
+     "permute: dimension 2 is out of range [-2, 1]"),
     (lambda: wl.broadcast_to(wl.ones(3), (2, 4)), ValueError,
      "broadcast_to: shape (3,) cannot be broadcast to (2, 4)"),
     (lambda: wl.ones(3)[wl.tensor([0.0])], IndexError,

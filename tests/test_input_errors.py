@@ -509,8 +509,8 @@ def test_comparing_with_a_string_is_a_type_error_naming_it():
 @pytest.mark.parametrize("method", ["any", "all"])
 def test_any_and_all_check_their_dimension_as_the_other_reductions(method):
     x = wl.tensor([[True, False]])
-    with pytest.raises(IndexError, match=rf"^{method}: dimension 2 is out of range for a "
-                                         rf"tensor with 2 dimensions"):
+    with pytest.raises(IndexError, match=rf"^{method}: dimension 2 is out of range "
+                                         rf"\[-2, 1\]$"):
         getattr(x, method)(dim=2)
     with pytest.raises(TypeError, match=rf"^{method}: a dimension must be an integer, got 1.5"):
         getattr(x, method)(dim=1.5)

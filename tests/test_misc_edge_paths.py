@@ -870,3 +870,10 @@ def test_full_keeps_a_complex_fill_and_refuses_text():
         wl.full_like(wl.zeros(2), 1j)
     with pytest.raises(TypeError, match="full: the fill value must be a number, got '3'"):
         wl.full((2,), "3", dtype=wl.int64)
+
+
+# Fixed; before the fix: 'sum: dimension 1 is out of range for a tensor with 1 dimensions'
+# for a 0-d tensor (the rank given to the check is at least 1, as PyTorch's dims of a 0-d)
+def test_a_dimension_of_a_zero_dim_tensor_out_of_range_gives_the_valid_range():
+    with pytest.raises(IndexError, match=r"^sum: dimension 1 is out of range \[-1, 0\]$"):
+        wl.tensor(3.0).sum(dim=1)

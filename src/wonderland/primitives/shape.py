@@ -106,8 +106,7 @@ def _axis(axis: int, ndim: int, name: str) -> int:
         raise TypeError(f"{name}: a dimension must be an integer, got {axis!r}")
     axis = int(axis)
     if not -ndim <= axis < ndim:
-        raise IndexError(f"{name}: dimension {axis} is out of range for a tensor with "
-                         f"{ndim} dimensions")
+        raise IndexError(f"{name}: dimension {axis} is out of range [{-ndim}, {ndim - 1}]")
     return axis % ndim
 
 
