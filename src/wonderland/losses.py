@@ -492,7 +492,7 @@ def binary_cross_entropy(prob: TensorLike, y: TensorLike, *,
     eps = _eps(prob.dtype)
     p = prob.detach()
     q = prob + (clip(p, eps, 1.0 - eps) - p)  # the clipped value, the gradient passed
-    loss = -(y * log(q) + (1.0 - y) * log(1.0 - q))
+    loss = -(y * log(q) + (1.0 - y) * log1p(-q))  # (log(1 - q) lost digits at small q)
     return _reduce(loss, reduction)
 
 

@@ -88,11 +88,22 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)  # new options must not break old scripts
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._given = list(sys.argv[1:] if args is None else args)  # (for error's hint)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)}{self._suggestion(message)}\n")
 
     def _suggestion(self, message: str) -> str:
-        """`` (did you mean ...?)`` for a mistyped option or choice, else ``""``."""
+        """`` (did you mean ...?)`` for a mistyped option or choice, else ``""``. A missing
+        required option is checked before unknown ones: the mistyped one is named too."""
+        if message.startswith("the following arguments are required"):
+            typed = [a.split("=", 1)[0] for a in getattr(self, "_given", ())
+                     if a.startswith("--") and a.split("=", 1)[0] not in
+                     self._option_string_actions]
+            hint = did_you_mean(typed[0], self._option_string_actions) if typed else ""
+            return f"; {typed[0]} is not an option{hint}" if hint else ""
         unknown = re.match(r"unrecognized arguments: (\S+)", message)
         if unknown and unknown.group(1).startswith("-"):
             word = unknown.group(1).split("=", 1)[0]

@@ -115,10 +115,12 @@ def dask_rows(estimator: Any, X: Any, y: Any = None, *, reset: bool) -> DaskRows
     names = [str(c) for c in X.columns] if _is_frame(X) else None
     if hasattr(X, "to_dask_array") and not _is_frame(X):
         raise ValueError(f"{name}: expected a 2-D X (a Dask DataFrame or array), got a Series")
+    refuse_non_real(X, name)  # (from the metadata: before the lengths are computed)
+    if y is not None and dask.is_dask_collection(y):
+        refuse_non_real(y, name, "y")
     arr = _to_array(X, lengths=reset)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D X, got an array of shape {arr.shape}")
-    refuse_non_real(X, name)
     arr = arr.rechunk({1: -1})
     d = int(arr.shape[1])
     str_names = names is not None and all(isinstance(c, str) for c in X.columns)
