@@ -987,3 +987,16 @@ def test_shift_report_pickles_and_copies():
         assert dup.shifted == ["b"]
         assert str(dup) == str(report)
         assert dup.to_frame().equals(report.to_frame())
+
+
+def test_deepcopy_of_a_view_that_no_longer_shares_its_base_copies_its_own_values():
+    # a write into a view of read-only data binds the view a copy of its own: deepcopy
+    # must copy those values, not read the base's copy at the view's old offset
+    source = np.arange(6.0)
+    source.flags.writeable = False
+    base = wl.as_tensor(source)
+    view = base[:3]
+    view += 1.0
+    base2, view2 = copy.deepcopy([base, view])
+    assert view2.tolist() == [1.0, 2.0, 3.0]
+    assert base2.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]

@@ -862,8 +862,11 @@ def _same_place(view: Any, base: Any, copied: Any) -> Any:
             view.dtype != base.dtype or copied.strides != base.strides or \
             not (base.flags.c_contiguous or base.flags.f_contiguous):
         return None
-    start = (view.__array_interface__["data"][0]
-             - base.__array_interface__["data"][0]) // base.itemsize
+    low, high = np.lib.array_utils.byte_bounds(view)
+    first, last = np.lib.array_utils.byte_bounds(base)
+    if low < first or high > last:  # (a view whose write bound a copy of its own)
+        return None
+    start = (view.__array_interface__["data"][0] - first) // base.itemsize
     flat = copied.reshape(-1, order="F" if base.flags.f_contiguous else "C")
     return np.lib.stride_tricks.as_strided(flat[start:], view.shape, view.strides)
 
