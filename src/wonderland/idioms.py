@@ -856,7 +856,8 @@ def _deepcopy(self: Tensor, memo: dict) -> Tensor:
 
 def _same_place(view: Any, base: Any, copied: Any) -> Any:
     """``view``'s elements of ``base``, in ``copied`` (a copy of ``base`` with its layout);
-    None where that layout cannot be read back (not contiguous, another dtype)."""
+    None where that layout cannot be read back (not contiguous, another dtype) or the
+    view's values lie outside the base's memory."""
     np = backend.np
     if not all(type(a) is np.ndarray for a in (view, base, copied)) or \
             view.dtype != base.dtype or copied.strides != base.strides or \

@@ -345,7 +345,7 @@ def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
 
 
 logsumexp_ = _defreduction("logsumexp", lambda xp, x, axis, keepdims: backend.logsumexp(
-    xp, x, axis, keepdims), _lse_weights, uses_ans=True)
+    xp, x, axis, keepdims), _lse_weights)
 
 
 def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,

@@ -467,12 +467,13 @@ def fill_(x: Tensor, value: Any) -> Tensor:
 def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> Tensor:
     if not isinstance(value, (int, float, Tensor)):
         value = as_tensor(value)
-    if type(value) is Tensor and backend.kind_rank(value.dtype, value._xp) > max(
-            backend.kind_rank(x.dtype, x._xp), 2):  # (NumPy truncates floats to ints)
-        raise TypeError(f"{opname}: a {backend.dtype_name(value.dtype)} value cannot be stored "
-                        f"in a tensor of {backend.dtype_name(x.dtype)}")
-    if type(value) is Tensor and not backend.is_floating(x.dtype, x._xp):
-        value = value.detach()  # (an integer or bool tensor has no gradient: PyTorch's)
+    if type(value) is Tensor:
+        if backend.kind_rank(value.dtype, value._xp) > max(backend.kind_rank(x.dtype, x._xp),
+                                                           2):  # (NumPy truncates floats)
+            raise TypeError(f"{opname}: a {backend.dtype_name(value.dtype)} value cannot be "
+                            f"stored in a tensor of {backend.dtype_name(x.dtype)}")
+        if not backend.is_floating(x.dtype, x._xp):
+            value = value.detach()  # (an integer or bool tensor has no gradient: PyTorch's)
     return x._inplace(index_put_, value, opname, index=index)
 
 
