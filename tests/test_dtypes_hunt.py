@@ -475,7 +475,7 @@ def test_backward_of_complex_output_is_an_error(seed):
 # Fixed; before the fix: wl.grad of a complex-valued function returns the real part's gradient
 # (with a ComplexWarning) where JAX raises TypeError ('grad requires real-valued outputs');
 # wonderland itself says it 'differentiates real functions'. Cause: autodiff/transforms.py
-# _check_output accepts backend.is_floating, which includes complex
+# check_output accepts backend.is_floating, which includes complex
 def test_grad_of_complex_valued_function_is_an_error():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

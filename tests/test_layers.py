@@ -37,6 +37,7 @@ LAYERS = {
     f"{PACKAGE}.backend": 1,
     f"{PACKAGE}.tensor": 2,
     f"{PACKAGE}.primitives": 2,
+    f"{PACKAGE}.transform_inputs": 2,  # the transforms' argument checks: below autodiff
     f"{PACKAGE}.autodiff": 3,
     f"{PACKAGE}.optim": 4,
 }

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .autodiff.transforms import _as_input, _require_callable, grad, hessian, jacfwd, jacrev
+from .autodiff.transforms import grad, hessian, jacfwd, jacrev
 from .tensor import Tensor, _new, no_grad
+from .transform_inputs import as_input, require_callable
 
 
 def _require_finite(value: Any, name: str, what: str, positive: bool) -> None:
@@ -73,7 +74,7 @@ def numerical_grad(f: Callable, x: Any, eps: float | None = 1e-6) -> Tensor:
     >>> wl.numerical_grad(lambda x: x ** 3, 10.0, eps=0.5).item()  # absolute: 300 + eps²
     300.25
     """
-    _require_callable(f, "numerical_grad")
+    require_callable(f, "numerical_grad")
     return _differences(f, x, eps, _DEFAULT_EPS, "numerical_grad")
 
 
@@ -86,7 +87,7 @@ def _differences(f: Callable, x: Any, eps: float | None, default: float, who: st
         eps = default
     else:
         _require_finite(eps, "eps", who, positive=True)
-    x = _as_input(x, who)
+    x = as_input(x, who)
     base = _finite_point(x, who, arg)
     flat = base.reshape(-1)
     steps = eps * np.maximum(1.0, np.abs(flat)) if relative else np.full(flat.shape, float(eps))
@@ -201,7 +202,7 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
     >>> wl.check_grad(lambda x: (x ** 2).sum(), wl.tensor([1e12]))  # a relative step
     >>> wl.check_grad(lambda x: (x ** 3).sum(), wl.tensor([1.0, 2.0]), order=2)
     """
-    who = _require_callable(f, "check_grad")  # "check_grad of <f's name>"
+    who = require_callable(f, "check_grad")  # "check_grad of <f's name>"
     if not args:
         raise ValueError("check_grad: no arguments to check; pass the point(s) after f, "
                          "e.g. check_grad(f, x)")
@@ -224,7 +225,7 @@ def check_grad(f: Callable, *args: Any, modes: str | Sequence[str] = ("rev", "fw
         _require_finite(value, name, "check_grad", positive=False)
     if eps is not None:
         _require_finite(eps, "eps", "check_grad", positive=True)
-    inputs = [_as_input(a, "check_grad", arg=f"argument {k}") for k, a in enumerate(args)]
+    inputs = [as_input(a, "check_grad", arg=f"argument {k}") for k, a in enumerate(args)]
     for k, x in enumerate(inputs):  # all before any check: f at a NaN fails every argument
         _finite_point(x, who, f"argument {k}")
     if order == 2:

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .autodiff.transforms import _as_input, _require_callable, _split_aux, jacobian
+from .autodiff.transforms import jacobian
 from .primitives.shape import reshape
 from .tensor import Tensor
+from .transform_inputs import as_input, require_callable, split_aux
 
 __all__ = ["Linearization", "linearize"]
 
@@ -27,29 +28,29 @@ class Linearization:
     """
 
     def __init__(self, f: Callable, x0: Any, has_aux: bool = False) -> None:
-        what = _require_callable(f, "linearize")
+        what = require_callable(f, "linearize")
         if not isinstance(has_aux, bool | np.bool_):
             raise TypeError(f"linearize: has_aux must be True or False, got {has_aux!r} "
                             f"({type(has_aux).__name__})")
-        self.x0 = _as_input(x0, "linearize")
+        self.x0 = as_input(x0, "linearize")
         self._aux: Any = _NO_AUX
         if not has_aux:
             self.jacobian = jacobian(f, _name="linearize")(self.x0)
             _one_output(self.jacobian, what, hint=True)
-            self.value = _as_input(f(self.x0), "linearize")
+            self.value = as_input(f(self.x0), "linearize")
             return
 
         def output_and_pair(x: Any) -> tuple[Any, tuple[Any, Any]]:
             # one evaluation of f gives the Jacobian, the value and the aux alike (JAX's
             # aux is likewise that of the one evaluation at x0)
-            out, aux = _split_aux(f(x), True, what)
+            out, aux = split_aux(f(x), True, what)
             return out, (out, aux)
 
         output_and_pair.__name__ = output_and_pair.__qualname__ = getattr(f, "__name__", "f")
         self.jacobian, (value, aux) = jacobian(output_and_pair, has_aux=True,
                                                _name="linearize")(self.x0)
         _one_output(self.jacobian, what, hint=False)
-        self.value = _as_input(value, "linearize")
+        self.value = as_input(value, "linearize")
         self._aux = aux
 
     @property
@@ -64,7 +65,7 @@ class Linearization:
 
     def jvp(self, v: Any) -> Tensor:
         """``J(x0) v``: the model's change along ``v``."""
-        v = _as_input(v, "linearize")
+        v = as_input(v, "linearize")
         if v.shape != self.x0.shape:
             raise ValueError(f"linearize: a direction of shape {v.shape} for a point of shape "
                              f"{self.x0.shape}")
@@ -77,7 +78,7 @@ class Linearization:
         For a scalar ``f`` of a scalar ``x0`` (the text's tangent line), ``x`` may be an
         array of points: the model is then evaluated at each, e.g. over a grid to plot.
         """
-        x = _as_input(x, "linearize")
+        x = as_input(x, "linearize")
         if self.x0.ndim == 0 and self.value.ndim == 0:
             return self.value + self.jacobian * (x - self.x0)
         if x.shape != self.x0.shape:

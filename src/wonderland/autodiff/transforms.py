@@ -13,106 +13,35 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from .. import backend
 from ..primitives.elementwise import clone_
 from ..primitives.shape import permute, reshape
 from ..tensor import Tensor, _new, _sequence, _thread_mode, enable_grad, make_node
+from ..transform_inputs import (
+    argnum_positions,
+    argnums_spec,
+    as_input,
+    check_output,
+    require_callable,
+    short,
+    split_aux,
+)
 from . import forward
 from .reverse import _hand_over, _unit, grad_of
 
-# ----------------------------------------------------------------------- inputs
-
-
-def _as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") -> Tensor:
-    """A float tensor from a number, list, array or Tensor (ints promoted to float64). A
-    tangent or a cotangent has the shape of ``like`` and, when not a Tensor, goes into its
-    library. ``arg`` names the value in errors (``"argument 1"``, ``"tangent 0"``)."""
-    t, named = value, f" ({arg})" if arg else ""
-    if not isinstance(t, Tensor):
-        data = backend.asarray(value, xp=None if like is None else like._xp)
-        if getattr(data.dtype, "kind", "f") in "OSUVmM":  # objects, text, dates: no numbers
-            raise TypeError(f"{what}: cannot differentiate with respect to {_short(value)}{named}")
-        if type(data) is backend.np.ndarray and data.flags.writeable:  # the caller's array:
-            data = data.view()  # an in-place op in f rebinds this view, never writes there
-            data.flags.writeable = False
-        t = _new(data, backend.namespace(data))
-    if like is not None and t.shape != like.shape:
-        raise ValueError(f"{what}: {arg} has shape {t.shape} but must have shape {like.shape}")
-    if not backend.is_floating(t._data.dtype, t._xp):
-        if backend.is_bool(t._data.dtype, t._xp):
-            raise TypeError(f"{what}: cannot differentiate with respect to a bool input{named}")
-        t2 = _new(t._xp.astype(t._data, backend.to_dtype("float64", t._xp)), t._xp)
-        t2._fw = t._fw
-        t = t2
-    return t
-
-
-def _require_callable(f: Any, name: str) -> str:
-    """The label of ``name``'s errors, ``"name of f"``, once ``f`` is known to be callable."""
-    if not callable(f):
-        hint = (f"; pass the function itself, {name}(f), not its value f(x)"
-                if isinstance(f, Tensor) else "")
-        raise TypeError(f"{name}: expected a function (a callable) as first argument, got "
-                        f"{type(f).__name__} {_short(f)}{hint}")
-    return f"{name} of {getattr(f, '__name__', 'f')}"
-
-
-def _short(value: Any) -> str:
-    return text if len(text := repr(value)) <= 40 else text[:37] + "..."
-
-
-def _is_int(k: Any) -> bool:
-    return isinstance(k, int | np.integer) and not isinstance(k, bool | np.bool_)
-
-
-def _argnums_spec(argnums: Any, what: str) -> int | tuple[int, ...]:
-    """``argnums`` checked when the transform is made: an int, or a non-empty tuple (or
-    list) of distinct ints; NumPy ints become Python ints. The range waits for the call."""
-    if _is_int(argnums):
-        return int(argnums)
-    if not (isinstance(argnums, tuple | list) and all(_is_int(k) for k in argnums)):
-        raise TypeError(f"{what}: argnums must be an int or a tuple/list of ints, got "
-                        f"{argnums!r} ({type(argnums).__name__})")
-    if not argnums:
-        raise ValueError(f"{what}: argnums is empty")
-    nums = tuple(int(k) for k in argnums)
-    _no_repeats(nums, argnums, what)
-    return nums
-
-
-def _no_repeats(positions: tuple[int, ...], argnums: Any, what: str) -> None:
-    for i, k in enumerate(positions):
-        if k in positions[:i]:
-            raise ValueError(f"{what}: argnums {argnums!r} repeats position {k}; each argument "
-                             f"can be differentiated once")
-
-
-def _argnums(argnums: int | tuple[int, ...], nargs: int, what: str) -> tuple[int, ...]:
-    """The positions ``argnums`` (from ``_argnums_spec``) picks among ``nargs`` arguments."""
-    if type(argnums) is int and 0 <= argnums < nargs:  # the common case
-        return (argnums,)
-    nums = (argnums,) if isinstance(argnums, int) else argnums
-    if any(not -nargs <= k < nargs for k in nums):
-        raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
-                         f"called with {nargs} positional argument(s)")
-    positions = tuple(k % nargs for k in nums)
-    _no_repeats(positions, argnums, what)  # e.g. (0, -2) with two arguments
-    return positions
+# ----------------------------------------------------------------------- transforming
 
 
 def _transform(f: Callable, argnums: Any, name: str, call: Callable) -> Callable:
     """``f`` transformed by ``call(f, args, positions, what, one_argnum)``; ``f`` and
     ``argnums`` are checked now, the range of ``argnums`` at each call. Keyword arguments
     reach ``f`` as they are, not differentiated (as JAX's)."""
-    what = _require_callable(f, name)
-    spec = _argnums_spec(argnums, what)
+    what = require_callable(f, name)
+    spec = argnums_spec(argnums, what)
 
     @functools.wraps(f)
     def transformed(*args: Any, **kwargs: Any) -> Any:
         return call(functools.partial(f, **kwargs) if kwargs else f, args,
-                    _argnums(spec, len(args), what), what, isinstance(spec, int))
+                    argnum_positions(spec, len(args), what), what, isinstance(spec, int))
 
     return transformed
 
@@ -132,34 +61,6 @@ def _reverse_input(x: Tensor, start: int) -> Tensor:
 def _traced(*tensors: Any) -> bool:
     """Whether an outer transform traces any of these (so results must stay differentiable)."""
     return any(isinstance(t, Tensor) and (t._rg or t._fw is not None) for t in tensors)
-
-
-def _check_output(out: Any, what: str) -> Tensor:
-    """``out`` if it is a float Tensor; else a TypeError that says why a result that is not
-    a Tensor has no derivative, and how to keep one."""
-    if isinstance(out, Tensor):
-        if backend.kind_rank(out._data.dtype, out._xp) != 2:  # (JAX's grad refuses complex)
-            raise TypeError(f"{what}: the function returned a {backend.dtype_name(out._data.dtype)}"
-                            f" value, which is not differentiable (return a real float tensor)")
-        return out
-    if isinstance(out, int | float | complex | np.generic):
-        kind = f"a plain number ({type(out).__name__}: {_short(out)})"
-    elif backend.is_array(out):
-        kind = f"an array ({type(out).__name__}), not a Tensor"
-    else:
-        raise TypeError(f"{what}: the function returned {type(out).__name__} {_short(out)}; "
-                        f"it must return a Tensor")
-    raise TypeError(f"{what}: the function returned {kind}: its value was cut from its input "
-                    f"(by float(), .item() or a NumPy conversion), so no derivative flows back "
-                    f"to the input. Keep the computation in wonderland operations on the "
-                    f"tensor and return a Tensor; float() and .item() are fine for logging")
-
-
-def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
-    if has_aux and not (isinstance(result, tuple) and len(result) == 2):
-        raise TypeError(f"{what}: with has_aux=True the function must return a pair "
-                        f"(output, aux)")
-    return result if has_aux else (result, None)
 
 
 def _plain(aux: Any, cut: Callable | None = None) -> Any:
@@ -190,7 +91,7 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
     start)); the backward pass to the inputs visits no node made before ``start``.
 
     ``many`` accepts a tuple (or list) of outputs, returned as a tuple."""
-    originals = [_as_input(args[k], what, arg=f"argument {k}") for k in nums]
+    originals = [as_input(args[k], what, arg=f"argument {k}") for k in nums]
     start = next(_sequence)  # the inputs' nodes and those f makes come after it
     inputs = [_reverse_input(x, start) for x in originals]
     args = [inputs[nums.index(i)] if i in nums else a for i, a in enumerate(args)]
@@ -200,11 +101,11 @@ def _reverse(f: Callable, args: tuple, nums: tuple[int, ...], what: str, has_aux
     _thread_mode.reverse_transforms += 1
     try:
         with enable_grad():
-            out, aux = _split_aux(f(*args), has_aux, what)
+            out, aux = split_aux(f(*args), has_aux, what)
     finally:
         _thread_mode.reverse_transforms -= 1
     many = many and isinstance(out, (tuple, list))
-    outs = tuple(_check_output(o, what) for o in (out if many else (out,)))
+    outs = tuple(check_output(o, what) for o in (out if many else (out,)))
     # An outer reverse transform, or a tensor that requires grad and that f closes over,
     # needs the backward pass recorded; an outer forward one, its tangents carried through.
     recorded = inside_outer or any(x._rg for x in originals) or _captures(outs, inputs, start)
@@ -314,7 +215,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(1.0)[0].item(), aux
     (3.0, 'aux')
     """
-    what = _require_callable(f, "vjp")
+    what = require_callable(f, "vjp")
     inputs, out, aux, (recorded, nested, start) = _reverse(
         f, primals, tuple(range(len(primals))), what, has_aux, many=True)
     outs = out if isinstance(out, tuple) else (out,)
@@ -323,8 +224,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         vs = cotangent if isinstance(out, tuple) else (cotangent,)
         if not isinstance(vs, tuple | list) or len(vs) != len(outs):
             raise TypeError(f"{what}: the function returned a tuple of {len(outs)} outputs: "
-                            f"give a tuple of as many cotangents, got {_short(cotangent)}")
-        vs = [_as_input(v, what, o, f"cotangent {i}") for i, (v, o) in enumerate(zip(vs, outs))]
+                            f"give a tuple of as many cotangents, got {short(cotangent)}")
+        vs = [as_input(v, what, o, f"cotangent {i}") for i, (v, o) in enumerate(zip(vs, outs))]
         grads = grad_of(list(outs), inputs, vs, retain_graph=True, create_graph=recorded or
                         any(v._rg for v in vs), on_tensors=nested or _traced(*vs), floor=start)
         return tuple(_zeros_if_none(g, x) for g, x in zip(grads, inputs))
@@ -404,14 +305,14 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
     >>> value.item(), slope.item()
     (9.0, 6.0)
     """
-    what = _require_callable(f, "jvp")
+    what = require_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{what}: primals and tangents must be tuples (one entry per "
                         f"argument)")
     if len(primals) != len(tangents):
         raise ValueError(f"{what}: {len(primals)} primals but {len(tangents)} tangents")
-    xs = [_as_input(p, what, arg=f"primal {i}") for i, p in enumerate(primals)]
-    ts = [_as_input(t, what, x, f"tangent {i}") for i, (x, t) in enumerate(zip(xs, tangents))]
+    xs = [as_input(p, what, arg=f"primal {i}") for i, p in enumerate(primals)]
+    ts = [as_input(t, what, x, f"tangent {i}") for i, (x, t) in enumerate(zip(xs, tangents))]
     outs, slopes, aux, many = _push_forward(f, xs, ts, range(len(xs)), 0, what, has_aux)
     slopes = _hand_over(slopes, False)  # never the caller's tangent itself
     out, slope = (tuple(outs), tuple(slopes)) if many else (outs[0], slopes[0])
@@ -424,11 +325,11 @@ def _push_forward(f: Callable, args: Sequence, tangents: list, nums: Sequence[in
     outputs and their tangents (lists), its aux, and whether it returned a tuple."""
     level = forward.new_level(batch_ndim)
     try:
-        args = [forward.with_tangent(_as_input(a, what), level, tangents[nums.index(i)])
+        args = [forward.with_tangent(as_input(a, what), level, tangents[nums.index(i)])
                 if i in nums else a for i, a in enumerate(args)]
-        result, aux = _split_aux(f(*args), has_aux, what)
+        result, aux = split_aux(f(*args), has_aux, what)
         many = isinstance(result, (tuple, list))
-        outs = [_check_output(o, what) for o in (result if many else (result,))]
+        outs = [check_output(o, what) for o in (result if many else (result,))]
         batch = tangents[0].shape[:batch_ndim] if tangents else ()
         # an output that does not depend on the inputs: a zero tangent
         slopes = [_new(o._xp.zeros(batch + o.shape, dtype=o._data.dtype), o._xp)
@@ -458,7 +359,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         blocks: list[Tensor] = []  # argument by argument, output by output
         # every argument differentiated is a float tensor in every pass, as in ``jacrev``
-        args = tuple(_as_input(a, what, arg=f"argument {i}") if i in nums else a
+        args = tuple(as_input(a, what, arg=f"argument {i}") if i in nums else a
                      for i, a in enumerate(args))
         for k in nums:  # (argnums is never empty)
             many, aux = _forward_blocks(f, args, k, what, blocks, has_aux)
@@ -475,7 +376,7 @@ def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list,
     """Append the Jacobian of each output of ``f`` with respect to argument ``k``, by one
     forward pass of the identity basis; whether ``f`` returned a tuple, and its aux.
     (Nothing here outlives the call, so the blocks are handed over owning their arrays.)"""
-    x = _as_input(args[k], what)
+    x = as_input(args[k], what)
     size, xp = x.size, x._xp
     basis = _new(xp.reshape(xp.eye(size, dtype=x._data.dtype), (size,) + x.shape), xp)
     outs, tangents, aux, many = _push_forward(f, args, [basis], [k], 1, what, has_aux)
@@ -500,7 +401,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
     >>> wl.jacobian(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0]]
     """
-    _require_callable(f, _name)
+    require_callable(f, _name)
     if mode not in ("auto", "rev", "fwd"):
         raise ValueError(f"{_name}: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
     if mode != "auto":
