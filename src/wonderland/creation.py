@@ -65,10 +65,14 @@ def _by_name(dtype: Any, xp: ModuleType) -> Any:
     return str(dtype).rpartition(".")[2]
 
 
-def _finish(data: Any, requires_grad: Any, what: str) -> Tensor:
+def _check_requires_grad(requires_grad: Any, what: str) -> None:
     if not isinstance(requires_grad, bool | backend.np.bool_):
         raise TypeError(f"{what}: requires_grad must be a bool (True or False), got "
                         f"{requires_grad!r} ({type(requires_grad).__name__})")
+
+
+def _finish(data: Any, requires_grad: Any, what: str) -> Tensor:
+    _check_requires_grad(requires_grad, what)
     t = _new(data, backend.namespace(data))
     if requires_grad:
         t.requires_grad = True
@@ -358,7 +362,9 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.randn")
-    data = _random_normal(_shape(shape, "randn"), _random_dtype(dtype, "randn"))
+    size, dtype = _shape(shape, "randn"), _random_dtype(dtype, "randn")
+    _check_requires_grad(requires_grad, "randn")  # before the draw: a refusal draws nothing
+    data = _random_normal(size, dtype)
     return _finish(data, requires_grad, "randn")
 
 
@@ -373,7 +379,9 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """
     if _engine._tracer is not None:
         _engine._tracer.random("wl.rand")
-    data = _random_uniform(_shape(shape, "rand"), _random_dtype(dtype, "rand"))
+    size, dtype = _shape(shape, "rand"), _random_dtype(dtype, "rand")
+    _check_requires_grad(requires_grad, "rand")  # before the draw: a refusal draws nothing
+    data = _random_uniform(size, dtype)
     return _finish(data, requires_grad, "rand")
 
 
@@ -471,6 +479,7 @@ def _random_like(x: Any, dtype: Any, requires_grad: bool, what: str, draw: Any) 
     if not backend.is_floating(dtype, xp):
         raise TypeError(f"{what}: random values need a floating dtype, but x has dtype "
                         f"{backend.dtype_name(dtype)}; pass dtype=wl.float64")
+    _check_requires_grad(requires_grad, what)  # before the draw: a refusal draws nothing
     if xp is backend.numpy_namespace:
         data = draw(x.shape, dtype)
     else:  # drawn by the one seeded generator, then moved to x's library and device

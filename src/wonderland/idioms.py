@@ -1019,13 +1019,19 @@ class set_grad_enabled(_GradMode):
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
         self._previous = engine.set_grad_enabled(self._mode)  # at once, as PyTorch's
+        self._set_at_creation = True  # the with block that follows: the mode before it
 
     def __call__(self, func: Any) -> Any:  # as a decorator: only while func runs
         engine.set_grad_enabled(self._previous)
+        self._set_at_creation = False  # each call records its caller's mode
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        engine.set_grad_enabled(self._mode)
+        if self._set_at_creation:
+            self._set_at_creation = False
+            engine.set_grad_enabled(self._mode)
+        else:
+            self._previous = engine.set_grad_enabled(self._mode)
 
 
 install()

@@ -151,7 +151,7 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
     pending = targets if targets is not None else \
         [r() for r in list(retained.values())] if retained else ()
     wanted = {t._node: t for t in pending if t is not None and t._node is not None}
-    watching = (wanted, captured, targets is None, raw, create_graph) if wanted else None
+    watching = (wanted, captured) if wanted else None
     # a raw pass makes no Tensor that could record: the mode (a lock) is left as it is
     previous = set_grad_enabled(create_graph) if watching or not raw else None
     try:
@@ -161,6 +161,10 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
             set_grad_enabled(previous)
         for _, pending in heap:  # only after an error: leave no cotangent behind
             pending.g = None
+    for tensor in wanted.values() if targets is None else ():  # retain_grad, once the
+        if id(tensor) in captured:  # pass is through: a failed pass leaves no .grad changed
+            (g,) = _hand_over([captured.pop(id(tensor))], raw)
+            _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
     if targets is not None:
         results = _hand_over(_take(targets, leaves, captured), raw)
         return [g if g is None or not raw else _new(g, backend.namespace(g)) for g in results]
@@ -209,7 +213,6 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
             node.g = None
             if watching is not None:
                 _watch(node, g, *watching)
-                written = last_write[0]  # retain_grad may have written a .grad in place
             if node.seq < written:
                 _check_versions(node)
             n, prim, params, ans = node.n, node.prim, node.params, node.ans_data
@@ -321,17 +324,11 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:
         entry[1] = entry[1] + g
 
 
-def _watch(node: Node, g: Any, wanted: dict, captured: dict, keep: bool, raw: bool,
-           create_graph: bool) -> None:
+def _watch(node: Node, g: Any, wanted: dict, captured: dict) -> None:
     """Cotangents asked for on the way: ``grad_of``'s non-leaf targets, ``retain_grad``."""
     tensor = wanted.get(node)
-    if tensor is None:
-        return
-    if not keep:
+    if tensor is not None:
         captured[id(tensor)] = g if id(tensor) not in captured else captured[id(tensor)] + g
-        return
-    (g,) = _hand_over([g], raw)
-    _accumulate(tensor, _new(g, tensor._xp) if raw else g, create_graph)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..atomic import write_atomically
 from .runner import DISTURBED
 
 if TYPE_CHECKING:
@@ -194,30 +193,11 @@ def write_json(results: dict[str, Any], path: str | Path) -> None:
     ...     read_json(tmp + "/r.json")["sizes"]
     {'W1': {'x0': 2.0}}
     """
-    path = Path(path)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        # /dev/stdout, a pipe: renaming onto it would replace the link or the device
-        with open(path, "w") as fh:
-            json.dump(results, fh, indent=1, default=_plain)
-            fh.write("\n")
-        return
-    fd, part = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.",
-                                suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(results, fh, indent=1, default=_plain)
-            fh.write("\n")
-        os.chmod(part, 0o666 & ~_umask())  # mkstemp's 0o600 would hide the file from others
-        os.replace(part, path)
-    except BaseException:
-        Path(part).unlink(missing_ok=True)
-        raise
+    def dump(fh: Any) -> None:
+        json.dump(results, fh, indent=1, default=_plain)
+        fh.write("\n")
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_atomically(path, dump)
 
 
 #: What every row needs for the chart: a file whose rows lack one is not a bench run

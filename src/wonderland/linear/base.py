@@ -385,6 +385,37 @@ def check_bool(owner: str, name: str, value: Any) -> None:
                                     f"{value!r}")
 
 
+@contextlib.contextmanager
+def all_or_nothing(estimator: Any) -> Iterator[None]:
+    """Around the body of ``fit``: when it raises (bad data found half way, Ctrl-C), the
+    estimator's attributes are restored. Validation sets ``n_features_in_`` and
+    ``classes_`` before the data's NaN is found, and a half-updated model would refuse,
+    or mislabel, the data of its previous fit. (A ``with`` block, not a decorator: the
+    warnings' stack levels count the frames between ``fit`` and its caller.)
+
+    Examples
+    --------
+    >>> class Model:
+    ...     pass
+    >>> m = Model()
+    >>> try:
+    ...     with all_or_nothing(m):
+    ...         m.n_features_in_ = 5
+    ...         raise ValueError("a NaN in X")
+    ... except ValueError:
+    ...     pass
+    >>> hasattr(m, "n_features_in_")
+    False
+    """
+    before = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(before)
+        raise
+
+
 def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
     """Validate a string option."""
     if not isinstance(value, str) or value not in choices:

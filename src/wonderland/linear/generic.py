@@ -23,6 +23,7 @@ from ..optim import schedules
 from ..tensor import no_grad
 from .base import (
     LinearEstimatorMixin,
+    all_or_nothing,
     check_bool,
     check_choice,
     check_number,
@@ -172,40 +173,41 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         """Train the model (``max_iter`` epochs at most). ``X`` is never written.
         ``sample_weight`` weights each row's loss (the objective is their weighted mean;
         a minibatch weighs its rows by their weight over the mean weight)."""
-        self._check_params()
-        if is_dask(X):
-            refuse_dask_weights(self, sample_weight)
-            # descent that streams the row blocks (X is never gathered): dask_stream
-            from .dask_stream import fit_linear_model
+        with all_or_nothing(self):  # a failed fit keeps the previous one
+            self._check_params()
+            if is_dask(X):
+                refuse_dask_weights(self, sample_weight)
+                # descent that streams the row blocks (X is never gathered): dask_stream
+                from .dask_stream import fit_linear_model
 
-            return fit_linear_model(self, X, y)
-        classifier = self._is_classifier()
-        if classifier:
-            X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
-            check_classification_targets(y)
-            y_type = type_of_target(y, input_name="y", raise_unknown=True)
-            if y_type != "binary":
-                raise ValueError("Only binary classification is supported. The type of the "
-                                 f"target is {y_type}.")
-            classes = np.unique(y)
-            if classes.size < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of 2 classes, but the "
-                                 f"data contain only one class: {classes.tolist()[0]!r}")
-            self.classes_ = classes
-            positive = y == classes[1]
-            target = np.where(positive, 1.0, -1.0) if self.loss == "hinge" \
-                else positive.astype(np.float64)
-        else:
-            X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
-            if hasattr(self, "classes_"):  # a classifier's, from an earlier fit
-                del self.classes_
-        weight = checked_weights(self, sample_weight, X)
-        with self._naming_columns():
-            mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
-            scale = column_scales(X, mean, weight)  # and squares that overflow
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            theta, curve, status = self._train(X, target, mean, scale, weight)
-        return self._set_fitted(theta, mean, scale, curve, status, classifier)
+                return fit_linear_model(self, X, y)
+            classifier = self._is_classifier()
+            if classifier:
+                X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
+                check_classification_targets(y)
+                y_type = type_of_target(y, input_name="y", raise_unknown=True)
+                if y_type != "binary":
+                    raise ValueError("Only binary classification is supported. The type of the "
+                                     f"target is {y_type}.")
+                classes = np.unique(y)
+                if classes.size < 2:
+                    raise ValueError(f"{type(self).__name__} needs samples of 2 classes, but the "
+                                     f"data contain only one class: {classes.tolist()[0]!r}")
+                self.classes_ = classes
+                positive = y == classes[1]
+                target = np.where(positive, 1.0, -1.0) if self.loss == "hinge" \
+                    else positive.astype(np.float64)
+            else:
+                X, target = self._validate_X_y(X, y, numeric_y=True, ensure_all_finite=False)
+                if hasattr(self, "classes_"):  # a classifier's, from an earlier fit
+                    del self.classes_
+            weight = checked_weights(self, sample_weight, X)
+            with self._naming_columns():
+                mean = column_means(X, bool(self.fit_intercept), weight)  # checks NaN and inf too
+                scale = column_scales(X, mean, weight)  # and squares that overflow
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+                theta, curve, status = self._train(X, target, mean, scale, weight)
+            return self._set_fitted(theta, mean, scale, curve, status, classifier)
 
     def _set_fitted(self, theta: np.ndarray, mean: np.ndarray, scale: np.ndarray,
                     curve: list[float], status: str, classifier: bool,

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..atomic import write_atomically
+
 FORMAT = "wonderland.linear"
 VERSION = 1
 _META = "__wonderland__"
@@ -114,12 +116,11 @@ def save(model: Any, path: str | os.PathLike) -> None:
         header["arrays"] = {key: {"dtype": value.dtype.str, "shape": list(value.shape),
                                   "data": [_json_number(v) for v in value.ravel().tolist()]}
                             for key, value in arrays.items()}
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(header, fh, allow_nan=False)
-            fh.write("\n")
+        text = json.dumps(header, allow_nan=False) + "\n"  # (refused before any write)
+        write_atomically(path, lambda fh: fh.write(text))
     else:
-        with open(path, "wb") as fh:
-            np.savez(fh, **{_META: np.array(json.dumps(header, allow_nan=False))}, **arrays)
+        meta = np.array(json.dumps(header, allow_nan=False))
+        write_atomically(path, lambda fh: np.savez(fh, **{_META: meta}, **arrays), binary=True)
 
 
 def _json_number(value: Any) -> Any:

@@ -17,6 +17,7 @@ from ..autodiff import value_and_grad
 from .base import (
     CollinearityWarning,
     LinearEstimatorMixin,
+    all_or_nothing,
     check_bool,
     check_choice,
     check_number,
@@ -479,59 +480,60 @@ class LinearRegression(_LeastSquares):
         works on a centred copy, and ``"gd"`` does when a column's mean dwarfs its
         spread, for the digits that ``X w - x̄·w`` would cancel). ``sample_weight``
         weights the rows' squared residuals (a weight of 2 counts a row twice)."""
-        name = type(self).__name__
-        check_bool(name, "fit_intercept", self.fit_intercept)
-        check_choice(name, "solver", self.solver, self._solvers)
-        check_number(name, "max_iter", self.max_iter, low=1, integer=True)
-        check_number(name, "tol", self.tol, low=0.0)
-        fit_intercept = bool(self.fit_intercept)  # (NumPy's bool too)
-        if is_dask(X) and self.solver not in ("auto", "normal"):
-            raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
-                             f"input use solver='normal' (or 'auto')")
-        data = X, y
-        X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
-        d = summary.gram.shape[0]
-        rank = _analyse(summary, fit_intercept)
-        solver = self.solver
-        if solver == "auto":
-            solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or X is None else "lstsq"
-        Xc = yc = None
-        if solver == "lstsq":
-            Xc = _centred_copy(X, summary.x_mean)
-            yc = y - summary.y_mean
-            if weight is not None:  # rows scaled by √w: their squares weigh w
-                root = np.sqrt(weight)
-                Xc *= root[:, None]
-                yc = yc * _beside(root, y)
-            # the Gram matrix squares the condition number: its rule (1e-10 on C's
-            # eigenvalues) called columns correlated to 1 - 1e-10 dependent and returned
-            # the minimum-norm coefficients, which QR/SVD on the data resolves to ~6 digits
-            rank, svd = _analyse_data(Xc, rank)
-        if rank.deficient:
-            _warn_collinear(self, rank, d)
-        self.n_iter_ = 1
-        if solver == "normal":
-            def solve(xty: np.ndarray) -> np.ndarray:
-                return _min_norm_normal(summary, rank, xty=xty) if rank.deficient \
-                    else _cholesky_solve(summary.gram, xty)
-
-            coef = solve(summary.xty)
-            if X is not None and (rank.deficient or rank.cond > REFINE_MIN_COND):
-                coef = _refined(solve, X, y, weight, summary, coef)  # (Dask's X: read once)
-        elif solver == "lstsq":
+        with all_or_nothing(self):  # a failed fit keeps the previous one
+            name = type(self).__name__
+            check_bool(name, "fit_intercept", self.fit_intercept)
+            check_choice(name, "solver", self.solver, self._solvers)
+            check_number(name, "max_iter", self.max_iter, low=1, integer=True)
+            check_number(name, "tol", self.tol, low=0.0)
+            fit_intercept = bool(self.fit_intercept)  # (NumPy's bool too)
+            if is_dask(X) and self.solver not in ("auto", "normal"):
+                raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
+                                 f"input use solver='normal' (or 'auto')")
+            data = X, y
+            X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
+            d = summary.gram.shape[0]
+            rank = _analyse(summary, fit_intercept)
+            solver = self.solver
+            if solver == "auto":
+                solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or X is None else "lstsq"
+            Xc = yc = None
+            if solver == "lstsq":
+                Xc = _centred_copy(X, summary.x_mean)
+                yc = y - summary.y_mean
+                if weight is not None:  # rows scaled by √w: their squares weigh w
+                    root = np.sqrt(weight)
+                    Xc *= root[:, None]
+                    yc = yc * _beside(root, y)
+                # the Gram matrix squares the condition number: its rule (1e-10 on C's
+                # eigenvalues) called columns correlated to 1 - 1e-10 dependent and returned
+                # the minimum-norm coefficients, which QR/SVD on the data resolves to ~6 digits
+                rank, svd = _analyse_data(Xc, rank)
             if rank.deficient:
-                Q = complement_basis(rank.null)
-                coef = _scaled_lstsq(Xc @ Q, yc, Q) if Q.shape[1] else \
-                    np.zeros(summary.xty.shape)
+                _warn_collinear(self, rank, d)
+            self.n_iter_ = 1
+            if solver == "normal":
+                def solve(xty: np.ndarray) -> np.ndarray:
+                    return _min_norm_normal(summary, rank, xty=xty) if rank.deficient \
+                        else _cholesky_solve(summary.gram, xty)
+
+                coef = solve(summary.xty)
+                if X is not None and (rank.deficient or rank.cond > REFINE_MIN_COND):
+                    coef = _refined(solve, X, y, weight, summary, coef)  # (Dask's X: read once)
+            elif solver == "lstsq":
+                if rank.deficient:
+                    Q = complement_basis(rank.null)
+                    coef = _scaled_lstsq(Xc @ Q, yc, Q) if Q.shape[1] else \
+                        np.zeros(summary.xty.shape)
+                else:
+                    coef = _svd_solve(svd, yc, d)
             else:
-                coef = _svd_solve(svd, yc, d)
-        else:
-            coef = self._fit_gd(X, y, weight, summary, rank)
-        self._set_solution(coef, summary)
-        if solver != "gd":
-            self.loss_curve_ = np.array([self._training_mse(data, (X, y, weight), summary,
-                                                            coef)])
-        return self
+                coef = self._fit_gd(X, y, weight, summary, rank)
+            self._set_solution(coef, summary)
+            if solver != "gd":
+                self.loss_curve_ = np.array([self._training_mse(data, (X, y, weight), summary,
+                                                                coef)])
+            return self
 
     def _fit_gd(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
                 summary: GramSummary, rank: _Rank) -> np.ndarray:
@@ -716,26 +718,27 @@ class Ridge(_LeastSquares):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
         """Fit the coefficients (one pass of BLAS over ``X``, no copy of it).
         ``sample_weight`` weights the rows' squared residuals (as scikit-learn's)."""
-        name = type(self).__name__
-        check_number(name, "alpha", self.alpha, low=0.0)
-        check_bool(name, "fit_intercept", self.fit_intercept)
-        data = X, y
-        *fitted, summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))
-        summary = _constant_columns_out(summary, bool(self.fit_intercept))
-        d = summary.gram.shape[0]
-        alpha = float(self.alpha)
-        coef = _ridge_cholesky(summary.gram, summary.xty, alpha) if alpha > 0 else None
-        if coef is None:  # alpha = 0, or too small to resolve a dependency of the columns
-            rank = _analyse(summary, bool(self.fit_intercept))
-            if rank.deficient:
-                _warn_collinear(self, rank, d, alpha)
-                coef = _min_norm_normal(summary, rank, alpha)
-            else:
-                coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
-        self._set_solution(coef, summary)
-        self.n_iter_ = 1
-        objective = summary.n_samples * self._training_mse(data, tuple(fitted), summary, coef) \
-            + alpha * float(np.sum(coef * coef))
-        self.loss_curve_ = np.array([objective])
-        return self
+        with all_or_nothing(self):  # a failed fit keeps the previous one
+            name = type(self).__name__
+            check_number(name, "alpha", self.alpha, low=0.0)
+            check_bool(name, "fit_intercept", self.fit_intercept)
+            data = X, y
+            *fitted, summary = self._summary(X, y, sample_weight, bool(self.fit_intercept))
+            summary = _constant_columns_out(summary, bool(self.fit_intercept))
+            d = summary.gram.shape[0]
+            alpha = float(self.alpha)
+            coef = _ridge_cholesky(summary.gram, summary.xty, alpha) if alpha > 0 else None
+            if coef is None:  # alpha = 0, or too small to resolve a dependency of the columns
+                rank = _analyse(summary, bool(self.fit_intercept))
+                if rank.deficient:
+                    _warn_collinear(self, rank, d, alpha)
+                    coef = _min_norm_normal(summary, rank, alpha)
+                else:
+                    coef = _cholesky_solve(summary.gram + alpha * np.eye(d), summary.xty)
+            self._set_solution(coef, summary)
+            self.n_iter_ = 1
+            objective = summary.n_samples * self._training_mse(data, tuple(fitted), summary, coef) \
+                + alpha * float(np.sum(coef * coef))
+            self.loss_curve_ = np.array([objective])
+            return self
 

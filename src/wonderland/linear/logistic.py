@@ -26,6 +26,7 @@ from .base import (
     LinearEstimatorMixin,
     NonFiniteError,
     TooLargeError,
+    all_or_nothing,
     check_bool,
     check_choice,
     check_finite_from_sums,
@@ -151,55 +152,56 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Fit the coefficients. ``X`` is never written (nor copied, but for Newton's row
         sample on many rows). ``sample_weight`` weights each row's log-loss (a weight of 2
         counts a row twice; the loss is then divided by the sum of the weights)."""
-        name = type(self).__name__
-        check_number(name, "alpha", self.alpha, low=0.0)
-        check_bool(name, "fit_intercept", self.fit_intercept)
-        check_choice(name, "solver", self.solver, self._solvers)
-        check_number(name, "max_iter", self.max_iter, low=1, integer=True)
-        check_number(name, "tol", self.tol, low=0.0)
-        if is_dask(X):
-            refuse_dask_weights(self, sample_weight)
-            return self._fit_dask(X, y)
-        X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
-        weight = checked_weights(self, sample_weight, X)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
-                             f"the data contain only one class: {classes.tolist()[0]!r}")
-        self.classes_ = classes
-        n, d = X.shape
-        fit_intercept = bool(self.fit_intercept)
-        k = classes.size
-        K = 1 if k == 2 else k
-        Y = (y == classes[1]).astype(np.float64)[:, None] if K == 1 \
-            else np.eye(k)[np.searchsorted(classes, y)]
-        n_params = (d + fit_intercept) * K
-        solver = self.solver
-        if solver == "auto":
-            solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
-        problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept, weight)
-        with self._naming_columns():  # NaN and inf are caught in the solvers' first pass
-            # (or in the Gram matrix's: the same error)
-            rank = _column_rank(problem) if problem.alpha == 0 else None
-            problem.restrict(rank, None if problem.summary is None else problem.summary.x_mean)
-            if solver == "newton":
-                W, c, curve, n_iter, status, flat = _newton_fit(problem, self.max_iter,
-                                                                self.tol)
-            else:
-                problem.mean = column_means(X, fit_intercept, weight)  # checks NaN, inf too
-                problem.scale = column_scales(X, problem.mean, weight)
-                flat = np.flatnonzero(problem.scale == 1.0)  # (1 for a constant column)
-                if solver == "lbfgs":
-                    W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
+        with all_or_nothing(self):  # a failed fit keeps the previous one
+            name = type(self).__name__
+            check_number(name, "alpha", self.alpha, low=0.0)
+            check_bool(name, "fit_intercept", self.fit_intercept)
+            check_choice(name, "solver", self.solver, self._solvers)
+            check_number(name, "max_iter", self.max_iter, low=1, integer=True)
+            check_number(name, "tol", self.tol, low=0.0)
+            if is_dask(X):
+                refuse_dask_weights(self, sample_weight)
+                return self._fit_dask(X, y)
+            X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
+            weight = checked_weights(self, sample_weight, X)
+            check_classification_targets(y)
+            classes = np.unique(y)
+            if classes.size < 2:
+                raise ValueError(f"{name} needs samples of at least 2 classes in the data, but "
+                                 f"the data contain only one class: {classes.tolist()[0]!r}")
+            self.classes_ = classes
+            n, d = X.shape
+            fit_intercept = bool(self.fit_intercept)
+            k = classes.size
+            K = 1 if k == 2 else k
+            Y = (y == classes[1]).astype(np.float64)[:, None] if K == 1 \
+                else np.eye(k)[np.searchsorted(classes, y)]
+            n_params = (d + fit_intercept) * K
+            solver = self.solver
+            if solver == "auto":
+                solver = "newton" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
+            problem = _Problem(X, Y, np.zeros(d), float(self.alpha), fit_intercept, weight)
+            with self._naming_columns():  # NaN and inf are caught in the solvers' first pass
+                # (or in the Gram matrix's: the same error)
+                rank = _column_rank(problem) if problem.alpha == 0 else None
+                problem.restrict(rank, None if problem.summary is None else problem.summary.x_mean)
+                if solver == "newton":
+                    W, c, curve, n_iter, status, flat = _newton_fit(problem, self.max_iter,
+                                                                    self.tol)
                 else:
-                    W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
-        self._warn_collinear(rank, d, stacklevel=3)
-        W, c = problem.minimum_norm(W, c)
-        if fit_intercept:
-            W = _constant_rows_zeroed(X, W, flat)
-        self._set_solution(problem, W, c, curve, n_iter, status, solver)
-        return self
+                    problem.mean = column_means(X, fit_intercept, weight)  # checks NaN, inf too
+                    problem.scale = column_scales(X, problem.mean, weight)
+                    flat = np.flatnonzero(problem.scale == 1.0)  # (1 for a constant column)
+                    if solver == "lbfgs":
+                        W, c, curve, n_iter, status = _lbfgs(problem, self.max_iter, self.tol)
+                    else:
+                        W, c, curve, n_iter, status = _descent(problem, self.max_iter, self.tol)
+            self._warn_collinear(rank, d, stacklevel=3)
+            W, c = problem.minimum_norm(W, c)
+            if fit_intercept:
+                W = _constant_rows_zeroed(X, W, flat)
+            self._set_solution(problem, W, c, curve, n_iter, status, solver)
+            return self
 
     def _fit_dask(self, X: Any, y: Any) -> LogisticRegression:
         """Damped Newton on Dask row blocks: each step's loss, gradient and Hessian are

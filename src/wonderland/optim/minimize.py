@@ -152,9 +152,13 @@ def minimize(f: Callable[[Tensor], Tensor], x0: Any, method: str = "gd",
     try:
         optimizer = optimizer_class([x], lr=lr, **kwargs)
         loop = _BatchedLoop if batched else _Loop
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result
-            return loop(f, x, optimizer, method, max_iter, tol_grad, tol_x, callback,
-                        progress, bool(compile)).run()
+        runner = loop(f, x, optimizer, method, max_iter, tol_grad, tol_x, callback, progress,
+                      bool(compile))
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result
+                return runner.run()
+        finally:  # an error or Ctrl-C in f, the callback or a schedule: the bar goes too
+            runner.progress.close()
     except (TypeError, ValueError) as exc:
         if not (type(exc) in (TypeError, ValueError) and len(exc.args) == 1
                 and str(exc.args[0]).startswith(prefix)):
@@ -238,10 +242,12 @@ class _Progress:
         self.done = t
 
     def close(self) -> None:
+        """End the bar (once: a second call does nothing)."""
         if self.bar is not None:
             self.bar.close()
         elif self.enabled:
             sys.stderr.write("\n")
+        self.bar, self.enabled = None, False
 
 
 class _Loop:
