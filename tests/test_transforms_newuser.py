@@ -200,6 +200,8 @@ def test_jvp_and_vjp_of_tuples_agree_with_each_other_and_jax(x, t):
                                rtol=1e-9, atol=1e-13 * float(scale0 @ np.abs(v0)) + tiny)
     np.testing.assert_allclose(float(t1), float(g1.numpy() @ t), rtol=1e-9,
                                atol=1e-13 * scale1 + tiny)
+    if np.any((t != 0) & (np.abs(t) < tiny)):
+        return  # JAX flushes a subnormal tangent to 0 first: (2x + cos x) t is then 0, not t's
     t0_j, t1_j = jax.jvp(pair(jnp), (x, 2 * x), (t, np.zeros(3)))[1]
     close((t0, t1), (t0_j, t1_j))
     assert np.all(np.abs(t0.numpy() - np.asarray(t0_j)) <= 1e-13 * scale0 + tiny), (t0, t0_j)

@@ -81,7 +81,8 @@ def kind_rank(dtype: Any, xp: ModuleType = numpy_namespace) -> int:
 
 
 def dtype_name(dtype: Any) -> str:
-    return getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
+    """``float32``, whatever the library (``torch.float32``, ``array_api_strict.float32``)."""
+    return getattr(dtype, "name", None) or str(dtype).rpartition(".")[2]
 
 
 def asarray(value: Any, dtype: Any = None, xp: ModuleType | None = None, copy: bool | None = None):
@@ -90,6 +91,8 @@ def asarray(value: Any, dtype: Any = None, xp: ModuleType | None = None, copy: b
         xp = namespace(value) if is_array(value) else numpy_namespace
     if xp is numpy_namespace:
         return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype=dtype)
+    if getattr(value, "requires_grad", False) and array_api_compat.is_torch_array(value):
+        value = value.detach()  # torch's own autograd stays out (wonderland's records)
     return xp.asarray(value, dtype=to_dtype(dtype, xp), copy=copy)
 
 
@@ -97,8 +100,9 @@ def to_numpy(data: Any) -> np.ndarray:
     """A NumPy array with the values of ``data`` (from any library, any device)."""
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data)
-    if array_api_compat.is_torch_array(data):
-        return data.detach().cpu().numpy()
+    if array_api_compat.is_torch_array(data):  # (NumPy has no bfloat16: float32 holds it)
+        data = data.detach().cpu()
+        return (data.float() if str(data.dtype) == "torch.bfloat16" else data).numpy()
     if array_api_compat.is_cupy_array(data):
         return data.get()
     try:
@@ -177,6 +181,8 @@ def complete_index(index: Any) -> Any:
 def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
     """``x[index]``; an integer-array index on the first axis falls back to ``take``. Where
     NumPy gives a scalar (``x[0]`` of a vector), a 0-d view instead: writes reach ``x``."""
+    if xp is not numpy_namespace and array_api_compat.is_torch_namespace(xp):
+        _check_torch_axes(index)
     try:
         out = x[index]
         return x[(*index, ...) if type(index) is tuple else (index, ...)] \
@@ -188,6 +194,19 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
                 and all(i is Ellipsis or type(i) is slice and i == slice(None) for i in rest)):
             return xp.take(x, asarray(first, xp=xp), axis=0)  # (NumPy's indices join xp)
         raise
+
+
+def _check_torch_axes(index: Any) -> None:
+    """Refuse an index whose array parts (ints among them) a slice separates: NumPy puts
+    their axes first, torch where they stand, so the two would give different shapes."""
+    items = index if type(index) is tuple else (index,)
+    spots = [i for i, item in enumerate(items) if not isinstance(item, slice | type(None))
+             and item is not Ellipsis]
+    if any(is_array(item) or type(item) is list for item in items) and spots and \
+            spots[-1] - spots[0] + 1 != len(spots):
+        raise IndexError("on torch data, an index whose arrays (or ints beside them) a slice "
+                         "separates places their axis where NumPy would not; index in two "
+                         "steps, e.g. x[0][:, [1, 3]] for x[0, :, [1, 3]]")
 
 
 def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...]:

@@ -440,8 +440,8 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
         return _new(array, backend.numpy_namespace)
     if backend.is_array(data) and not isinstance(data, backend.np.generic):
         xp = backend.namespace(data)
-        if dtype is not None:
-            data = xp.asarray(data, dtype=_dtype(dtype, "as_tensor", xp))
+        if dtype is not None or getattr(data, "requires_grad", False):  # (torch's autograd
+            data = backend.asarray(data, dtype=_dtype(dtype, "as_tensor", xp), xp=xp)  # off)
         return _new(data, xp)
     return tensor(data, dtype=dtype)
 

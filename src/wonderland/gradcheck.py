@@ -272,5 +272,5 @@ def _compare(analytic: Tensor, numeric: Tensor, label: str, rtol: float, atol: f
                                                         -np.inf))), a.shape)
         raise AssertionError(
             f"{label}: {int(bad.sum())} of {a.size} entries differ; worst at index "
-            f"{tuple(int(i) for i in worst)}: analytic {a[worst]!r}, numeric {n[worst]!r} "
-            f"(rtol={rtol}, atol={atol})")
+            f"{tuple(int(i) for i in worst)}: analytic {float(a[worst])!r}, numeric "
+            f"{float(n[worst])!r} (rtol={rtol}, atol={atol})")

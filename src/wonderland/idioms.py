@@ -128,6 +128,8 @@ def _repr(self: Tensor) -> str:
     body = repr(backend.to_numpy(self._data))  # (printing a traced tensor is allowed)
     body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
     body = body.replace("\n      ", "\n       ")
+    if backend.dtype_name(self._data.dtype) == "bfloat16":  # (printed by way of float32)
+        body = body.replace("dtype=float32", "dtype=bfloat16")
     extra = ""
     if self._node is not None:
         extra = f", grad_fn=<{self._node.prim.name}>"
@@ -658,8 +660,9 @@ def flip(x: Any, dims: int | Sequence[int], *more: int) -> Tensor:
                  "flip", "dims")
     if x.ndim == 0 or not dims:
         return ew.clone(x)
-    index = tuple(slice(None, None, -1) if a in dims else slice(None) for a in range(x.ndim))
-    return ew.clone(shape.getitem(x, index))  # its own storage, as PyTorch's flip
+    for axis in dims:  # (each a copy: its own storage, as PyTorch's flip)
+        x = shape.reversed_along(x, axis)
+    return x
 
 
 def roll(x: Any, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:

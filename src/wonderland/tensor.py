@@ -330,18 +330,46 @@ def bump_version(t: Tensor) -> None:
 def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     """Run ``prim`` on ``args`` (Tensors or constants); record it when grad is needed."""
     xp = None
-    record = forward_mode = False
+    record = forward_mode = mixed = False
     datas = []
     for a in args:
         if isinstance(a, Tensor):
-            xp = xp or a._xp
+            if xp is None:
+                xp = a._xp
+            elif a._xp is not xp:
+                mixed = True
             record = record or a._rg
             forward_mode = forward_mode or a._fw is not None
             datas.append(a._data)
         else:
             datas.append(a)
+    if mixed or xp is not backend.numpy_namespace and xp is not None:
+        args, xp = one_library(args)
+        datas = [a._data if isinstance(a, Tensor) else a for a in args]
     xp = xp or backend.numpy_namespace
     return finish(prim, prim.forward(xp, *datas, **params), xp, args, params, record, forward_mode)
+
+
+def one_library(args: tuple) -> tuple[tuple, Any]:
+    """``args`` in one array library, and its namespace: beside another library's tensor,
+    NumPy data (arrays, and tensors that need no derivative) move into it, as constants."""
+    into = next((a for a in args if isinstance(a, Tensor) and a._xp is not
+                 backend.numpy_namespace), None)
+    if into is None:
+        return args, next(a._xp for a in args if isinstance(a, Tensor))
+    moved = []
+    for a in args:
+        if isinstance(a, Tensor) and a._xp is not into._xp:
+            if a._xp is not backend.numpy_namespace or a._rg or a._fw is not None:
+                names = sorted({t._xp.__name__.rpartition(".")[2] for t in (a, into)})
+                raise TypeError(f"tensors of two array libraries, {names[0]} and {names[1]}, "
+                                f"in one operation: move one into the other's library first "
+                                f"(wl.tensor(...) of an array of that library)")
+            a = _new(backend.from_numpy(a._data, into._data), into._xp)
+        elif isinstance(a, _ndarray | _generic):
+            a = backend.from_numpy(a, into._data)
+        moved.append(a)
+    return tuple(moved), into._xp
 
 
 def finish(prim: Primitive, data: Any, xp: Any, args: tuple, params: dict, record: bool,
@@ -427,7 +455,7 @@ def undifferentiated(prim: Primitive, args: tuple, params: dict = _NO_PARAMS) ->
     """Apply ``prim``, a primitive without derivatives (a comparison, a test, a cast to
     integers): never recorded for the reverse pass; forward mode (no tangent) and
     ``wl.compile`` (the operation) see it."""
-    xp = next(a._xp for a in args if type(a) is Tensor)
+    args, xp = one_library(args)
     out = _new(prim.forward(xp, *[a._data if type(a) is Tensor else a for a in args],
                             **params), xp)
     if any(type(a) is Tensor and a._fw is not None for a in args):
@@ -445,7 +473,7 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
 
     def operator(self: Tensor, other: Any) -> Tensor:
         kind = type(other)
-        if kind is Tensor:
+        if kind is Tensor and other._xp is self._xp:
             other_data, other_rg, other_fw = other._data, other._rg, other._fw
         elif kind is float or kind is int:  # (a NumPy scalar, a bool: ``slow``)
             other_data, other_rg, other_fw = other, False, None
@@ -453,7 +481,7 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
             return slow(prim, other, self) if reflected else slow(prim, self, other)
         try:
             data = op(other_data, self._data) if reflected else op(self._data, other_data)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # (torch's shape errors: RuntimeError)
             raise binary_error(prim.name, *((other, self) if reflected else (self, other)),
                                exc) from None
         out = _object_new(Tensor)  # _new, inlined: this is the hot path
@@ -487,15 +515,16 @@ def binary_operator(prim: Primitive, op: Callable[[Any, Any], Any],
     return operator
 
 
-def binary_error(name: str, a: Any, b: Any, exc: Exception) -> ValueError:
-    """The error of a binary operation that NumPy refused, in the user's terms."""
+def binary_error(name: str, a: Any, b: Any, exc: Exception) -> Exception:
+    """The error of a binary operation that NumPy refused, in the user's terms (another
+    library's error that is not about shapes, as it is)."""
     shapes = [tuple(getattr(v, "shape", ())) for v in (a, b)]
     try:
         backend.broadcast_shapes(*shapes)
     except ValueError:
         return ValueError(f"{name}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast "
                           f"together")
-    return ValueError(f"{name}: {exc}")
+    return ValueError(f"{name}: {exc}") if isinstance(exc, ValueError) else exc
 
 
 # Forward mode installs its hook here (wonderland.autodiff.forward); until a tangent
@@ -652,9 +681,10 @@ class Tensor:
     def _inplace(self, prim: Primitive, other: Any, opname: str, op: Any = None,
                  **params: Any) -> Tensor:
         """``self op= other`` by ``prim`` (``op`` its Python operator, for a raw update)."""
-        if not isinstance(other, (Tensor, int, float)):  # arrays join self's namespace
-            other = _new(backend.asarray(other, xp=self._xp if backend.is_array(other)
-                                         else None), self._xp)
+        if not isinstance(other, (Tensor, int, float)):  # arrays, lists join self's library
+            other = _new(backend.asarray(other, xp=self._xp), self._xp)
+        elif type(other) is Tensor and other._xp is not self._xp:
+            other = one_library((self, other))[0][1]
         tensor = type(other) is Tensor
         if (is_grad_enabled() and (self._rg or tensor and other._rg)) or self._fw is not None \
                 or tensor and other._fw is not None:
@@ -751,6 +781,10 @@ class Tensor:
             self._data = new
 
     def _write_at(self, index: Any, value: Any) -> None:
+        if self._xp is not backend.numpy_namespace:  # strict libraries: a trailing ...,
+            index = backend.complete_index(index)  # one dtype
+            if backend.is_array(value) and value.dtype != self._data.dtype:
+                value = self._xp.astype(value, self._data.dtype)
         try:
             self._data[index] = value
         except (TypeError, ValueError) as exc:

@@ -18,7 +18,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -357,9 +357,10 @@ def with_delimiter_hint(exc: Exception, path: str, used: str) -> str:
 LIST_LIMIT = 6
 
 
-def shorten_lists(text: str, keep: int = 4) -> str:
+def shorten_lists(text: str, keep: int = 4, names: Sequence[str] = ()) -> str:
     """``text`` with each long comma-separated run of names (3000 column names in a
-    collinearity warning) cut to its first ``keep`` names, ``...`` and the last name.
+    collinearity warning) cut to its first ``keep`` names, ``...`` and the last name. A
+    name is a word, or one of ``names`` (the data's columns, which may hold spaces).
 
     Examples
     --------
@@ -367,16 +368,22 @@ def shorten_lists(text: str, keep: int = 4) -> str:
     'columns c0, c1, c2, c3, ..., c7 (8 in all) are collinear'
     >>> shorten_lists("columns a, b are constant")
     'columns a, b are constant'
+    >>> shorten_lists("columns " + ", ".join(f"x {i}" for i in range(9)) + " are collinear",
+    ...               names=[f"x {i}" for i in range(9)])
+    'columns x 0, x 1, x 2, x 3, ..., x 8 (9 in all) are collinear'
     """
 
     def cut(match: re.Match[str]) -> str:
-        names = match.group(0).split(", ")
-        return f"{', '.join(names[:keep])}, ..., {names[-1]} ({len(names)} in all)"
+        found = match.group(0).split(", ")
+        return f"{', '.join(found[:keep])}, ..., {found[-1]} ({len(found)} in all)"
 
-    return re.sub(rf"(?:[^\s,]+, ){{{LIST_LIMIT},}}[^\s,]+", cut, text)
+    # the longest names first: "x 10" is not "x 1" followed by "0"
+    known = "|".join(map(re.escape, sorted({n for n in names if n}, key=len, reverse=True)))
+    name = rf"(?:{known}|[^\s,]+)" if known else r"[^\s,]+"
+    return re.sub(rf"(?:{name}, ){{{LIST_LIMIT},}}{name}", cut, text)
 
 
-def warn(message: object, prog: str = "wonderland") -> None:
+def warn(message: object, prog: str = "wonderland", names: Sequence[str] = ()) -> None:
     """Write ``<prog>: warning: <message>`` on stderr as one readable line (long lists
     of names shortened), keeping stdout for the report a user may pipe or redirect.
 
@@ -389,7 +396,7 @@ def warn(message: object, prog: str = "wonderland") -> None:
     >>> err.getvalue()
     'wonderland fit: warning: max_iter reached; increase max_iter\\n'
     """
-    say(prog, "warning", shorten_lists(str(message)))
+    say(prog, "warning", shorten_lists(str(message), names=names))
 
 
 def say(prog: str, kind: str, message: object) -> None:

@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     # still gets the report (the coefficients), then the error
     save_error = save_model(model, args.save)
     for warning in caught:  # on stderr: the report on stdout may be piped or redirected
-        warn(warning.message, "wonderland fit")
+        warn(warning.message, "wonderland fit", names)
     if classifier and test is not None:
         unseen = np.setdiff1d(_target(test, True), _target(train, True))
         if unseen.size:

@@ -487,7 +487,7 @@ def run_dask(args: Any, model: Any, classifier: bool) -> int:
     # still gets the report (the coefficients), then the error
     save_error = save_model(model, args.save)
     for warning in caught:  # on stderr: the report on stdout may be piped or redirected
-        warn(warning.message, "wonderland fit")
+        warn(warning.message, "wonderland fit", [str(c) for c in data.features])
     print(f"{type(model).__name__} on {args.data}: {plural(data.n_rows, 'row')}, "
           f"{plural(len(data.features), 'feature')}, target {args.target!r}")
     where = f"scheduler {args.scheduler}" if args.scheduler else "a local cluster"

@@ -240,11 +240,15 @@ def _number(value: float, width: int, decimals: int) -> str:
 
 
 def _summary_lines(name: str, descent: Descent) -> list[str]:
+    # each column as wide as its widest entry: an end point in exponent form is wider
+    columns = [[_number(path[-1][0], 6, 3) for path in descent.paths],
+               [_number(path[-1][1], 6, 3) for path in descent.paths],
+               [_number(value, 7, 4) for value in descent.values]]
+    x1, x2, f = ([entry.rjust(max(map(len, column))) for entry in column] for column in columns)
     lines = [f"\n{name}: start -> end, f, |grad f|, iterations, reason"]
     for i, path in enumerate(descent.paths):
-        start, end = path[0], path[-1]
-        lines.append(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({_number(end[0], 6, 3)}, "
-                     f"{_number(end[1], 6, 3)})  f = {_number(descent.values[i], 7, 4)}  "
+        start = path[0]
+        lines.append(f"  ({start[0]:5.2f}, {start[1]:5.2f}) -> ({x1[i]}, {x2[i]})  f = {f[i]}  "
                      f"|grad| = {descent.grad_norms[i][-1]:.1e}  "
                      f"{int(descent.n_iter[i]):4d}  {descent.reason[i]}")
     return lines

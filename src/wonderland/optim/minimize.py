@@ -78,7 +78,8 @@ class MinimizeResult:
         values = self.x.numpy()
         # a long x printed every entry: NumPy's summary ("...") beyond a few
         x = values.tolist() if values.size <= 10 else np.array2string(
-            values, threshold=10, edgeitems=3, separator=", ", max_line_width=sys.maxsize)
+            values, threshold=10, edgeitems=3, separator=", ", max_line_width=sys.maxsize
+        ).replace("\n", "")  # (a matrix's rows on one line too)
         return (f"MinimizeResult(x={x}, fun={self.fun:.6g}, "
                 f"grad_norm={self.grad_norm:.3g}, n_iter={self.n_iter}, "
                 f"reason={self.reason!r})")
@@ -220,7 +221,8 @@ class _Progress:
         self.total = total
         self.enabled = enabled
         self.done = 0
-        if enabled:
+        self.tty = sys.stderr.isatty()  # a pipe or a log file: one plain line at the end
+        if enabled and self.tty:
             try:
                 from tqdm import tqdm
 
@@ -233,7 +235,7 @@ class _Progress:
             return
         if self.bar is not None:
             self.bar.update(t - self.done)
-        elif t == self.total or t % max(1, self.total // 50) == 0:
+        elif self.tty and (t == self.total or t % max(1, self.total // 50) == 0):
             width = 30
             filled = int(width * t / max(1, self.total))
             sys.stderr.write(f"\rminimize [{'#' * filled}{'.' * (width - filled)}] "
@@ -246,7 +248,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
         elif self.enabled:
-            sys.stderr.write("\n")
+            sys.stderr.write("\n" if self.tty else f"minimize: {self.done}/{self.total} steps\n")
         self.bar, self.enabled = None, False
 
 

@@ -71,14 +71,18 @@ def _by_integers(op: Any, name: str) -> Any:
     """``op`` (``//``, ``%``) raising ``ZeroDivisionError`` for integers divided by 0, as
     Python and PyTorch do, where NumPy gives 0 (and a warning)."""
     def divide(a: Any, b: Any) -> Any:
-        if _kind(a) in "iub" and _kind(b) in "iub" and not (b.all() if hasattr(b, "all") else b):
+        if _integral(a) and _integral(b) and not (
+                bool(backend.namespace(b).all(b)) if hasattr(b, "dtype") else b):
             raise ZeroDivisionError(f"integer {name} by zero (floats give inf or nan)")
         return op(a, b)
     return divide
 
 
-def _kind(v: Any) -> str:
-    return getattr(getattr(v, "dtype", None), "kind", "i" if isinstance(v, int) else "f")
+def _integral(v: Any) -> bool:
+    """Integers or bools, of any library (a Python int or bool too)."""
+    dtype = getattr(v, "dtype", None)
+    return isinstance(v, int) if dtype is None else \
+        backend.kind_rank(dtype, backend.namespace(v)) < 2
 
 
 floordiv, mod = _by_integers(operator.floordiv, "division"), _by_integers(operator.mod, "modulo")
@@ -185,7 +189,7 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
         a = _constant_like(a, b, prim.name)
     try:
         return apply(prim, a, b)
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:  # (torch's shape errors: RuntimeError)
         raise binary_error(prim.name, a, b, exc) from None
 
 
@@ -259,10 +263,14 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
             for v in (x, y))
     try:
         return apply(where_, condition, x, y)
-    except ValueError:
+    except (ValueError, RuntimeError):  # (torch's shape errors: RuntimeError)
         shapes = [tuple(as_tensor(v).shape) for v in (condition, x, y)]
-        raise ValueError(f"where: condition, x and y of shapes {shapes[0]}, {shapes[1]} and "
-                         f"{shapes[2]} cannot be broadcast together") from None
+        try:
+            backend.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(f"where: condition, x and y of shapes {shapes[0]}, {shapes[1]} "
+                             f"and {shapes[2]} cannot be broadcast together") from None
+        raise
 
 
 def _clip_forward(xp: Any, x: Any, lo: Any, hi: Any) -> Any:
@@ -392,8 +400,8 @@ not_equal = _compare(operator.ne, "not_equal")
 logical_and = _compare(operator.and_, "logical_and")
 logical_or = _compare(operator.or_, "logical_or")
 logical_xor = _compare(operator.xor, "logical_xor")
-logical_not_ = Primitive("logical_not", lambda xp, x: xp.logical_not(x) if x.dtype == backend.bool_
-                         or xp is not backend.numpy_namespace else ~x, (None,), None)
+logical_not_ = Primitive("logical_not", lambda xp, x: xp.logical_not(x) if xp is not
+                         backend.numpy_namespace or x.dtype == backend.bool_ else ~x, (None,), None)
 isfinite_ = Primitive("isfinite", lambda xp, x: xp.isfinite(x), (None,), None)
 isnan_ = Primitive("isnan", lambda xp, x: xp.isnan(x), (None,), None)
 

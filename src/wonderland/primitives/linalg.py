@@ -252,7 +252,8 @@ def _square_floats(name: str, *values: Any) -> list[Tensor]:
     """``values`` as floating-point tensors, the first of them square matrices (..., n, n)."""
     tensors = [as_tensor(v) for v in values]
     for t in tensors:
-        if not backend.is_floating(t._data.dtype, t._xp) or t._data.dtype == backend.np.float16:
+        if not backend.is_floating(t._data.dtype, t._xp) or \
+                backend.dtype_name(t._data.dtype) == "float16":
             raise TypeError(f"{name} needs floating-point tensors of float32 or wider (LAPACK's), "
                             f"got dtype {backend.dtype_name(t._data.dtype)}: astype first")
     a = tensors[0]

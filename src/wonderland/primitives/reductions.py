@@ -17,7 +17,7 @@ from ..tensor import Primitive, Tensor, apply, as_tensor, finish_one, undifferen
 from .base import defprim, ops_for
 from .elementwise import _float_input, astype, cast_, exp, isfinite, isnan, sqrt, where
 from .elementwise import abs as abs_
-from .shape import _axis, concatenate, permute, reshape
+from .shape import _axis, concatenate, permute, reshape, reversed_along
 
 
 def _dims(dim: Any, axis: Any, ndim: int, name: str) -> tuple[int, ...]:
@@ -295,7 +295,9 @@ def _prod_grad(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
     if n <= 1:
         return ones_like(x)
     flat = reshape(moved, (*moved.shape[:ndim - len(reduced)], n))
-    before, after = _products_before(flat), _products_before(flat[..., ::-1])[..., ::-1]
+    last = flat.ndim - 1
+    before = _products_before(flat)
+    after = reversed_along(_products_before(reversed_along(flat, last)), last)
     others = before * after  # 0 · inf (a zero, and others whose product overflows): the 0
     others = where(isnan(others) & ~isnan(before) & ~isnan(after), 0.0, others)
     return permute(reshape(others, moved.shape), [order.index(a) for a in range(ndim)])

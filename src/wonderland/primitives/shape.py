@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend
 from ..creation import _integer
-from ..tensor import Tensor, Variadic, _new, apply, as_tensor, finish, finish_one
+from ..tensor import Tensor, Variadic, _new, apply, as_tensor, finish, finish_one, one_library
 from .base import defprim, ops_for, tensor_ops
 from .elementwise import astype, where
 
@@ -315,10 +315,23 @@ def _raw_index(index: Any, xp: Any) -> Any:
         if backend.is_floating(index._data.dtype, index._xp):
             raise IndexError(f"tensors used as indices must be integer or bool, got "
                              f"{backend.dtype_name(index._data.dtype)}")
-        return index._data
+        index = index._data
     if isinstance(index, list):  # an empty list indexes as integers, as in NumPy
         return backend.asarray(index or backend.np.zeros(0, backend.np.intp), xp=xp)
+    if type(index) is _ndarray and xp is not backend.numpy_namespace:  # into x's library
+        return backend.asarray(index, xp=xp)
     return index
+
+
+# ``axis`` counts from the end (a batch of tangents goes in front); a copy, not a view
+flip_ = defprim("flip", lambda xp, x, axis: xp.asarray(xp.flip(x, axis=axis), copy=True),
+                (lambda g, ans, x, axis: apply(flip_, g, axis=axis),), linear="joint", reads=())
+
+
+def reversed_along(x: Tensor, axis: int) -> Tensor:
+    """A copy of ``x`` with ``axis`` (non-negative) in reverse order (torch refuses the
+    negative steps of ``x[..., ::-1]``)."""
+    return apply(flip_, x, axis=axis - x.ndim)
 
 
 def getitem_raw(x: Tensor, index: Any) -> Tensor:
@@ -377,6 +390,10 @@ def index_add(values: Tensor, index: Any, shape: tuple) -> Tensor:
 
 def _index_put_forward(xp: Any, x: Any, value: Any, index: Any) -> Any:
     out = xp.asarray(x, copy=True)
+    if xp is not backend.numpy_namespace:  # strict libraries: a trailing ..., one dtype
+        index = backend.complete_index(index)
+        if backend.is_array(value) and value.dtype != out.dtype:
+            value = xp.astype(value, out.dtype)
     out[index] = value
     return out
 
@@ -465,8 +482,8 @@ def fill_(x: Tensor, value: Any) -> Tensor:
 
 
 def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> Tensor:
-    if not isinstance(value, (int, float, Tensor)):
-        value = as_tensor(value)
+    if not isinstance(value, (int, float, Tensor)):  # arrays, lists: into x's library
+        value = _new(backend.asarray(value, xp=x._xp), x._xp)
     if type(value) is Tensor:
         if backend.kind_rank(value.dtype, value._xp) > max(backend.kind_rank(x.dtype, x._xp),
                                                            2):  # (NumPy truncates floats)
@@ -563,6 +580,7 @@ def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
 
 def _common_dtype(tensors: list) -> list:
     """Promote to a common dtype (NumPy rules) so concat/stack accept mixed inputs."""
+    tensors = list(one_library(tuple(tensors))[0])  # (NumPy data beside another library's)
     if len({t._data.dtype for t in tensors}) == 1:
         return tensors
     target = tensors[0]._xp.result_type(*[t._data for t in tensors])
