@@ -22,8 +22,8 @@ Each test below checks, on torch and on array_api_strict data, that
 ``tests/test_array_api_strict.py`` covers single operations and ``backward`` on strict
 arrays; this file adds PyTorch data, the transforms, higher order, optimizers,
 ``minimize``, losses against PyTorch, ``wl.compile``, conversions, in-place writes and
-mixing with NumPy. Tests of the correct behaviour that wonderland does not have yet are
-marked ``xfail(strict=True)`` with the reason ``BUG: ...``.
+mixing with NumPy. A test with a ``# Fixed; before the fix:`` comment pinned a fault this
+file found.
 """
 
 from __future__ import annotations
@@ -74,6 +74,17 @@ def dtype_name(t) -> str:
 
 def close(a, b, rtol=1e-10, atol=1e-12) -> None:
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol)
+
+
+def assert_same_as_numpy(out, want, t, want_t, lib: str) -> None:
+    """``out`` (from ``t``, of ``lib``) equals ``want`` (from ``want_t``, NumPy data), and
+    so do the gradients ``backward()`` gives the two, in their own libraries."""
+    assert library(out) == lib
+    close(out.numpy(), want.numpy())
+    out.sum().backward()
+    want.sum().backward()
+    assert library(t.grad) == lib
+    close(t.grad.numpy(), want_t.grad.numpy())
 
 
 RNG = np.random.default_rng(7)
@@ -675,12 +686,7 @@ def test_numpy_operands_beside_a_foreign_tensor_join_its_library(lib, name):
     t = wl.tensor(make(lib, a), requires_grad=True)
     n = wl.tensor(a.copy(), requires_grad=True)
     out, want = f(t), f(n)
-    assert library(out) == lib
-    close(out.numpy(), want.numpy())
-    out.sum().backward()
-    want.sum().backward()
-    assert library(t.grad) == lib
-    close(t.grad.numpy(), n.grad.numpy())
+    assert_same_as_numpy(out, want, t, n, lib)
 
 
 # ----------------------------------------------------------------------- in place, versions
@@ -881,11 +887,7 @@ def test_matmul_with_numpy_array_joins_the_library(lib, name):
     t = wl.tensor(make(lib, a), requires_grad=True)
     n = wl.tensor(a.copy(), requires_grad=True)
     out, want = f(t), f(n)
-    assert library(out) == lib
-    close(out.numpy(), want.numpy())
-    out.sum().backward()
-    want.sum().backward()
-    close(t.grad.numpy(), n.grad.numpy())
+    assert_same_as_numpy(out, want, t, n, lib)
 
 
 NUMPY_ARGUMENTS = {
@@ -921,11 +923,7 @@ def test_numpy_array_arguments_of_functions_join_the_library(lib, name):
         warnings.simplefilter("error", DeprecationWarning)
         out = f(t)
     want = f(n)
-    assert library(out) == lib
-    close(out.numpy(), want.numpy())
-    out.sum().backward()
-    want.sum().backward()
-    close(t.grad.numpy(), n.grad.numpy())
+    assert_same_as_numpy(out, want, t, n, lib)
 
 
 MIXED_TENSOR_OPS = {
@@ -967,12 +965,7 @@ def test_numpy_tensor_beside_foreign_tensor_gives_result_or_clear_error(lib, nam
         return
     want_t = wl.tensor(b.copy(), requires_grad=True)
     want = f(wl.tensor(a), want_t)
-    assert library(out) == lib
-    close(out.numpy(), want.numpy())
-    out.sum().backward()
-    want.sum().backward()
-    assert library(t.grad) == lib
-    close(t.grad.numpy(), want_t.grad.numpy())
+    assert_same_as_numpy(out, want, t, want_t, lib)
 
 
 # Fixed; before the fix: BUG: x[row] = numpy_array (or a list) into a torch or strict tensor is
@@ -1040,10 +1033,9 @@ def test_numpy_bool_mask_on_strict_tensor(mask):
     close(x.grad.numpy(), want)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: forward mode on strict data indexes the batched "
-                                       "tangent as t[:, idx], which array_api_strict refuses: "
-                                       "jacfwd/hessian of integer-array or mask indexing fail "
-                                       "where eager indexing and jacrev work")
+# Fixed; before the fix: BUG: forward mode on strict data indexes the batched tangent as t[:,
+# idx], which array_api_strict refuses: jacfwd/hessian of integer-array or mask indexing fail
+# where eager indexing and jacrev work
 @pytest.mark.parametrize("transform", ["jacfwd-int-array", "jacfwd-mask", "hessian-int-array"])
 def test_forward_mode_of_array_indexing_on_strict(transform):
     f = {"jacfwd-int-array": wl.jacfwd(lambda v: v[[0, 0, 2]] * v[1]),
@@ -1067,18 +1059,16 @@ def test_integer_division_by_zero_raises_zero_division_error(lib, op):
             _ = x % 0 if op == "mod" else x // 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: wl.compile traces a Python float argument as a "
-                                       "NumPy 0-d array, which array_api_strict refuses beside "
-                                       "strict data (eager runs)")
+# Fixed; before the fix: BUG: wl.compile traces a Python float argument as a NumPy 0-d array,
+# which array_api_strict refuses beside strict data (eager runs)
 def test_compile_with_python_float_argument_beside_strict_data():
     f = lambda x, s: (x * s).sum()  # noqa: E731
     out = wl.compile(f)(xps.asarray([1.0, 2.0]), 3.0)
     assert library(out) == "strict" and float(out) == 9.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: minimize(compile=True) on foreign data crashes: its "
-                                       "step sizes are traced as NumPy values and mixed with "
-                                       "the foreign tensor")
+# Fixed; before the fix: BUG: minimize(compile=True) on foreign data crashes: its step sizes are
+# traced as NumPy values and mixed with the foreign tensor
 @pytest.mark.parametrize("lib", LIBS)
 @pytest.mark.parametrize("method", ["gd", "adam"])
 def test_minimize_compiled_on_foreign_data(lib, method):
@@ -1114,9 +1104,8 @@ def test_type_gives_the_dtype_name_for_strict_data():
     assert wl.tensor(xps.asarray([1.0], dtype=xps.float32)).type() == "float32"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the reverse rule of basic indexing writes into an "
-                                       "array in place (scatter_add: out[index] = values), "
-                                       "which JAX arrays refuse")
+# Fixed; before the fix: BUG: the reverse rule of basic indexing writes into an array in place
+# (scatter_add: out[index] = values), which JAX arrays refuse
 def test_gradient_through_indexing_on_jax_array():
     jnp = pytest.importorskip("jax.numpy")
     x = jnp.asarray([1.0, 2.0, 3.0])  # float32: JAX's default

@@ -588,8 +588,13 @@ def test_numpy_function_with_a_dask_array_defers():
 
 
 def test_minimize_progress_without_tqdm(monkeypatch, capsys):
-    # without tqdm the progress bar is drawn on stderr by hand, ending with a newline
+    # without tqdm the progress bar is drawn on stderr by hand (in a terminal), ending
+    # with a newline; off a terminal, one plain line at the end
     monkeypatch.setitem(sys.modules, "tqdm", None)
+    wl.optim.minimize(lambda x: (x - 3.0) ** 2, 0.0, lr=0.1, max_iter=5, tol_grad=0,
+                      progress=True)
+    assert capsys.readouterr().err == "minimize: 5/5 steps\n"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     res = wl.optim.minimize(lambda x: (x - 3.0) ** 2, 0.0, lr=0.1, max_iter=100, tol_grad=0,
                             progress=True)
     err = capsys.readouterr().err

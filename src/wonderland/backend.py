@@ -179,34 +179,24 @@ def complete_index(index: Any) -> Any:
 
 
 def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
-    """``x[index]``; an integer-array index on the first axis falls back to ``take``. Where
-    NumPy gives a scalar (``x[0]`` of a vector), a 0-d view instead: writes reach ``x``."""
-    if xp is not numpy_namespace and array_api_compat.is_torch_namespace(xp):
-        _check_torch_axes(index)
+    """``x[index]``; one vector of integers (or a vector mask) among full slices, which
+    strict libraries refuse, is a ``take`` along its axis. Where NumPy gives a scalar
+    (``x[0]`` of a vector), a 0-d view instead: writes reach ``x``."""
     try:
         out = x[index]
         return x[(*index, ...) if type(index) is tuple else (index, ...)] \
             if isinstance(out, np.generic) else out
     except IndexError:
         items = index if isinstance(index, tuple) else (index,)
-        first, rest = items[0], items[1:]
-        if (xp is not numpy_namespace and is_array(first) and getattr(first, "ndim", 0) == 1
-                and all(i is Ellipsis or type(i) is slice and i == slice(None) for i in rest)):
-            return xp.take(x, asarray(first, xp=xp), axis=0)  # (NumPy's indices join xp)
+        axis = next((k for k, i in enumerate(items) if is_array(i)), 0)
+        picked = items[axis]
+        if (xp is not numpy_namespace and getattr(picked, "ndim", 0) == 1 and all(
+                i == slice(None) for i in items[:axis]) and all(
+                i is Ellipsis or type(i) is slice and i == slice(None) for i in items[axis + 1:])):
+            picked = asarray(picked, xp=xp)  # (NumPy's indices join xp)
+            return xp.take(x, xp.nonzero(picked)[0] if is_bool(picked.dtype, xp) else picked,
+                           axis=axis)
         raise
-
-
-def _check_torch_axes(index: Any) -> None:
-    """Refuse an index whose array parts (ints among them) a slice separates: NumPy puts
-    their axes first, torch where they stand, so the two would give different shapes."""
-    items = index if type(index) is tuple else (index,)
-    spots = [i for i, item in enumerate(items) if not isinstance(item, slice | type(None))
-             and item is not Ellipsis]
-    if any(is_array(item) or type(item) is list for item in items) and spots and \
-            spots[-1] - spots[0] + 1 != len(spots):
-        raise IndexError("on torch data, an index whose arrays (or ints beside them) a slice "
-                         "separates places their axis where NumPy would not; index in two "
-                         "steps, e.g. x[0][:, [1, 3]] for x[0, :, [1, 3]]")
 
 
 def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...]:
@@ -262,6 +252,8 @@ def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: An
             np.add.at(out, index, values)
         return out
     out = xp.zeros(shape, dtype=dtype, device=array_api_compat.device(values))
+    if array_api_compat.is_jax_array(out):  # immutable: JAX's functional update
+        return out.at[index].add(values)
     if is_basic_index(index):
         items = index if isinstance(index, tuple) else (index,)
         if any(i is None for i in items):  # strict libraries refuse None in assignments

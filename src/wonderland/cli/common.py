@@ -494,6 +494,7 @@ def print_coefficients(model: Any, names: list[str]) -> None:
       bmi         2
       intercept   1
     """
+    names = [_as_written(n) for n in names]  # (widths of what the terminal shows)
     width = max(len(n) for n in [*names, "intercept"])
     coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
     intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=float))
@@ -503,6 +504,13 @@ def print_coefficients(model: Any, names: list[str]) -> None:
         for name, value in zip(names, row):
             print(f"  {name:<{width}}  {value: .6g}")
         print(f"  {'intercept':<{width}}  {intercept[k]: .6g}")
+
+
+def _as_written(text: str) -> str:
+    """``text`` as stdout will write it: what its encoding lacks as ``\\u0394`` escapes
+    (``wonderland``'s streams escape it), so that columns are padded to what is shown."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
 
 
 __all__ = ["CommandError", "Parser", "HelpFormatter", "command_parser", "int_at_least",

@@ -181,6 +181,18 @@ def _leaf_data(leaf: Any) -> tuple[Any, Any]:
     return leaf, backend.namespace(leaf)
 
 
+def _leaf_datas(leaves: list) -> list[tuple[Any, Any]]:
+    """``_leaf_data`` of every leaf; numbers (Python floats, NumPy scalars) beside another
+    library's arrays are 0-d arrays of that library, which refuses NumPy's."""
+    pairs = [_leaf_data(leaf) for leaf in leaves]
+    like = next((data for data, xp in pairs if xp is not _NUMPY), None)
+    if like is None:
+        return pairs
+    return [(backend.from_numpy(data, like), backend.namespace(like))
+            if xp is _NUMPY and not isinstance(leaf, np.ndarray) else (data, xp)
+            for leaf, (data, xp) in zip(leaves, pairs)]
+
+
 def _signature(tree: tuple, leaves: list) -> tuple:
     parts = []
     for leaf in leaves:
@@ -213,7 +225,7 @@ class Program:
         self.entry: Callable | None = None
 
     def run(self, leaves: list) -> Any:
-        datas = [_leaf_data(leaf)[0] for leaf in leaves]
+        datas = [data for data, _ in _leaf_datas(leaves)]
         return self._wrap(self._results(datas))
 
     def _results(self, datas: list) -> list:
@@ -415,8 +427,7 @@ class Compiled:
             tracer.start()
             try:
                 traced = []
-                for leaf, name in zip(leaves, names):
-                    data, xp = _leaf_data(leaf)
+                for (data, xp), name in zip(_leaf_datas(leaves), names):
                     traced.append(tracer.leaf(data, xp, name))
                 args_tree, kw_tree = tree
                 args = [_build_tree(t, traced) for t in args_tree]
@@ -460,7 +471,7 @@ def _verify(program: Program, leaves: list, expected: list, regrouped: bool = Fa
     Its results (the trace has shown NumPy's warnings already)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        results = program._results([_leaf_data(leaf)[0] for leaf in leaves])
+        results = program._results([data for data, _ in _leaf_datas(leaves)])
     for k, (got, want) in enumerate(zip(results, expected)):
         if want is None:
             continue

@@ -338,6 +338,11 @@ def getitem_raw(x: Tensor, index: Any) -> Tensor:
     """Index with an index already made of raw arrays."""
     if x._xp is not backend.numpy_namespace:
         index = backend.complete_index(index)
+        if "torch" in x._xp.__name__ and _advanced_moves_to_front(
+                index if type(index) is tuple else (index,)):
+            raise IndexError("on torch data, an index whose arrays (or ints beside them) a "
+                             "slice separates places their axis where NumPy would not; index "
+                             "in two steps, e.g. x[0][:, [1, 3]] for x[0, :, [1, 3]]")
     try:
         probe = backend.getitem(x._xp, x._data, index)
     except IndexError as exc:
