@@ -8,8 +8,8 @@ again (about 940 faults a step in W3, a third of its time). glibc raises both th
 by itself, up to 32 MiB and 64 MiB, only after it has freed an array that large;
 wonderland sets those ceilings at import, so arrays under 32 MiB are reused from the heap.
 
-Only glibc on Linux; elsewhere, or with ``WONDERLAND_MALLOC_TUNING=0`` in the
-environment, nothing changes.
+Only glibc on Linux; elsewhere, where the environment sets the thresholds itself, or
+with ``WONDERLAND_MALLOC_TUNING=0`` in the environment, nothing changes.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def tune() -> bool:
     if tuned:
         return True
     if os.environ.get("WONDERLAND_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith(
-            "linux"):
+            "linux") or _set_by_environment():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
@@ -54,6 +54,14 @@ def tune() -> bool:
     tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return tuned
+
+
+def _set_by_environment() -> bool:
+    """Whether the process's environment already chose glibc's thresholds (Dask workers
+    set ``MALLOC_TRIM_THRESHOLD_`` to give memory back): a choice wonderland keeps."""
+    names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_")
+    return any(name in os.environ for name in names) or "glibc.malloc." in os.environ.get(
+        "GLIBC_TUNABLES", "")
 
 
 tune()

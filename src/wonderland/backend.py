@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -117,8 +118,21 @@ def from_numpy(array: np.ndarray, like: Any):
     return array if xp is numpy_namespace else xp.asarray(array, device=device(like))
 
 
+def after_fork(renew: Callable[[], None]) -> None:
+    """Call ``renew`` in a child process forked from this one: a lock that another thread
+    held at the fork stays held in the child, where no thread will ever release it."""
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=renew)
+
+
+def _renew_lock() -> None:
+    global _ONES_LOCK
+    _ONES_LOCK = threading.Lock()
+
+
 _ONES: dict[tuple, np.ndarray] = {}
 _ONES_LOCK = threading.Lock()
+after_fork(_renew_lock)
 UNITS: set[int] = set()  # ids of the cached ones: a cotangent among them multiplies as 1
 _UNIT_LARGEST = 1 << 16  # elements; larger ones are not kept
 _FILL_LARGEST = 1 << 12  # a larger broadcast stays a view: no memory for a sum's cotangent

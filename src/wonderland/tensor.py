@@ -40,6 +40,15 @@ _threads_off = 0
 _mode_lock = threading.Lock()
 
 
+def _after_fork() -> None:  # the forking thread is the child's only one: only its mode counts
+    global _mode_lock, _threads_off, _grad_enabled
+    _mode_lock, _threads_off = threading.Lock(), int(not _thread_mode.recording)
+    _grad_enabled = _threads_off == 0
+
+
+backend.after_fork(_after_fork)
+
+
 def is_grad_enabled() -> bool:
     """Whether operations are being recorded for reverse mode (in this thread)."""
     return _thread_mode.recording

@@ -36,6 +36,14 @@ from ..tensor import (
 
 _ndarray = backend.np.ndarray
 _ACCUMULATING = threading.Lock()
+
+
+def _renew_lock() -> None:
+    global _ACCUMULATING
+    _ACCUMULATING = threading.Lock()
+
+
+backend.after_fork(_renew_lock)
 _count = backend.refs
 _ALONE = backend.ALONE
 _sole = backend.sole

@@ -17,6 +17,7 @@ import functools
 import inspect
 import os
 import re
+import sys
 import threading
 import types
 import warnings
@@ -36,6 +37,18 @@ CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
 CacheInfo.__doc__ = "Hits, misses, the bound on entries and the entries of a compiled cache."
 
 _LOCK = threading.RLock()  # one trace at a time: the tracer holds the engine's hooks
+
+
+def _renew_lock() -> None:
+    """In a child forked during another thread's trace, which no thread of the child runs:
+    the lock free, the engine's methods as they were."""
+    global _LOCK
+    _LOCK = threading.RLock()
+    if engine._tracer is not None:
+        engine._tracer.stop()
+
+
+backend.after_fork(_renew_lock)
 RESULT = object()  # an output leaf that the generated code computes
 _NUMPY = backend.numpy_namespace
 _F64 = np.dtype("float64")
@@ -301,6 +314,14 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<wl.compile of {getattr(self, '__qualname__', '?')}>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A module-level ``@wl.compile`` function pickles by its name, as functions do (its
+        ``__wrapped__`` is not under that name any more); others by value."""
+        found: Any = sys.modules.get(getattr(self, "__module__", None) or "")
+        for part in getattr(self, "__qualname__", "<>").split("."):
+            found = getattr(found, part, None)
+        return self.__qualname__ if found is self else super().__reduce_ex__(protocol)
 
     def __getstate__(self) -> dict:
         """Pickled and deep-copied without its programs (generated code holding modules,

@@ -158,10 +158,15 @@ _PLUMBING = {"_forward_blocks": "jacfwd layout", "_jacobian_from_reverse": "jacr
 
 
 def _is_internal(code: Any) -> bool:
-    flag = _internal.get(code)
+    """Whether ``code`` is the engine's or NumPy's, cached by file name (bounded: not by
+    code object, which kept every traced program's entry alive)."""
+    filename = code.co_filename
+    flag = _internal.get(filename)
     if flag is None:
-        name = os.path.abspath(code.co_filename)
-        flag = _internal[code] = name.startswith(_ENGINE) or name.startswith(_NUMPY) or \
+        if len(_internal) >= 4096:
+            _internal.clear()
+        name = os.path.abspath(filename)
+        flag = _internal[filename] = name.startswith(_ENGINE) or name.startswith(_NUMPY) or \
             name.startswith("<frozen")
     return flag
 

@@ -323,11 +323,14 @@ def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *
         if columns is None:
             picked = list(range(len(header)))
         else:
-            missing = [name for name in columns if name not in header]
+            position: dict[str, int] = {}
+            for j, name in enumerate(header):
+                position.setdefault(name, j)  # (the first of repeated names, as index())
+            missing = [name for name in columns if name not in position]
             if missing:
                 raise ValueError(f"read_table: no column {missing[0]!r} in {path_str!r}; the "
                                  f"columns are: {', '.join(header)}")
-            picked = [header.index(name) for name in columns]
+            picked = [position[name] for name in columns]
         values = _to_numbers(rows, lines, header, path_str, picked, "read_table")
     return [header[j] for j in picked], values
 

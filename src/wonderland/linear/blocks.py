@@ -24,11 +24,24 @@ from typing import Any
 import numpy as np
 from scipy.special import log_softmax
 
+from .. import backend
 from .base import check_finite_from_sums
 
 BLOCK_BYTES = 4 * 2**20  # rows per block: about this many bytes of X
 
 _FIRST_LOOK = threading.Lock()
+_inside = [0]  # serial_blas contexts open now, in all threads
+
+
+def _after_fork() -> None:
+    """A child forked while another thread's fit ran serially: the lock free, and BLAS
+    back to its first-seen thread counts (that fit's thread is not in the child)."""
+    global _FIRST_LOOK
+    _FIRST_LOOK = threading.Lock()
+    if _inside[0] and _blas_libraries.cache_info().currsize:
+        for library, threads in _blas_libraries():
+            library.set_num_threads(threads)
+    _inside[0] = 0
 
 
 @contextlib.contextmanager
@@ -43,11 +56,13 @@ def serial_blas() -> Iterator[None]:
     still inside may then run its last blocks on more threads: slower, never wrong)."""
     with _FIRST_LOOK:  # (two threads' first looks: the later saw the other's 1)
         libraries = _blas_libraries()
+    _inside[0] += 1
     for library, _ in libraries:
         library.set_num_threads(1)
     try:
         yield
     finally:
+        _inside[0] -= 1
         for library, threads in libraries:
             library.set_num_threads(threads)
 
@@ -59,6 +74,9 @@ def _blas_libraries() -> list[tuple[Any, int]]:
 
     found = ThreadpoolController().select(user_api="blas").lib_controllers
     return [(library, library.num_threads) for library in found]
+
+
+backend.after_fork(_after_fork)
 
 
 def block_rows(n_features: int, block_bytes: int = BLOCK_BYTES) -> int:

@@ -64,6 +64,14 @@ class _Rank:
         return self.null.shape[1] > 0
 
 
+def _unit_vector(d: int, j: int) -> np.ndarray:
+    """The ``j``-th of ``d`` unit vectors, on memory of its own (a column of ``np.eye(d)``
+    kept the whole d x d matrix alive, once per constant column)."""
+    e = np.zeros(d)
+    e[j] = 1.0
+    return e
+
+
 def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
     G = summary.gram
     d = G.shape[0]
@@ -73,7 +81,7 @@ def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
     else:
         constant = ~(diag > 0)
     live = np.flatnonzero(~constant)
-    null_vectors = [np.eye(d)[:, j] for j in np.flatnonzero(constant)]
+    null_vectors = [_unit_vector(d, j) for j in np.flatnonzero(constant)]
     dependent: list[int] = []
     cond = 1.0
     if live.size:
@@ -305,7 +313,7 @@ def _analyse_data(Xc: np.ndarray, rank: _Rank) -> tuple[_Rank, tuple]:
     d = Xc.shape[1]
     constant = set(rank.constant)
     live = np.array([j for j in range(d) if j not in constant], dtype=int)
-    null_vectors = [np.eye(d)[:, j] for j in rank.constant]
+    null_vectors = [_unit_vector(d, j) for j in rank.constant]
     dependent: list[int] = []
     cond = 1.0
     norms = np.ones(0)

@@ -73,6 +73,7 @@ class Optimizer:
                                 f"{params!r:.60}") from None
         if not params:
             raise ValueError(f"{name}: got an empty list of parameters")
+        seen: dict[int, int] = {}  # id -> first position
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 kind = type(p)
@@ -82,7 +83,7 @@ class Optimizer:
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} (shape {p.shape}) must "
                                  f"be a leaf tensor with requires_grad=True")
-            first = next(j for j, q in enumerate(params) if q is p)
+            first = seen.setdefault(id(p), i)
             if first != i:  # (it would take every step twice)
                 raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {first} "
                                  f"again; pass each tensor once")

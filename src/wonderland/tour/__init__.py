@@ -125,7 +125,9 @@ def run_tour(out: str | Path = "wonderland-tour", quick: bool = False, progress:
         Where to report a section that failed (default: nowhere; the report shows it).
     workers : int, optional
         Processes that render the figures while the next section computes (default: one
-        per spare core, at most two; 0 renders in this process).
+        per spare core, at most two; 0 renders in this process). Called from a script,
+        the default is 0: each worker would run the script again, unless its code sits
+        under ``if __name__ == "__main__":`` (then pass ``workers`` to use them).
 
     Returns
     -------
@@ -152,7 +154,9 @@ def run_tour(out: str | Path = "wonderland-tour", quick: bool = False, progress:
     dpi = dpi or (72 if quick else 100)
     start = time.perf_counter()
     sections: list[Section] = []
-    renderer = _Renderer(dpi, _workers() if workers is None else workers)
+    if workers is None:
+        workers = _workers() if _main_reimports_safely() else 0
+    renderer = _Renderer(dpi, workers)
     try:
         with _one_blas_thread():
             for i, spec in enumerate(specs, 1):
@@ -210,6 +214,22 @@ def _workers() -> int:
         busy = 0.0
     idle = int(cores - busy - 1)  # this process takes one core
     return max(0, min(2, cores - 1, idle))
+
+
+def _main_reimports_safely() -> bool:
+    """Whether a spawned worker may import ``__main__``: an interactive session or a
+    notebook (no file), ``wonderland tour`` or ``python -m wonderland``. A user's script
+    is run again by each worker unless guarded by ``if __name__ == "__main__":``, which
+    ``run_tour`` cannot see, so from a script it renders in its own process unless
+    ``workers`` is given."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None) is None:
+        return True
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name.startswith("wonderland."):
+        return True
+    entry = getattr(main, "main", None)  # the console script: from wonderland.cli.main import main
+    return getattr(entry, "__module__", "") == "wonderland.cli.main"
 
 
 class _Renderer:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import textwrap
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,9 +329,10 @@ def write_outputs(out: Path, sections: Sequence[Section], images: dict[str, byte
     files.append(("report.html", render_html(sections, images, quick=quick, seconds=seconds,
                                              version=version).encode("utf-8")))
     staged: list[tuple[Path, Path]] = []
+    token = uuid.uuid4().hex[:12]  # two tours writing into one folder: names of their own
     try:
         for name, data in files:
-            temporary = out / f".{name}.partial"
+            temporary = out / f".{name}.{token}.partial"
             staged.append((temporary, out / name))
             temporary.write_bytes(data)
         for stale in _previous_pngs(out) - {name for name, _ in files}:
