@@ -884,8 +884,8 @@ def _rebuild(data: Any, requires_grad: bool, grad: Tensor | None) -> Tensor:
     """A leaf from pickled state (``Tensor.__reduce__``). Read-only data (protocol 5's
     out-of-band buffers, as Dask and joblib pass arrays) is copied: a write would bind a
     private copy, and the tensor's views would no longer see its writes."""
-    if type(data) is backend.np.ndarray and not data.flags.writeable:
-        data = data.copy()
+    if isinstance(data, backend.np.ndarray) and not data.flags.writeable:  # (a memmap too)
+        data = backend.np.array(data)
     t = _new(data, backend.namespace(data))
     t._rg = bool(requires_grad)
     t._grad = grad

@@ -20,6 +20,7 @@ import numpy as np
 
 import wonderland as wl
 
+from ..atomic import write_atomically
 from .common import (
     CommandError,
     command_parser,
@@ -280,12 +281,17 @@ def _draw(runs: dict[str, Descent], framework: str, starts: int, lr: float,
         fig = wl.plot.contour_paths(
             practice_function, runs[name].paths, BOX, BOX,
             title=f"{titles[name]} ({framework}), {starts} starts")
-        fig.savefig(os.path.join(out, filename), dpi=110)
+        _save_png(fig, os.path.join(out, filename))
     fig = wl.plot.grad_norms(
         {"gradient descent": runs["gd"].grad_norms, f"momentum, λ = {momentum}":
          runs["momentum"].grad_norms},
         title=f"‖∇f(x_t)‖ along the descent, η = {lr} ({framework}), {starts} starts")
-    fig.savefig(os.path.join(out, "grad_norms.png"), dpi=110)
+    _save_png(fig, os.path.join(out, "grad_norms.png"))
+
+
+def _save_png(fig: Any, path: str) -> None:
+    """``fig`` as a PNG written whole (two runs into one folder: never a mixed file)."""
+    write_atomically(path, lambda fh: fig.savefig(fh, format="png", dpi=110), binary=True)
 
 
 def exercise(starts: int = 20, steps: int = 200, lr: float = 0.1, momentum: float = 0.9,

@@ -30,18 +30,14 @@ from .base import check_finite_from_sums
 BLOCK_BYTES = 4 * 2**20  # rows per block: about this many bytes of X
 
 _FIRST_LOOK = threading.Lock()
-_inside = [0]  # serial_blas contexts open now, in all threads
 
 
 def _after_fork() -> None:
-    """A child forked while another thread's fit ran serially: the lock free, and BLAS
-    back to its first-seen thread counts (that fit's thread is not in the child)."""
+    """A child forked while another thread looked at BLAS: the lock free. (A child forked
+    during another thread's fit keeps BLAS on one thread: slower, never wrong; setting
+    thread counts in the child can hang when the fork caught BLAS mid-call.)"""
     global _FIRST_LOOK
     _FIRST_LOOK = threading.Lock()
-    if _inside[0] and _blas_libraries.cache_info().currsize:
-        for library, threads in _blas_libraries():
-            library.set_num_threads(threads)
-    _inside[0] = 0
 
 
 @contextlib.contextmanager
@@ -56,13 +52,11 @@ def serial_blas() -> Iterator[None]:
     still inside may then run its last blocks on more threads: slower, never wrong)."""
     with _FIRST_LOOK:  # (two threads' first looks: the later saw the other's 1)
         libraries = _blas_libraries()
-    _inside[0] += 1
     for library, _ in libraries:
         library.set_num_threads(1)
     try:
         yield
     finally:
-        _inside[0] -= 1
         for library, threads in libraries:
             library.set_num_threads(threads)
 
