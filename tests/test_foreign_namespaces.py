@@ -891,31 +891,27 @@ def test_matmul_with_numpy_array_joins_the_library(lib, name):
 
 
 NUMPY_ARGUMENTS = {
-    "stack": (lambda t: wl.stack([t, X34[:2, :2]]), ()),
-    "cat": (lambda t: wl.cat([X34[:2, :2], t]), ()),
-    "np.stack": (lambda t: np.stack([t, X34[:2, :2]]), ()),
-    "einsum": (lambda t: wl.einsum("ij,j->i", t, B4[:2]), ("strict",)),
-    "outer": (lambda t: wl.outer(t[0], B4[:2]), ()),
-    "inner": (lambda t: wl.inner(B4[:2], t[0]), ()),
-    "solve": (lambda t: wl.linalg.solve(t, B4[:2]), ()),
-    "clip-array-bounds": (lambda t: wl.clip(t, -B4[:2], B4[:2]), ()),
-    "compare": (lambda t: wl.where(t > B4[:2], t, 0.0), ()),  # (strict: no bool * float)
+    "stack": lambda t: wl.stack([t, X34[:2, :2]]),
+    "cat": lambda t: wl.cat([X34[:2, :2], t]),
+    "np.stack": lambda t: np.stack([t, X34[:2, :2]]),
+    "einsum": lambda t: wl.einsum("ij,j->i", t, B4[:2]),
+    "outer": lambda t: wl.outer(t[0], B4[:2]),
+    "inner": lambda t: wl.inner(B4[:2], t[0]),
+    "solve": lambda t: wl.linalg.solve(t, B4[:2]),
+    "clip-array-bounds": lambda t: wl.clip(t, -B4[:2], B4[:2]),
+    "compare": lambda t: wl.where(t > B4[:2], t, 0.0),  # (strict: no bool * float)
 }
 
 
-def _numpy_argument_params():
-    # Fixed; before the fix: BUG: a NumPy array argument of
-    # wl.stack/cat/einsum/outer/inner/linalg.solve/clip or of a comparison is not moved into the
-    # foreign tensor's library: the library's own TypeError, or (torch outer) NumPy computing
-    # through torch's deprecated __array_wrap__ (DeprecationWarning)
-    return [pytest.param(lib, name, id=f"{lib}-{name}") for name in NUMPY_ARGUMENTS
-            for lib in LIBS]
-
-
+# Fixed; before the fix: BUG: a NumPy array argument of
+# wl.stack/cat/einsum/outer/inner/linalg.solve/clip or of a comparison is not moved into the
+# foreign tensor's library: the library's own TypeError, or (torch outer) NumPy computing
+# through torch's deprecated __array_wrap__ (DeprecationWarning)
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("lib, name", _numpy_argument_params())
+@pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.parametrize("name", list(NUMPY_ARGUMENTS))
 def test_numpy_array_arguments_of_functions_join_the_library(lib, name):
-    f = NUMPY_ARGUMENTS[name][0]
+    f = NUMPY_ARGUMENTS[name]
     a = np.array([[4.0, -2.0], [1.0, 3.0]])
     t = wl.tensor(make(lib, a), requires_grad=True)
     n = wl.tensor(a.copy(), requires_grad=True)
@@ -927,31 +923,27 @@ def test_numpy_array_arguments_of_functions_join_the_library(lib, name):
 
 
 MIXED_TENSOR_OPS = {
-    "n*t": (lambda n, t: n * t, ()), "t*n": (lambda n, t: t * n, ()),
-    "n+t": (lambda n, t: n + t, ()), "t-n": (lambda n, t: t - n, ()),
-    "n@t": (lambda n, t: n @ t, ()), "t@n": (lambda n, t: t @ n, ()),
-    "stack": (lambda n, t: wl.stack([t, n]), ()),
-    "where": (lambda n, t: wl.where(t > 0, t, n), ("strict",)),
-    "maximum": (lambda n, t: wl.maximum(t, n), ("strict",)),
+    "n*t": lambda n, t: n * t, "t*n": lambda n, t: t * n,
+    "n+t": lambda n, t: n + t, "t-n": lambda n, t: t - n,
+    "n@t": lambda n, t: n @ t, "t@n": lambda n, t: t @ n,
+    "stack": lambda n, t: wl.stack([t, n]),
+    "where": lambda n, t: wl.where(t > 0, t, n),
+    "maximum": lambda n, t: wl.maximum(t, n),
 }
 
 
-def _mixed_params():
-    # Fixed; before the fix: BUG: an operation between a NumPy-backed tensor and a foreign one is
-    # neither moved into one library nor a clear error: 'unsupported operand type(s) for *:
-    # numpy.ndarray and Tensor', strict data silently made NumPy, a crash inside backward(), or
-    # (torch t*n) NumPy computing through torch's deprecated __array_wrap__
-    return [pytest.param(lib, name, id=f"{lib}-{name}") for name in MIXED_TENSOR_OPS
-            for lib in LIBS]
-
-
+# Fixed; before the fix: BUG: an operation between a NumPy-backed tensor and a foreign one is
+# neither moved into one library nor a clear error: 'unsupported operand type(s) for *:
+# numpy.ndarray and Tensor', strict data silently made NumPy, a crash inside backward(), or
+# (torch t*n) NumPy computing through torch's deprecated __array_wrap__
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("lib, name", _mixed_params())
+@pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.parametrize("name", list(MIXED_TENSOR_OPS))
 def test_numpy_tensor_beside_foreign_tensor_gives_result_or_clear_error(lib, name):
     """A NumPy-backed tensor that needs no gradient beside a foreign tensor: the right values
     in the foreign library (as for a NumPy array), or a TypeError that names both
     libraries; never a crash inside backward() or data silently moved to NumPy."""
-    f = MIXED_TENSOR_OPS[name][0]
+    f = MIXED_TENSOR_OPS[name]
     a, b = np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[0.5, -1.0], [2.0, 0.25]])
     n = wl.tensor(a)
     t = wl.tensor(make(lib, b), requires_grad=True)

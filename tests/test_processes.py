@@ -340,10 +340,10 @@ def test_children_forked_while_another_thread_differentiates_sums_can_differenti
 # LogisticRegression's fit limits BLAS to one thread process-wide (linear/blocks.py
 # serial_blas). A child forked during another thread's *first* fit deadlocked in its own
 # fits (_FIRST_LOOK, held around threadpoolctl's scan, inherited locked); the lock is now
-# renewed in the child.
+# renewed in the child. Fixed (the deadlock); a child forked during another thread's fit
+# keeps BLAS on one thread (slower, never wrong: setting thread counts in the child can
+# hang, see linear/blocks.py).
 @needs_fork
-# Fixed (the deadlock); a child forked during another thread's fit keeps BLAS on one thread
-# (slower, never wrong: setting thread counts in the child can hang, see linear/blocks.py)
 def test_children_forked_while_another_thread_fits_can_fit():
     pytest.importorskip("threadpoolctl")
     result = _run_script(_fork_script("""
