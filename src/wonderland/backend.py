@@ -192,6 +192,16 @@ def complete_index(index: Any) -> Any:
     return items + (Ellipsis,)
 
 
+def setitem(xp: ModuleType, out: Any, index: Any, value: Any) -> None:
+    """``out[index] = value``; strict libraries get the trailing ``...`` and the value in
+    ``out``'s dtype that NumPy would supply itself."""
+    if xp is not numpy_namespace:
+        index = complete_index(index)
+        if is_array(value) and value.dtype != out.dtype:
+            value = xp.astype(value, out.dtype)
+    out[index] = value
+
+
 def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
     """``x[index]``; one vector of integers (or a vector mask) among full slices, which
     strict libraries refuse, is a ``take`` along its axis. Where NumPy gives a scalar

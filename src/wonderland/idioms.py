@@ -951,8 +951,7 @@ def _closeness_operands(a: Any, b: Any, rtol: float, atol: float, name: str) -> 
             raise ValueError(f"{name}: {label} must be a non-negative number, got {tol!r}")
     if type(a) is not Tensor and type(b) is not Tensor:
         a = as_tensor(a)
-    like = a if type(a) is Tensor else b
-    a, b = ew._constant_like(a, like, name), ew._constant_like(b, like, name)
+    a, b = ew._constant(a, name), ew._constant(b, name)  # (in one library when used)
     try:
         backend.broadcast_shapes(a.shape, b.shape)
     except ValueError:

@@ -790,12 +790,8 @@ class Tensor:
             self._data = new
 
     def _write_at(self, index: Any, value: Any) -> None:
-        if self._xp is not backend.numpy_namespace:  # strict libraries: a trailing ...,
-            index = backend.complete_index(index)  # one dtype
-            if backend.is_array(value) and value.dtype != self._data.dtype:
-                value = self._xp.astype(value, self._data.dtype)
         try:
-            self._data[index] = value
+            backend.setitem(self._xp, self._data, index, value)
         except (TypeError, ValueError) as exc:
             if "read-only" in str(exc) or not hasattr(self._data, "__setitem__"):  # (a scalar)
                 data = self._xp.asarray(self._data, copy=True)

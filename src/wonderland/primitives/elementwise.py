@@ -184,9 +184,9 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
     if type(a) is not Tensor and type(b) is not Tensor:
         a = as_tensor(a)
     if type(a) is Tensor and type(b) not in _PYTHON_SCALARS:  # NumPy's scalars are arrays
-        b = _constant_like(b, a, prim.name)
+        b = _constant(b, prim.name)
     elif type(b) is Tensor and type(a) not in _PYTHON_SCALARS:
-        a = _constant_like(a, b, prim.name)
+        a = _constant(a, prim.name)
     try:
         return apply(prim, a, b)
     except (ValueError, RuntimeError) as exc:  # (torch's shape errors: RuntimeError)
@@ -196,17 +196,14 @@ def _binary(prim: Any, a: Any, b: Any) -> Tensor:
 _PYTHON_SCALARS = (int, float, bool, complex)  # (NumPy keeps them weak: f32 * 2j is c64)
 
 
-def _constant_like(value: Any, like: Tensor, name: str) -> Tensor:
+def _constant(value: Any, name: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    native = backend.is_array(value) and backend.namespace(value) is like._xp
-    data = value if native else backend.asarray(value)
+    data = value if backend.is_array(value) else backend.asarray(value)
     if getattr(data.dtype, "kind", "f") not in "biufc":  # strings, None, objects
         raise TypeError(f"{name}: a tensor cannot be combined with {type(value).__name__} "
                         f"{value!r}; give numbers, arrays or tensors")
-    if not native and like._xp is not backend.numpy_namespace:  # moved to like's library
-        data = backend.from_numpy(data, like._data)
-    return _new(data, like._xp)
+    return _new(data, backend.namespace(data))  # (apply moves NumPy data beside a torch one)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -258,8 +255,8 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     [0.0, 2.0]
     """
     like = next((v for v in (x, y, condition) if type(v) is Tensor), None)  # its library
-    condition = as_tensor(condition) if like is None else _constant_like(condition, like, "where")
-    x, y = (v if type(v) in _PYTHON_SCALARS else _constant_like(v, condition, "where")
+    condition = as_tensor(condition) if like is None else _constant(condition, "where")
+    x, y = (v if type(v) in _PYTHON_SCALARS else _constant(v, "where")
             for v in (x, y))
     try:
         return apply(where_, condition, x, y)

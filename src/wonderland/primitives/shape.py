@@ -395,11 +395,7 @@ def index_add(values: Tensor, index: Any, shape: tuple) -> Tensor:
 
 def _index_put_forward(xp: Any, x: Any, value: Any, index: Any) -> Any:
     out = xp.asarray(x, copy=True)
-    if xp is not backend.numpy_namespace:  # strict libraries: a trailing ..., one dtype
-        index = backend.complete_index(index)
-        if backend.is_array(value) and value.dtype != out.dtype:
-            value = xp.astype(value, out.dtype)
-    out[index] = value
+    backend.setitem(xp, out, index, value)
     return out
 
 
