@@ -34,6 +34,7 @@ PACKAGE = "wonderland"
 
 # DESIGN.md's layers, by module-name prefix (modules not listed are not checked here).
 LAYERS = {
+    f"{PACKAGE}.array_libraries": 1,  # the backend's glue to libraries other than NumPy
     f"{PACKAGE}.backend": 1,
     f"{PACKAGE}.tensor": 2,
     f"{PACKAGE}.primitives": 2,
@@ -201,10 +202,14 @@ def test_import_graph_has_no_cycle():
         _chain(c) for c in cycles)
 
 
-def test_backend_imports_no_other_wonderland_module():
-    backend = f"{PACKAGE}.backend"
-    imported = sorted(f"{_short(b)} [{w}]" for (a, b), w in _edges().items() if a == backend)
-    assert not imported, f"backend.py imports {', '.join(imported)}"
+@pytest.mark.parametrize("module, allowed", [("backend", {"array_libraries"}),
+                                             ("array_libraries", set())])
+def test_the_backend_layer_imports_no_other_wonderland_module(module, allowed):
+    """Layer 1 is ``backend.py`` and its glue to other array libraries, which knows nothing
+    of wonderland at all."""
+    imported = sorted(f"{_short(b)} [{w}]" for (a, b), w in _edges().items()
+                      if a == f"{PACKAGE}.{module}" and _short(b) not in allowed)
+    assert not imported, f"{module}.py imports {', '.join(imported)}"
 
 
 def test_backend_names_no_tensor():

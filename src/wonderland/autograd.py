@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import backend
+from . import array_libraries, backend
 from .autodiff.reverse import _unit, accumulate_into, backward_inputs, grad_of
 from .idioms import inference_mode, set_grad_enabled
 from .primitives.elementwise import astype, clone
@@ -66,7 +66,7 @@ def _seeds(outputs: list[Tensor], grad_outputs: Any, what: str, nb: int) -> list
         if not isinstance(g, Tensor):  # a list or NumPy array joins the output's library
             data = backend.asarray(g)
             if backend.namespace(data) is not out._xp:
-                data = backend.from_numpy(backend.to_numpy(data), out._data)
+                data = array_libraries.from_numpy(array_libraries.to_numpy(data), out._data)
             g = _new(data, out._xp)
         if backend.is_complex(g.dtype, g._xp) and not backend.is_complex(out.dtype, out._xp):
             raise TypeError(f"{what}: grad_outputs[{i}] is complex ({g.dtype}) but output {i} "

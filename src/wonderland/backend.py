@@ -21,6 +21,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from . import array_libraries
+
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 int32 = np.dtype("int32")
@@ -95,27 +97,6 @@ def asarray(value: Any, dtype: Any = None, xp: ModuleType | None = None, copy: b
     if getattr(value, "requires_grad", False) and array_api_compat.is_torch_array(value):
         value = value.detach()  # torch's own autograd stays out (wonderland's records)
     return xp.asarray(value, dtype=to_dtype(dtype, xp), copy=copy)
-
-
-def to_numpy(data: Any) -> np.ndarray:
-    """A NumPy array with the values of ``data`` (from any library, any device)."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data)
-    if array_api_compat.is_torch_array(data):  # (NumPy has no bfloat16: float32 holds it)
-        data = data.detach().cpu()
-        return (data.float() if str(data.dtype) == "torch.bfloat16" else data).numpy()
-    if array_api_compat.is_cupy_array(data):
-        return data.get()
-    try:
-        return np.from_dlpack(data)
-    except Exception:  # noqa: BLE001 - libraries without DLPack export fall back to buffers
-        return np.asarray(data)
-
-
-def from_numpy(array: np.ndarray, like: Any):
-    """``array`` moved into the namespace (and device) of ``like``."""
-    xp = namespace(like)
-    return array if xp is numpy_namespace else xp.asarray(array, device=device(like))
 
 
 def after_fork(renew: Callable[[], None]) -> None:
@@ -211,16 +192,10 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
         return x[(*index, ...) if type(index) is tuple else (index, ...)] \
             if isinstance(out, np.generic) else out
     except IndexError:
-        items = index if isinstance(index, tuple) else (index,)
-        axis = next((k for k, i in enumerate(items) if is_array(i)), 0)
-        picked = items[axis]
-        if (xp is not numpy_namespace and getattr(picked, "ndim", 0) == 1 and all(
-                i == slice(None) for i in items[:axis]) and all(
-                i is Ellipsis or type(i) is slice and i == slice(None) for i in items[axis + 1:])):
-            picked = asarray(picked, xp=xp)  # (NumPy's indices join xp)
-            return xp.take(x, xp.nonzero(picked)[0] if is_bool(picked.dtype, xp) else picked,
-                           axis=axis)
-        raise
+        out = None if xp is numpy_namespace else array_libraries.take_for_index(xp, x, index)
+        if out is None:
+            raise
+        return out
 
 
 def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...]:
@@ -275,28 +250,7 @@ def scatter_add(xp: ModuleType, shape: tuple, index: Any, values: Any, dtype: An
         else:
             np.add.at(out, index, values)
         return out
-    out = xp.zeros(shape, dtype=dtype, device=array_api_compat.device(values))
-    if array_api_compat.is_jax_array(out):  # immutable: JAX's functional update
-        return out.at[index].add(values)
-    if is_basic_index(index):
-        items = index if isinstance(index, tuple) else (index,)
-        if any(i is None for i in items):  # strict libraries refuse None in assignments
-            index = tuple(i for i in items if i is not None)
-            values = xp.reshape(values, tuple(out[index].shape))
-        out[index] = values
-        return out
-    # Generic fallback: do the accumulation in NumPy, then move back.
-    host = np.zeros(shape, dtype=to_numpy(values).dtype)
-    np.add.at(host, _index_to_numpy(index), to_numpy(values))
-    return from_numpy(host, values)
-
-
-def _index_to_numpy(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(_index_to_numpy(i) for i in index)
-    if is_array(index):
-        return to_numpy(index)
-    return index
+    return array_libraries.scatter_add(xp, shape, index, values, dtype)
 
 
 broadcast_shapes = np.broadcast_shapes  # the shape shapes broadcast to; ValueError if none
@@ -359,10 +313,8 @@ def matmul(xp: ModuleType, a: Any, b: Any) -> Any:
 def einsum(xp: ModuleType, subscripts: str, *operands: Any):
     """``einsum`` in the namespace of the operands (not in the Array-API standard)."""
     native = getattr(xp, "einsum", None)  # (NumPy's namespace has it)
-    if native is not None:
-        return native(subscripts, *operands)
-    result = np.einsum(subscripts, *(to_numpy(o) for o in operands), optimize=True)
-    return from_numpy(np.asarray(result), operands[0])
+    return native(subscripts, *operands) if native is not None else \
+        array_libraries.einsum(subscripts, *operands)
 
 
 def logsumexp(xp: ModuleType, x: Any, axis: Any, keepdims: bool):

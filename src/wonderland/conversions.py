@@ -18,25 +18,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend
+from . import array_libraries, backend
 from .tensor import Tensor
 
 
 def numpy(self: Tensor) -> Any:
     """The values as a NumPy array (works on tensors that require grad)."""
-    return backend.to_numpy(self._data)
+    return array_libraries.to_numpy(self._data)
 
 
 def item(self: Tensor) -> int | float | bool:
     """The value of a one-element tensor as a Python number."""
     if self.size != 1:
         raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-    return backend.to_numpy(self._data).reshape(()).item()
+    return array_libraries.to_numpy(self._data).reshape(()).item()
 
 
 def tolist(self: Tensor) -> Any:
     """The values as (nested) Python lists."""
-    return backend.to_numpy(self._data).tolist()
+    return array_libraries.to_numpy(self._data).tolist()
 
 
 def _float(self: Tensor) -> float:

@@ -6,7 +6,7 @@ import operator
 from types import ModuleType
 from typing import Any
 
-from . import backend
+from . import array_libraries, backend
 from . import tensor as _engine
 from .tensor import Tensor, _new
 
@@ -483,7 +483,7 @@ def _random_like(x: Any, dtype: Any, requires_grad: bool, what: str, draw: Any) 
     if xp is backend.numpy_namespace:
         data = draw(x.shape, dtype)
     else:  # drawn by the one seeded generator, then moved to x's library and device
-        data = xp.astype(backend.from_numpy(draw(x.shape, None), x._data), dtype)
+        data = xp.astype(array_libraries.from_numpy(draw(x.shape, None), x._data), dtype)
     return _finish(data, requires_grad, what)
 
 

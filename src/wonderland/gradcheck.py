@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import array_libraries
 from .autodiff.transforms import grad, hessian, jacfwd, jacrev
 from .tensor import Tensor, _new, no_grad
 from .transform_inputs import as_input, require_callable
@@ -108,7 +108,7 @@ def _differences(f: Callable, x: Any, eps: float | None, default: float, who: st
     def f_at(i: int, value: float) -> np.ndarray:
         moved = flat.copy()
         moved[i] = value
-        out = f(_new(backend.from_numpy(moved.reshape(base.shape), x._data), x._xp))
+        out = f(_new(array_libraries.from_numpy(moved.reshape(base.shape), x._data), x._xp))
         return _numbers(out, who)
 
     with no_grad():
@@ -129,7 +129,7 @@ def _differences(f: Callable, x: Any, eps: float | None, default: float, who: st
     # for a scalar f (of shape () or (1,)) the gradient has x's shape
     out_shape = columns_shape if columns_shape != (1,) else ()
     jac = np.stack(columns, axis=-1) if columns else np.zeros(out_shape + (0,))
-    return _new(backend.from_numpy(jac.reshape(out_shape + base.shape), x._data), x._xp)
+    return _new(array_libraries.from_numpy(jac.reshape(out_shape + base.shape), x._data), x._xp)
 
 
 def _finite_point(x: Tensor, who: str, arg: str) -> np.ndarray:

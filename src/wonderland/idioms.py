@@ -25,7 +25,7 @@ import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import backend
+from . import array_libraries, backend
 from . import creation as _creation
 from . import tensor as engine
 from .primitives import elementwise as ew
@@ -125,7 +125,7 @@ def _format(self: Tensor, spec: str) -> str:
 
 def _repr(self: Tensor) -> str:
     """``tensor([...], grad_fn=<mul>)``: NumPy's digits in PyTorch's frame."""
-    body = repr(backend.to_numpy(self._data))  # (printing a traced tensor is allowed)
+    body = repr(array_libraries.to_numpy(self._data))  # (printing a traced tensor is allowed)
     body = body[body.index("(") + 1: body.rindex(")")] if body.startswith("array(") else body
     body = body.replace("\n      ", "\n       ")
     if backend.dtype_name(self._data.dtype) == "bfloat16":  # (printed by way of float32)
@@ -457,7 +457,7 @@ def cpu(self: Tensor) -> Tensor:
         raise RuntimeError(f"cpu(): moving a tensor that requires grad out of its library "
                            f"({self._xp.__name__}) is not differentiable; use "
                            f"detach().cpu()")
-    return _new(backend.to_numpy(self._data), backend.numpy_namespace)
+    return _new(array_libraries.to_numpy(self._data), backend.numpy_namespace)
 
 
 def _is_device(value: Any) -> bool:

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from . import backend, creation, idioms
+from . import array_libraries, creation, idioms
 from .autodiff import forward
 from .primitives import elementwise as ew
 from .primitives import linalg as la
@@ -362,7 +362,7 @@ _QUERIES = {
 def _plain(value: Any) -> Any:
     """``value`` with its Tensors (also inside lists and tuples) as NumPy arrays."""
     if isinstance(value, Tensor):
-        return backend.to_numpy(value._data)  # a query's values: no warning of a cut
+        return array_libraries.to_numpy(value._data)  # a query's values: no warning of a cut
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, tuple):
@@ -435,7 +435,7 @@ def _array(self: Tensor, dtype: Any = None, copy: bool | None = None) -> Any:
             "np.array or np.sum of a list of tensors, a pandas operation, ...): no derivative "
             "flows through the result; build arrays with wl.stack / np.stack, or use "
             "t.detach().numpy() where no derivative is meant", stacklevel=2)
-    array = backend.to_numpy(self._data)
+    array = array_libraries.to_numpy(self._data)
     if dtype is not None:
         array = array.astype(dtype, copy=False)
     if copy:

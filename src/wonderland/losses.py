@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import backend
+from . import array_libraries
 from .compile.trace import TraceError
 from .creation import as_tensor, tensor
 from .primitives.base import defprim
@@ -146,7 +146,7 @@ def _target(y: Any, pred: Tensor, name: str, what: str = "target",
             raise TypeError(f"{name}: the prediction is an array of {pred._xp.__name__} but "
                             f"the {what}, which requires grad, one of {y._xp.__name__}; give "
                             f"both in the same library")
-        y = as_tensor(backend.from_numpy(backend.to_numpy(y._data), pred._data))
+        y = as_tensor(array_libraries.from_numpy(array_libraries.to_numpy(y._data), pred._data))
     _refuse_complex(y, what, name)
     _check_shapes(pred.shape, y.shape, name, what)
     if check is not None:

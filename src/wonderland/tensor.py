@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import backend
+from . import array_libraries, backend
 
 # ----------------------------------------------------------------------- grad mode
 
@@ -374,9 +374,9 @@ def one_library(args: tuple) -> tuple[tuple, Any]:
                 raise TypeError(f"tensors of two array libraries, {names[0]} and {names[1]}, "
                                 f"in one operation: move one into the other's library first "
                                 f"(wl.tensor(...) of an array of that library)")
-            a = _new(backend.from_numpy(a._data, into._data), into._xp)
+            a = _new(array_libraries.from_numpy(a._data, into._data), into._xp)
         elif isinstance(a, _ndarray | _generic):
-            a = backend.from_numpy(a, into._data)
+            a = array_libraries.from_numpy(a, into._data)
         moved.append(a)
     return tuple(moved), into._xp
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import array_libraries, backend
 from .. import tensor as engine
 from ..tensor import Tensor, _new
 from . import codegen, passes
@@ -201,7 +201,7 @@ def _leaf_datas(leaves: list) -> list[tuple[Any, Any]]:
     like = next((data for data, xp in pairs if xp is not _NUMPY), None)
     if like is None:
         return pairs
-    return [(backend.from_numpy(data, like), backend.namespace(like))
+    return [(array_libraries.from_numpy(data, like), backend.namespace(like))
             if xp is _NUMPY and not isinstance(leaf, np.ndarray) else (data, xp)
             for leaf, (data, xp) in zip(leaves, pairs)]
 
@@ -496,7 +496,7 @@ def _verify(program: Program, leaves: list, expected: list, regrouped: bool = Fa
     for k, (got, want) in enumerate(zip(results, expected)):
         if want is None:
             continue
-        got_a, want_a = np.asarray(backend.to_numpy(got)), np.asarray(backend.to_numpy(want))
+        got_a, want_a = (np.asarray(array_libraries.to_numpy(v)) for v in (got, want))
         same = got_a.shape == want_a.shape and got_a.dtype == want_a.dtype
         if same and got_a.dtype.kind in "fc":  # reassociated products: rounding only
             eps = 64 * float(np.finfo(got_a.dtype).eps)

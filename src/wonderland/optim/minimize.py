@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import array_libraries, backend
 from ..autodiff import value_and_grad
 from ..compile import compile as compile_function
 from ..tensor import Tensor, _new, no_grad
@@ -316,7 +316,7 @@ class _Loop:
             if not (np.all(np.isfinite(current)) and math.isfinite(fun)
                     and math.isfinite(gnorm)):
                 with no_grad():
-                    self.x.copy_(backend.from_numpy(previous, self.x._data))
+                    self.x.copy_(array_libraries.from_numpy(previous, self.x._data))
                 fun, gnorm, reason = funs[-1], norms[-1], "diverged"
                 break
             t += 1
@@ -382,12 +382,12 @@ class _BatchedLoop(_Loop):
             # frozen rows (stopped, or diverged just now) keep their last finite values
             current = np.where(moving[:, None], current, previous)
             with no_grad():
-                self.x.copy_(backend.from_numpy(current, self.x._data))
+                self.x.copy_(array_libraries.from_numpy(current, self.x._data))
             if not moving.any():  # the last active rows diverged: no step was taken
                 break
             fun = np.where(moving, new_fun, fun)
             gnorm = np.where(moving, new_norm, gnorm)
-            g = _new(backend.from_numpy(np.where(moving[:, None], new_g.numpy(), g.numpy()),
+            g = _new(array_libraries.from_numpy(np.where(moving[:, None], new_g.numpy(), g.numpy()),
                                         self.x._data), self.x._xp)
             t += 1
             n_iter[moving] = t
@@ -479,7 +479,7 @@ class _CompiledSteps:
         # the eager step multiplies x's arrays by Python floats, which NumPy rounds to x's
         # dtype; a Python float argument would be traced as a float64 0-d tensor instead
         # (float32 x stepped in float64), so the scalars go in as NumPy scalars of x's dtype
-        self.dtype = backend.to_numpy(optimizer.params[0]._data).dtype
+        self.dtype = array_libraries.to_numpy(optimizer.params[0]._data).dtype
 
     def evaluate(self, x: Tensor) -> Any:
         return self.evaluate_at(x.detach())

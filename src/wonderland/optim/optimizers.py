@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import array_libraries, backend
 from ..tensor import Tensor, _new, bump_version, enable_grad, no_grad, set_grad_enabled
 from .schedules import Schedule, as_schedule
 from .schedules import as_real as _as_real
@@ -212,7 +212,7 @@ class Optimizer:
             "optimizer": type(self).__name__,
             "t": self.t,
             "hyperparameters": self._hyperparameters(),
-            "state": [{k: backend.to_numpy(v._data).copy() for k, v in s.items()}
+            "state": [{k: array_libraries.to_numpy(v._data).copy() for k, v in s.items()}
                       for s in self.state],
         }
 
@@ -256,7 +256,7 @@ class Optimizer:
                                      f"is not one of this optimizer's "
                                      f"({', '.join(self._state_names) or 'none'}); is the "
                                      f"state another optimizer's?")
-                array = backend.to_numpy(backend.asarray(value))
+                array = array_libraries.to_numpy(backend.asarray(value))
                 if buffer == "step":  # (a count: one number, whatever the parameter's shape)
                     if array.shape != () or array.dtype.kind not in "biuf" or \
                             not (array >= 0 and array == array.round()):
@@ -266,7 +266,8 @@ class Optimizer:
                 elif array.shape != p.shape:
                     raise ValueError(f"{name}: buffer {buffer!r} of parameter {i} "
                                      f"has shape {array.shape}, the parameter {p.shape}")
-                data = backend.from_numpy(array.astype(backend.to_numpy(p._data).dtype), p._data)
+                dtype = array_libraries.to_numpy(p._data).dtype
+                data = array_libraries.from_numpy(array.astype(dtype), p._data)
                 entry[buffer] = Tensor(data)
             restored.append(entry)
         saved_by = state.get("optimizer", name)  # (absent from states saved before it was)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend
+from .. import array_libraries, backend
 from ..creation import _integer
 from ..tensor import Tensor, Variadic, _new, apply, as_tensor, finish, finish_one, one_library
 from .base import defprim, ops_for, tensor_ops
@@ -408,7 +408,8 @@ def _index_put_value_vjp(g: Tensor, ans: Any, x: Tensor, value: Any, index: Any)
     picked = getitem_raw(g, _batched(index, g.shape[:nb], g._xp))
     items = index if isinstance(index, tuple) else (index,)
     if any(_is_index_array(i) and i.dtype != backend.bool_ for i in items):
-        picked = where(backend.from_numpy(_last_writes(x.shape, index), g._data), picked, 0.0)
+        last = array_libraries.from_numpy(_last_writes(x.shape, index), g._data)
+        picked = where(last, picked, 0.0)
     shape = as_tensor(value).shape
     extra = len(shape) - (picked.ndim - nb)  # leading ones of the value (NumPy drops them)
     if extra > 0:
@@ -421,7 +422,7 @@ def _last_writes(shape: tuple, index: Any) -> Any:
     write wins (as in NumPy), so only it reaches the value's gradient (and the forward
     rule's tangent: the two modes agree)."""
     np = backend.np
-    places = np.arange(math.prod(shape)).reshape(shape)[backend._index_to_numpy(index)]
+    places = np.arange(math.prod(shape)).reshape(shape)[array_libraries.index_to_numpy(index)]
     last = np.zeros(places.size, dtype=bool)
     last[places.size - 1 - np.unique(places.ravel()[::-1], return_index=True)[1]] = True
     return last.reshape(places.shape)
