@@ -16,7 +16,6 @@ import math
 import threading
 import warnings
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from . import array_libraries, backend
@@ -166,19 +165,22 @@ class Primitive:
 
 class Variadic:
     """The reverse rules of a primitive with any number of arguments (stack, concat): rule
-    ``i`` is ``rule(i, g, ans, *args, **params)``, made when the pass picks it."""
+    ``i`` is ``rule(i, g, ans, args, **params)``, the arguments passed whole (spread into
+    each of n rules, they made a pass quadratic); ``self[i]`` is rule ``i`` in the usual
+    form, ``(g, ans, *args, **params)``."""
 
     def __init__(self, rule: Callable[..., Any]) -> None:
         self.rule = rule
 
     def __getitem__(self, i: int) -> Callable[..., Any]:
-        return partial(self.rule, i)
+        return lambda g, ans, *args, **params: self.rule(i, g, ans, args, **params)
 
 
 def _on_arrays(vjps: Any) -> Any:
     """Rules written for Tensors, wrapped to take and give raw arrays."""
     if type(vjps) is Variadic:  # each rule wrapped as it is picked
-        return Variadic(lambda i, *args, **params: _array_rule(vjps[i])(*args, **params))
+        return Variadic(lambda i, g, ans, args, **params: _array_rule(vjps[i])(
+            g, ans, *args, **params))
     return tuple(r if r is None or r is identity_rule else _array_rule(r) for r in vjps)
 
 

@@ -26,6 +26,7 @@ from ..primitives.shape import getitem_
 from ..tensor import (
     Node,
     Tensor,
+    Variadic,
     _new,
     bump_version,
     identity_rule,
@@ -265,8 +266,7 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
                     _check_versions(node)
                 args = [a._data if raw and type(a) is Tensor else a for a in node.rest]
                 shared = g  # every rule reads g: none may write into it
-                deliveries = [(x, e, None if e is None else g if rules[i] is identity_rule
-                               else rules[i](g, ans, *args, **params))
+                deliveries = [(x, e, None if e is None else _rule(rules, i, g, ans, args, params))
                               for i, (x, e) in enumerate(zip(args, node.erest))]
                 del shared
             for parent, edge, gi in deliveries:
@@ -302,6 +302,13 @@ def _visit(heap: list, leaves: dict, retain_graph: bool, nb: int, watching: Any,
         if follow is not None:  # not on the heap: leave no cotangent behind
             follow.g = None
         raise
+
+
+def _rule(rules: Any, i: int, g: Any, ans: Any, args: list, params: dict) -> Any:
+    """The cotangent of argument ``i`` of three or more: a Variadic rule takes them whole."""
+    if type(rules) is Variadic:
+        return rules.rule(i, g, ans, args, **params)
+    return g if rules[i] is identity_rule else rules[i](g, ans, *args, **params)
 
 
 def _add_at(leaves: dict[int, list], leaf: Tensor, g: Any, index: Any) -> None:

@@ -7,6 +7,7 @@ so that ``jacrev``/``jacfwd`` can push a whole basis through them in one pass.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -499,10 +500,14 @@ def _write_into(x: Tensor, index: Any, value: Any, opname: str) -> Tensor:
 # ----------------------------------------------------------------------- concat, stack
 
 
-def _concat_vjp(i: int, g: Tensor, ans: Any, *args: Any, axis: int) -> Tensor:
-    start = sum(a.shape[axis] for a in args[:i])
-    stop = start + args[i].shape[axis]
-    return getitem_raw(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+def _part(g: Any, index: tuple) -> Any:
+    """``g[index]`` of a cotangent: recorded for a Tensor, as is for a raw array (the rules of
+    concat and stack run on both: n rules wrapping all n arguments made a pass quadratic)."""
+    return getitem_raw(g, index) if type(g) is Tensor else g[index]
+
+
+def _concat_vjp(i: int, g: Any, ans: Any, args: Any, axis: int, starts: tuple) -> Any:
+    return _part(g, (Ellipsis, slice(starts[i], starts[i + 1])) + (slice(None),) * (-axis - 1))
 
 
 def _zero_tangents(tangents: tuple, args: tuple) -> list:
@@ -514,11 +519,11 @@ def _zero_tangents(tangents: tuple, args: tuple) -> list:
             for t, a in zip(tangents, args)]
 
 
-concat_ = defprim("concat", lambda xp, *arrays, axis: xp.concat(arrays, axis=axis),
+concat_ = defprim("concat", lambda xp, *arrays, axis, starts: xp.concat(arrays, axis=axis),
                   Variadic(_concat_vjp),
-                  lambda tangents, ans, *args, axis: apply(concat_, *_zero_tangents(tangents, args),
-                                                           axis=axis),
-                  reads=())
+                  lambda tangents, ans, *args, **params: apply(
+                      concat_, *_zero_tangents(tangents, args), **params),
+                  reads=(), poly=True)
 
 
 def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
@@ -542,21 +547,22 @@ def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tenso
                 tensors[0].shape[:pos] + tensors[0].shape[pos + 1:]:
             raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, which does not "
                              f"match {tensors[0].shape} outside dimension {pos}")
-    return apply(concat_, *_common_dtype(tensors), axis=pos - ndim)
+    starts = tuple(itertools.accumulate((t.shape[pos] for t in tensors), initial=0))
+    return apply(concat_, *_common_dtype(tensors), axis=pos - ndim, starts=starts)
 
 
 cat = concatenate
 
 
-def _stack_vjp(i: int, g: Tensor, ans: Any, *args: Any, axis: int) -> Tensor:
-    return getitem_raw(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
+def _stack_vjp(i: int, g: Any, ans: Any, args: Any, axis: int) -> Any:
+    return _part(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
 
 
 stack_ = defprim("stack", lambda xp, *arrays, axis: xp.stack(arrays, axis=axis),
                  Variadic(_stack_vjp),
                  lambda tangents, ans, *args, axis: apply(stack_, *_zero_tangents(tangents, args),
                                                           axis=axis),
-                 reads=())
+                 reads=(), poly=True)
 
 
 def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
