@@ -186,6 +186,20 @@ def test_runner_rows_memory_targets_and_unavailable_features():
     assert target["met"] is False
 
 
+def test_memory_is_measured_for_the_rows_that_compute_with_numpy_only():
+    """HIPS autograd's arrays are NumPy's, which tracemalloc sees; PyTorch's are not."""
+    x = np.arange(100_000, dtype=np.float64)
+    thunks = lambda: {"main": lambda: (x + 1.0, x + 2.0)}  # noqa: E731
+    w = Workload("W0", "tiny", "ms", 1, [
+        Case("numpy", "limit", thunks, role="limit"),
+        Case("autograd", "a tape over NumPy", thunks),
+        Case("torch", "arrays of their own", thunks),
+    ], value=lambda m: m["main"] * 1e3, memory="main")
+    by = {r["label"]: r for r in runner.run_workload(w, peers=["autograd", "torch"], missing={})}
+    assert by["a tape over NumPy"]["memory_bytes"] >= 2 * x.nbytes
+    assert by["arrays of their own"]["memory_bytes"] is None
+
+
 def test_linear_models_are_imported_lazily():
     with pytest.raises(NotAvailable, match="has no NoSuchEstimator"):
         wl_linear("NoSuchEstimator")

@@ -143,7 +143,8 @@ def format_table(results: dict[str, Any]) -> str:
             "(- for one round);",
             "x limit = median / the limit row's; x torch = wonderland's median / its PyTorch "
             "row's;",
-            "memory = peak of traced allocations (tracemalloc) in one call;",
+            "memory = peak of traced allocations (tracemalloc) in one call, for the rows that "
+            "compute with NumPy;",
             "jit rows: steady state (the first call, compile included, is in notes)"]
     out += results.get("footnotes", [])
     targets = results.get("targets", [])

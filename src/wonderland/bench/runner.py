@@ -1,11 +1,12 @@
 """Interleaved timing of the workloads' rows in one process.
 
 For each workload every row is set up and called once (untimed for the table: the first
-call is kept apart, and its result checked against the right answer); the limit and
-wonderland rows of workloads that measure memory are called once more under
-``tracemalloc``; then all rows are timed in rounds, each round running every row once in
-an order rotated by the round, so that drift on a busy machine hits every row alike. The
-figure of a row is its median over the rounds, with the spread ``(max - min) / median``.
+call is kept apart, and its result checked against the right answer); the limit,
+wonderland and HIPS autograd rows (all three compute with NumPy) of workloads that measure
+memory are called once more under ``tracemalloc``; then all rows are timed in rounds, each
+round running every row once in an order rotated by the round, so that drift on a busy
+machine hits every row alike. The figure of a row is its median over the rounds, with the
+spread ``(max - min) / median``.
 
 Before each timed call, outside the timed region: ``gc.collect()`` (cheap: the objects
 alive before the rounds are frozen out of the collector's view) and a short wait until
@@ -157,7 +158,8 @@ def _set_up(row: _Row, missing: dict[str, str], memory: str | None) -> None:
         for name in row.fns:
             row.first[name], out = row.call(name)
             row.results[name] = to_numpy(out)
-        if memory and case.impl in ("numpy", "wonderland") and case.role != "info":
+        # (HIPS autograd computes with NumPy too: tracemalloc sees its arrays)
+        if memory and case.impl in ("numpy", "wonderland", "autograd") and case.role != "info":
             row.memory = peak_traced_bytes(row.fns[memory])
     except NotAvailable as exc:
         row.fail("not available", str(exc))
