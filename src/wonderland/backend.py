@@ -40,8 +40,7 @@ def namespace(data: Any) -> ModuleType:
     if xp is None:
         if isinstance(data, np.generic):
             return numpy_namespace
-        xp = array_api_compat.array_namespace(data)
-        _NAMESPACES[kind] = xp
+        xp = _NAMESPACES[kind] = array_api_compat.array_namespace(data)
     return xp
 
 
@@ -51,9 +50,8 @@ def is_array(value: Any) -> bool:
 
 
 def to_dtype(dtype: Any, xp: ModuleType = numpy_namespace) -> Any:
-    """A dtype of ``xp`` from a NumPy dtype, a string or a dtype of ``xp`` itself."""
-    if dtype is None:
-        return None
+    """A dtype of ``xp`` from a NumPy dtype, a string or a dtype of ``xp`` itself (None as
+    it is)."""
     if isinstance(dtype, (str, np.dtype, type)):
         try:
             dtype = np.dtype(dtype)
@@ -198,22 +196,16 @@ def getitem(xp: ModuleType, x: Any, index: Any) -> Any:
         return out
 
 
-def unbroadcast_axes(gshape: tuple, shape: tuple, nb: int = 0) -> tuple[int, ...]:
-    """The axes of a cotangent of shape ``gshape`` (``nb`` leading batch axes) to sum so it
-    becomes ``gshape[:nb] + shape``: the axes broadcasting added or stretched.
-    ValueError when ``shape`` does not broadcast to ``gshape``."""
-    lead = len(gshape) - len(shape)  # the first axis that lines up with shape
-    if lead < nb or any(s not in (1, gshape[lead + i]) for i, s in enumerate(shape)):
-        raise ValueError(f"cannot reduce shape {tuple(gshape)} to {tuple(shape)}")
-    return (*range(nb, lead), *(lead + i for i, s in enumerate(shape) if gshape[lead + i] != s))
-
-
 def sum_to(xp: ModuleType, g: Any, shape: tuple, nb: int = 0) -> Any:
     """Sum raw ``g`` down to ``g.shape[:nb] + shape`` (undo broadcasting); ValueError if not."""
     gshape = tuple(g.shape)
     if len(gshape) - nb < len(shape) and all(s == 1 for s in gshape[nb:]):
         return xp.broadcast_to(g, gshape[:nb] + tuple(shape))  # a smaller cotangent
-    axes = unbroadcast_axes(gshape, shape, nb)
+    lead = len(gshape) - len(shape)  # the first axis that lines up with shape
+    if lead < nb or any(s not in (1, gshape[lead + i]) for i, s in enumerate(shape)):
+        raise ValueError(f"cannot reduce shape {gshape} to {tuple(shape)}")
+    # the axes to sum: those broadcasting added or stretched
+    axes = (*range(nb, lead), *(lead + i for i, s in enumerate(shape) if gshape[lead + i] != s))
     if axes:
         g = xp.sum(g, axis=axes)
     return xp.reshape(g, gshape[:nb] + tuple(shape))

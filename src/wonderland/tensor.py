@@ -70,11 +70,10 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
         instance = super().__new__(cls)
-        if func is not None:  # used bare, as ``@wl.no_grad`` (PyTorch allows both forms)
-            if not callable(func):
-                raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
-            return instance(func)
-        return instance
+        if func is not None and not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
+        # a function: used bare, as ``@wl.no_grad`` (PyTorch allows both forms)
+        return instance if func is None else instance(func)
 
     def _recreate_cm(self) -> _GradMode:  # each call of a decorated function: its own mode
         fresh = object.__new__(type(self))  # (shared, one thread's call restored another's)
@@ -115,8 +114,6 @@ class enable_grad(_GradMode):
     ...     (x * 3).requires_grad
     True
     """
-
-    _mode = True
 
 
 # ----------------------------------------------------------------------- primitives
@@ -467,8 +464,7 @@ def undifferentiated(prim: Primitive, args: tuple, params: dict = _NO_PARAMS) ->
     integers): never recorded for the reverse pass; forward mode (no tangent) and
     ``wl.compile`` (the operation) see it."""
     args, xp = one_library(args)
-    out = _new(prim.forward(xp, *[a._data if type(a) is Tensor else a for a in args],
-                            **params), xp)
+    out = _new(prim.forward(xp, *[a._data if type(a) is Tensor else a for a in args], **params), xp)
     if any(type(a) is Tensor and a._fw is not None for a in args):
         _forward_hook(prim, out, args, params)
     return out
@@ -684,8 +680,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place."""
-        self._node = None
-        self._rg = False
+        self._node, self._rg = None, False
         return self
 
     # -- in place ------------------------------------------------------------------

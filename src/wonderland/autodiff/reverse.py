@@ -430,8 +430,7 @@ def backward_inputs(inputs: Any, what: str) -> list[Tensor]:
     return targets
 
 
-def accumulate_into(targets: list[Tensor] | None, results: list | None,
-                    create_graph: bool) -> None:
+def accumulate_into(targets: list[Tensor] | None, results: list | None, create_graph: bool) -> None:
     """``grad_of``'s gradients of ``targets`` (``backward``'s inputs) added to their ``.grad``:
     arrays of the user's own, as ``backward()`` hands them over."""
     for x, g in zip(targets or (), results or ()):

@@ -307,8 +307,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
     """
     what = require_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(f"{what}: primals and tangents must be tuples (one entry per "
-                        f"argument)")
+        raise TypeError(f"{what}: primals and tangents must be tuples (one entry per argument)")
     if len(primals) != len(tangents):
         raise ValueError(f"{what}: {len(primals)} primals but {len(tangents)} tangents")
     xs = [as_input(p, what, arg=f"primal {i}") for i, p in enumerate(primals)]
@@ -429,8 +428,7 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
     [[6.0, 0.0], [0.0, 12.0]]
     """
     # grad with has_aux returns (gradient, aux): the pair jacfwd with has_aux expects
-    return jacfwd(grad(f, argnums, has_aux, _name="hessian"), argnums, has_aux,
-                  _name="hessian")
+    return jacfwd(grad(f, argnums, has_aux, _name="hessian"), argnums, has_aux, _name="hessian")
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian"]

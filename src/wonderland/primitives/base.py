@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import backend
-from ..tensor import Primitive, Tensor, apply, identity_rule
+from ..tensor import Primitive, Tensor, _new, apply, identity_rule
 
 # The operations a rule written for both kinds of values calls (``m.cos(x)``), on Tensors:
 # differentiable, for higher order. wonderland.primitives fills it once its modules are
@@ -42,9 +42,20 @@ def defprim(name: str, forward: Callable[..., Any], vjps: Any,
 
 
 def _joint_linear_jvp(prim: Primitive, tangents: tuple, ans: Any, *args: Any, **params: Any):
-    # positional arguments are operands (a constant has a zero tangent); settings travel
-    # as keyword parameters
-    return apply(prim, *[0.0 if t is None else t for t in tangents], **params)
+    # positional arguments are operands (a missing tangent is zeros: one operand has its
+    # own); settings travel as keyword parameters
+    if len(tangents) > 1:
+        tangents = zero_tangents(tangents, args)
+    return apply(prim, *tangents, **params)
+
+
+def zero_tangents(tangents: tuple, args: tuple) -> list:
+    """Tangents with zeros (of the batch shape) in place of the missing ones."""
+    like, arg = next((t, a) for t, a in zip(tangents, args) if t is not None)
+    batch = like.shape[: like.ndim - arg.ndim]
+    return [t if t is not None else
+            _new(like._xp.zeros(batch + a.shape, dtype=like._data.dtype), like._xp)
+            for t, a in zip(tangents, args)]
 
 
 def elementwise(name: str, derivative: Any, forward: Callable[..., Any] | None = None, *,
@@ -74,12 +85,9 @@ def binary(name: str, op: Callable[[Any, Any, Any], Any], partials: tuple) -> Pr
 def _from_partials(name: str, forward: Callable[..., Any], partials: tuple, reads: Any,
                    uses_ans: bool) -> Primitive:
     def jvp(tangents: tuple, ans: Any, *args: Any) -> Any:
-        out = None
-        for t, p in zip(pad_tangents(tangents, args), partials):
-            if t is not None:
-                term = t if p == 1 else -t if p == -1 else t * p(tensor_ops, ans, *args)
-                out = term if out is None else out + term
-        return out
+        terms = [t if p == 1 else -t if p == -1 else t * p(tensor_ops, ans, *args)
+                 for t, p in zip(pad_tangents(tangents, args), partials) if t is not None]
+        return sum(terms[1:], terms[0])  # (the engine calls it with at least one tangent)
 
     return Primitive(name, forward, tuple(_scaled(p, len(partials), False) for p in partials),
                      jvp, raw_vjps=tuple(_scaled(p, len(partials), True, uses_ans)

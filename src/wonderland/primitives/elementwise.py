@@ -163,8 +163,7 @@ sin = _unary_function(sin_, "sin", "wl.sin(wl.tensor([0.0])).tolist()\n    [0.0]
 cos = _unary_function(cos_, "cos", "wl.cos(wl.tensor([0.0])).tolist()\n    [1.0]")
 tan = _unary_function(tan_, "tan", "wl.tan(wl.tensor([0.0])).tolist()\n    [0.0]")
 tanh = _unary_function(tanh_, "tanh", "wl.tanh(wl.tensor([0.0])).tolist()\n    [0.0]")
-sigmoid = _unary_function(sigmoid_, "sigmoid",
-                          "wl.sigmoid(wl.tensor([0.0])).tolist()\n    [0.5]")
+sigmoid = _unary_function(sigmoid_, "sigmoid", "wl.sigmoid(wl.tensor([0.0])).tolist()\n    [0.5]")
 softplus = _unary_function(softplus_, "softplus",
                            "round(wl.softplus(wl.tensor([0.0])).item(), 4)\n    0.6931")
 abs = _unary_function(abs_, "abs", "wl.abs(wl.tensor([-2.0])).tolist()\n    [2.0]")  # noqa: A001
@@ -256,8 +255,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     """
     like = next((v for v in (x, y, condition) if type(v) is Tensor), None)  # its library
     condition = as_tensor(condition) if like is None else _constant(condition, "where")
-    x, y = (v if type(v) in _PYTHON_SCALARS else _constant(v, "where")
-            for v in (x, y))
+    x, y = (v if type(v) in _PYTHON_SCALARS else _constant(v, "where") for v in (x, y))
     try:
         return apply(where_, condition, x, y)
     except (ValueError, RuntimeError):  # (torch's shape errors: RuntimeError)
@@ -427,11 +425,10 @@ def alias(x: Tensor) -> Tensor:
     leaf that requires grad is reached through an identity node, so gradients still flow
     to it. Transforms use it to hang their own tangents or inputs on ``x``."""
     twin = _new(x._data, x._xp)
-    twin._vc = x._vc
+    twin._vc, twin._fw = x._vc, x._fw
     if x._rg:
         twin._node = x._node if x._node is not None else make_node(clone_, (x,), {})
         twin._rg = True
-    twin._fw = x._fw
     return twin
 
 

@@ -161,12 +161,10 @@ def _parse_einsum(subscripts: str, shapes: list) -> tuple[list[str], str]:
         if len(spec) != len(shape):
             raise ValueError(f"einsum: operand with subscripts {spec!r} has shape {shape}")
         expanded.append(spec)
-    if out is None:
+    if out is None:  # implicit: the ellipsis, then the subscripts used once, sorted
         counts = Counter("".join(expanded))
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    else:
-        out = out.replace("...", ell)
-    return expanded, out
+    return expanded, out.replace("...", ell)
 
 
 def _einsum_forward(xp: Any, *operands: Any, inputs: tuple, output: str) -> Any:
@@ -272,9 +270,7 @@ def _solve_b_vjp(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> 
 
 def _solve_a_vjp(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> Tensor:
     gb = solve_(matrix_transpose(a), g, vector)
-    if vector:
-        return -(unsqueeze(gb, -1) * unsqueeze(ans, -2))
-    return -(gb @ matrix_transpose(ans))
+    return -(unsqueeze(gb, -1) * unsqueeze(ans, -2) if vector else gb @ matrix_transpose(ans))
 
 
 def _solve_jvp(tangents: tuple, ans: Tensor, a: Tensor, b: Tensor, vector: bool) -> Tensor:

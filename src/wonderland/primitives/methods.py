@@ -32,26 +32,23 @@ def _install() -> None:
         if inplace is not None:
             setattr(T, f"__i{name}__", _inplace(prim, inplace, op))
             setattr(T, inplace, getattr(T, f"__i{name}__"))
-    T.__matmul__ = linalg.matmul
     T.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
-    T.__neg__ = ew.negative
     T.__pos__ = lambda self: self
-    T.__abs__ = ew.abs
     for dunder, fn in (("lt", ew.less), ("le", ew.less_equal), ("gt", ew.greater),
                        ("ge", ew.greater_equal), ("eq", ew.equal), ("ne", ew.not_equal),
                        ("and", ew.logical_and), ("rand", ew.logical_and), ("or", ew.logical_or),
-                       ("ror", ew.logical_or), ("xor", ew.logical_xor),
-                       ("rxor", ew.logical_xor), ("invert", ew.logical_not),
-                       ("getitem", shape.getitem), ("setitem", shape.setitem)):
+                       ("ror", ew.logical_or), ("xor", ew.logical_xor), ("rxor", ew.logical_xor),
+                       ("invert", ew.logical_not), ("neg", ew.negative), ("abs", ew.abs),
+                       ("matmul", linalg.matmul), ("getitem", shape.getitem),
+                       ("setitem", shape.setitem)):
         setattr(T, f"__{dunder}__", fn)
-    T.copy_, T.fill_ = shape.copy_, shape.fill_
     T.zero_ = lambda self: shape._write_into(self, Ellipsis, 0, "zero_")  # (x.grad.zero_())
     for module, names in (
             (ew, "exp log log1p sqrt sign sin cos tan tanh sigmoid relu softplus maximum minimum "
                  "clip astype clone abs floor ceil trunc"),
             (reductions, "sum mean var std max min prod argmax argmin logsumexp softmax "
                          "log_softmax norm"),
-            (shape, "reshape permute transpose squeeze unsqueeze flatten broadcast_to"),
+            (shape, "reshape permute transpose squeeze unsqueeze flatten broadcast_to copy_ fill_"),
             (linalg, "matmul dot inner outer")):
         for name in names.split():
             setattr(T, name, getattr(module, name))

@@ -342,12 +342,7 @@ def _softmax(x: Tensor, axes: tuple) -> Tensor:
     return e / apply(sum_, e, axis=axes, keepdims=True)
 
 
-def _lse_weights(ans: Tensor, x: Tensor, axis: tuple) -> Tensor:
-    return _softmax(x, axis)
-
-
-logsumexp_ = _defreduction("logsumexp", lambda xp, x, axis, keepdims: backend.logsumexp(
-    xp, x, axis, keepdims), _lse_weights)
+logsumexp_ = _defreduction("logsumexp", backend.logsumexp, lambda ans, x, axis: _softmax(x, axis))
 
 
 def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -385,12 +380,8 @@ def log_softmax(x: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
     >>> round(wl.log_softmax(wl.tensor([0.0, 0.0]))[0].item(), 4)
     -0.6931
     """
-    return _log_softmax(x, dim, axis, "log_softmax")
-
-
-def _log_softmax(x: Any, dim: Any, axis: Any, name: str) -> Tensor:
     x = _float_input(x)
-    axes = _dims(dim if axis is None else axis, None, x.ndim, name)
+    axes = _dims(dim if axis is None else axis, None, x.ndim, "log_softmax")
     x = _shifted(x, axes)
     return x - apply(logsumexp_, x, axis=axes, keepdims=True)
 

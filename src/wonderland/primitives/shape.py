@@ -14,7 +14,7 @@ from typing import Any
 from .. import array_libraries, backend
 from ..creation import _integer
 from ..tensor import Tensor, Variadic, _new, apply, as_tensor, finish, finish_one, one_library
-from .base import defprim, ops_for, tensor_ops
+from .base import defprim, ops_for, pad_tangent, tensor_ops, zero_tangents
 from .elementwise import astype, where
 
 _ndarray = backend.np.ndarray
@@ -143,11 +143,8 @@ def _broadcast_vjp(g: Any, ans: Any, x: Any, shape: tuple) -> Any:
 
 
 def _broadcast_jvp(tangents: tuple, ans: Any, x: Tensor, shape: tuple) -> Tensor:
-    t = tangents[0]
-    batch = t.shape[: t.ndim - x.ndim]
-    if x.ndim < len(shape):  # new leading axes go after the batch axes, not before them
-        t = reshape(t, batch + (1,) * (len(shape) - x.ndim) + x.shape)
-    return broadcast_to(t, batch + shape)
+    t = pad_tangent(tangents[0], x, len(shape))  # new leading axes: after the batch axes
+    return broadcast_to(t, t.shape[: t.ndim - len(shape)] + shape)
 
 
 broadcast_to_ = defprim("broadcast_to", lambda xp, x, shape: xp.broadcast_to(x, shape),
@@ -162,10 +159,8 @@ def _sum_to_vjp(g: Any, ans: Any, x: Any, shape: tuple, nb: int) -> Any:
     return m.broadcast_to(kept, lead + tuple(x.shape[nb:]))
 
 
-sum_to_ = defprim("sum_to", lambda xp, x, shape, nb: backend.sum_to(xp, x, shape, nb),
-                  (_sum_to_vjp,), lambda tangents, ans, x, shape, nb: sum_to(
-                      tangents[0], shape, nb + tangents[0].ndim - x.ndim),
-                  reads=(), poly=True)
+sum_to_ = defprim("sum_to", backend.sum_to, (_sum_to_vjp,), lambda tangents, ans, x, shape, nb:
+                  sum_to(tangents[0], shape, nb + tangents[0].ndim - x.ndim), reads=(), poly=True)
 
 
 def sum_to(g: Any, shape: tuple, nb: int = 0) -> Tensor:
@@ -432,7 +427,7 @@ def _last_writes(shape: tuple, index: Any) -> Any:
 def _index_put_jvp(tangents: tuple, ans: Any, x: Tensor, value: Any, index: Any) -> Tensor:
     tx, tv = tangents
     if tx is None:
-        tx = _zero_tangents((None, tv), (x, as_tensor(value)))[0]
+        tx = zero_tangents((None, tv), (x, as_tensor(value)))[0]
     nb = tx.ndim - x.ndim
     if tv is not None:  # a value of lower rank than the selection: its batch axes in front
         missing = len(backend.getitem(x._xp, x._data, index).shape) - (tv.ndim - nb)
@@ -510,20 +505,8 @@ def _concat_vjp(i: int, g: Any, ans: Any, args: Any, axis: int, starts: tuple) -
     return _part(g, (Ellipsis, slice(starts[i], starts[i + 1])) + (slice(None),) * (-axis - 1))
 
 
-def _zero_tangents(tangents: tuple, args: tuple) -> list:
-    """Tangents with zeros (of the batch shape) in place of the missing ones."""
-    like, arg = next((t, a) for t, a in zip(tangents, args) if t is not None)
-    batch = like.shape[: like.ndim - arg.ndim]
-    return [t if t is not None else
-            _new(like._xp.zeros(batch + a.shape, dtype=like._data.dtype), like._xp)
-            for t, a in zip(tangents, args)]
-
-
 concat_ = defprim("concat", lambda xp, *arrays, axis, starts: xp.concat(arrays, axis=axis),
-                  Variadic(_concat_vjp),
-                  lambda tangents, ans, *args, **params: apply(
-                      concat_, *_zero_tangents(tangents, args), **params),
-                  reads=(), poly=True)
+                  Variadic(_concat_vjp), linear="joint", reads=(), poly=True)
 
 
 def concatenate(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
@@ -559,10 +542,7 @@ def _stack_vjp(i: int, g: Any, ans: Any, args: Any, axis: int) -> Any:
 
 
 stack_ = defprim("stack", lambda xp, *arrays, axis: xp.stack(arrays, axis=axis),
-                 Variadic(_stack_vjp),
-                 lambda tangents, ans, *args, axis: apply(stack_, *_zero_tangents(tangents, args),
-                                                          axis=axis),
-                 reads=(), poly=True)
+                 Variadic(_stack_vjp), linear="joint", reads=(), poly=True)
 
 
 def stack(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
