@@ -309,6 +309,72 @@ def test_enable_grad_as_decorator_inside_no_grad():
     assert y.requires_grad
 
 
+@pytest.mark.parametrize("make", [wl.no_grad, lambda: wl.no_grad, wl.inference_mode,
+                                  lambda: wl.set_grad_enabled(False)],
+                         ids=["no_grad()", "no_grad", "inference_mode", "set_grad_enabled"])
+def test_a_decorated_generator_runs_its_body_in_the_mode(make):
+    """PyTorch's: each time the body runs (first next, send, throw), not only while the
+    generator object is made; between steps the caller's mode holds."""
+    decorator = make()  # (set_grad_enabled(False) turns recording off as it is made)
+    wl.set_grad_enabled(True)
+    x = wl.tensor(2.0, requires_grad=True)
+    seen = []
+
+    @decorator
+    def steps():
+        sent = yield x * 3
+        seen.append((sent, wl.is_grad_enabled()))
+        try:
+            yield x * sent
+        except KeyError:
+            seen.append(("thrown", wl.is_grad_enabled()))
+            yield x * 5
+        return "done"
+
+    run = steps()
+    assert not next(run).requires_grad
+    assert wl.is_grad_enabled() and (x * 2).requires_grad  # the caller's mode, between steps
+    assert not run.send(4).requires_grad
+    assert not run.throw(KeyError("k")).requires_grad
+    with pytest.raises(StopIteration) as stop:
+        next(run)
+    assert stop.value.value == "done"
+    assert seen == [(4, False), ("thrown", False)]
+    assert wl.is_grad_enabled()
+
+
+def test_a_generator_decorated_with_enable_grad_records_inside_no_grad():
+    x = wl.tensor(2.0, requires_grad=True)
+
+    @wl.enable_grad()
+    def steps():
+        yield x * x
+        yield x * 3
+
+    with wl.no_grad():
+        made = list(steps())
+        assert not wl.is_grad_enabled()
+    assert all(t.requires_grad for t in made)
+
+
+def test_closing_a_decorated_generator_runs_its_cleanup_in_the_mode():
+    x = wl.tensor(2.0, requires_grad=True)
+    cleanup = []
+
+    @wl.no_grad()
+    def steps():
+        try:
+            yield x * 2
+            yield x * 3
+        finally:
+            cleanup.append((x * 4).requires_grad)
+
+    run = steps()
+    next(run)
+    run.close()
+    assert cleanup == [False] and wl.is_grad_enabled()
+
+
 # ---------------------------------------------------------------------- in place
 
 

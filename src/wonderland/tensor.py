@@ -11,6 +11,8 @@ call into a primitive, whose forward, reverse and forward rules live in one plac
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import itertools
 import math
 import threading
@@ -79,6 +81,27 @@ class _GradMode(contextlib.ContextDecorator):
         fresh = object.__new__(type(self))  # (shared, one thread's call restored another's)
         fresh.__dict__.update(self.__dict__)
         return fresh
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+
+        @functools.wraps(func)  # a generator: the mode holds while its body runs (PyTorch's)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            body = func(*args, **kwargs)
+            resume, value = body.send, None
+            while True:
+                with self._recreate_cm():
+                    try:
+                        out = resume(value)
+                    except StopIteration as stop:
+                        return stop.value
+                try:
+                    value, resume = (yield out), body.send
+                except BaseException as exc:  # noqa: BLE001 - thrown in (close() too): to the body
+                    value, resume = exc, body.throw
+
+        return generator
 
     def __enter__(self) -> None:
         self._previous = set_grad_enabled(self._mode)
