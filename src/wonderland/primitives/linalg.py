@@ -187,7 +187,7 @@ def _einsum_vjp(i: int, g: Tensor, ans: Any, operands: Any, inputs: tuple,
     small = apply(einsum_, g, *[op for j, op in enumerate(operands) if j != i],
                   inputs=(batch + output, *others), output=batch + kept)
     if kept == target:
-        return small
+        return _spread(small, operands[i].shape)
     # Rebuild the operand's layout: a repeated subscript (a diagonal) becomes a fresh
     # letter tied to the first by an identity matrix; a subscript summed in this operand
     # alone is broadcast back by a vector of ones.
@@ -206,7 +206,20 @@ def _einsum_vjp(i: int, g: Tensor, ans: Any, operands: Any, inputs: tuple,
         if c not in covered:
             specs.append(c)
             ops.append(_new(xp.ones((sizes[c],), dtype=dtype), xp))
-    return apply(einsum_, *ops, inputs=tuple(specs), output=batch + renamed)
+    return _spread(apply(einsum_, *ops, inputs=tuple(specs), output=batch + renamed),
+                   operands[i].shape)
+
+
+def _spread(g: Tensor, shape: tuple) -> Tensor:
+    """An operand's cotangent ``g`` (batch axes, then the operand's) where a subscript of
+    size one in some operands stood against a longer one in others (broadcast, as NumPy's
+    einsum allows): summed where the operand has size one, spread where ``g`` has."""
+    lead = g.ndim - len(shape)
+    ones = tuple(lead + k for k, (n, s) in enumerate(zip(g.shape[lead:], shape))
+                 if s == 1 and n != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g if g.shape[lead:] == tuple(shape) else g.broadcast_to(g.shape[:lead] + tuple(shape))
 
 
 def _einsum_jvp(tangents: tuple, ans: Any, *operands: Any, inputs: tuple, output: str) -> Tensor:
