@@ -11,9 +11,7 @@ prefix, the exit statuses, a closed pipe on stdout.
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
-import itertools
 import math
 import os
 import re
@@ -310,8 +308,7 @@ def delimiter(text: str) -> str:
 
 def delimiter_hint(path: str, used: str) -> str:
     """A hint for a file that seems separated by another character than ``used`` (``;`` in
-    many European exports, a tab in a .tsv: ``separated_by`` of its header and first row),
-    or ``""``.
+    many European exports, a tab in a .tsv: ``separated_by``), or ``""``.
 
     Examples
     --------
@@ -321,13 +318,7 @@ def delimiter_hint(path: str, used: str) -> str:
     >>> delimiter_hint(path, ",")
     "; the file seems separated by ';', not ',': add --delimiter ';'"
     """
-    try:  # the header and the first row, parsed as read_csv parses them (quoted cells)
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-            records = list(itertools.islice((r for r in csv.reader(handle, delimiter=used)
-                                             if any(cell.strip() for cell in r)), 2))
-    except (OSError, csv.Error):
-        return ""
-    other = separated_by([used.join(record) for record in records], used)
+    other = separated_by(path, used)
     if other is None:
         return ""
     shown = "tab" if other == "\t" else repr(other)

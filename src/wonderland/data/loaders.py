@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import math
 import os
 from collections.abc import Iterator
@@ -105,25 +106,41 @@ def _where(row: int, line: int) -> str:
     return f"row {row} (line {line} of the file)"
 
 
-def separated_by(lines: list[str], delimiter: str) -> str | None:
-    """The separator other than ``delimiter`` (``;`` in many European exports, a tab in a
-    .tsv, ``,``, ``|``) that the file's first ``lines`` (its header, and its first row when
-    there is one) seem separated by, or None: one that splits them all into the same number
-    (more than one) of fields, where ``delimiter`` does not; failing that, the same test on
-    the header alone (a first row with a quoted cell over several lines).
+# the separators a file is most often written with: ';' in many European exports, a tab
+# in a .tsv
+SEPARATORS = (";", "\t", ",", "|")
+
+# how much of a file's head is read to guess its separator
+SAMPLE_CHARS = 1 << 16
+
+
+def separated_by(path: str, delimiter: str) -> str | None:
+    """The separator other than ``delimiter`` that the file at ``path`` seems written with,
+    or None: one under which its header and first row, parsed as ``read_csv`` parses them
+    (a quoted cell may hold the separator or span lines), have the same number (more than
+    one) of fields, where ``delimiter`` does not; failing that (a first row that is itself
+    defective), the same test on the header alone.
 
     Examples
     --------
-    >>> separated_by(["a;b;y", "1;2;3"], ",")
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "semi.csv")
+    >>> _ = open(path, "w").write('a,b;c;y\\n1;"2\\n3";4\\n')  # ',' in a name, a cell over 2 lines
+    >>> separated_by(path, ",")
     ';'
-    >>> separated_by(["a,b;c;y", "1;2;3"], ",")  # a name holding ','
-    ';'
-    >>> separated_by(["a;b,c,y", "1,2,3"], ",") is None  # a name holding ';'
+    >>> separated_by(path, ";") is None
     True
     """
-    for group in (lines, lines[:1]):
-        counts = {sep: {line.count(sep) + 1 for line in group} for sep in (";", "\t", ",", "|",
-                                                                          delimiter)}
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            sample = handle.read(SAMPLE_CHARS)
+            if handle.read(1):  # (a row cut by the sample's end would miscount)
+                sample = sample[:sample.rfind("\n") + 1]
+    except OSError:
+        return None
+    widths = {sep: _record_widths(sample, sep) for sep in (*SEPARATORS, delimiter)}
+    for keep in (2, 1):
+        counts = {sep: set(n[:keep]) for sep, n in widths.items()}
         if len(counts[delimiter]) == 1 and counts[delimiter] != {1}:
             return None
         other = next((sep for sep, n in counts.items() if sep != delimiter and len(n) == 1
@@ -133,23 +150,33 @@ def separated_by(lines: list[str], delimiter: str) -> str | None:
     return None
 
 
-def _delimiter_hint(header: list[str], delimiter: str, record: list[str] | None = None) -> str:
+def _record_widths(sample: str, separator: str) -> list[int]:
+    """The field counts of the first two records (blank lines skipped) of ``sample``
+    parsed with ``separator``; ``[]`` where ``csv`` refuses it."""
+    records = (r for r in csv.reader(sample.splitlines(keepends=True), delimiter=separator)
+               if any(cell.strip() for cell in r))
+    try:
+        return [len(record) for record in itertools.islice(records, 2)]
+    except csv.Error:
+        return []
+
+
+def _delimiter_hint(path: str, header: list[str], delimiter: str) -> str:
     """A hint to append to an error when the file seems separated by another character
-    than ``delimiter`` (``separated_by`` of the header and ``record``, the first row read),
-    naming it; ``""`` otherwise.
+    than ``delimiter`` (``separated_by``), naming it; ``""`` otherwise.
 
     Examples
     --------
-    >>> _delimiter_hint(["a;b;y"], ",")
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "semi.csv")
+    >>> _ = open(path, "w").write("a;b;y\\n1;2;3\\n")
+    >>> _delimiter_hint(path, ["a;b;y"], ",")
     "; the header is one column, 'a;b;y': the file seems separated by ';', not ',': pass \
 delimiter=';'"
-    >>> _delimiter_hint(["a", "b;c;y"], ",", ["1;2;3"])
-    "; the file seems separated by ';', not ',': pass delimiter=';'"
-    >>> _delimiter_hint(["a", "b"], ",")
+    >>> _delimiter_hint(path, ["a", "b", "y"], ";")
     ''
     """
-    lines = [delimiter.join(cells) for cells in (header, record) if cells is not None]
-    other = separated_by(lines, delimiter)
+    other = separated_by(path, delimiter)
     if other is None:
         return ""
     one = f" the header is one column, {header[0]!r}:" if len(header) == 1 else ""
@@ -158,12 +185,12 @@ delimiter=';'"
 
 
 @contextlib.contextmanager
-def _hinting(header: list[str], delimiter: str) -> Iterator[None]:
+def _hinting(path: str, header: list[str], delimiter: str) -> Iterator[None]:
     """Append ``_delimiter_hint`` to a ``ValueError`` raised inside."""
     try:
         yield
     except ValueError as exc:
-        hint = _delimiter_hint(header, delimiter)
+        hint = _delimiter_hint(path, header, delimiter)
         if not hint:
             raise
         raise ValueError(f"{exc}{hint}") from None
@@ -225,7 +252,7 @@ def read_csv(path: str | os.PathLike[str], target: str, *, delimiter: str = ",",
         raise TypeError(f"read_csv: target must be a column name (a str), got {target!r}")
     dtype = resolve_dtype(dtype, "read_csv")
     path_str, header, rows, lines = _open(path, delimiter, "read_csv")
-    with _hinting(header, delimiter):
+    with _hinting(path_str, header, delimiter):
         if target not in header:
             raise ValueError(f"read_csv: no column {target!r} in {path_str!r}; the columns "
                              f"are: {', '.join(header)}")
@@ -319,7 +346,7 @@ def read_table(path: str | os.PathLike[str], columns: list[str] | None = None, *
         raise TypeError(f"read_table: columns must be a list of column names, got the string "
                         f"{columns!r}; for one column write [{columns!r}]")
     path_str, header, rows, lines = _open(path, delimiter, "read_table")
-    with _hinting(header, delimiter):
+    with _hinting(path_str, header, delimiter):
         if columns is None:
             picked = list(range(len(header)))
         else:
@@ -371,7 +398,7 @@ def _read_rows(handle: Any, path: str, delimiter: str,
                 f"is a quote left open there?")
             raise ValueError(f"{where}: {_where(len(rows), first)} of {path!r} has "
                              f"{len(record)} fields but the header has {len(header)}{quote}"
-                             f"{_delimiter_hint(header, delimiter, None if rows else record)}")
+                             f"{_delimiter_hint(path, header, delimiter)}")
         rows.append(record)
         lines.append(reader.line_num)
     if header is None:
