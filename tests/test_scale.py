@@ -728,24 +728,22 @@ def test_linear_regression_with_many_constant_columns_uses_memory_of_a_few_grams
     assert peak < 20 * d * d * 8  # twenty Gram matrices' worth
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: solver='lstsq' (documented as QR/SVD on a copy of "
-                   "X) still forms and eigendecomposes the d x d Gram matrix and a d x d "
-                   "complement basis: O(d^2) memory, O(d^3) time on wide X; MemoryError on a "
-                   "50 x 100,000 X that scikit-learn fits in milliseconds")
-def test_lstsq_on_wide_data_needs_no_d_by_d_matrix():
+# Fixed; before the fix: BUG: solver='lstsq' formed and eigendecomposed the d x d Gram matrix
+# and a d x d complement basis on wide X (MemoryError on a 50 x 100,000 X)
+@pytest.mark.parametrize("solver", ["lstsq", "auto"])
+def test_lstsq_on_wide_data_needs_no_d_by_d_matrix(solver):
     n, d = 10, 600
     X = RNG.standard_normal((n, d))
     y = RNG.standard_normal(n)
     holder = {}
     peak = peak_bytes(lambda: holder.setdefault(
-        "m", quiet_fit(linear.LinearRegression(solver="lstsq"), X, y)))
+        "m", quiet_fit(linear.LinearRegression(solver=solver), X, y)))
     np.testing.assert_allclose(holder["m"].predict(X), y, atol=1e-8)
     assert peak < d * d * 8 // 2  # less than half of one d x d matrix (X is 48 KB)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: LinearModel's default step size takes the largest "
-                   "eigenvalue of the d x d correlation matrix (generic.py _step_size): O(d^2) "
-                   "memory for a first-order method, MemoryError on a 50 x 100,000 X")
+# Fixed; before the fix: BUG: LinearModel's default step took the largest eigenvalue of the
+# d x d correlation matrix (MemoryError on a 50 x 100,000 X)
 def test_linear_model_default_step_needs_no_d_by_d_matrix():
     n, d = 10, 600
     X = RNG.standard_normal((n, d))

@@ -203,6 +203,13 @@ def _centred_blocks(X: np.ndarray, Y: np.ndarray, x_mean: np.ndarray,
     return gram, xty
 
 
+def scaled_top(gram: np.ndarray, n: float, scale: np.ndarray) -> float:
+    """The largest eigenvalue of ``gram / (s sᵀ) / n``: the correlation matrix of ``n``
+    rows' columns over their ``scale`` ``s`` (0 without columns)."""
+    return float(np.linalg.eigvalsh(gram / np.outer(scale, scale) / n)[-1]) if gram.size \
+        else 0.0
+
+
 def column_means(X: np.ndarray, fit_intercept: bool,
                  weight: np.ndarray | None = None) -> np.ndarray:
     """Column means (zeros without intercept), weighted by ``weight`` when given, by row

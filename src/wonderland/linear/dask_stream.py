@@ -53,6 +53,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from ..creation import tensor
 from ..tensor import no_grad
 from .base import too_large
+from .blocks import scaled_top
 from .dask_blocks import (
     BlockError,
     DaskRows,
@@ -388,7 +389,8 @@ def _train(estimator: Any, blocks: _Blocks, stats: StreamStats, median: float,
     the blocks in a seeded order."""
     lr = estimator.lr
     if lr is None:
-        lr = estimator._step_size(stats.gram, stats.n, stats.scale, spread)
+        lr = estimator._step_size(scaled_top(stats.gram, stats.n, stats.scale), stats.scale,
+                                  spread)
     theta = tensor(estimator._start(stats.d, stats.target_mean, median), requires_grad=True)
     opt = estimator._optimizer(theta, lr)
     rng = check_random_state(estimator.random_state)

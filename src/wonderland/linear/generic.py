@@ -32,7 +32,7 @@ from .base import (
     refuse_dask_weights,
     validated,
 )
-from .blocks import column_means, column_scales, gram_summary
+from .blocks import column_means, column_scales, gram_summary, scaled_top
 
 __all__ = ["LinearModel"]
 
@@ -278,8 +278,8 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
 
         return objective
 
-    def _default_lr(self, X: np.ndarray, target: np.ndarray, scale: np.ndarray,
-                    weight: np.ndarray | None = None) -> Any:
+    def _default_lr(self, X: np.ndarray, target: np.ndarray, mean: np.ndarray,
+                    scale: np.ndarray, weight: np.ndarray | None = None) -> Any:
         """The step size of ``lr=None`` (see the class docstring)."""
         if self.lr is not None:
             return self.lr
@@ -289,8 +289,8 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
             deviation = target - np.average(target, weights=weight)
             spread = spread if spread > 0 else float(np.sqrt(np.average(
                 deviation ** 2, weights=weight))) or 1.0
-        summary = gram_summary(X, np.zeros(X.shape[0]), bool(self.fit_intercept), weight)
-        return self._step_size(summary.gram, summary.n_samples, scale, spread)
+        return self._step_size(top_curvature(X, mean, scale, weight, bool(self.fit_intercept)),
+                               scale, spread)
 
     def needs_target_spread(self) -> bool:
         """Whether the default step size depends on the target's spread (regression with
@@ -299,11 +299,10 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         return self.lr is None and self.loss in REGRESSION_LOSSES and (
             self.optimizer == "adam" or self.loss == "absolute")
 
-    def _step_size(self, gram: np.ndarray, n: int, scale: np.ndarray, spread: float) -> Any:
-        """The default step from the centred ``gram`` of ``n`` rows, the column ``scale``
-        and the target's ``spread`` (the median absolute deviation; 1 for classifiers)."""
-        C = gram / np.outer(scale, scale) / n
-        top = float(np.linalg.eigvalsh(C)[-1]) if C.size else 0.0
+    def _step_size(self, top: float, scale: np.ndarray, spread: float) -> Any:
+        """The default step from ``top``, the largest eigenvalue of the standardized
+        columns' correlation matrix (``top_curvature``), the column ``scale`` and the
+        target's ``spread`` (the median absolute deviation; 1 for classifiers)."""
         # (an all-zero X without intercept: a flat objective, any finite step will do)
         top = max(top, 1.0) if self.fit_intercept or top <= 0 else top
         penalty = float(self.alpha) * float(np.max(1.0 / scale**2))
@@ -352,7 +351,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                scale: np.ndarray, weight: np.ndarray | None = None) -> tuple:
         n, d = X.shape
         objective = self._objective(X, target, mean, scale)
-        lr = self._default_lr(X, target, scale, weight)
+        lr = self._default_lr(X, target, mean, scale, weight)
         median = _median(target, weight) if self.needs_target_median() else 0.0
         centre = float(np.mean(target) if weight is None else np.average(target, weights=weight))
         theta = tensor(self._start(d, centre, median), requires_grad=True)
@@ -492,6 +491,33 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
         if self._is_classifier():
             return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+def top_curvature(X: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                  weight: np.ndarray | None, fit_intercept: bool = True) -> float:
+    """``scaled_top`` of the centred (weighted) rows of ``X``: from their Gram matrix, or,
+    for fewer rows than columns, from the ``n x n`` matrix of the rows' products, which has
+    the same nonzero eigenvalues (the ``d x d`` one would outweigh ``X``). ``mean``: the
+    column means, zeros without an intercept.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).standard_normal((5, 40))
+    >>> mean, scale = X.mean(axis=0), X.std(axis=0)
+    >>> wide = top_curvature(X, mean, scale, None)
+    >>> tall = scaled_top(((X - mean).T @ (X - mean)), 5, scale)
+    >>> bool(np.isclose(wide, tall))
+    True
+    """
+    n, d = X.shape
+    if n >= d:
+        summary = gram_summary(X, np.zeros(n), fit_intercept, weight)
+        return scaled_top(summary.gram, summary.n_samples, scale)
+    Z = (X - mean) / scale
+    if weight is not None:
+        Z *= np.sqrt(weight)[:, None]
+    count = n if weight is None else float(weight.sum())
+    return float(np.linalg.eigvalsh(Z @ Z.T)[-1]) / count
 
 
 def _median(values: np.ndarray, weight: np.ndarray | None) -> float:

@@ -26,7 +26,14 @@ from .base import (
     is_dask,
     refuse_dask_weights,
 )
-from .blocks import CANCELLATION, GramSummary, block_rows, gram_summary, row_slices
+from .blocks import (
+    CANCELLATION,
+    GramSummary,
+    block_rows,
+    column_means,
+    gram_summary,
+    row_slices,
+)
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -54,14 +61,14 @@ class _Rank:
     columns in a linear dependency, and the condition number of the correlation
     matrix of the other columns."""
 
-    null: np.ndarray
+    null: np.ndarray | None  # None for data wider than tall: d - n vectors, never formed
     constant: list[int]
     dependent: list[int]
     cond: float
 
     @property
     def deficient(self) -> bool:
-        return self.null.shape[1] > 0
+        return bool(self.constant or self.dependent)
 
 
 def _unit_vector(d: int, j: int) -> np.ndarray:
@@ -72,14 +79,18 @@ def _unit_vector(d: int, j: int) -> np.ndarray:
     return e
 
 
+def _constant_columns(diag: np.ndarray, raw_diag: np.ndarray,
+                      fit_intercept: bool) -> np.ndarray:
+    """Which columns are constant (all zero without intercept), from their centred
+    (``diag``) and raw (``raw_diag``) sums of squares."""
+    return diag <= _CONSTANT_RTOL * raw_diag if fit_intercept else ~(diag > 0)
+
+
 def _analyse(summary: GramSummary, fit_intercept: bool) -> _Rank:
     G = summary.gram
     d = G.shape[0]
     diag = np.diag(G).copy()
-    if fit_intercept:
-        constant = diag <= _CONSTANT_RTOL * summary.raw_diag
-    else:
-        constant = ~(diag > 0)
+    constant = _constant_columns(diag, summary.raw_diag, fit_intercept)
     live = np.flatnonzero(~constant)
     null_vectors = [_unit_vector(d, j) for j in np.flatnonzero(constant)]
     dependent: list[int] = []
@@ -147,7 +158,9 @@ def _describe_collinear(estimator: Any, rank: _Rank, d: int) -> str:
     as ``x<index>``. ``LogisticRegression`` words its warning with it too."""
     names = column_names(estimator, d)
     parts = []
-    if rank.dependent:
+    if rank.dependent and rank.null is None:  # (naming them all would name nearly every one)
+        parts.append(f"X has more columns ({d}) than rows, so they are linearly dependent")
+    elif rank.dependent:
         cols = ", ".join(names[j] for j in rank.dependent)
         parts.append(f"columns {cols} are collinear (linearly dependent)")
     if rank.constant:
@@ -309,15 +322,17 @@ def _analyse_data(Xc: np.ndarray, rank: _Rank) -> tuple[_Rank, tuple]:
     """The dependencies of the centred (weighted) data ``Xc`` read from its own singular
     values rather than from the Gram matrix: the constant columns of ``rank`` stay, the
     other columns are Jacobi-scaled and a direction with ``σ <= LSTSQ_RTOL σmax`` is a
-    dependency. Returns the new rank and ``(live, norms, U, s, Vt)`` for ``_svd_solve``."""
-    d = Xc.shape[1]
+    dependency. Returns the new rank and ``(live, norms, U, s, Vt)`` for ``_svd_solve``
+    (``_row_space_solve`` for data wider than tall, whose rank holds no null basis)."""
+    n, d = Xc.shape
+    wide = d > n  # the null space then has d - n dimensions: a basis of it outweighs X
     constant = set(rank.constant)
     live = np.array([j for j in range(d) if j not in constant], dtype=int)
-    null_vectors = [_unit_vector(d, j) for j in rank.constant]
+    null_vectors = [] if wide else [_unit_vector(d, j) for j in rank.constant]
     dependent: list[int] = []
     cond = 1.0
     norms = np.ones(0)
-    U, s, Vt = np.zeros((Xc.shape[0], 0)), np.zeros(0), np.zeros((0, 0))
+    U, s, Vt = np.zeros((n, 0)), np.zeros(0), np.zeros((0, 0))
     if live.size:
         norms = np.linalg.norm(Xc[:, live], axis=0)
         norms = np.where(norms > 0, norms, 1.0)
@@ -328,14 +343,29 @@ def _analyse_data(Xc: np.ndarray, rank: _Rank) -> tuple[_Rank, tuple]:
         top = max(full_s[0], np.finfo(float).tiny)
         small = full_s <= LSTSQ_RTOL * top
         cond = float((top / full_s[-1]) ** 2) if full_s[-1] > 0 else np.inf
-        if np.any(small):
-            V = np.zeros((live.size, live.size))
-            V[: Vt.shape[0]] = Vt
-            if Vt.shape[0] < live.size:  # complete the basis: the rows' null space
-                V = np.linalg.qr(np.vstack([Vt, np.eye(live.size)]).T)[0].T[: live.size]
-            dependent = _dependencies(V[small].T, live, norms, d, null_vectors)
-    return (_Rank(_null_basis(null_vectors, d), list(rank.constant), dependent, cond),
-            (live, norms, U, s, Vt))
+        if wide:  # a column's load on the null space: what the resolved directions leave
+            resolved = Vt[~small[: s.size]]
+            loads = np.sqrt(np.maximum(1.0 - np.sum(resolved * resolved, axis=0), 0.0))
+            dependent = [int(j) for j in live[loads > _LOADING_TOL]]
+        elif np.any(small):
+            dependent = _dependencies(Vt[small].T, live, norms, d, null_vectors)
+    null = None if wide else _null_basis(null_vectors, d)
+    return _Rank(null, list(rank.constant), dependent, cond), (live, norms, U, s, Vt)
+
+
+def _row_space_solve(svd: tuple, Xc: np.ndarray, yc: np.ndarray, d: int) -> np.ndarray:
+    """The minimum-norm least-squares coefficients of data wider than tall, from
+    ``_analyse_data``'s SVD of its scaled live columns: solved on a basis of the row space
+    in the columns' own units (the complement of the null space there; n vectors at most,
+    where the tall path's complement of the null basis takes d)."""
+    live, norms, U, s, Vt = svd
+    coef = np.zeros((d,) + yc.shape[1:])
+    if live.size:
+        resolved = Vt[s > LSTSQ_RTOL * max(s[0], np.finfo(float).tiny)]
+        Q = np.linalg.qr(norms[:, None] * resolved.T)[0]  # scaled back: X̃ = (X̃/n) n
+        if Q.shape[1]:
+            coef[live] = _scaled_lstsq(Xc[:, live] @ Q, yc, Q)
+    return coef
 
 
 def _svd_solve(svd: tuple, yc: np.ndarray, d: int) -> np.ndarray:
@@ -357,6 +387,21 @@ def _scaled_lstsq(B: np.ndarray, yc: np.ndarray, Q: np.ndarray) -> np.ndarray:
     norms = np.where(norms > 0, norms, 1.0)
     return Q @ (scipy.linalg.lstsq(B / norms, yc, check_finite=False)[0] /
                 _beside(norms, yc))
+
+
+def _means_summary(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                   fit_intercept: bool) -> GramSummary:
+    """The ``GramSummary`` of data wider than tall without its matrices (``gram``, ``xty``
+    and ``yty`` are None): the d x d Gram matrix would outweigh ``X``, and QR/SVD on the
+    data needs only the means, the count and the raw sums of squares."""
+    x_mean = column_means(X, fit_intercept, weight)  # (checks NaN and infinity)
+    Y = y.reshape(len(y), -1)
+    y_mean = np.average(Y, axis=0, weights=weight) if fit_intercept else np.zeros(Y.shape[1])
+    raw_diag = np.einsum("ij,ij->j", X, X) if weight is None else \
+        np.einsum("i,ij,ij->j", weight, X, X)
+    return GramSummary(float(len(X) if weight is None else weight.sum()), x_mean,
+                       float(y_mean[0]) if y.ndim == 1 else y_mean, None, None, None,
+                       raw_diag)
 
 
 def _centred_copy(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
@@ -402,10 +447,12 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
         return value / summary.n_samples if value is not None else \
             _dask_mean_squared_residual(self, *data, summary.n_samples)
 
-    def _summary(self, X: Any, y: Any, sample_weight: Any, fit_intercept: bool) -> tuple:
+    def _summary(self, X: Any, y: Any, sample_weight: Any, fit_intercept: bool,
+                 wide_ok: bool = False) -> tuple:
         """``(X, y, weights, summary)``: the validated data (``X`` and ``y`` are None for
         Dask input), the checked ``sample_weight`` (None without) and the Gram statistics
-        of the rows, weighted when weights are given."""
+        of the rows, weighted when weights are given; with ``wide_ok``, ``_means_summary``
+        (no Gram matrix) of ``X`` in memory with more columns than rows."""
         if is_dask(X):
             refuse_dask_weights(self, sample_weight)
             return None, None, None, _dask_summary(self, X, y, fit_intercept)
@@ -413,6 +460,8 @@ class _LeastSquares(LinearEstimatorMixin, RegressorMixin, BaseEstimator):
                                   multi_output=True)
         weight = checked_weights(self, sample_weight, X)
         with self._naming_columns():  # NaN and inf are caught from the Gram matrix
+            if wide_ok and X.shape[1] > X.shape[0]:
+                return X, y, weight, _means_summary(X, y, weight, fit_intercept)
             return X, y, weight, gram_summary(X, y, fit_intercept, weight)
 
 
@@ -499,9 +548,13 @@ class LinearRegression(_LeastSquares):
                 raise ValueError(f"{name}: solver={self.solver!r} needs X in memory; on Dask "
                                  f"input use solver='normal' (or 'auto')")
             data = X, y
-            X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept)
-            d = summary.gram.shape[0]
-            rank = _analyse(summary, fit_intercept)
+            # X wider than tall goes to QR/SVD on the data (the normal equations are
+            # singular there) without the d x d Gram matrix, which would outweigh it
+            X, y, weight, summary = self._summary(X, y, sample_weight, fit_intercept,
+                                                  wide_ok=self.solver in ("auto", "lstsq"))
+            d = summary.x_mean.shape[0]
+            wide = summary.gram is None
+            rank = _Rank(None, [], [], np.inf) if wide else _analyse(summary, fit_intercept)
             solver = self.solver
             if solver == "auto":
                 solver = "normal" if rank.cond <= AUTO_NORMAL_MAX_COND or X is None else "lstsq"
@@ -513,6 +566,10 @@ class LinearRegression(_LeastSquares):
                     root = np.sqrt(weight)
                     Xc *= root[:, None]
                     yc = yc * _beside(root, y)
+                if wide:
+                    constant = _constant_columns(np.einsum("ij,ij->j", Xc, Xc),
+                                                 summary.raw_diag, fit_intercept)
+                    rank.constant = [int(j) for j in np.flatnonzero(constant)]
                 # the Gram matrix squares the condition number: its rule (1e-10 on C's
                 # eigenvalues) called columns correlated to 1 - 1e-10 dependent and returned
                 # the minimum-norm coefficients, which QR/SVD on the data resolves to ~6 digits
@@ -529,7 +586,9 @@ class LinearRegression(_LeastSquares):
                 if X is not None and (rank.deficient or rank.cond > REFINE_MIN_COND):
                     coef = _refined(solve, X, y, weight, summary, coef)  # (Dask's X: read once)
             elif solver == "lstsq":
-                if rank.deficient:
+                if wide:
+                    coef = _row_space_solve(svd, Xc, yc, d)
+                elif rank.deficient:
                     Q = complement_basis(rank.null)
                     coef = _scaled_lstsq(Xc @ Q, yc, Q) if Q.shape[1] else \
                         np.zeros(summary.xty.shape)

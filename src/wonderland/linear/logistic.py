@@ -600,7 +600,7 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
             break
         if not exact and decrement > 0.5 * previous:
             exact = True  # the sample's Hessian has stopped paying: exact from the next point
-        previous = decrement
+        prior, previous = previous, decrement
         near = 0.5 * decrement <= tol * abs(f)
         if n_iter >= max_iter:
             status = "converged" if near else "max_iter"
@@ -629,7 +629,10 @@ def _newton(problem: _Problem, max_iter: int, tol: float, theta: np.ndarray | No
             status = "stalled" if 0.5 * decrement > 1e3 * np.finfo(float).eps * abs(f) \
                 else "converged"
             break
-        if np.array_equal(trial, theta):  # a step below θ's rounding: it ran to max_iter
+        if np.array_equal(trial, theta) or (f_new >= f and decrement > 0.5 * prior):
+            # a step below θ's rounding, or one that leaves f as it was with a decrement no
+            # smaller than the last (quadratic convergence is over: what is left is
+            # rounding, and θ wandered by ulps to max_iter with tol=0)
             status = "converged"
             break
         theta, f, g, H, separated = trial, f_new, g_new, H_new, sep_new
