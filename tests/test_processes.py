@@ -691,14 +691,12 @@ def lambda_free_compiled_call(compiled, x):
     return compiled(x), compiled
 
 
-# BUG: wl.grad (and every transform) returns a function made with functools.wraps(f): it
-# carries f's __module__ and __qualname__, so pickle (multiprocessing, ProcessPoolExecutor)
-# looks it up by name, finds f itself and refuses: "it's not the same object as ...".
-@pytest.mark.xfail(strict=True, reason="BUG: wl.grad(f) (and the other transforms) of a "
-                   "module-level f cannot be pickled to a child process: pickle finds f "
-                   "under the name functools.wraps copied")
+# Fixed; before the fix: BUG: wl.grad (and every transform) returned a function made with
+# functools.wraps(f): it carried f's __module__ and __qualname__, so pickle
+# (multiprocessing, ProcessPoolExecutor) looked it up by name, found f itself and refused:
+# "it's not the same object as ...".
 @pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "jacfwd",
-                                       "hessian"])
+                                       "hessian", "jacobian"])
 def test_transformed_module_level_function_runs_in_a_child(pool, transform):
     fn = getattr(wl, transform)(cube_sum)
     x = wl.tensor([1.0, 2.0])
@@ -1090,3 +1088,27 @@ def test_two_cli_fits_saving_to_one_file_at_once(tmp_path):
     assert list(model.feature_names_in_) == ["a", "b", "c", "label" if
                                              type(model).__name__ == "Ridge" else "y"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "rows.csv"]
+
+
+
+def two_argument_loss(a, b):
+    return (a * b ** 2).sum(), "aux"
+
+
+def doubled(x):
+    return x * 2.0
+
+
+def test_a_pickled_transform_keeps_its_argnums_has_aux_and_name():
+    fn = wl.grad(two_argument_loss, argnums=1, has_aux=True)
+    again = pickle.loads(pickle.dumps(fn))
+    a, b = wl.tensor([1.0, 2.0]), wl.tensor([3.0, 4.0])
+    (g, aux), (g2, aux2) = fn(a, b), again(a, b)
+    np.testing.assert_array_equal(g.numpy(), g2.numpy())
+    np.testing.assert_array_equal(g2.numpy(), [6.0, 16.0])
+    assert aux == aux2 == "aux" and again.__name__ == "two_argument_loss"
+    # the name that errors give survives too
+    with pytest.raises(ValueError, match="^hessian of doubled: the function must return a scalar"):
+        pickle.loads(pickle.dumps(wl.hessian(doubled)))(a)
+    with pytest.raises(Exception, match="lambda|local"):  # f itself must pickle
+        pickle.dumps(wl.grad(lambda x: x.sum()))

@@ -31,19 +31,32 @@ from .reverse import _hand_over, _unit, grad_of
 # ----------------------------------------------------------------------- transforming
 
 
-def _transform(f: Callable, argnums: Any, name: str, call: Callable) -> Callable:
-    """``f`` transformed by ``call(f, args, positions, what, one_argnum)``; ``f`` and
+class Transformed:
+    """``f`` transformed by ``call(f, args, positions, what, one_argnum)``, as ``public``
+    (the transform called) makes it, bearing ``f``'s name and docstring. ``f`` and
     ``argnums`` are checked now, the range of ``argnums`` at each call. Keyword arguments
-    reach ``f`` as they are, not differentiated (as JAX's)."""
-    what = require_callable(f, name)
-    spec = argnums_spec(argnums, what)
+    reach ``f`` as they are, not differentiated (as JAX's). It pickles as ``public``
+    applied to ``f`` again (``f`` by reference), so it reaches a child process, where a
+    function would be looked up by ``f``'s name and refused."""
 
-    @functools.wraps(f)
-    def transformed(*args: Any, **kwargs: Any) -> Any:
-        return call(functools.partial(f, **kwargs) if kwargs else f, args,
-                    argnum_positions(spec, len(args), what), what, isinstance(spec, int))
+    def __init__(self, f: Callable, argnums: Any, has_aux: bool, name: str, call: Callable,
+                 public: Callable) -> None:
+        what = require_callable(f, name)
+        functools.update_wrapper(self, f)  # (first: a transformed f has these fields)
+        self._tr_what, self._tr_spec, self._tr_call = what, argnums_spec(argnums, what), call
+        self._tr_remake = functools.partial(public, f, argnums, has_aux=has_aux, _name=name)
 
-    return transformed
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        f, spec, what = self.__wrapped__, self._tr_spec, self._tr_what
+        return self._tr_call(functools.partial(f, **kwargs) if kwargs else f, args,
+                             argnum_positions(spec, len(args), what), what,
+                             isinstance(spec, int))
+
+    def __reduce__(self) -> tuple:
+        return self._tr_remake, ()
+
+    def __repr__(self) -> str:
+        return f"<{self._tr_what}>"
 
 
 def _reverse_input(x: Tensor, start: int) -> Tensor:
@@ -166,7 +179,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         value, aux = (out, aux) if recorded else _plain((out, aux))
         return ((value, aux) if has_aux else value), (grads[0] if one_argnum else grads)
 
-    return _transform(f, argnums, _name, call)
+    return Transformed(f, argnums, has_aux, _name, call, value_and_grad)
 
 
 def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
@@ -184,14 +197,13 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *
     >>> wl.grad(wl.grad(lambda x: x ** 3))(2.0).item()
     12.0
     """
-    value_grad = value_and_grad(f, argnums, has_aux, _name=_name)
+    value_grad = value_and_grad(f, argnums, has_aux, _name=_name)._tr_call
 
-    @functools.wraps(f)
-    def transformed(*args: Any, **kwargs: Any) -> Any:
-        value, g = value_grad(*args, **kwargs)
+    def call(*request: Any) -> Any:
+        value, g = value_grad(*request)
         return (g, value[1]) if has_aux else g
 
-    return transformed
+    return Transformed(f, argnums, has_aux, _name, call, grad)
 
 
 def _zeros_if_none(g: Tensor | None, x: Tensor) -> Tensor:
@@ -253,7 +265,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     def call(f: Callable, args: tuple, nums: tuple, what: str, one_argnum: bool) -> Any:
         return _jacrev(_reverse(f, args, nums, what, has_aux, many=True), one_argnum, has_aux)
 
-    return _transform(f, argnums, _name, call)
+    return Transformed(f, argnums, has_aux, _name, call, jacrev)
 
 
 def _jacrev(run: tuple, one_argnum: bool, has_aux: bool) -> Any:
@@ -367,7 +379,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         jac = _arrange([tuple(blocks[i::n_out]) for i in range(n_out)], many, one_argnum)
         return (jac, aux) if has_aux else jac
 
-    return _transform(f, argnums, _name, call)
+    return Transformed(f, argnums, has_aux, _name, call, jacfwd)
 
 
 def _forward_blocks(f: Callable, args: tuple, k: int, what: str, blocks: list,
@@ -413,7 +425,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
             return jacfwd(f, argnums, has_aux, _name=_name)(*args)
         return _jacrev(run, one_argnum, has_aux)
 
-    return _transform(f, argnums, _name, call)
+    return Transformed(f, argnums, has_aux, _name, call, jacobian)
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import array_libraries, backend
 from .. import tensor as engine
+from ..autodiff.transforms import Transformed
 from ..tensor import Tensor, _new
 from . import codegen, passes
 from .trace import Const, TraceError, Tracer, Value, marked
@@ -150,8 +151,8 @@ def _flatten(value: Any, leaves: list, path: str, names: list, inputs: bool = Tr
 
 # objects hashed by identity that hold no state a trace could read stale
 _STATELESS = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-              types.ModuleType, functools.partial, np.ufunc, type(None), type(Ellipsis),
-              type(NotImplemented))
+              types.ModuleType, functools.partial, np.ufunc, Transformed, type(None),
+              type(Ellipsis), type(NotImplemented))
 
 
 _GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
