@@ -38,29 +38,29 @@ def test_fit_warnings_go_to_stderr_as_one_line_each(tmp_path):
     assert line.startswith("wonderland fit: warning: ") and "max_iter" in line
 
 
-def test_a_warning_naming_many_columns_stays_readable(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 300))  # 300 columns of rank 3
-    path = _write(tmp_path / "many.csv", [f"c{i}" for i in range(300)] + ["y"],
+def _fit_warning_of_300_columns(tmp_path, X):
+    """The one line ``wonderland fit`` prints to stderr for columns c0..c299 of ``X``."""
+    path = _write(tmp_path / "cols.csv", [f"c{i}" for i in range(300)] + ["y"],
                   np.column_stack([X, X[:, 0]]))
     done = _wonderland("fit", str(path), "--target", "y", "--model", "linear",
                        "--test-size", "0", "--save", "m.json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     (line,) = done.stderr.splitlines()
+    return line
+
+
+def test_a_warning_naming_many_columns_stays_readable(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 300))  # 300 columns of rank 3
+    line = _fit_warning_of_300_columns(tmp_path, X)
     assert line.startswith("wonderland fit: warning: ") and len(line) < 300, line
     assert "c0, c1, c2, c3, ..., c299 (300 in all)" in line
     assert "minimum-norm" in line  # what the warning says after the list is kept
 
 
 def test_a_warning_about_data_wider_than_tall_names_no_column(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(20, 300))  # more columns than rows: collinear
-    path = _write(tmp_path / "wide.csv", [f"c{i}" for i in range(300)] + ["y"],
-                  np.column_stack([X, X[:, 0]]))
-    done = _wonderland("fit", str(path), "--target", "y", "--model", "linear",
-                       "--test-size", "0", "--save", "m.json", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    (line,) = done.stderr.splitlines()
+    X = np.random.default_rng(0).normal(size=(20, 300))  # more columns than rows
+    line = _fit_warning_of_300_columns(tmp_path, X)
     assert "more columns (300) than rows" in line and "minimum-norm" in line, line
     assert "c1" not in line, line
 
