@@ -362,7 +362,8 @@ def _row_space_solve(svd: tuple, Xc: np.ndarray, yc: np.ndarray, d: int) -> np.n
     coef = np.zeros((d,) + yc.shape[1:])
     if live.size:
         resolved = Vt[s > LSTSQ_RTOL * max(s[0], np.finfo(float).tiny)]
-        Q = np.linalg.qr(norms[:, None] * resolved.T)[0]  # scaled back: X̃ = (X̃/n) n
+        # the row space of the scaled columns, D⁻¹Vᵣᵀ, is D Vᵣᵀ in the columns' units
+        Q = np.linalg.qr(norms[:, None] * resolved.T)[0]
         if Q.shape[1]:
             coef[live] = _scaled_lstsq(Xc[:, live] @ Q, yc, Q)
     return coef
