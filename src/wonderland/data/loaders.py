@@ -138,7 +138,8 @@ def separated_by(path: str, delimiter: str) -> str | None:
                 sample = sample[:sample.rfind("\n") + 1]
     except OSError:
         return None
-    widths = {sep: _record_widths(sample, sep) for sep in (*SEPARATORS, delimiter)}
+    widths = {sep: _record_widths(sample, sep) for sep in dict.fromkeys((*SEPARATORS,
+                                                                        delimiter))}
     for keep in (2, 1):
         counts = {sep: set(n[:keep]) for sep, n in widths.items()}
         if len(counts[delimiter]) == 1 and counts[delimiter] != {1}:
