@@ -792,8 +792,8 @@ def test_views_see_writes_into_a_large_tensor_in_a_joblib_worker():
 # them; where the array arrives read-only (joblib's memmap of 1 MB or more, protocol 5's
 # out-of-band buffers), X gets a copy of its own on the first write (or on loading) and
 # the rows, batches and splits keep reading the old array.
-@pytest.mark.xfail(strict=True, reason="BUG: a Dataset of 1 MB or more in a joblib worker: "
-                   "writes through ds.X do not reach ds[i] and ds.batches()")
+# Fixed; before the fix: BUG: a Dataset of 1 MB or more in a joblib worker: writes through
+# ds.X do not reach ds[i] and ds.batches()
 def test_writes_through_x_reach_the_rows_of_a_large_dataset_in_a_joblib_worker():
     joblib = pytest.importorskip("joblib")
     small = data.make_classification(n=20, c=8, seed=0)

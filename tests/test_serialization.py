@@ -964,6 +964,21 @@ def test_dataset_writes_through_x_reach_its_rows_after_pickle():
         assert twin.numpy()[0][0, 0] == 100.0
 
 
+def test_dataset_from_read_only_buffers_keeps_its_rows_on_its_tensors():
+    # protocol 5's out-of-band buffers arrive read-only, as joblib's memmaps of 1 MB or more
+    ds = data.Dataset(np.arange(6.0).reshape(3, 2), [0.0, 1.0, 2.0])
+    buffers = []
+    payload = pickle.dumps(ds, protocol=5, buffer_callback=buffers.append)
+    twin = pickle.loads(payload, buffers=[memoryview(b.raw()).toreadonly() for b in buffers])
+    assert len(buffers) == 2  # X and y once each, not again as raw arrays beside them
+    twin.X[0, 0] = 100.0
+    twin.y[2] = -1.0
+    assert twin[0][0].tolist() == [100.0, 1.0] and twin[2][1].item() == -1.0
+    assert twin.numpy()[0][0, 0] == 100.0
+    assert next(iter(twin.batches(3, shuffle=False)))[0][0, 0].item() == 100.0
+    assert ds.X[0, 0].item() == 0.0
+
+
 # Fixed; before the fix: copy.deepcopy(Dataset) unlinks ds.X from the rows that indexing, numpy()
 # and batches() read (Tensor.__deepcopy__ copies its array outside the memo, so X no longer shares
 # memory with _Xa): after d2.X[0, 0] = 100, d2[0] and d2.numpy() still say 0. The original and a

@@ -329,6 +329,16 @@ class Dataset:
         new.feature_names = list(self.feature_names)
         return new
 
+    # The raw arrays are the tensors' own: pickled once, as the tensors, and bound to them
+    # again on loading. A tensor rebuilt from read-only data (joblib's memmap of 1 MB or
+    # more) takes a copy of its own, and the rows and batches must read that copy.
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_Xa", "_ya")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._Xa, self._ya = self._X._data, self._y._data
+
     def __repr__(self) -> str:
         names = self.feature_names
         shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
