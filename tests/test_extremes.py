@@ -358,11 +358,10 @@ def test_prod_gradient_with_two_zeros_and_huge_entries():
     assert wl.grad(wl.prod)(x).numpy().tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "prod's forward rule is sum(tangent * weights): a zero tangent times an infinite weight "
-    "(the overflowed partial 1e400 of another entry) is nan, so jacfwd(prod)([0, 1e200, "
-    "1e200]) is [inf, nan, nan] while reverse mode (and JAX in both modes) gives "
-    "[inf, 0, 0]; likewise jvp along e1 is nan instead of 0"))
+# Fixed; before the fix: prod's forward rule is sum(tangent * weights): a zero tangent times
+# an infinite weight (the overflowed partial 1e400 of another entry) is nan, so
+# jacfwd(prod)([0, 1e200, 1e200]) is [inf, nan, nan] while reverse mode (and JAX in both
+# modes) gives [inf, 0, 0]; likewise jvp along e1 is nan instead of 0
 def test_prod_forward_mode_agrees_with_reverse_when_a_partial_overflows():
     x = np.array([0.0, 1e200, 1e200])
     assert wl.grad(wl.prod)(x).numpy().tolist() == [INF, 0.0, 0.0]

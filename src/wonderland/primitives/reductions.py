@@ -58,8 +58,9 @@ def _defreduction(name: str, forward: Any, weights: Any, **options: Any) -> Any:
         kept = ops_for(g).reshape(g, lead + _kept_shape(tuple(x.shape), axis))
         return kept * weights(ans, x, axis)
 
-    def jvp(tangents: tuple, ans: Tensor, x: Tensor, axis: tuple, keepdims: bool) -> Tensor:
-        return apply(sum_, tangents[0] * weights(ans, x, axis), axis=axis, keepdims=keepdims)
+    def jvp(tangents: tuple, ans: Tensor, x: Tensor, **params: Any) -> Tensor:
+        t = tangents[0]  # an entry not moved adds nothing, even where its weight overflowed
+        return apply(sum_, where(t == 0, 0.0, t * weights(ans, x, params["axis"])), **params)
 
     return defprim(name, forward, (vjp,), jvp, **options)
 
@@ -168,8 +169,7 @@ def var(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None
     axes, keep = _spec(x, dim, keepdim, axis, keepdims, "var")
     centred = x - mean(x, dim=axes, keepdim=True)
     total = sum(centred * centred, dim=axes, keepdim=keep)
-    count = math.prod(x.shape[a] for a in axes)
-    return total / builtins.max(count - correction, 0)
+    return total / builtins.max(math.prod(x.shape[a] for a in axes) - correction, 0)
 
 
 def std(x: Any, dim: Any = None, keepdim: bool = False, *, unbiased: bool | None = None,
