@@ -350,9 +350,9 @@ def _unrelated_backward(retained: int) -> Callable[[], object]:
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: every backward() walks every live retain_grad() "
-                   "tensor of every graph: with 50,000 retained tensors alive, a backward() "
-                   "of an unrelated 1-node graph costs ~9 ms instead of ~10 us")
+# Fixed; before the fix: BUG: every backward() walks every live retain_grad() tensor of every
+# graph: with 50,000 retained tensors alive, a backward() of an unrelated 1-node graph costs
+# ~9 ms instead of ~10 us
 def test_backward_of_an_unrelated_graph_does_not_walk_retained_tensors():
     counts = []
     for retained in (0, 2_000):  # one at a time: the first's graph is gone before the second

@@ -234,13 +234,12 @@ class Node:
     """
 
     __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params",
-                 "ans_data", "ans_vc", "ans_since", "ans_fw", "seq", "g")
+                 "ans_data", "ans_vc", "ans_since", "ans_fw", "seq", "g", "keep")
 
     @property
     def args(self) -> tuple | None:
-        n = self.n
-        return None if n < 0 else (self.a0,) if n == 1 else (self.a0, self.a1) if n == 2 \
-            else self.rest
+        return None if self.n < 0 else (self.a0,) if self.n == 1 else (self.a0, self.a1) \
+            if self.n == 2 else self.rest
 
     @property
     def name(self) -> str:
@@ -777,12 +776,15 @@ class Tensor:
                 parent[index] = result
                 view = parent[index]
                 self._node, self._rg, self._vc = view._node, view._rg, parent._vc
+                if record:  # retain_grad follows the write
+                    self._node.keep = retained.get(id(self))
                 self._fw = view._fw and {**view._fw, SEEN: self._vc[0]}  # (forward.py)
                 return self
             self._write(result._data, opname)
             self._fw = result._fw
             if record:
                 self._node, self._rg = result._node, result._rg
+                self._node.keep = retained.get(id(self))
         else:
             result = compute(_new(self._data, self._xp))
             self._write(result._data, opname)

@@ -156,11 +156,10 @@ def grad_of(roots: list[Tensor], targets: list[Tensor] | None, seeds: list[Any],
         else:
             node.g = node.g + seed
     captured: dict[int, Any] = {}
-    # the non-leaf targets, or for backward() the tensors of retain_grad: by their nodes now
-    pending = targets if targets is not None else \
-        [r() for r in list(retained.values())] if retained else ()
-    wanted = {t._node: t for t in pending if t is not None and t._node is not None}
-    watching = (wanted, captured) if wanted else None
+    # the non-leaf targets by their nodes; for backward(), the tensors of retain_grad, each
+    # found on the way through the node it holds (no walk over every retained tensor)
+    wanted = {t._node: t for t in targets or () if t is not None and t._node is not None}
+    watching = (wanted, captured, targets is None) if wanted or retained else None
     # a raw pass makes no Tensor that could record: the mode (a lock) is left as it is
     previous = set_grad_enabled(create_graph) if watching or not raw else None
     try:
@@ -339,9 +338,12 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, g: Any, raw: bool) -> None:
         entry[1] = entry[1] + g
 
 
-def _watch(node: Node, g: Any, wanted: dict, captured: dict) -> None:
-    """Cotangents asked for on the way: ``grad_of``'s non-leaf targets, ``retain_grad``."""
+def _watch(node: Node, g: Any, wanted: dict, captured: dict, kept: bool) -> None:
+    """Cotangents asked for on the way: ``grad_of``'s non-leaf targets, or (``kept``) the
+    tensors of ``retain_grad``, each known to its node while it is that node's output."""
     tensor = wanted.get(node)
+    if kept and (ref := getattr(node, "keep", None)) is not None:
+        tensor = wanted[node] = t if (t := ref()) is not None and t._node is node else None
     if tensor is not None:
         captured[id(tensor)] = g if id(tensor) not in captured else captured[id(tensor)] + g
 
@@ -455,8 +457,8 @@ def retain_grad(self: Tensor) -> None:
         raise RuntimeError(f"retain_grad(): the tensor (shape {self.shape}) does not require grad")
     if self._node is None:
         return  # a leaf keeps its gradient anyway
-    key = id(self)  # (its node at backward(): an in-place op on it after this is followed)
-    retained[key] = weakref.ref(self, lambda _, key=key: retained.pop(key, None))
+    key = id(self)  # its node tells the pass; an in-place op on it hands that on (tensor.py)
+    self._node.keep = retained[key] = weakref.ref(self, lambda _, k=key: retained.pop(k, None))
 
 
 Tensor.backward = backward

@@ -175,8 +175,7 @@ def _unused_letters(n: int, taken: str) -> str:
     return "".join([c for c in _LETTERS if c not in taken][:n])
 
 
-def _einsum_vjp(i: int, g: Tensor, ans: Any, operands: Any, inputs: tuple,
-                output: str) -> Tensor:
+def _einsum_vjp(i: int, g: Tensor, ans: Any, operands: Any, inputs: tuple, output: str) -> Tensor:
     target = inputs[i]
     taken = "".join(inputs) + output
     batch = _unused_letters(g.ndim - len(output), taken)

@@ -365,9 +365,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def _describe(index: Any) -> str:
     if isinstance(index, tuple):
         return "(" + ", ".join(_describe(i) for i in index) + ")"
-    if _is_index_array(index):
-        return f"<array of shape {tuple(index.shape)}>"
-    return repr(index)
+    return f"<array of shape {tuple(index.shape)}>" if _is_index_array(index) else repr(index)
 
 
 def _index_add_vjp(gg: Tensor, ans: Any, g: Tensor, index: Any, shape: tuple) -> Tensor:
