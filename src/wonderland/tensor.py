@@ -230,7 +230,9 @@ class Node:
 
     One and two arguments (nearly every node) sit in their own fields, ``a0, a1`` and
     ``e0, e1``: no tuples to allocate on the hot path. More go in ``rest``/``erest``.
-    ``n`` is the number of arguments, -1 once the graph is freed.
+    ``n`` is the number of arguments, -1 once the graph is freed. ``keep``, set only by
+    ``retain_grad``, is a weak reference to the tensor whose gradient the pass keeps here
+    (it counts while that tensor's node is still this one).
     """
 
     __slots__ = ("prim", "n", "a0", "a1", "e0", "e1", "rest", "erest", "params",
