@@ -25,6 +25,8 @@ from wonderland.compile import TraceError
 from wonderland.compile import api as compile_api
 from wonderland.optim import schedules
 
+pytestmark = pytest.mark.usefixtures("collect_only_new_objects")
+
 engine = sys.modules["wonderland.tensor"]
 forward_mode = sys.modules["wonderland.autodiff.forward"]
 interop = sys.modules["wonderland.interop"]

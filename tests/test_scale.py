@@ -28,6 +28,7 @@ import wonderland as wl
 from wonderland import data, linear
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("collect_only_new_objects")
 
 RNG = np.random.default_rng(20261203)
 

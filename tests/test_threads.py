@@ -983,7 +983,7 @@ def test_unit_cotangent_cache_filled_by_two_threads_at_once(monkeypatch):
             # the two racers' allocations of new ones meet here: both have missed the cache
             if threading.current_thread().name.startswith("racer"):
                 with contextlib.suppress(threading.BrokenBarrierError):
-                    barrier.wait(timeout=1)  # (a cache that lets one thread in at a time)
+                    barrier.wait(timeout=0.3)  # (a cache that lets one thread in at a time)
             return make_ones(shape, *args, **kwargs)
 
         return ones
