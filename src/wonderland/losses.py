@@ -36,7 +36,7 @@ from . import array_libraries
 from .compile.trace import TraceError
 from .creation import as_tensor, tensor
 from .primitives.base import defprim
-from .primitives.elementwise import abs, astype, clip, exp, log, log1p, minimum, relu, where
+from .primitives.elementwise import abs, astype, clip, exp, log, log1p, relu, where
 from .primitives.reductions import log_softmax
 from .tensor import Tensor, apply, identity_rule
 
@@ -354,12 +354,13 @@ def huber(pred: TensorLike, y: TensorLike, delta: float = 1.0, *,
         raise ValueError(f"huber: delta must be positive, got {delta!r}")
     delta = float(delta)
     pred = _prediction(pred, "huber")
-    a = abs(pred - _target(y, pred, "huber", check=_check_finite))
-    # m (a - m/2) with m = min(a, delta) is ½ a² below delta and delta (a - ½ delta) above;
-    # its gradient is right at the kink for any split of minimum's tie, and no branch
-    # multiplies by delta, so delta = inf (half the squared error) keeps finite gradients
-    m = minimum(a, delta)
-    return _reduce(m * (a - 0.5 * m), reduction)
+    r = pred - _target(y, pred, "huber", check=_check_finite)
+    if delta == math.inf:  # half the squared error (no linear branch: inf * 0 would be NaN)
+        return _reduce(0.5 * r * r, reduction)
+    # ½ r² below delta, delta (|r| - ½ delta) from delta on, as PyTorch: the quadratic
+    # branch holds r = 0 (second derivative 1), the linear one the kink (second derivative 0)
+    a, c = abs(r), clip(r, -delta, delta)  # (c: r where it counts, and no overflow of r²)
+    return _reduce(where(a < delta, 0.5 * c * c, delta * (a - 0.5 * delta)), reduction)
 
 
 # ----------------------------------------------------------------------- classification

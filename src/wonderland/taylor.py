@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .autodiff.transforms import jacobian
 from .primitives.shape import reshape
 from .tensor import Tensor
@@ -28,10 +26,7 @@ class Linearization:
     """
 
     def __init__(self, f: Callable, x0: Any, has_aux: bool = False) -> None:
-        what = require_callable(f, "linearize")
-        if not isinstance(has_aux, bool | np.bool_):
-            raise TypeError(f"linearize: has_aux must be True or False, got {has_aux!r} "
-                            f"({type(has_aux).__name__})")
+        what = require_callable(f, "linearize", has_aux)
         self.x0 = as_input(x0, "linearize")
         self._aux: Any = _NO_AUX
         if not has_aux:

@@ -30,7 +30,11 @@ def as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") -
     """
     t, named = value, f" ({arg})" if arg else ""
     if not isinstance(t, Tensor):
-        data = backend.asarray(value, xp=None if like is None else like._xp)
+        try:
+            data = backend.asarray(value, xp=None if like is None else like._xp)
+        except (ValueError, TypeError) as exc:  # a ragged list: NumPy's words name neither
+            raise type(exc)(f"{what}: {arg or 'an input'} is not an array of numbers "
+                            f"({short(value)}): {exc}") from None
         if getattr(data.dtype, "kind", "f") in "OSUVmM":  # objects, text, dates: no numbers
             raise TypeError(f"{what}: cannot differentiate with respect to {short(value)}{named}")
         if type(data) is backend.np.ndarray and data.flags.writeable:  # the caller's array:
@@ -39,6 +43,10 @@ def as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") -
         t = _new(data, backend.namespace(data))
     if like is not None and t.shape != like.shape:
         raise ValueError(f"{what}: {arg} has shape {t.shape} but must have shape {like.shape}")
+    if backend.is_complex(t._data.dtype, t._xp):  # (as wl.tensor(..., requires_grad=True))
+        raise TypeError(f"{what}: cannot differentiate with respect to a complex input{named}: "
+                        f"wonderland differentiates real functions; pass the real and "
+                        f"imaginary parts as two real inputs")
     if not backend.is_floating(t._data.dtype, t._xp):
         if backend.is_bool(t._data.dtype, t._xp):
             raise TypeError(f"{what}: cannot differentiate with respect to a bool input{named}")
@@ -48,8 +56,9 @@ def as_input(value: Any, what: str, like: Tensor | None = None, arg: str = "") -
     return t
 
 
-def require_callable(f: Any, name: str) -> str:
-    """The label of ``name``'s errors, ``"name of f"``, once ``f`` is known to be callable.
+def require_callable(f: Any, name: str, has_aux: Any = False) -> str:
+    """The label of ``name``'s errors, ``"name of f"``, once ``f`` is known to be callable
+    (and ``has_aux`` to be a bool: ``has_aux="False"`` would be taken for true).
 
     Examples
     --------
@@ -63,6 +72,9 @@ def require_callable(f: Any, name: str) -> str:
                 if isinstance(f, Tensor) else "")
         raise TypeError(f"{name}: expected a function (a callable) as first argument, got "
                         f"{type(f).__name__} {short(f)}{hint}")
+    if not isinstance(has_aux, bool | np.bool_):
+        raise TypeError(f"{name}: has_aux must be True or False, got {short(has_aux)} "
+                        f"({type(has_aux).__name__})")
     return f"{name} of {getattr(f, '__name__', 'f')}"
 
 

@@ -41,7 +41,7 @@ class Transformed:
 
     def __init__(self, f: Callable, argnums: Any, has_aux: bool, name: str, call: Callable,
                  public: Callable) -> None:
-        what = require_callable(f, name)
+        what = require_callable(f, name, has_aux)
         functools.update_wrapper(self, f)  # (first: a transformed f has these fields)
         self._tr_what, self._tr_spec, self._tr_call = what, argnums_spec(argnums, what), call
         self._tr_remake = functools.partial(public, f, argnums, has_aux=has_aux, _name=name)
@@ -51,6 +51,9 @@ class Transformed:
         return self._tr_call(functools.partial(f, **kwargs) if kwargs else f, args,
                              argnum_positions(spec, len(args), what), what,
                              isinstance(spec, int))
+
+    # in a class body, a method (as JAX's plain functions are): the instance comes first
+    __get__ = lambda self, obj, owner=None: self if obj is None else functools.partial(self, obj)  # noqa: E731
 
     def __reduce__(self) -> tuple:
         return self._tr_remake, ()
@@ -227,7 +230,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(1.0)[0].item(), aux
     (3.0, 'aux')
     """
-    what = require_callable(f, "vjp")
+    what = require_callable(f, "vjp", has_aux)
     inputs, out, aux, (recorded, nested, start) = _reverse(
         f, primals, tuple(range(len(primals))), what, has_aux, many=True)
     outs = out if isinstance(out, tuple) else (out,)
@@ -317,7 +320,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
     >>> value.item(), slope.item()
     (9.0, 6.0)
     """
-    what = require_callable(f, "jvp")
+    what = require_callable(f, "jvp", has_aux)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{what}: primals and tangents must be tuples (one entry per argument)")
     if len(primals) != len(tangents):
@@ -412,7 +415,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
     >>> wl.jacobian(lambda x: W @ x)(wl.ones(2)).tolist()
     [[1.0, 2.0], [3.0, 4.0]]
     """
-    require_callable(f, _name)
+    require_callable(f, _name, has_aux)
     if mode not in ("auto", "rev", "fwd"):
         raise ValueError(f"{_name}: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
     if mode != "auto":

@@ -291,6 +291,8 @@ class Dataset:
         n = len(self)
         if isinstance(index, Tensor):
             index = index.numpy()
+        if isinstance(index, np.ndarray) and index.ndim == 0 and index.dtype.kind in "iu":
+            index = index.item()  # ds[wl.argmax(ds.y)]: one position, as PyTorch takes it
         if isinstance(index, numbers.Integral) and not isinstance(index, bool | np.bool_):
             i = int(index)
             if not -n <= i < n:

@@ -211,9 +211,11 @@ def make_classification(n: int = 100, c: int = 2, seed: Seed = None, *,
     class_sep : float
         Distance scale between the classes: larger is easier.
     flip_y : float
-        Fraction of labels flipped at random (label noise), in [0, 1].
+        Fraction of labels reassigned at random (label noise), in [0, 1]: as in
+        scikit-learn, a reassigned label is drawn from both classes, so about half of
+        them keep their value (``flip_y=0.2`` changes about 10% of the labels).
     weights : (float, float), optional
-        Proportions of the two classes (default balanced).
+        Proportions of the two classes, summing to 1 (default balanced).
     dtype : {None, "float32", "float64"}
         The Tensors' dtype (default float64).
 
@@ -251,9 +253,10 @@ def make_classification(n: int = 100, c: int = 2, seed: Seed = None, *,
         except (TypeError, ValueError):
             weights = None
         if weights is None or len(weights) not in (1, 2) or \
-                any(not 0 <= v <= 1 for v in weights):
-            raise ValueError(f"{where}: weights are the proportions of the two classes, e.g. "
-                             f"(0.9, 0.1), got {given!r}")
+                any(not 0 <= v <= 1 for v in weights) or \
+                len(weights) == 2 and abs(sum(weights) - 1.0) > 1e-9:  # ((0.6, 0.6): 60/40)
+            raise ValueError(f"{where}: weights are the proportions of the two classes, "
+                             f"summing to 1, e.g. (0.9, 0.1), got {given!r}")
     dtype = resolve_dtype(dtype, where)
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
         state = int(seed)
