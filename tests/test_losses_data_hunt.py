@@ -112,8 +112,8 @@ def test_compiled_cross_entropy_takes_the_float_labels_that_eager_takes():
     assert compiled(logits, labels).item() == eager.item()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a float label too large for int64 (1e20) is "
-                                       "named as -9223372036854775808, with a NumPy warning")
+# Fixed; before the fix: BUG: a float label too large for int64 (1e20) is named as
+# -9223372036854775808, with a NumPy warning
 def test_cross_entropy_names_a_huge_float_label_as_given():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "invalid value encountered in cast"
@@ -163,8 +163,8 @@ def test_make_classification_flip_y_changes_about_half_that_fraction_of_labels()
     assert abs(flipped - 0.1) < 0.02, flipped  # as documented: about flip_y / 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: shift_report on a DataFrame with integer column "
-                                       "labels lists them as strings ('1'), which do not index it")
+# Fixed; before the fix: BUG: shift_report on a DataFrame with integer column labels lists
+# them as strings ('1'), which do not index it
 def test_shift_report_names_are_the_dataframes_own_column_labels():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)

@@ -204,8 +204,8 @@ def _missing_labels():
     return {"float-nan": as_float, "object-None": as_object, "string-NA": as_string}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a missing class label in memory is 'Input y "
-                   "contains NaN.' or a TypeError, without its row (Dask input names it)")
+# Fixed; before the fix: BUG: a missing class label in memory is 'Input y contains NaN.' or a
+# TypeError, without its row (Dask input names it)
 @pytest.mark.parametrize("kind", ["float-nan", "object-None", "string-NA"])
 @pytest.mark.parametrize("make", [wll.LogisticRegression, lambda: wll.LinearModel(loss="log")],
                          ids=["LogisticRegression", "LinearModel-log"])

@@ -217,8 +217,8 @@ def test_ragged_list_input_names_the_transform_and_argument(call):
     assert ("grad" in message or "vjp" in message) and "argument 1" in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an unhashable static argument (an array) is said "
-                   "to be 'neither an array, a number nor a container'")
+# Fixed; before the fix: BUG: an unhashable static argument (an array) is said to be
+# 'neither an array, a number nor a container'
 def test_compile_static_array_argument_error_says_static():
     compiled = wl.compile(lambda x, y: (x * y).sum(), static_argnums=0)
     with pytest.raises(TypeError) as info:
@@ -258,8 +258,8 @@ def test_momentum_state_dict_round_trip_continues_like_torch_sgd():
     assert y.item() == pytest.approx(xt.item(), abs=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: batched minimize of a zero-size x0 ((0, d) or "
-                   "(n, 0)) dies in _norm with NumPy's AxisError")
+# Fixed; before the fix: BUG: batched minimize of a zero-size x0 ((0, d) or (n, 0)) dies in
+# _norm with NumPy's AxisError
 @pytest.mark.parametrize("shape", [(0, 2), (2, 0)])
 def test_batched_minimize_of_a_zero_size_x0(shape):
     """Non-batched minimize of x0=[] answers tol_grad at x0; batched should answer per row

@@ -562,7 +562,7 @@ def _class_labels(labels: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name}: labels must be integer class indices, got dtype "
                         f"{values.dtype}")
     if kind == "f":
-        bad = ~np.isfinite(values) | (values != np.round(values))
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (abs(values) >= 2.0**63)
         if bad.any():
             value, position = _first_bad(values, bad)
             where_ = "" if position == () else f" at position {position}"

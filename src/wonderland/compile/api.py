@@ -31,6 +31,7 @@ from .. import array_libraries, backend
 from .. import tensor as engine
 from ..autodiff.transforms import Transformed
 from ..tensor import Tensor, _new
+from ..transform_inputs import short as _short
 from . import codegen, passes
 from .trace import Const, TraceError, Tracer, Value, marked
 
@@ -418,6 +419,14 @@ class Compiled:
             program = self._cache.get(key)
         except TypeError:
             bad = next(v for v in _statics(tree) if not _hashable(v))
+            declared = [a for i, a in enumerate(args) if i in self.static_argnums
+                        or i - len(args) in self.static_argnums]
+            if any(v is bad for v in [*declared, *(kwargs[k] for k in self._static_names
+                                                    if k in kwargs)]):
+                raise TypeError(f"wl.compile: the static argument {_short(bad)} "
+                                f"({type(bad).__name__}) cannot be hashed to key the cache: "
+                                f"static arguments are hashable values (numbers, strings, "
+                                f"tuples); pass an array as a traced argument") from None
             raise TypeError(f"wl.compile: the argument {bad!r} ({type(bad).__name__}) is "
                             f"neither an array, a number nor a container of them, and "
                             f"cannot be hashed to key the cache") from None

@@ -130,13 +130,16 @@ class ShiftReport:
     __repr__ = __str__
 
 
-def _matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+def _matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None, list | None]:
+    """The values, the feature names (strings), and the column labels as the input has them
+    (a DataFrame's own labels, ``0`` and not ``"0"``, so that ``shifted`` indexes it)."""
     if isinstance(value, Dataset):
-        return value.X.numpy(), list(value.feature_names)
+        return value.X.numpy(), list(value.feature_names), list(value.feature_names)
     names = frame_names(value)
     if names is not None:  # (a report by name must know which column a name is)
         _refuse_repeated(names, f"shift_report: {name}")
-    return to_array(value, name, "shift_report", 2), names
+    labels = None if names is None else list(value.columns)
+    return to_array(value, name, "shift_report", 2), names, labels
 
 
 def shift_report(X_ref: Any, X_new: Any, alpha: float = 0.05) -> ShiftReport:
@@ -203,8 +206,8 @@ def shift_report(X_ref: Any, X_new: Any, alpha: float = 0.05) -> ShiftReport:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
             or not (math.isfinite(float(alpha)) and 0.0 < float(alpha) < 1.0):
         raise ValueError(f"{where}: alpha is a false discovery rate in (0, 1), got {alpha!r}")
-    ref, ref_names = _matrix(X_ref, "X_ref")
-    new, new_names = _matrix(X_new, "X_new")
+    ref, ref_names, ref_labels = _matrix(X_ref, "X_ref")
+    new, new_names, new_labels = _matrix(X_new, "X_new")
     if ref.shape[1] != new.shape[1]:
         raise ValueError(f"{where}: X_ref has shape {ref.shape} and X_new has shape "
                          f"{new.shape}; they need the same number of columns (features)")
@@ -218,6 +221,7 @@ def shift_report(X_ref: Any, X_new: Any, alpha: float = 0.05) -> ShiftReport:
                              f"{'s' if array.shape[0] != 1 else ''} (shape {array.shape}); "
                              f"the two-sample test needs at least 2 rows in each sample")
     names = ref_names if ref_names is not None else new_names
+    labels = ref_labels if ref_labels is not None else new_labels
     named = names is not None  # a DataFrame's columns or a Dataset's feature_names
     if names is None:
         names = default_names(ref.shape[1])
@@ -225,7 +229,7 @@ def shift_report(X_ref: Any, X_new: Any, alpha: float = 0.05) -> ShiftReport:
     statistic = np.atleast_1d(np.asarray(result.statistic, dtype=np.float64))
     pvalue = np.atleast_1d(np.asarray(result.pvalue, dtype=np.float64))
     adjusted = stats.false_discovery_control(pvalue, method="bh")
-    return ShiftReport(features=list(names) if named else list(range(ref.shape[1])),
+    return ShiftReport(features=labels if named else list(range(ref.shape[1])),
                        feature_names=list(names), statistic=statistic, pvalue=pvalue,
                        pvalue_adjusted=np.atleast_1d(adjusted), alpha=float(alpha),
                        n_ref=int(ref.shape[0]), n_new=int(new.shape[0]))

@@ -115,6 +115,35 @@ def validated(estimator: Any, X: Any, y: Any = "no_validation", **options: Any) 
                          f"must be numbers") from None
 
 
+def classification_data(estimator: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``validated`` X and class labels y, a missing label (NaN, None, pandas' NA) named by
+    its row: scikit-learn's "Input y contains NaN." names none, and None or NA among text
+    labels failed later, in ``np.unique``, as a TypeError."""
+    try:
+        X, labels = validated(estimator, X, y, copy=False, ensure_all_finite=False)
+    except (ValueError, TypeError):
+        _refuse_missing_labels(estimator, y)
+        raise
+    if labels.dtype == object:  # (numbers were checked for NaN above; text has no NaN)
+        _refuse_missing_labels(estimator, labels)
+    return X, labels
+
+
+def _refuse_missing_labels(estimator: Any, y: Any) -> None:
+    if y is None:  # (scikit-learn's own error: y is required)
+        return
+    try:
+        values = np.asarray(y, dtype=object).reshape(-1)
+    except (ValueError, TypeError):
+        return
+    for row, v in enumerate(values):  # (Python objects: one look each)
+        if v is None or type(v).__name__ in ("NAType", "NaTType") or \
+                isinstance(v, float | np.floating) and v != v:
+            raise ValueError(f"{type(estimator).__name__}: y has a missing class label at "
+                             f"row {row} ({v!r}; NaN, None and NA are missing values): drop "
+                             f"that row or give it its class")
+
+
 def _check_finite_target(y: np.ndarray) -> None:
     """A ``ValueError`` naming the first missing (None, NaN) or infinite value of ``y``
     (a vector, or one column per target), by row, and its column when there are several."""

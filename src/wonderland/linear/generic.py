@@ -28,9 +28,9 @@ from .base import (
     check_choice,
     check_number,
     checked_weights,
+    classification_data,
     is_dask,
     refuse_dask_weights,
-    validated,
 )
 from .blocks import column_means, column_scales, gram_summary, scaled_top
 
@@ -183,7 +183,7 @@ class LinearModel(LinearEstimatorMixin, BaseEstimator):
                 return fit_linear_model(self, X, y)
             classifier = self._is_classifier()
             if classifier:
-                X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
+                X, y = classification_data(self, X, y)
                 check_classification_targets(y)
                 y_type = type_of_target(y, input_name="y", raise_unknown=True)
                 if y_type != "binary":

@@ -32,11 +32,11 @@ from .base import (
     check_finite_from_sums,
     check_number,
     checked_weights,
+    classification_data,
     is_dask,
     locate_non_finite,
     refuse_dask_weights,
     too_large,
-    validated,
 )
 from .blocks import (
     GramSummary,
@@ -162,7 +162,7 @@ class LogisticRegression(LinearEstimatorMixin, ClassifierMixin, BaseEstimator):
             if is_dask(X):
                 refuse_dask_weights(self, sample_weight)
                 return self._fit_dask(X, y)
-            X, y = validated(self, X, y, copy=False, ensure_all_finite=False)
+            X, y = classification_data(self, X, y)
             weight = checked_weights(self, sample_weight, X)
             check_classification_targets(y)
             classes = np.unique(y)

@@ -186,7 +186,7 @@ def _norm(values: np.ndarray, axis: int | None = None) -> Any:
     if axis is None:
         values = values.reshape(-1)
         axis = 0
-    scale = np.max(np.abs(values), axis=axis, keepdims=True) if values.size else np.zeros(1)
+    scale = np.max(np.abs(values), axis=axis, keepdims=True, initial=0.0)  # (empty: 0)
     safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
     norms = np.squeeze(safe, axis=axis) * np.sqrt(np.sum((values / safe) ** 2, axis=axis))
     # an inf or NaN entry makes the norm inf or NaN, as it should
