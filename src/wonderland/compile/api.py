@@ -401,14 +401,18 @@ class Compiled:
         params = _parameter_names(self.__wrapped__, len(args))
         trees = []
         for i, a in enumerate(args):
-            if i in self.static_argnums or i - len(args) in self.static_argnums or \
-                    (i == 0 and self._bound):
+            if self._declared_static(i, len(args)) or (i == 0 and self._bound):
                 trees.append(("static", a))
             else:
                 trees.append(_flatten(a, leaves, params[i], names))
         kw = tuple((k, ("static", v) if k in self._static_names else
                     _flatten(v, leaves, k, names)) for k, v in sorted(kwargs.items()))
         return (tuple(trees), kw), leaves, names
+
+    def _declared_static(self, i: int, n_args: int) -> bool:
+        """Whether positional argument ``i`` of ``n_args`` is listed in ``static_argnums``
+        (counted from the end when negative)."""
+        return i in self.static_argnums or i - n_args in self.static_argnums
 
     def _lookup(self, args: tuple, kwargs: dict, count: bool) -> tuple:
         """``(program, leaves, tree, results)``: ``results`` of the code on these
@@ -419,8 +423,7 @@ class Compiled:
             program = self._cache.get(key)
         except TypeError:
             bad = next(v for v in _statics(tree) if not _hashable(v))
-            declared = [a for i, a in enumerate(args) if i in self.static_argnums
-                        or i - len(args) in self.static_argnums]
+            declared = [a for i, a in enumerate(args) if self._declared_static(i, len(args))]
             if any(v is bad for v in [*declared, *(kwargs[k] for k in self._static_names
                                                     if k in kwargs)]):
                 raise TypeError(f"wl.compile: the static argument {_short(bad)} "
